@@ -1,0 +1,135 @@
+"""Shared kernel: reference data (regions, industries), the audit log, notifications."""
+
+from django.conf import settings
+from django.db import models
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", "省级"
+    PREFECTURE = "prefecture", "地级"
+    COUNTY = "county", "县级"
+
+
+class Region(models.Model):
+    """An administrative division (GB/T 2260), keyed by its 6-digit code.
+
+    `prefix` is the part of the code that all descendants share ("33" for
+    浙江省, "3304" for 嘉兴市, "330421" for 嘉善县), so a region subtree is a
+    `code__startswith=prefix` query on an indexed column: no recursive query.
+    The national root is not a row; its prefix is "".
+    """
+
+    code = models.CharField("代码", max_length=6, primary_key=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.CharField("级别", max_length=12, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    prefix = models.CharField(max_length=6, db_index=True)
+    # 计划单列市 (大连, 青岛, 宁波, 厦门, 深圳): the pilot quotas treat them like provinces.
+    is_separate_plan_city = models.BooleanField("计划单列市", default=False)
+    # 新疆生产建设兵团: a provincial-level entry with no GB/T 2260 code of its own.
+    is_corps = models.BooleanField("新疆生产建设兵团", default=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def full_name(self) -> str:
+        names = []
+        node: Region | None = self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return "".join(reversed(names))
+
+    def contains(self, code: str) -> bool:
+        return code.startswith(self.prefix)
+
+
+class IndustryLevel(models.TextChoices):
+    SECTION = "section", "门类"
+    DIVISION = "division", "大类"
+    GROUP = "group", "中类"
+
+
+class Industry(models.Model):
+    """An industry of GB/T 4754-2017: section "C", division "C39", group "K701".
+
+    Only sections and divisions are loaded in full; the groups of division K70
+    are loaded too because the SME size standard tells 房地产开发经营 from 物业管理.
+    """
+
+    code = models.CharField("代码", max_length=5, primary_key=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.CharField("级别", max_length=10, choices=IndustryLevel.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "国民经济行业"
+        verbose_name_plural = "国民经济行业"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AuditEntry(models.Model):
+    """One row of the append-only, hash-chained audit log (日志完整性保护).
+
+    Every row carries the SHA-256 of the previous row, so editing or deleting
+    any row breaks the chain from there on; `chanrong audit verify` finds the
+    first broken row. Actor and organisation are copied as text rather than
+    referenced, so deleting a user can never rewrite history.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    organisation = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Notification(models.Model):
+    """An in-app inbox message."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    verb = models.CharField(max_length=64)
+    message = models.CharField(max_length=500)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+
+    def __str__(self) -> str:
+        return self.message

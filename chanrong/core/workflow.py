@@ -1,0 +1,106 @@
+"""State machines, declared once as a table, and the one function that moves them.
+
+Each machine (demand, dispatch, list version, application, review …) is a
+`StateMachine` holding its allowed transitions and who may take each one.
+`apply_transition` is the only way state changes: it checks the table and
+the actor, writes the new state, appends to the audit log and notifies —
+all in one transaction, so a refused or failed transition changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from . import audit
+from .errors import Conflict, NotAllowed
+
+ActorCheck = Callable[[Any, Any], bool]  # (actor, obj) -> allowed?
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    source: frozenset[str]
+    target: str
+    allowed: ActorCheck
+    label: str = ""
+
+
+@dataclass
+class StateMachine:
+    name: str
+    field: str
+    transitions: dict[str, Transition] = field(default_factory=dict)
+
+    @classmethod
+    def declare(cls, name: str, field: str, table: Iterable[Transition]) -> StateMachine:
+        machine = cls(name=name, field=field)
+        for t in table:
+            if t.name in machine.transitions:
+                raise ValueError(f"{name}: transition {t.name} declared twice")
+            machine.transitions[t.name] = t
+        return machine
+
+    def available(self, obj, actor) -> list[Transition]:
+        state = getattr(obj, self.field)
+        return [t for t in self.transitions.values() if state in t.source and t.allowed(actor, obj)]
+
+    def states(self) -> set[str]:
+        out: set[str] = set()
+        for t in self.transitions.values():
+            out |= t.source
+            out.add(t.target)
+        return out
+
+
+Notifier = Callable[[Any, Transition, Any], None]
+
+
+def apply_transition(
+    machine: StateMachine,
+    obj,
+    name: str,
+    actor,
+    *,
+    changes: dict[str, Any] | None = None,
+    notify: Notifier | None = None,
+    audit_extra: dict[str, Any] | None = None,
+):
+    """Move `obj` along transition `name`. Raises Conflict (409) when the
+    current state does not allow it, NotAllowed (403) when this actor may
+    not; in both cases nothing is written."""
+    transition = machine.transitions.get(name)
+    if transition is None:
+        raise Conflict(f"未知的操作：{name}", code="unknown_transition")
+    with transaction.atomic():
+        locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+        state = getattr(locked, machine.field)
+        if state not in transition.source:
+            raise Conflict(
+                f"当前状态为「{state}」，不能执行「{transition.label or name}」",
+                code="invalid_transition",
+            )
+        if not transition.allowed(actor, locked):
+            raise NotAllowed(f"无权执行「{transition.label or name}」")
+        before = {machine.field: state}
+        setattr(locked, machine.field, transition.target)
+        for key, value in (changes or {}).items():
+            before[key] = getattr(locked, key)
+            setattr(locked, key, value)
+        locked.save()
+        after = {machine.field: transition.target, **(changes or {})}
+        audit.record(
+            f"{machine.name}.{name}",
+            actor=actor,
+            obj=locked,
+            changes={**audit.diff(before, after), **(audit_extra or {})},
+        )
+        if notify is not None:
+            notify(locked, transition, actor)
+    for key in [machine.field, *(changes or {})]:
+        setattr(obj, key, getattr(locked, key))
+    return locked

@@ -1,0 +1,160 @@
+"""Shared fixtures: reference data and a small world of organisations and users.
+
+`world` builds, per test, two enterprises in 嘉善县 and one in 江苏 (苏州),
+two banks, agencies at national / 浙江 / 嘉兴 / 嘉善 / 江苏 level, and one user
+per role. Tests that need thousands of rows use the demo command instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from chanrong.accounts.models import AgencyFunction, AgencyLevel, GovernmentAgency, Role, User
+from chanrong.core import refdata
+from chanrong.core.codes import make_uscc
+from chanrong.finance.models import Branch, BranchLevel, FinancialInstitution, InstitutionKind
+from chanrong.registry.models import DataAuthorisation, Enterprise
+
+PASSWORD = "Test-password-2026"
+
+JIASHAN = "330421"
+JIAXING = "330400"
+ZHEJIANG = "330000"
+SUZHOU_GUSU = "320508"
+JIANGSU = "320000"
+
+
+@pytest.fixture
+def refdata_loaded(db):
+    """Regions and industries (loaded once per test database, reloaded after a flush)."""
+    if not refdata.is_loaded():
+        refdata.load_all()
+
+
+@dataclass
+class World:
+    ent: Enterprise
+    ent2: Enterprise
+    ent_js: Enterprise
+    bank: FinancialInstitution
+    bank_branch: Branch
+    bank2: FinancialInstitution
+    gov_national: GovernmentAgency
+    gov_zhejiang: GovernmentAgency
+    gov_jiaxing: GovernmentAgency
+    gov_jiashan: GovernmentAgency
+    gov_jiangsu: GovernmentAgency
+    users: dict[str, User]
+
+    def user(self, name: str) -> User:
+        return self.users[name]
+
+
+def _enterprise(name: str, region: str, industry: str, serial: int) -> Enterprise:
+    from chanrong.registry.services import compute_size
+
+    body = f"91{region}{serial:09d}"
+    e = Enterprise(
+        uscc=make_uscc(body),
+        name=name,
+        region_id=region,
+        industry_id=industry,
+        employees=120,
+        revenue=Decimal("35000000.00"),
+        assets=Decimal("52000000.00"),
+    )
+    e.size = compute_size(e)
+    e.save()
+    return e
+
+
+def _user(username: str, role: str, **org) -> User:
+    user = User(username=username, role=role, display_name=username, **org)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def world(refdata_loaded) -> World:
+    ent = _enterprise("嘉善精工机械有限公司", JIASHAN, "C34", 1)
+    ent2 = _enterprise("嘉善新材料科技有限公司", JIASHAN, "C26", 2)
+    ent_js = _enterprise("苏州姑苏电子有限公司", SUZHOU_GUSU, "C39", 3)
+    bank = FinancialInstitution.objects.create(
+        name="浙江嘉善农村商业银行股份有限公司",
+        short_name="嘉善农商行",
+        kind=InstitutionKind.BANK,
+        region_id=JIASHAN,
+    )
+    bank_branch = Branch.objects.create(
+        institution=bank, name="嘉善农商行营业部", level=BranchLevel.SUB, region_id=JIASHAN
+    )
+    bank2 = FinancialInstitution.objects.create(
+        name="中国工商银行股份有限公司",
+        short_name="工商银行",
+        kind=InstitutionKind.BANK,
+        region_id="110102",
+    )
+    gov_national = GovernmentAgency.objects.create(
+        name="工业和信息化部", level=AgencyLevel.NATIONAL, function=AgencyFunction.INDUSTRY
+    )
+    gov_zhejiang = GovernmentAgency.objects.create(
+        name="浙江省经济和信息化厅",
+        level=AgencyLevel.PROVINCIAL,
+        function=AgencyFunction.INDUSTRY,
+        region_id=ZHEJIANG,
+    )
+    gov_jiaxing = GovernmentAgency.objects.create(
+        name="嘉兴市经济和信息化局",
+        level=AgencyLevel.MUNICIPAL,
+        function=AgencyFunction.INDUSTRY,
+        region_id=JIAXING,
+    )
+    gov_jiashan = GovernmentAgency.objects.create(
+        name="嘉善县经济和信息化局",
+        level=AgencyLevel.COUNTY,
+        function=AgencyFunction.INDUSTRY,
+        region_id=JIASHAN,
+    )
+    gov_jiangsu = GovernmentAgency.objects.create(
+        name="江苏省工业和信息化厅",
+        level=AgencyLevel.PROVINCIAL,
+        function=AgencyFunction.INDUSTRY,
+        region_id=JIANGSU,
+    )
+    users = {
+        "admin": _user("admin", Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True),
+        "gov_national": _user("gov_national", Role.GOV_ADMIN, agency=gov_national),
+        "gov_zhejiang": _user("gov_zhejiang", Role.GOV_ADMIN, agency=gov_zhejiang),
+        "gov_jiashan": _user("gov_jiashan", Role.GOV_ADMIN, agency=gov_jiashan),
+        "gov_jiashan_staff": _user("gov_jiashan_staff", Role.GOV_STAFF, agency=gov_jiashan),
+        "gov_jiangsu": _user("gov_jiangsu", Role.GOV_ADMIN, agency=gov_jiangsu),
+        "bank_manager": _user(
+            "bank_manager", Role.INSTITUTION_MANAGER, institution=bank, branch=bank_branch
+        ),
+        "bank_staff": _user(
+            "bank_staff", Role.INSTITUTION_STAFF, institution=bank, branch=bank_branch
+        ),
+        "bank2_staff": _user("bank2_staff", Role.INSTITUTION_STAFF, institution=bank2),
+        "ent_user": _user("ent_user", Role.ENTERPRISE_USER, enterprise=ent),
+        "ent2_user": _user("ent2_user", Role.ENTERPRISE_USER, enterprise=ent2),
+    }
+    # ent has authorised the first bank to see its profile; nobody else has.
+    DataAuthorisation.objects.create(enterprise=ent, institution=bank)
+    return World(
+        ent,
+        ent2,
+        ent_js,
+        bank,
+        bank_branch,
+        bank2,
+        gov_national,
+        gov_zhejiang,
+        gov_jiaxing,
+        gov_jiashan,
+        gov_jiangsu,
+        users,
+    )
