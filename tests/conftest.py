@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 
 from chanrong.accounts.models import AgencyFunction, AgencyLevel, GovernmentAgency, Role, User
 from chanrong.core import refdata
@@ -20,6 +21,14 @@ from chanrong.registry.models import DataAuthorisation, Enterprise
 
 PASSWORD = "Test-password-2026"
 
+# Tests read static files through the finders (no collectstatic, no manifest)
+# and hash passwords with cheap Argon2 parameters (still the argon2 algorithm).
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+
 JIASHAN = "330421"
 JIAXING = "330400"
 ZHEJIANG = "330000"
@@ -27,9 +36,16 @@ SUZHOU_GUSU = "320508"
 JIANGSU = "320000"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load reference data once into the test database, outside any test's transaction."""
+    with django_db_blocker.unblock():
+        refdata.load_all()
+
+
 @pytest.fixture
 def refdata_loaded(db):
-    """Regions and industries (loaded once per test database, reloaded after a flush)."""
+    """Regions and industries; reloaded only after a transactional test flushed them."""
     if not refdata.is_loaded():
         refdata.load_all()
 

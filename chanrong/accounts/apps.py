@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "chanrong.accounts"
     label = "accounts"
     verbose_name = "账户与机构"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the audit receivers)

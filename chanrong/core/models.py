@@ -1,7 +1,12 @@
 """Shared kernel: reference data (regions, industries), the audit log, notifications."""
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Cast
+
+from chanrong.accounts.scope import ScopeKind, scope_of
 
 
 class RegionLevel(models.TextChoices):
@@ -61,8 +66,9 @@ class IndustryLevel(models.TextChoices):
 class Industry(models.Model):
     """An industry of GB/T 4754-2017: section "C", division "C39", group "K701".
 
-    Only sections and divisions are loaded in full; the groups of division K70
-    are loaded too because the SME size standard tells 房地产开发经营 from 物业管理.
+    Only sections and divisions are loaded in full; the groups of divisions G59
+    and K70 are loaded too because the SME size standard splits them (装卸搬运
+    from 仓储, 房地产开发经营 from 物业管理).
     """
 
     code = models.CharField("代码", max_length=5, primary_key=True)
@@ -79,6 +85,59 @@ class Industry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+def can_browse_audit(user) -> bool:
+    """Platform admins and government admins browse the audit log; nobody else
+    (for them the audit pages do not exist: 404)."""
+    scope = scope_of(user)
+    return scope.kind == ScopeKind.PLATFORM or (
+        scope.kind == ScopeKind.GOVERNMENT and user.is_government_admin
+    )
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AuditEntryQuerySet":
+        """Platform admins and national government admins see every entry. A
+        regional government admin sees the entries whose actor belongs to an
+        organisation in the region's subtree (enterprise by its location,
+        institution staff by their branch, else the head office; agency by its
+        region), or whose object is an enterprise or a user account there.
+
+        The rule is evaluated against today's organisations (by `actor_id`),
+        not stored in the entry: the hashed payload stays unchanged, and the
+        copied `organisation` text still records who the actor was then.
+        """
+        if not can_browse_audit(user):
+            return self.none()
+        scope = scope_of(user)
+        if scope.kind == ScopeKind.PLATFORM or not scope.region_prefix:
+            return self.all()
+        return self.filter(self._in_region(scope.region_prefix))
+
+    @staticmethod
+    def _in_region(prefix: str) -> Q:
+        user_model = apps.get_model("accounts", "User")
+        enterprise_model = apps.get_model("registry", "Enterprise")
+        users = user_model.objects.filter(
+            Q(enterprise__region__code__startswith=prefix)
+            | Q(branch__region__code__startswith=prefix)
+            | Q(branch__isnull=True, institution__region__code__startswith=prefix)
+            | Q(agency__region__code__startswith=prefix)
+        )
+        as_text = Cast("pk", models.CharField(max_length=64))
+        enterprise_ids = (
+            enterprise_model.objects.filter(region__code__startswith=prefix)
+            .annotate(key=as_text)
+            .values("key")
+        )
+        return (
+            Q(actor_id__in=users.values("pk"))
+            | Q(object_type="registry.enterprise", object_id__in=enterprise_ids)
+            | Q(
+                object_type="accounts.user", object_id__in=users.annotate(key=as_text).values("key")
+            )
+        )
 
 
 class AuditEntry(models.Model):
@@ -103,6 +162,8 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-seq"]
