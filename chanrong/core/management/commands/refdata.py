@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, divisions_dir: str | None = None, **options):
         try:
             result = refdata.load_all(divisions_dir)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, refdata.RefdataError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"行政区划：省级 {result.provinces}，地级 {result.prefectures}，县级 {result.counties}；"
