@@ -1,28 +1,113 @@
-"""The navigation a user sees, by role (the web shell's one source of menus)."""
+"""The navigation a user sees, by role (the web shell's one source of menus).
 
-from django.urls import reverse
+Every page's header and menu come from here, so what a role may reach is
+decided once. Links to pages that another part of the platform has not
+installed yet (their URL name does not resolve) are left out rather than
+breaking every page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url: str
+    active: bool = False
+
+
+def _url(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _is_active(path: str, url: str, key: str) -> bool:
+    if key == "home":
+        return path == url
+    return path == url or path.startswith(url.rstrip("/") + "/")
+
+
+def nav_entries(user) -> list[tuple[str, str, str | None]]:
+    """(key, label, url) for each menu entry the user may use, in menu order."""
+    if user is None or not user.is_authenticated:
+        return []
+    entries: list[tuple[str, str, str | None]] = [("home", _("工作台"), _url("home"))]
+    if user.is_enterprise_user and user.enterprise_id:
+        entries.append(
+            ("my_enterprise", _("企业信息"), _url("registry:detail", user.enterprise_id))
+        )
+    if user.is_institution_user:
+        entries.append(("enterprises", _("授权企业"), _url("registry:list")))
+    if user.is_government_user or user.is_platform_admin:
+        entries.append(("enterprises", _("企业名录"), _url("registry:list")))
+    if user.is_institution_user or user.is_government_user or user.is_platform_admin:
+        entries.append(("institutions", _("金融机构"), _url("finance:list")))
+    if user.is_institution_manager or user.is_platform_admin:
+        entries.append(("tokens", _("API 令牌"), _url("accounts:tokens")))
+    if user.is_government_admin or user.is_platform_admin:
+        entries.append(("audit", _("审计日志"), _url("core:audit")))
+    if user.is_platform_admin and user.is_staff:
+        entries.append(("admin", _("系统管理"), _url("admin:index")))
+    return entries
+
+
+# The roles' names as people read them, translatable (the model's choices are plain text).
+ROLE_LABELS = {
+    "enterprise_user": _("企业用户"),
+    "institution_staff": _("金融机构业务人员"),
+    "institution_manager": _("金融机构管理员"),
+    "gov_staff": _("政府工作人员"),
+    "gov_admin": _("政府管理员"),
+    "platform_admin": _("平台管理员"),
+}
+
+
+def _role_label(user) -> str:
+    role = getattr(user, "role", "")
+    return ROLE_LABELS.get(role, role)
+
+
+def _organisation_label(user) -> str:
+    if getattr(user, "is_platform_admin", False):
+        return str(_("平台运营方"))
+    organisation = getattr(user, "organisation", None)
+    if organisation is None:
+        return ""
+    label = str(organisation.name if hasattr(organisation, "name") else organisation)
+    if getattr(user, "branch_id", None):
+        label = f"{label} · {user.branch.name}"
+    return label
 
 
 def navigation(request):
     user = getattr(request, "user", None)
-    items: list[dict[str, str]] = []
+    path = getattr(request, "path", "")
+    items = [
+        NavItem(key=key, label=label, url=url, active=_is_active(path, url, key))
+        for key, label, url in nav_entries(user)
+        if url is not None
+    ]
+    # Only the most specific matching entry is "current" (企业信息 vs 企业名录).
+    active = [i for i in items if i.active]
+    if len(active) > 1:
+        best = max(active, key=lambda i: len(i.url))
+        items = [
+            NavItem(i.key, i.label, i.url, active=(i is best)) if i.active else i for i in items
+        ]
+    context = {"nav_items": items}
     if user is not None and user.is_authenticated:
-        items.append({"key": "home", "label": "工作台", "url": reverse("home")})
-        if user.is_enterprise_user:
-            items.append(
-                {
-                    "key": "my_enterprise",
-                    "label": "企业信息",
-                    "url": reverse("registry:detail", args=[user.enterprise_id]),
-                }
-            )
-        if user.is_government_user or user.is_platform_admin:
-            items.append(
-                {"key": "enterprises", "label": "企业名录", "url": reverse("registry:list")}
-            )
-        if user.is_institution_user:
-            items.append(
-                {"key": "enterprises", "label": "授权企业", "url": reverse("registry:list")}
-            )
-        items.append({"key": "institutions", "label": "金融机构", "url": reverse("finance:list")})
-    return {"nav_items": items}
+        context["nav_user"] = {
+            "name": user.display_name or user.get_username(),
+            "organisation": _organisation_label(user),
+            "role": _role_label(user),
+        }
+        context["password_change_url"] = _url("accounts:password_change")
+    return context

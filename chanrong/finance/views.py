@@ -1,10 +1,86 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Institution pages: the directory every signed-in user may read."""
 
-from .models import FinancialInstitution
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import render
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from .models import FinancialInstitution, InstitutionKind
+
+PAGE_SIZE = 20
+
+KIND_LABELS = {
+    InstitutionKind.BANK: _("银行"),
+    InstitutionKind.GUARANTEE: _("融资担保"),
+    InstitutionKind.INSURER: _("保险"),
+    InstitutionKind.LEASING: _("融资租赁"),
+    InstitutionKind.SECURITIES: _("证券"),
+    InstitutionKind.FUND: _("基金"),
+    InstitutionKind.MICRO_LOAN: _("小额贷款"),
+    InstitutionKind.OTHER: _("其他"),
+}
+
+
+class InstitutionFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("机构名称"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(
+        label=_("机构类型"),
+        required=False,
+        choices=[("", _("全部")), *KIND_LABELS.items()],
+    )
+
+    def filter(self, queryset):
+        if not self.is_bound:
+            return queryset
+        if not self.is_valid():
+            return queryset.none()
+        text = " ".join((self.cleaned_data.get("q") or "").split())
+        if text:
+            queryset = queryset.filter(Q(name__icontains=text) | Q(short_name__icontains=text))
+        if self.cleaned_data.get("kind"):
+            queryset = queryset.filter(kind=self.cleaned_data["kind"])
+        return queryset
+
+    def querystring(self) -> str:
+        if not self.is_bound or not self.is_valid():
+            return ""
+        params = {k: v for k, v in self.cleaned_data.items() if v}
+        return urlencode(params) + "&" if params else ""
 
 
 @login_required
+@require_GET
 def institution_list(request):
-    institutions = FinancialInstitution.objects.visible_to(request.user).select_related("region")
-    return render(request, "finance/institution_list.html", {"institutions": institutions})
+    form = InstitutionFilterForm(request.GET or None)
+    queryset = form.filter(
+        FinancialInstitution.objects.visible_to(request.user)
+        .select_related("region__parent__parent")
+        .annotate(branch_count=Count("branches"))
+        .order_by("name", "pk")
+    )
+    paginator = Paginator(queryset, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    for institution in page_obj.object_list:
+        institution.kind_label = KIND_LABELS.get(institution.kind, institution.kind)
+    return render(
+        request,
+        "finance/institution_list.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "institutions": page_obj.object_list,
+            "page_range": paginator.get_elided_page_range(page_obj.number),
+            "querystring_base": form.querystring(),
+        },
+    )

@@ -1,0 +1,82 @@
+"""The 工作台 (home page) summary: a few figures per role, each counted
+through the same `visible_to` scoping the lists use, so the numbers never
+disagree with what the user can open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from chanrong.accounts.scope import ScopeKind, scope_of
+
+SIZE_ORDER = ("large", "medium", "small", "micro", "")
+
+
+def _size_breakdown(enterprises) -> list[dict[str, Any]]:
+    from chanrong.registry.filtersets import size_label
+
+    counts = {row["size"]: row["n"] for row in enterprises.values("size").annotate(n=Count("pk"))}
+    return [
+        {"size": size or "unknown", "label": str(size_label(size)), "count": counts.get(size, 0)}
+        for size in SIZE_ORDER
+    ]
+
+
+def _size_chart(breakdown: list[dict[str, Any]]) -> dict[str, Any]:
+    """An ECharts option (plain data: the page's script only hands it to ECharts)."""
+    return {
+        "color": ["#0b3a6e"],
+        "grid": {"left": 48, "right": 16, "top": 24, "bottom": 32},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": [row["label"] for row in breakdown]},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {
+                "name": _("企业数"),
+                "type": "bar",
+                "barMaxWidth": 48,
+                "data": [row["count"] for row in breakdown],
+                "label": {"show": True, "position": "top"},
+            }
+        ],
+        "aria": {"enabled": True},
+    }
+
+
+def summary_for(user) -> dict[str, Any]:
+    from chanrong.finance.models import FinancialInstitution
+    from chanrong.registry.models import DataAuthorisation, Enterprise
+
+    scope = scope_of(user)
+    enterprises = Enterprise.objects.visible_to(user)
+    summary: dict[str, Any] = {"kind": str(scope.kind)}
+    if scope.kind == ScopeKind.ENTERPRISE:
+        summary["enterprise"] = enterprises.select_related("region", "industry").first()
+        summary["authorised_institutions"] = DataAuthorisation.objects.filter(
+            enterprise_id=scope.enterprise_id, revoked_at__isnull=True
+        ).count()
+    elif scope.kind == ScopeKind.INSTITUTION:
+        summary["institution"] = user.institution
+        summary["branch"] = user.branch
+        summary["enterprises"] = enterprises.count()
+        summary["institutions"] = FinancialInstitution.objects.visible_to(user).count()
+    elif scope.kind in (ScopeKind.GOVERNMENT, ScopeKind.PLATFORM):
+        breakdown = _size_breakdown(enterprises)
+        summary["enterprises"] = sum(row["count"] for row in breakdown)
+        summary["by_size"] = breakdown
+        summary["size_chart"] = _size_chart(breakdown)
+        summary["institutions"] = FinancialInstitution.objects.visible_to(user).count()
+        if scope.kind == ScopeKind.GOVERNMENT:
+            agency = user.agency
+            summary["agency"] = agency
+            summary["jurisdiction"] = agency.region.full_name if agency.region_id else _("全国")
+        else:
+            from django.contrib.auth import get_user_model
+
+            from chanrong.accounts.models import GovernmentAgency
+
+            summary["users"] = get_user_model().objects.filter(is_active=True).count()
+            summary["agencies"] = GovernmentAgency.objects.count()
+    return summary

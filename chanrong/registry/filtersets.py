@@ -1,0 +1,79 @@
+"""The enterprise list's filters: a plain GET form that narrows a queryset
+already scoped by `visible_to` (filters never widen what a user may see)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from .forms import REGION_LEVEL_FIELDS, RegionFieldsMixin, industry_choices
+from .models import EnterpriseSize
+
+UNKNOWN_SIZE = "unknown"
+SIZE_LABELS = {
+    EnterpriseSize.LARGE: _("大型"),
+    EnterpriseSize.MEDIUM: _("中型"),
+    EnterpriseSize.SMALL: _("小型"),
+    EnterpriseSize.MICRO: _("微型"),
+}
+
+
+def size_label(size: str | None):
+    return SIZE_LABELS.get(size or "", _("未知"))
+
+
+class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
+    q = forms.CharField(
+        label=_("名称或统一社会信用代码"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    industry = forms.ChoiceField(label=_("所属行业"), required=False, choices=())
+    size = forms.ChoiceField(
+        label=_("企业规模"),
+        required=False,
+        choices=[
+            ("", _("全部")),
+            *[(value, label) for value, label in SIZE_LABELS.items()],
+            (UNKNOWN_SIZE, _("未知")),
+        ],
+    )
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["industry"].choices = industry_choices(_("全部"), sections_selectable=True)
+        values = {level: (data or {}).get(level, "") for level in REGION_LEVEL_FIELDS}
+        self.setup_region_fields(user, values)
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        if not self.is_bound:
+            return queryset
+        if not self.is_valid():
+            return queryset.none()
+        data = self.cleaned_data
+        text = " ".join((data.get("q") or "").split())
+        if text:
+            queryset = queryset.filter(Q(name__icontains=text) | Q(uscc__icontains=text.upper()))
+        region = self.region_picker.region
+        if region is not None:
+            queryset = queryset.filter(region__code__startswith=region.prefix)
+        if data.get("industry"):
+            queryset = queryset.filter(industry__code__startswith=data["industry"])
+        if data.get("size") == UNKNOWN_SIZE:
+            queryset = queryset.filter(size="")
+        elif data.get("size"):
+            queryset = queryset.filter(size=data["size"])
+        return queryset
+
+    def querystring(self) -> str:
+        """The active filters as a query string (for pagination links), ending in '&'."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        params = {k: v for k, v in self.cleaned_data.items() if v}
+        params.update({k: v for k, v in self.region_picker.values().items() if v})
+        if not params:
+            return ""
+        return urlencode(params) + "&"
