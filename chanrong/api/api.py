@@ -1,9 +1,129 @@
-"""/api/v1: assembles each app's `api.py` router."""
+"""/api/v1: assembles each app's `api.py` router.
 
-from ninja import NinjaAPI
+An app exposes `router = Router(tags=[...])` in its own `api.py`; it is added
+here with `api.add_router("/<plural noun>", router)`. Conventions every router
+follows:
 
-api = NinjaAPI(
+- authentication is the API's default (bearer token or session + CSRF);
+- the caller is `chanrong.api.auth.actor(request)`; querysets come from the
+  model's `visible_to(actor)`; anything not visible is a 404;
+- writes call the app's services; their ServiceErrors become the error shape;
+- list operations use `chanrong.api.pagination.paginated`;
+- every operation declares its error responses with `chanrong.api.errors.responses`.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.urls import URLPattern, path, re_path
+from ninja import NinjaAPI, Swagger
+from ninja.errors import ValidationError, ValidationErrorContext
+from ninja.renderers import JSONRenderer
+
+from . import errors
+from .auth import AUTH
+
+DESCRIPTION = """\
+产融通（chanrong）的 REST API。
+
+**认证**：`Authorization: Bearer <令牌>`（令牌由 `chanrong token create 用户名` 生成），
+或浏览器会话（登录后的 Cookie；写操作须带 `X-CSRFToken` 头）。令牌与其用户权限相同。
+
+**可见性**：与网页相同的一条规则。看不到的对象一律 404（不会用 403 暴露其存在）；
+看得到但无权修改时为 403。
+
+**错误**：所有 4xx 均为
+`{"code": "...", "message": "...", "errors": [{"field": "...", "message": "..."}]}`；
+`field` 为出错字段的点分路径（如 `uscc`、`page_size`）。未知字段会被拒绝（422）。
+
+**分页**：列表接口接受 `page`（从 1 开始）与 `page_size`（1–200，默认 50），返回
+`{"count", "page", "page_size", "results"}`。
+
+**金额**：以万元为单位的 JSON 数字（如 `revenue_wan: 3500.5`），最多 6 位小数；
+库内以元存储。
+"""
+
+
+def _shape_405(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and response.has_header("Allow"):
+            return errors.method_not_allowed(response)
+        return response
+
+    wrapper.csrf_exempt = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+class Renderer(JSONRenderer):
+    # Chinese stays readable in curl output and logs; JSON is UTF-8 anyway.
+    json_dumps_params = {"ensure_ascii": False}
+
+
+class ChanrongAPI(NinjaAPI):
+    def _get_urls(self) -> list[Any]:
+        urls = []
+        for pattern in super()._get_urls():
+            if isinstance(pattern, URLPattern) and pattern.name == "api-root":
+                # ninja's root view raises a plain (HTML) 404; keep its name,
+                # which ninja reverses to build paths, but answer in our shape.
+                urls.append(path("", errors.not_found_view, name="api-root"))
+            elif isinstance(pattern, URLPattern):
+                pattern.callback = _shape_405(pattern.callback)
+                urls.append(pattern)
+            else:
+                urls.append(pattern)
+        # Anything else under /api/v1/ is a 404 in the error shape, not HTML.
+        urls.append(re_path(r"^.*$", errors.not_found_view))
+        return urls
+
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext]
+    ) -> ValidationError:
+        """Remember each body error's parameter name, so that the error shape
+        can name the field the client sent ("uscc"), not the handler's
+        argument ("payload.uscc")."""
+        error = super().validation_error_from_error_contexts(error_contexts)
+        body_params = {
+            name
+            for context in error_contexts
+            if context.model.__ninja_param_source__ == "body"
+            for name in context.model.model_fields
+        }
+        if len(body_params) == 1:
+            (name,) = body_params
+            for item in error.errors:
+                if tuple(item.get("loc", ()))[:1] == ("body",):
+                    item["_body_param"] = name
+        return error
+
+
+api = ChanrongAPI(
     title="产融通 API",
     version="1",
+    description=DESCRIPTION,
     urls_namespace="api",
+    auth=AUTH,
+    renderer=Renderer(),
+    # Served from django-ninja's own static files (ninja is in INSTALLED_APPS),
+    # never a CDN; and no call to the public swagger.io validator either.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
 )
+errors.install(api)
+
+
+def _add_routers() -> None:
+    from chanrong.core.api import industries, regions
+    from chanrong.finance.api import router as institutions
+    from chanrong.registry.api import router as enterprises
+
+    api.add_router("/regions", regions)
+    api.add_router("/industries", industries)
+    api.add_router("/enterprises", enterprises)
+    api.add_router("/institutions", institutions)
+
+
+_add_routers()

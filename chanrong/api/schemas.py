@@ -1,0 +1,89 @@
+"""Schemas and field types shared by every app's `api.py`.
+
+The field types here exist so that bad input stops at the edge with a 422
+instead of reaching the database: a NUL character or a lone surrogate in a
+string, or an id beyond a 64-bit integer, makes PostgreSQL or SQLite raise
+an error that would otherwise become a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, ConfigDict
+
+MAX_ID = 2**63 - 1
+
+
+def _printable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("不能包含 NUL 字符")
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("含有无效的 Unicode 字符")
+    return value
+
+
+NO_NUL = r"^[^\x00]*$"
+REGION_CODE_PATTERN = r"^[0-9]{6}$"
+INDUSTRY_CODE_PATTERN = r"^[A-Za-z][0-9]{0,4}$"
+
+
+def Text(max_length: int, *, min_length: int | None = None) -> Any:  # noqa: N802
+    """A string the database can store: no NUL, no lone surrogates."""
+    return Annotated[
+        str,
+        Field(min_length=min_length, max_length=max_length, pattern=NO_NUL),
+        AfterValidator(_printable),
+    ]
+
+
+RegionCode = Annotated[
+    str,
+    Field(
+        pattern=REGION_CODE_PATTERN,
+        description="6 位行政区划代码（GB/T 2260），如 330421",
+        examples=["330421"],
+    ),
+]
+IndustryCode = Annotated[
+    str,
+    Field(
+        pattern=INDUSTRY_CODE_PATTERN,
+        description="国民经济行业代码（GB/T 4754-2017）：门类 C、大类 C39、中类 K701",
+        examples=["C39"],
+    ),
+]
+ObjectId = Annotated[int, Field(ge=1, le=MAX_ID, description="对象编号")]
+
+
+def drop_null_default(schema: dict[str, Any]) -> None:
+    """For optional-but-not-nullable PATCH fields: omitted means unchanged,
+    null is refused, and the OpenAPI schema should not claim a null default."""
+    schema.pop("default", None)
+
+
+class InputSchema(Schema):
+    """Request bodies refuse unknown fields, so that a misspelt field name
+    (say `revenue` instead of `revenue_wan`) is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldErrorOut(Schema):
+    field: str = Field(description="出错的字段，点分路径，如 uscc 或 page_size；整体错误时为空")
+    message: str
+
+
+class ErrorOut(Schema):
+    """The one error shape of the API (DESIGN.md), for every 4xx."""
+
+    code: str = Field(
+        description=(
+            "机器可读的错误码：invalid, bad_request, unauthenticated, forbidden, "
+            "csrf_failed, not_found, method_not_allowed, conflict, throttled …"
+        ),
+        examples=["invalid"],
+    )
+    message: str = Field(description="给人看的说明（中文，或按 Accept-Language 翻译）")
+    errors: list[FieldErrorOut] = Field(description="逐字段的错误；没有时为空列表")
