@@ -56,11 +56,18 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves Swagger UI for /api/v1/docs from its static files, not a CDN
     "chanrong.core",
     "chanrong.accounts",
     "chanrong.registry",
     "chanrong.finance",
     "chanrong.api",
+    "chanrong.demo",
+    "chanrong.demands",
+    "chanrong.events",
+    "chanrong.pilots",
+    "chanrong.insights",
+    "django_tasks_db",  # the database task backend's table and its `db_worker` command
 ]
 
 MIDDLEWARE = [
@@ -193,10 +200,47 @@ CHANRONG_DIVISIONS_DIR = Path(
 )
 CHANRONG_DEMO_PASSWORD = os.environ.get("CHANRONG_DEMO_PASSWORD", "chanrong-demo-2026")
 
-EMAIL_BACKEND = os.environ.get(
-    "CHANRONG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+# Django 6.1's MAILERS (EMAIL_BACKEND is deprecated); console in the demo.
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "CHANRONG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        )
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("CHANRONG_FROM_EMAIL", "noreply@chanrong.local")
+
+# --- background tasks (Django's Tasks API), notifications, webhooks ---------
+# CHANRONG_TASK_BACKEND: "database" (default; tasks are rows in this database,
+# run by `chanrong db_worker`), "redis" (RQ on CHANRONG_REDIS_URL, run by
+# `chanrong rqworker --job-class django_tasks_rq.Job default`) or "immediate"
+# (run inline in the calling process). Periodic jobs: `chanrong tick`. See docs/tasks.md.
+CHANRONG_TASK_BACKEND = os.environ.get("CHANRONG_TASK_BACKEND", "database").strip().lower()
+CHANRONG_REDIS_URL = os.environ.get("CHANRONG_REDIS_URL", "redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_rq.RQBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+if CHANRONG_TASK_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CHANRONG_TASK_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, "
+        f"not {CHANRONG_TASK_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[CHANRONG_TASK_BACKEND], "QUEUES": ["default"]}}
+RQ_QUEUES = {"default": {"URL": CHANRONG_REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+if CHANRONG_TASK_BACKEND == "redis":
+    INSTALLED_APPS.append("django_rq")  # its `rqworker` command
+
+# SMS: a dotted path to a chanrong.core.sms.SmsProvider; the console one prints.
+CHANRONG_SMS_PROVIDER = os.environ.get(
+    "CHANRONG_SMS_PROVIDER", "chanrong.core.sms.ConsoleSmsProvider"
+)
+# Absolute links in e-mails and SMS point here.
+CHANRONG_SITE_URL = os.environ.get("CHANRONG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhooks may be sent to loopback / private / link-local addresses (SSRF risk):
+# allowed in development and tests, refused by default in production.
+CHANRONG_WEBHOOK_ALLOW_PRIVATE = env_bool("CHANRONG_WEBHOOK_ALLOW_PRIVATE", default=not PRODUCTION)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,10 @@ urlpatterns = [
     path("accounts/", include("chanrong.accounts.urls")),
     path("enterprises/", include("chanrong.registry.urls")),
     path("institutions/", include("chanrong.finance.urls")),
+    path("demands/", include("chanrong.demands.urls")),
+    path("events/", include("chanrong.events.urls")),
+    path("pilot/", include("chanrong.pilots.urls")),
+    path("insights/", include("chanrong.insights.urls")),
     path("", include("chanrong.core.urls")),
 ]
 if settings.DEBUG:

@@ -80,8 +80,9 @@ def apply_transition(
         locked = type(obj).objects.select_for_update().get(pk=obj.pk)
         state = getattr(locked, machine.field)
         if state not in transition.source:
+            display = getattr(locked, f"get_{machine.field}_display", None)
             raise Conflict(
-                f"当前状态为「{state}」，不能执行「{transition.label or name}」",
+                f"当前状态为「{display() if display else state}」，不能执行「{transition.label or name}」",
                 code="invalid_transition",
             )
         if not transition.allowed(actor, locked):

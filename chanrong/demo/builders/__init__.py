@@ -1,0 +1,15 @@
+"""Demo builders, one module per domain, run in this order.
+
+Each module has `NAME`, `MODELS` (the "app.model" labels it writes: a
+rebuild empties them and everything that references them) and
+`build(ctx: DemoContext) -> None`. A builder reads
+what earlier ones made from `ctx.refs`, writes with bulk_create (no per-row
+audit), adds its row counts to `ctx.counts` and draws random numbers only
+from `ctx.rng(<its own stream name>)`. To add a domain (products, demands …),
+write `builders/<domain>.py` and append it to STEPS; extend
+`chanrong.demo.services.digest_rows` with its key fields.
+"""
+
+from . import accounts, enterprises, organisations
+
+STEPS = (organisations, enterprises, accounts)

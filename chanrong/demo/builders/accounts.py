@@ -1,0 +1,75 @@
+"""The demo accounts (stable names, see DESIGN.md), one per role to try.
+
+All share the password from settings.CHANRONG_DEMO_PASSWORD; it is hashed
+once per build (Argon2 is slow on purpose) and the hash reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chanrong.accounts.models import Role, User
+
+from .base import DemoContext
+
+NAME = "accounts"
+# What this builder writes; a rebuild empties these and whatever references them.
+MODELS = ("accounts.user",)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    display_name: str
+    # Where the organisation comes from: ("agency", key), ("institution", key),
+    # ("enterprise", index into the demo enterprises) or ("platform", "").
+    organisation: tuple[str, str | int]
+
+
+ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("admin", Role.PLATFORM_ADMIN, "平台管理员", ("platform", "")),
+    DemoAccount("gov_national", Role.GOV_ADMIN, "工信部管理员", ("agency", "miit")),
+    DemoAccount("gov_zhejiang", Role.GOV_ADMIN, "浙江省经信厅管理员", ("agency", "zj_industry")),
+    DemoAccount("gov_jiashan", Role.GOV_ADMIN, "嘉善县经信局管理员", ("agency", "js_industry")),
+    DemoAccount(
+        "bank_manager", Role.INSTITUTION_MANAGER, "嘉善农商行客户经理主管", ("institution", "jsrcb")
+    ),
+    DemoAccount(
+        "bank_staff", Role.INSTITUTION_STAFF, "嘉善农商行客户经理", ("institution", "jsrcb")
+    ),
+    DemoAccount(
+        "bank2_staff", Role.INSTITUTION_STAFF, "工商银行嘉善支行客户经理", ("institution", "icbc")
+    ),
+    DemoAccount("ent_user", Role.ENTERPRISE_USER, "嘉善精工机械财务负责人", ("enterprise", 0)),
+    DemoAccount("ent2_user", Role.ENTERPRISE_USER, "嘉善新材料科技财务负责人", ("enterprise", 1)),
+)
+
+
+def build(ctx: DemoContext) -> None:
+    users = [_user(ctx, account) for account in ACCOUNTS]
+    User.objects.bulk_create(users)
+    ctx.counts["users"] = len(users)
+
+
+def _user(ctx: DemoContext, account: DemoAccount) -> User:
+    kind, key = account.organisation
+    user = User(
+        username=account.username,
+        role=account.role,
+        display_name=account.display_name,
+        password=ctx.password_hash,
+        is_active=True,
+    )
+    if kind == "platform":
+        user.is_staff = True
+        user.is_superuser = True
+    elif kind == "agency":
+        user.agency = ctx.refs["agencies"][key]
+    elif kind == "institution":
+        user.institution = ctx.refs["institutions"][key]
+        # Staff of a bank work at its 嘉善 office (the county's first branch).
+        user.branch = ctx.refs["county_branches"][key][0]
+    elif kind == "enterprise":
+        user.enterprise = ctx.refs["demo_enterprises"][int(key)]
+    return user

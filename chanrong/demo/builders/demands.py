@@ -1,0 +1,972 @@
+"""Financing products for every demo institution, and two years of financing
+demands with realistic outcomes.
+
+Products follow the institution's kind (banks: 信用贷, 抵押贷, 质押贷, 税易贷,
+科创贷, 绿色信贷 …; guarantee companies 担保贷; insurers 保险; leasing
+companies 融资租赁; securities firms 债券; funds 股权投资; micro-loan companies
+small 信用贷) and its footprint (a county bank lends in 嘉善 only).
+
+Demands are dispatched exactly as `demands.services.publish_demand` would:
+to the institutions whose published products the demand can qualify for
+(the same pure `finance.eligibility.evaluate`), plus a preferred one, each
+to its branch nearest the enterprise (`choose_branch`), with working-day
+deadlines (`core.workdays.deadline_after`). Their histories then run along
+the declared transitions (claim → offer → acceptance → 授信 → 放款, or 未获批,
+谢绝, 超时, 撤回) with timeline events worded as the services word them.
+Rows are bulk-inserted and not audited one by one (the demo build records one
+audit entry).
+
+Dates are anchored at HISTORY_END, not the clock, so a seed gives the same
+world whenever it is built; demands from its last weeks are still open.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from chanrong.accounts.models import User
+from chanrong.core.workdays import add_workdays
+from chanrong.demands.models import (
+    Demand,
+    DemandEvent,
+    DemandKind,
+    DemandState,
+    Dispatch,
+    DispatchState,
+    Feedback,
+    Offer,
+    Urgency,
+)
+from chanrong.demands.services import choose_branch, demand_facts
+from chanrong.finance import eligibility as el
+from chanrong.finance.models import (
+    CollateralKind,
+    FinancialInstitution,
+    GuaranteeKind,
+    InstitutionKind,
+    LprTenor,
+    Product,
+    ProductKind,
+    ProductState,
+    RateType,
+)
+from chanrong.finance.services import ConditionsBuilder, effective_rate_max, effective_rate_min
+from chanrong.finance.services import enterprise_facts as facts_of
+from chanrong.registry.models import Enterprise
+
+from .base import DemoContext
+
+NAME = "demands"
+
+TZ = ZoneInfo("Asia/Shanghai")
+HISTORY_END = date(2026, 11, 20)
+HISTORY_DAYS = 730
+BASE_DEMANDS = 1200
+WAN = Decimal(10000)
+CLAIM_WORKDAYS = 2
+DECIDE_WORKDAYS = 10
+# The enterprises behind ent_user and ent2_user (builders.enterprises.DEMO_ENTERPRISES).
+DEMO_ENTERPRISE_NAMES = ("嘉善精工机械有限公司", "嘉善新材料科技有限公司")
+
+K = ProductKind
+C = CollateralKind
+
+
+@dataclass(frozen=True)
+class ProductTemplate:
+    suffix: str
+    kind: str
+    amount_wan: tuple[int, int]
+    term: tuple[int, int]
+    rate: tuple[
+        str, float, float
+    ]  # ("fixed", min, max) / ("lpr1y"|"lpr5y", spread min, max) / ("none", 0, 0)
+    processing_days: int
+    pledge_kind: str = ""
+    collateral: tuple[str, ...] = ()
+    guarantees: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    industries_in: tuple[str, ...] = ()
+    industries_out: tuple[str, ...] = ()
+    qualifications: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    min_tax_grade: str = ""
+    min_years: int | None = None
+    min_revenue_wan: int | None = None
+    summary: str = ""
+
+
+SMALL = ("medium", "small", "micro")
+NOT_REAL_ESTATE = ("K",)  # 房地产业
+BANK_CORE = (
+    ProductTemplate(
+        "善企信用贷", K.CREDIT, (10, 500), (6, 36), ("lpr1y", 0.2, 1.8), 5, sizes=SMALL,
+        industries_out=NOT_REAL_ESTATE, summary="纯信用、随借随还，面向经营稳定的中小微企业。",
+    ),
+    ProductTemplate(
+        "厂房抵押贷", K.MORTGAGE, (100, 5000), (12, 120), ("lpr5y", -0.1, 1.2), 10,
+        collateral=(C.REAL_ESTATE, C.EQUIPMENT), summary="以工业厂房、土地或设备抵押，额度高、期限长。",
+    ),
+)  # fmt: skip
+BANK_EXTRA = (
+    ProductTemplate(
+        "知识产权质押贷", K.PLEDGE, (50, 1000), (12, 36), ("fixed", 3.6, 5.2), 7,
+        pledge_kind=C.IP, qualifications=("high_tech",), summary="以专利权、商标权质押，支持科技型企业。",
+    ),
+    ProductTemplate(
+        "应收账款融资", K.PLEDGE, (50, 3000), (3, 12), ("fixed", 3.5, 5.5), 5,
+        pledge_kind=C.RECEIVABLES, summary="以核心企业确权的应收账款质押，随收随还。",
+    ),
+    ProductTemplate(
+        "税易贷", K.TAX, (10, 300), (6, 12), ("fixed", 3.8, 6.0), 3,
+        sizes=SMALL, min_tax_grade="B", min_years=2, summary="银税互动，按纳税信用和纳税额核定额度。",
+    ),
+    ProductTemplate(
+        "科创贷", K.TECH, (50, 2000), (12, 36), ("lpr1y", 0.0, 1.5), 7,
+        industries_in=("C", "I", "M"), qualifications=("tech_sme",),
+        summary="面向科技型中小企业的研发与成果转化贷款。",
+    ),
+    ProductTemplate(
+        "绿色信贷", K.GREEN, (100, 5000), (12, 60), ("fixed", 3.3, 4.8), 10,
+        qualifications=("green_factory",), summary="支持节能改造、清洁生产和新能源项目。",
+    ),
+    ProductTemplate(
+        "订单贷", K.ORDER, (20, 1000), (3, 12), ("fixed", 4.0, 6.5), 5,
+        industries_in=("C", "F"), summary="凭采购订单或中标通知融资，订单回款即还。",
+    ),
+    ProductTemplate(
+        "排污权质押贷", K.PLEDGE, (50, 800), (12, 36), ("fixed", 3.9, 5.5), 7,
+        pledge_kind=C.EMISSION_RIGHTS, industries_in=("C", "D"),
+    ),
+    ProductTemplate(
+        "军民融合贷", K.MILITARY_CIVIL, (100, 3000), (12, 36), ("fixed", 3.5, 5.0), 10,
+        qualifications=("military_civil",),
+    ),
+    ProductTemplate(
+        "白名单专享贷", K.CREDIT, (100, 3000), (12, 36), ("lpr1y", -0.2, 1.0), 5,
+        lists=("manufacturing_white_list",), industries_in=("C",),
+        summary="制造业“白名单”企业专享，利率优惠、审批提速。",
+    ),
+)  # fmt: skip
+BY_KIND = {
+    InstitutionKind.GUARANTEE: (
+        ProductTemplate(
+            "政银担保贷", K.GUARANTEED, (10, 1000), (12, 36), ("fixed", 3.8, 5.5), 7,
+            guarantees=(GuaranteeKind.GOVERNMENT_GUARANTEE,), sizes=("small", "micro"),
+            summary="政府性融资担保，担保费率不超过 1%。",
+        ),
+    ),
+    InstitutionKind.INSURER: (
+        ProductTemplate(
+            "小额贷款保证保险", K.INSURANCE, (10, 500), (6, 36), ("none", 0, 0), 5,
+            guarantees=(GuaranteeKind.CREDIT_INSURANCE,), sizes=SMALL,
+        ),
+        ProductTemplate("出口信用保险", K.INSURANCE, (50, 5000), (3, 12), ("none", 0, 0), 7),
+    ),
+    InstitutionKind.LEASING: (
+        ProductTemplate(
+            "设备融资租赁", K.LEASING, (100, 10000), (12, 60), ("fixed", 4.5, 7.5), 10,
+            industries_in=("C",), summary="直租、售后回租，盘活设备资产。",
+        ),
+    ),
+    InstitutionKind.SECURITIES: (
+        ProductTemplate(
+            "公司债券承销", K.BOND, (5000, 100000), (36, 84), ("fixed", 2.8, 5.0), 30,
+            sizes=("large", "medium"), min_revenue_wan=20000, min_years=3,
+        ),
+    ),
+    InstitutionKind.FUND: (
+        ProductTemplate(
+            "产业基金直投", K.EQUITY, (500, 10000), (36, 84), ("none", 0, 0), 30,
+            industries_in=("C", "I", "M"), min_years=2,
+            summary="投向数字经济、生命健康、新材料等主导产业。",
+        ),
+    ),
+    InstitutionKind.MICRO_LOAN: (
+        ProductTemplate(
+            "小微快贷", K.CREDIT, (5, 300), (3, 12), ("fixed", 8.0, 18.0), 2,
+            sizes=("small", "micro"), summary="手续简便、当天放款。",
+        ),
+    ),
+}  # fmt: skip
+
+
+@dataclass
+class Counts:
+    values: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int) -> None:
+        self.values[key] = self.values.get(key, 0) + n
+
+
+def build(ctx_or_rng, *, scale: float | None = None) -> None:
+    """Build products and demands. Takes the demo's DemoContext, or a bare
+    random.Random and a scale (everything else is looked up by name)."""
+    if isinstance(ctx_or_rng, DemoContext):
+        ctx = ctx_or_rng
+        product_rng, demand_rng, scale = ctx.rng("products"), ctx.rng("demands"), ctx.scale
+        counts = ctx.counts
+    else:
+        seed = ctx_or_rng.getrandbits(64)
+        product_rng, demand_rng = (
+            random.Random(f"{seed}:products"),
+            random.Random(f"{seed}:demands"),
+        )
+        scale = 1.0 if scale is None else scale
+        counts = {}
+    products = build_products(product_rng)
+    counts["products"] = counts.get("products", 0) + len(products)
+    built = build_demands(
+        demand_rng, scale, [p for p in products if p.state == ProductState.PUBLISHED]
+    )
+    for key, value in built.values.items():
+        counts[key] = counts.get(key, 0) + value
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+def _footprint(institution: FinancialInstitution) -> list[str]:
+    code = institution.region_id
+    if code == "330421":
+        return ["330421"]
+    if code.startswith("3304"):
+        return ["330400"]
+    if code.startswith("33"):
+        return ["330000"]
+    return []
+
+
+def _product(institution, template: ProductTemplate, published_at: datetime, state: str) -> Product:
+    rate_type, low, high = template.rate
+    values: dict = {}
+    if rate_type == "fixed":
+        values = {"rate_type": RateType.FIXED, "rate_min": _d(low), "rate_max": _d(high)}
+    elif rate_type.startswith("lpr"):
+        values = {
+            "rate_type": RateType.LPR,
+            "lpr_tenor": LprTenor.FIVE_YEAR if rate_type == "lpr5y" else LprTenor.ONE_YEAR,
+            "spread_min": _d(low),
+            "spread_max": _d(high),
+        }
+    else:
+        values = {"rate_type": RateType.NONE}
+    collateral = list(template.collateral)
+    if template.pledge_kind:
+        collateral = [template.pledge_kind]
+    return Product(
+        institution=institution,
+        name=f"{institution.short_name or institution.name}{template.suffix}",
+        kind=template.kind,
+        pledge_kind=template.pledge_kind,
+        summary=template.summary,
+        amount_min=template.amount_wan[0] * WAN,
+        amount_max=template.amount_wan[1] * WAN,
+        term_min_months=template.term[0],
+        term_max_months=template.term[1],
+        collateral_required=bool(collateral),
+        collateral_options=[str(c) for c in collateral],
+        guarantee_options=[str(g) for g in template.guarantees],
+        regions=_footprint(institution),
+        industries_in=list(template.industries_in),
+        industries_out=list(template.industries_out),
+        sizes=list(template.sizes),
+        required_qualifications=list(template.qualifications),
+        required_lists=list(template.lists),
+        min_tax_grade=template.min_tax_grade,
+        min_years=template.min_years,
+        min_revenue=None if template.min_revenue_wan is None else template.min_revenue_wan * WAN,
+        exclude_blacklisted=True,
+        processing_days=template.processing_days,
+        state=state,
+        published_at=published_at if state != ProductState.DRAFT else None,
+        **values,
+    )
+
+
+def _d(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
+def build_products(rng: random.Random) -> list[Product]:
+    start = _moment(HISTORY_END - timedelta(days=HISTORY_DAYS + 60), 10)
+    rows: list[Product] = []
+    for institution in FinancialInstitution.objects.order_by("name", "pk"):
+        if institution.kind == InstitutionKind.BANK:
+            extra = rng.sample(BANK_EXTRA, k=rng.randint(2, 4))
+            # Each bank draws its own line for the common credit loan.
+            credit = replace(
+                BANK_CORE[0],
+                amount_wan=(rng.choice((10, 20, 50)), rng.choice((300, 500, 1000))),
+                min_revenue_wan=rng.choice((None, 500, 1000, 2000, 3000)),
+                min_years=rng.choice((None, 1, 2, 3)),
+            )
+            templates = [credit, *BANK_CORE[1:], *sorted(extra, key=BANK_EXTRA.index)]
+        else:
+            templates = list(BY_KIND.get(institution.kind, BANK_CORE[:1]))
+        for position, template in enumerate(templates):
+            roll = rng.random()
+            # The first product of each institution is always on sale.
+            state = (
+                ProductState.PUBLISHED
+                if position == 0 or roll >= 0.07
+                else ProductState.WITHDRAWN
+                if roll < 0.04
+                else ProductState.DRAFT
+            )
+            published = start + timedelta(days=rng.randint(0, 55), minutes=rng.randint(0, 600))
+            rows.append(_product(institution, template, published, state))
+    Product.objects.bulk_create(rows)
+    _stamp(Product, rows, [(p.published_at or start, p.published_at or start) for p in rows])
+    return rows
+
+
+def _stamp(model, rows, times: list[tuple[datetime, datetime]]) -> None:
+    """auto_now(_add) fields take the clock at insert; give them the story's times."""
+    for row, (created, updated) in zip(rows, times, strict=True):
+        row.created_at, row.updated_at = created, updated
+    model.objects.bulk_update(rows, ["created_at", "updated_at"], batch_size=2000)
+
+
+# --- demands --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _workday_after(day: date, days: int) -> date:
+    return add_workdays(day, days)
+
+
+def deadline(moment: datetime, days: int) -> datetime:
+    """core.workdays.deadline_after, with the calendar walk cached per day."""
+    return datetime.combine(_workday_after(moment.date(), days), time(23, 59, 59), tzinfo=TZ)
+
+
+def _moment(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=TZ)
+
+
+def _round_wan(value: float, step: int = 10) -> Decimal:
+    wan = max(step, int(math.floor(value / step + 0.5)) * step)
+    return Decimal(wan) * WAN
+
+
+TYPICAL_WAN = {"large": 3000, "medium": 800, "small": 200, "micro": 50, "": 100}
+KIND_WEIGHTS = (
+    (DemandKind.DEBT, 80),
+    (DemandKind.LEASING, 7),
+    (DemandKind.GUARANTEE, 6),
+    (DemandKind.EQUITY, 4),
+    (DemandKind.INSURANCE, 3),
+)
+PURPOSES = {
+    DemandKind.DEBT: ("补充流动资金", "采购原材料", "购置生产设备", "厂房改扩建", "技术改造",
+                      "研发投入", "支付货款", "承接大额订单", "数字化改造", "节能减排改造"),
+    DemandKind.LEASING: ("生产线设备融资租赁", "数控机床售后回租", "新能源车辆融资租赁"),
+    DemandKind.GUARANTEE: ("申请政府性融资担保", "银行贷款担保", "续贷担保"),
+    DemandKind.EQUITY: ("引入战略投资者", "A 轮股权融资", "新产品产业化股权融资"),
+    DemandKind.INSURANCE: ("出口信用保险", "贷款保证保险", "首台（套）装备保险"),
+}  # fmt: skip
+TERMS = {
+    DemandKind.DEBT: (6, 12, 12, 12, 24, 36),
+    DemandKind.LEASING: (24, 36, 36, 48, 60),
+    DemandKind.GUARANTEE: (12, 12, 24, 36),
+    DemandKind.EQUITY: (36, 60),
+    DemandKind.INSURANCE: (12,),
+}
+DECLINE_REASONS = ("超出本机构授信政策", "企业经营现金流不足", "行业限额已满", "缺少有效抵押物",
+                   "企业负债率偏高", "暂不符合准入条件")  # fmt: skip
+REJECT_REASONS = ("征信存在逾期记录", "经营收入下滑，偿债能力不足", "担保措施不足",
+                  "审批未通过：关联企业风险")  # fmt: skip
+WITHDRAW_REASONS = ("已通过其他渠道解决", "项目推迟", "资金需求取消", "")
+COMMENTS = {5: ("放款快，服务周到", "客户经理上门服务，效率高", "利率优惠，手续简便"),
+            4: ("整体满意", "流程清晰，沟通及时"), 3: ("办理时间偏长", "材料要求较多"),
+            2: ("响应较慢",), 1: ("长时间无人联系",)}  # fmt: skip
+
+
+@dataclass
+class Story:
+    """One demand's history as plain values, before it becomes rows."""
+
+    demand: Demand
+    dispatches: list[Dispatch] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)
+    events: list[DemandEvent] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    preferred: list[int] = field(default_factory=list)
+    accepted: Offer | None = None
+    # (dispatch, offer) pairs to link once rows have keys
+    links: list[tuple[Dispatch, Offer]] = field(default_factory=list)
+
+    def event(self, at: datetime, verb: str, message: str, institution_id=None, actor=None):
+        self.events.append(
+            DemandEvent(
+                created_at=at,
+                verb=verb,
+                message=message[:500],
+                institution_id=institution_id,
+                actor=actor,
+                actor_name=actor.username if actor else "",
+            )
+        )
+
+
+class World:
+    """What the demand stories draw on: enterprises, products, branches, users."""
+
+    def __init__(self, products: list[Product]):
+        self.products = sorted(products, key=lambda p: (p.institution_id, p.pk))
+        self.builder = ConditionsBuilder(self.products)
+        self.conditions = {p.pk: self.builder.build(p) for p in self.products}
+        self.institutions = {
+            i.pk: i for i in FinancialInstitution.objects.order_by("pk").select_related("region")
+        }
+        self.branches: dict[tuple[int, str], object] = {}
+        self.ent_users = {
+            u.enterprise_id: u for u in User.objects.filter(enterprise__isnull=False).order_by("pk")
+        }
+        self.inst_users = {}
+        for user in User.objects.filter(institution__isnull=False).order_by("pk"):
+            self.inst_users.setdefault(user.institution_id, user)
+
+    def branch(self, institution_id: int, region):
+        key = (institution_id, region.code)
+        if key not in self.branches:
+            self.branches[key] = choose_branch(institution_id, region)
+        return self.branches[key]
+
+    def matches(self, enterprise, facts, demand: Demand, today: date) -> dict[int, list[int]]:
+        wanted = demand_facts(demand)
+        out: dict[int, list[int]] = {}
+        for product in self.products:
+            if el.evaluate(
+                self.conditions[product.pk], facts, wanted, today=today, explain=False
+            ).possible:
+                out.setdefault(product.institution_id, []).append(product.pk)
+        return out
+
+
+def demand_count(scale: float) -> int:
+    return max(12, round(BASE_DEMANDS * scale))
+
+
+def build_demands(rng: random.Random, scale: float, products: list[Product]) -> Counts:
+    counts = Counts()
+    enterprises = list(
+        Enterprise.objects.select_related("region__parent__parent", "industry").order_by("uscc")
+    )
+    if not enterprises:
+        return counts
+    world = World(products)
+    special = [e for e in enterprises if e.name in DEMO_ENTERPRISE_NAMES]
+    special.sort(key=lambda e: DEMO_ENTERPRISE_NAMES.index(e.name))
+    stories: list[Story] = []
+    end = _moment(HISTORY_END, 17)
+    total = demand_count(scale)
+    # The demo accounts' enterprises get a demand in every interesting state.
+    scripted = [
+        (0, "disbursed", 200), (0, "negotiating", 12), (0, "dispatched", 1),
+        (0, "draft", 0), (0, "rejected", 150), (1, "claimed", 3), (1, "disbursed", 90),
+        (1, "withdrawn", 60),
+    ]  # fmt: skip
+    for index, outcome, days_ago in scripted:
+        if index < len(special):
+            at = end - timedelta(days=days_ago, hours=rng.randint(1, 6))
+            stories.append(_story(rng, world, special[index], at, outcome))
+    weights = [e.revenue or Decimal(1) for e in enterprises]
+    picks = [float(w) ** 0.3 for w in weights]
+    cum = []
+    acc = 0.0
+    for p in picks:
+        acc += p
+        cum.append(acc)
+    for _n in range(max(0, total - len(stories))):
+        enterprise = rng.choices(enterprises, cum_weights=cum, k=1)[0]
+        # Later days a little likelier: the platform's use grows.
+        offset = int(HISTORY_DAYS * (1 - rng.random() ** 1.3))
+        day = HISTORY_END - timedelta(days=HISTORY_DAYS - offset)
+        at = _moment(day, rng.randint(8, 17), rng.randint(0, 59))
+        stories.append(_story(rng, world, enterprise, at, None))
+    _write(stories, counts)
+    return counts
+
+
+def _pick_outcome(rng: random.Random, age_days: int) -> str:
+    if age_days < 3:
+        table = (("dispatched", 60), ("claimed", 30), ("negotiating", 10))
+    elif age_days < 20:
+        table = (("claimed", 20), ("negotiating", 35), ("granted", 15), ("disbursed", 15),
+                 ("rejected", 5), ("withdrawn", 5), ("expired", 5))  # fmt: skip
+    else:
+        table = (("disbursed", 58), ("rejected", 12), ("withdrawn", 10), ("expired", 8),
+                 ("granted", 4), ("negotiating", 3), ("draft", 2), ("redispatched", 3))  # fmt: skip
+    names = [n for n, _w in table]
+    return rng.choices(names, weights=[w for _n, w in table], k=1)[0]
+
+
+def _story(
+    rng: random.Random, world: World, enterprise, at: datetime, outcome: str | None
+) -> Story:
+    kind = rng.choices([k for k, _w in KIND_WEIGHTS], weights=[w for _k, w in KIND_WEIGHTS])[0]
+    typical = TYPICAL_WAN.get(enterprise.size or "", 100)
+    amount = _round_wan(typical * math.exp(rng.gauss(0, 0.6)), 10)
+    collateral = [] if rng.random() < 0.45 else rng.sample(
+        [C.REAL_ESTATE, C.EQUIPMENT, C.RECEIVABLES, C.IP, C.WAREHOUSE_RECEIPT], k=rng.randint(1, 2)
+    )  # fmt: skip
+    if kind in (DemandKind.EQUITY, DemandKind.LEASING):
+        amount *= 4  # equity rounds and leased lines come in larger tickets
+    if outcome is not None:
+        # The demo accounts' demands: plain loans every local bank answers.
+        kind, amount = DemandKind.DEBT, Decimal(rng.choice((100, 150, 200, 300))) * WAN
+    owner = world.ent_users.get(enterprise.pk)
+    demand = Demand(
+        enterprise=enterprise,
+        created_by=owner,
+        kind=kind,
+        amount=amount,
+        term_months=rng.choice(TERMS[kind]),
+        purpose=rng.choice(PURPOSES[kind]),
+        rate_max=None
+        if outcome is not None or rng.random() < 0.5
+        else _d(round(rng.uniform(4.0, 7.0), 1)),
+        collateral_offered=[str(c) for c in collateral],
+        urgency=rng.choices(list(Urgency.values), weights=(70, 22, 8))[0],
+        share_profile=False,
+        state=DemandState.DRAFT,
+        exclusive=False,
+    )
+    story = Story(demand)
+    age = (HISTORY_END - at.date()).days
+    outcome = outcome or _pick_outcome(rng, age)
+    story.event(
+        at - timedelta(minutes=20), "demand.create", _("企业创建了融资需求（草稿）"), actor=owner
+    )
+    if outcome == "draft":
+        demand.created_at = at - timedelta(minutes=20)
+        demand.updated_at = at
+        return story
+    facts = facts_of(enterprise)
+    matched = world.matches(enterprise, facts, demand, at.date())
+    if rng.random() < 0.12:
+        extra = rng.choice(sorted(world.institutions))
+        story.preferred = [extra]
+        matched.setdefault(extra, [])
+    demand.published_at = at
+    demand.round = 1
+    story.event(at, "demand.publish", _("企业发布了融资需求"), actor=owner)
+    if not matched:
+        demand.state = DemandState.PUBLISHED
+        story.event(
+            at, "demand.no_target", _("暂无符合条件的金融机构，需求保持已发布状态，待重新派单")
+        )
+        _finish(demand, at, None)
+        return story
+    claim_due = deadline(at, CLAIM_WORKDAYS)
+    for institution_id in sorted(matched):
+        dispatch = Dispatch(
+            institution_id=institution_id,
+            branch=world.branch(institution_id, enterprise.region),
+            state=DispatchState.DISPATCHED,
+            round=1,
+            matched_products=matched[institution_id],
+            preferred=institution_id in story.preferred,
+            dispatched_at=at,
+            claim_due_at=claim_due,
+        )
+        story.dispatches.append(dispatch)
+        story.event(
+            at, "dispatch.new",
+            _("新的融资需求已派给贵机构，请于 %(due)s 前接单") % {"due": claim_due.strftime("%Y-%m-%d %H:%M")},
+            institution_id=institution_id,
+        )  # fmt: skip
+    demand.state = DemandState.DISPATCHED
+    story.event(
+        at, "demand.dispatch", _("已派单给 %(n)s 家金融机构") % {"n": len(story.dispatches)}, actor=owner
+    )  # fmt: skip
+    _play(rng, world, story, outcome, at)
+    return story
+
+
+def _play(rng: random.Random, world: World, story: Story, outcome: str, at: datetime) -> None:
+    """Run the dispatches along the declared transitions to `outcome`."""
+    demand = story.demand
+    dispatches = story.dispatches
+    if outcome == "dispatched":
+        _finish(demand, at, None)
+        return
+    if outcome in ("expired", "redispatched"):
+        when = max(d.claim_due_at for d in dispatches) + timedelta(seconds=1)
+        for d in dispatches:
+            if rng.random() < 0.3:
+                _decline(rng, world, story, d, at + timedelta(hours=rng.randint(2, 30)))
+            else:
+                d.state = DispatchState.EXPIRED
+                story.event(
+                    when, "dispatch.expire",
+                    _("%(name)s 未在期限内%(what)s，派单超时") % {"name": world.institutions[d.institution_id], "what": _("接单")},
+                    institution_id=d.institution_id,
+                )  # fmt: skip
+        demand.state = DemandState.EXPIRED
+        story.event(
+            when,
+            "demand.expire",
+            _("%(reason)s，需求超时，待重新派单") % {"reason": _("已派单机构均未在期限内响应")},
+        )
+        if outcome == "redispatched":
+            again = when + timedelta(days=rng.randint(1, 5))
+            demand.round = 2
+            due = deadline(again, CLAIM_WORKDAYS)
+            for d in dispatches:
+                if d.state == DispatchState.EXPIRED:
+                    d.state, d.round, d.dispatched_at, d.claim_due_at = (
+                        DispatchState.DISPATCHED, 2, again, due,
+                    )  # fmt: skip
+            demand.state = DemandState.DISPATCHED
+            story.event(
+                again,
+                "demand.redispatch",
+                _("已派单给 %(n)s 家金融机构")
+                % {"n": sum(d.state == DispatchState.DISPATCHED for d in dispatches)},
+            )
+            live = [d for d in dispatches if d.state == DispatchState.DISPATCHED]
+            if live:  # then one of them takes it and lends
+                _lend(rng, world, story, live, again, "disbursed")
+                return
+        _finish(demand, when, None)
+        return
+    _lend(rng, world, story, dispatches, at, outcome)
+
+
+def _decline(rng, world, story: Story, d: Dispatch, when: datetime) -> None:
+    d.state = DispatchState.DECLINED
+    d.decline_reason = rng.choice(DECLINE_REASONS)
+    d.decided_at = when
+    story.event(
+        when, "dispatch.decline",
+        _("%(name)s 谢绝了该需求：%(reason)s") % {"name": world.institutions[d.institution_id], "reason": d.decline_reason},
+        institution_id=d.institution_id, actor=world.inst_users.get(d.institution_id),
+    )  # fmt: skip
+
+
+def _claim(rng, world, story: Story, d: Dispatch, start: datetime) -> datetime:
+    window = max(1.0, (d.claim_due_at - start).total_seconds() / 3600 - 1)
+    when = start + timedelta(hours=rng.uniform(0.5, min(window, 40)))
+    d.state = DispatchState.CLAIMED
+    d.claimed_at = when
+    d.claimed_by = world.inst_users.get(d.institution_id)
+    d.decide_due_at = deadline(when, DECIDE_WORKDAYS)
+    story.event(
+        when, "dispatch.claim", _("%(name)s 已接单") % {"name": world.institutions[d.institution_id]},
+        institution_id=d.institution_id, actor=d.claimed_by,
+    )  # fmt: skip
+    return when
+
+
+def _offer(rng, world, story: Story, d: Dispatch, start: datetime, products) -> datetime:
+    demand = story.demand
+    when = start + timedelta(hours=rng.uniform(4, 24 * 6))
+    product = products.get(d.matched_products[0]) if d.matched_products else None
+    cap = product.amount_max if product else demand.amount
+    amount = min(cap, _round_wan(float(demand.amount / WAN) * rng.uniform(0.6, 1.0), 5))
+    rate = None
+    if product is not None and effective_rate_min(product) is not None:
+        low, high = effective_rate_min(product), effective_rate_max(product)
+        rate = _d(round(rng.uniform(float(low), float(high)), 2))
+    elif product is None:
+        rate = _d(round(rng.uniform(3.6, 6.0), 2))
+    offer = Offer(
+        institution_id=d.institution_id,
+        product=product,
+        amount=amount,
+        rate=rate,
+        term_months=demand.term_months,
+        terms=_("按产品标准办理") if product else _("个案审批"),
+        created_by=d.claimed_by,
+        created_at=when,
+    )
+    d.state = DispatchState.OFFERED
+    d.decided_at = when
+    story.offers.append(offer)
+    story.links.append((d, offer))
+    rate_text = _("，年利率 %(r)s") % {"r": el.percent(rate)} if rate is not None else ""
+    story.event(
+        when, "dispatch.offer",
+        _("%(name)s %(what)s：%(amount)s，%(term)s 个月%(rate)s") % {
+            "name": world.institutions[d.institution_id], "what": _("提交了融资方案"),
+            "amount": el.wan(amount), "term": demand.term_months, "rate": rate_text,
+        },
+        institution_id=d.institution_id, actor=d.claimed_by,
+    )  # fmt: skip
+    return when
+
+
+def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime, outcome: str):
+    demand = story.demand
+    owner = demand.created_by
+    products = {p.pk: p for p in world.products}
+    # Who responds: most claim, some decline, the rest let the deadline pass.
+    claimed: list[Dispatch] = []
+    latest = start
+    for d in dispatches:
+        roll = rng.random()
+        if roll < 0.55 or (not claimed and d is dispatches[-1]):
+            latest = max(latest, _claim(rng, world, story, d, start))
+            claimed.append(d)
+        elif roll < 0.8:
+            _decline(rng, world, story, d, start + timedelta(hours=rng.randint(2, 40)))
+    demand.state = DemandState.CLAIMED
+    if outcome == "claimed":
+        _finish(demand, latest, None)
+        return
+    offered: list[Dispatch] = []
+    for d in claimed:
+        if rng.random() < 0.7 or not offered and d is claimed[-1]:
+            latest = max(latest, _offer(rng, world, story, d, d.claimed_at, products))
+            offered.append(d)
+    demand.state = DemandState.NEGOTIATING
+    if outcome == "negotiating":
+        _finish(demand, latest, None)
+        return
+    if outcome == "withdrawn" and rng.random() < 0.6:
+        _withdraw(rng, world, story, latest + timedelta(days=rng.randint(1, 10)))
+        return
+    winner = rng.choice(offered)
+    offer = next(o for (d, o) in story.links if d is winner)
+    accepted_at = latest + timedelta(hours=rng.uniform(2, 72))
+    winner.state = DispatchState.ACCEPTED
+    offer.accepted_at = accepted_at
+    story.accepted = offer
+    demand.outcome_institution_id = winner.institution_id
+    name = world.institutions[winner.institution_id]
+    story.event(
+        accepted_at,
+        "dispatch.accept",
+        _("企业采纳了贵机构的融资方案"),
+        winner.institution_id,
+        owner,
+    )
+    story.event(
+        accepted_at, "demand.accept", _("企业采纳了 %(name)s 的融资方案") % {"name": name},
+        winner.institution_id, owner,
+    )  # fmt: skip
+    for d in dispatches:
+        if d is winner:
+            continue
+        if d.state == DispatchState.OFFERED:
+            d.state = DispatchState.NOT_SELECTED
+            message = _("企业已采纳其他机构的融资方案，贵机构方案未被采纳")
+        elif d.state in (DispatchState.DISPATCHED, DispatchState.CLAIMED):
+            d.state = DispatchState.CANCELLED
+            message = _("企业已采纳其他机构的融资方案，派单结束")
+        else:
+            continue
+        story.event(accepted_at, f"dispatch.{'set_aside' if d.state == DispatchState.NOT_SELECTED else 'cancel'}",
+                    message, d.institution_id, owner)  # fmt: skip
+    if outcome == "withdrawn":
+        _withdraw(rng, world, story, accepted_at + timedelta(days=rng.randint(1, 10)))
+        return
+    staff = winner.claimed_by
+    if outcome == "rejected" and rng.random() < 0.5:
+        when = accepted_at + timedelta(days=rng.uniform(2, 12))
+        _reject(rng, story, winner, name, when, staff)
+        return
+    granted_at = accepted_at + timedelta(days=rng.uniform(1, 8))
+    winner.state = DispatchState.GRANTED
+    demand.state = DemandState.GRANTED
+    demand.granted_amount = offer.amount
+    story.event(
+        granted_at, "demand.grant",
+        _("%(name)s 反馈：已授信 %(amount)s") % {"name": name, "amount": el.wan(offer.amount)},
+        winner.institution_id, staff,
+    )  # fmt: skip
+    if outcome == "granted":
+        _finish(demand, granted_at, None)
+        return
+    if outcome == "rejected":
+        _reject(rng, story, winner, name, granted_at + timedelta(days=rng.uniform(1, 5)), staff)
+        return
+    paid_at = granted_at + timedelta(days=rng.uniform(0.5, 6))
+    if paid_at.date() > HISTORY_END:
+        paid_at = _moment(HISTORY_END, 16)
+    winner.state = DispatchState.DISBURSED
+    demand.state = DemandState.DISBURSED
+    demand.disbursed_amount = offer.amount
+    demand.disbursed_rate = offer.rate if offer.rate is not None else _d(4.5)
+    demand.disbursed_term_months = offer.term_months
+    demand.disbursed_on = paid_at.date()
+    story.event(
+        paid_at, "demand.disburse",
+        _("%(name)s 反馈：已放款 %(amount)s，年利率 %(rate)s，期限 %(term)s 个月，放款日期 %(on)s") % {
+            "name": name, "amount": el.wan(offer.amount), "rate": el.percent(demand.disbursed_rate),
+            "term": offer.term_months, "on": paid_at.date().isoformat(),
+        },
+        winner.institution_id, staff,
+    )  # fmt: skip
+    _finish(demand, paid_at, paid_at)
+    _rate(rng, world, story, paid_at, good=True)
+
+
+def _reject(rng, story: Story, winner: Dispatch, name, when: datetime, staff) -> None:
+    demand = story.demand
+    winner.state = DispatchState.REJECTED
+    demand.state = DemandState.REJECTED
+    demand.rejection_reason = rng.choice(REJECT_REASONS)
+    story.event(
+        when, "demand.reject",
+        _("%(name)s 反馈：未获批。原因：%(reason)s") % {"name": name, "reason": demand.rejection_reason},
+        winner.institution_id, staff,
+    )  # fmt: skip
+    _finish(demand, when, when)
+    _rate(rng, None, story, when, good=False)
+
+
+def _withdraw(rng, world, story: Story, when: datetime) -> None:
+    demand = story.demand
+    reason = rng.choice(WITHDRAW_REASONS)
+    demand.state = DemandState.WITHDRAWN
+    demand.withdraw_reason = reason
+    story.event(
+        when, "demand.withdraw",
+        _("企业撤回了融资需求") + (_("：%(r)s") % {"r": reason} if reason else ""),
+        actor=demand.created_by,
+    )  # fmt: skip
+    for d in story.dispatches:
+        if d.state in (DispatchState.DISPATCHED, DispatchState.CLAIMED, DispatchState.OFFERED,
+                       DispatchState.ACCEPTED, DispatchState.GRANTED):  # fmt: skip
+            d.state = DispatchState.CANCELLED
+            story.event(
+                when, "dispatch.cancel", _("企业已撤回该融资需求，派单取消"), d.institution_id
+            )
+    _finish(demand, when, when)
+    _rate(rng, None, story, when, good=False)
+
+
+def _rate(rng, world, story: Story, when: datetime, *, good: bool) -> None:
+    """Most enterprises rate the institution that handled it; a few rate others."""
+    demand = story.demand
+    if demand.enterprise.name in DEMO_ENTERPRISE_NAMES and good:
+        return  # left for the demo user to rate
+    for d in story.dispatches:
+        handled = d.state in (DispatchState.DISBURSED, DispatchState.REJECTED)
+        if not (handled and rng.random() < 0.65) and not (not handled and rng.random() < 0.05):
+            continue
+        if handled and good:
+            score = rng.choices((5, 4, 3), weights=(60, 32, 8))[0]
+        elif handled:
+            score = rng.choices((4, 3, 2), weights=(30, 50, 20))[0]
+        else:
+            score = rng.choices((3, 2, 1), weights=(40, 40, 20))[0]
+        story.feedback.append(
+            Feedback(
+                institution_id=d.institution_id,
+                enterprise=demand.enterprise,
+                score=score,
+                comment=rng.choice(COMMENTS[score]) if rng.random() < 0.7 else "",
+                created_by=demand.created_by,
+                created_at=when + timedelta(days=rng.uniform(0.2, 10)),
+            )
+        )
+
+
+def _finish(demand: Demand, last: datetime, closed: datetime | None) -> None:
+    demand.created_at = (demand.published_at or last) - timedelta(minutes=20)
+    demand.updated_at = last
+    demand.closed_at = closed
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _write(stories: list[Story], counts: Counts) -> None:
+    demands = [s.demand for s in stories]
+    Demand.objects.bulk_create(demands, batch_size=2000)
+    _stamp(Demand, demands, [(d.created_at, d.updated_at) for d in demands])
+    through = Demand.preferred_institutions.through
+    through.objects.bulk_create(
+        [
+            through(demand_id=s.demand.pk, financialinstitution_id=pk)
+            for s in stories
+            for pk in s.preferred
+        ],
+        batch_size=2000,
+    )
+    dispatches = []
+    for s in stories:
+        for d in s.dispatches:
+            d.demand = s.demand
+            dispatches.append(d)
+    Dispatch.objects.bulk_create(dispatches, batch_size=2000)
+    offers = []
+    for s in stories:
+        for d, o in s.links:
+            o.dispatch, o.demand = d, s.demand
+            offers.append(o)
+    Offer.objects.bulk_create(offers, batch_size=2000)
+    accepted = []
+    for s in stories:
+        if s.accepted is not None:
+            s.demand.accepted_offer = s.accepted
+            accepted.append(s.demand)
+    Demand.objects.bulk_update(accepted, ["accepted_offer"], batch_size=2000)
+    events = []
+    for s in stories:
+        for e in s.events:
+            e.demand = s.demand
+            events.append(e)
+    DemandEvent.objects.bulk_create(events, batch_size=5000)
+    feedback = []
+    for s in stories:
+        for f in s.feedback:
+            f.demand = s.demand
+            feedback.append(f)
+    Feedback.objects.bulk_create(feedback, batch_size=2000)
+    counts.add("demands", len(demands))
+    counts.add("dispatches", len(dispatches))
+    counts.add("offers", len(offers))
+    counts.add("demand_events", len(events))
+    counts.add("feedback", len(feedback))
+
+
+def digest_rows():
+    """Key fields of the products and demands (for demo.services.digest_rows):
+    no primary keys, no timestamps."""
+    yield (
+        "products",
+        Product.objects.order_by("institution__name", "name").values_list(
+            "institution__name", "name", "kind", "amount_min", "amount_max", "state"
+        ),
+    )
+    yield (
+        "demands",
+        Demand.objects.order_by("enterprise__uscc", "published_at", "purpose", "amount")
+        .values_list(
+            "enterprise__uscc",
+            "kind",
+            "amount",
+            "term_months",
+            "purpose",
+            "state",
+            "disbursed_amount",
+            "disbursed_on",
+        )  # fmt: skip
+        .iterator(chunk_size=5000),
+    )
+    yield (
+        "dispatches",
+        Dispatch.objects.order_by(
+            "demand__enterprise__uscc",
+            "demand__published_at",
+            "demand__purpose",
+            "demand__amount",
+            "institution__name",
+        )  # fmt: skip
+        .values_list("demand__enterprise__uscc", "institution__name", "branch__name", "state")
+        .iterator(chunk_size=5000),
+    )

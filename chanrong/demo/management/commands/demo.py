@@ -1,0 +1,133 @@
+"""`chanrong demo`: build the demo pilot county (嘉善县) and print the accounts."""
+
+from __future__ import annotations
+
+import argparse
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from chanrong.core.errors import ServiceError
+from chanrong.demo import services
+
+
+def _scale(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("规模应为数字，如 0.1、1、10")) from None
+    if not (0 < number <= services.MAX_SCALE):
+        raise argparse.ArgumentTypeError(
+            _("规模应大于 0 且不超过 %(max)s") % {"max": int(services.MAX_SCALE)}
+        )
+    return number
+
+
+def _seed(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("种子应为非负整数")) from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(_("种子应为非负整数"))
+    return number
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "生成演示数据：试点县嘉善县（330421）的政府部门、金融机构及其分支机构、企业、数据授权和演示账号。"
+        "同一种子和规模总是生成相同的数据。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--seed",
+            type=_seed,
+            default=services.DEFAULT_SEED,
+            help=_("随机种子（默认 %(default)s）；换一个种子得到另一个同样确定的世界"),
+        )
+        parser.add_argument(
+            "--scale",
+            type=_scale,
+            default=1.0,
+            help=_("规模倍数：1 = 3,000 家企业；0.1、10、100 均可（默认 1）"),
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=_("已有演示数据时清空并重建（参考数据和审计日志保留）"),
+        )
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help=_("已有数据时不做任何事，只列出演示账号（供 scripts/up 使用）"),
+        )
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help=_("允许在 CHANRONG_ENV=production 下生成（公开演示站点）"),
+        )
+
+    def handle(self, *args, seed, scale, reset, if_missing, allow_production, **options):
+        if if_missing and not reset:
+            if settings.PRODUCTION and not allow_production:
+                self.stdout.write(_("CHANRONG_ENV=production：不生成演示数据。"))
+                return
+            state = services.demo_state()
+            if state.kind == "demo":
+                self.stdout.write(
+                    _("演示数据已存在（种子 %(seed)s，规模 %(scale)s，生成于 %(at)s），跳过。")
+                    % {"seed": state.seed, "scale": f"{state.scale:g}", "at": state.built_at}
+                )
+                self.print_accounts()
+                return
+            if state.kind == "other":
+                self.stdout.write(_("数据库中已有非演示数据，不生成演示数据。"))
+                return
+        try:
+            result = services.build_demo(
+                seed=seed,
+                scale=scale,
+                reset=reset,
+                allow_production=allow_production,
+                progress=lambda message: self.stdout.write(message),
+            )
+        except ServiceError as exc:
+            raise CommandError(str(exc)) from exc
+        except FileNotFoundError as exc:  # divisions missing: npm ci not run
+            raise CommandError(str(exc)) from exc
+        counts = "，".join(f"{key} {value:,}" for key, value in result.counts.items())
+        self.stdout.write(
+            self.style.SUCCESS(
+                _(
+                    "演示数据已生成（种子 %(seed)s，规模 %(scale)s，用时 %(seconds).1f 秒）：%(counts)s"
+                )
+                % {
+                    "seed": result.seed,
+                    "scale": f"{result.scale:g}",
+                    "seconds": result.seconds,
+                    "counts": counts,
+                }
+            )
+        )
+        self.stdout.write(
+            _("数据摘要（同种子同规模必相同）：%(digest)s") % {"digest": result.digest}
+        )
+        self.print_accounts()
+
+    def print_accounts(self) -> None:
+        lines = services.account_lines()
+        if not lines:
+            return
+        self.stdout.write("")
+        self.stdout.write(
+            _("演示账号（密码均为 %(password)s）：") % {"password": settings.CHANRONG_DEMO_PASSWORD}
+        )
+        width = max(len(line.username) for line in lines)
+        for line in lines:
+            self.stdout.write(f"  {line.username.ljust(width)}  {line.role}  {line.organisation}")
+        self.stdout.write(
+            _("（密码来自环境变量 CHANRONG_DEMO_PASSWORD；生成后再改它，已有账号的密码不变）")
+        )

@@ -1,0 +1,52 @@
+"""Gunicorn settings for chanrong (`gunicorn -c chanrong/gunicorn.conf.py`).
+
+Threaded workers (gthread): requests spend most of their time waiting on the
+database, and threads share one process's memory. Every knob can be set from
+the environment; the defaults suit one small machine behind nginx (see
+docs/deployment.md). Static files are served by WhiteNoise from the same
+processes, or by nginx in front.
+"""
+
+import os
+from pathlib import Path
+
+_project = Path(__file__).resolve().parent.parent
+_var = Path(os.environ.get("CHANRONG_VAR_DIR", _project / "var"))
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+wsgi_app = "chanrong.wsgi:application"
+bind = [
+    os.environ.get("CHANRONG_BIND")
+    or f"{os.environ.get('CHANRONG_HOST', '127.0.0.1')}:{_int('CHANRONG_PORT', 8000)}"
+]
+worker_class = "gthread"
+# 2-3 processes x 4 threads: enough for a county pilot on 2 cores; raise
+# CHANRONG_WORKERS with the cores, not beyond 2 x cores + 1.
+workers = _int("CHANRONG_WORKERS", min(3, max(2, os.cpu_count() or 2)))
+threads = _int("CHANRONG_THREADS", 4)
+timeout = _int("CHANRONG_TIMEOUT", 60)
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so that a slow leak never becomes an outage.
+max_requests = _int("CHANRONG_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+
+# Logs to stdout/stderr: systemd, docker or the terminal collect them.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("CHANRONG_GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# Trust X-Forwarded-* only from the reverse proxy (nginx on the same host by
+# default); settings.py reads X-Forwarded-Proto in production.
+forwarded_allow_ips = os.environ.get("CHANRONG_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Gunicorn's control socket defaults to one path per user: two instances
+# (a demo and a test run) would fight over it. Keep it beside the database.
+_var.mkdir(parents=True, exist_ok=True)
+control_socket = str(_var / "gunicorn.ctl")
