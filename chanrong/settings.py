@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chanrong.core.context_processors.navigation",
+                "chanrong.core.context_processors_inbox.inbox",
             ],
         },
     },

@@ -16,6 +16,7 @@ urlpatterns = [
     path("events/", include("chanrong.events.urls")),
     path("pilot/", include("chanrong.pilots.urls")),
     path("insights/", include("chanrong.insights.urls")),
+    path("webhooks/", include("chanrong.api.urls")),
     path("", include("chanrong.core.urls")),
 ]
 if settings.DEBUG:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import import_views, inbox_views, views
 
 # The "core:" namespace, kept apart so that the un-namespaced "home" (used by
 # LOGIN_REDIRECT_URL and the menus) keeps its name. Add further core: URLs here
@@ -10,7 +10,29 @@ audit_patterns = [
     path("<int:seq>/", views.audit_detail, name="audit_detail"),
 ]
 
+inbox_patterns = [
+    path("", inbox_views.inbox, name="inbox"),
+    path("<int:pk>/read/", inbox_views.mark_read, name="inbox_read"),
+    path("read-all/", inbox_views.mark_all_read, name="inbox_read_all"),
+]
+
+import_patterns = [
+    path("", import_views.import_list, name="imports"),
+    path("new/", import_views.import_new, name="import_new"),
+    path("templates/<slug:kind>/", import_views.import_template, name="import_template"),
+    path("<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("<int:pk>/progress/", import_views.import_progress, name="import_progress"),
+    path("<int:pk>/report/", import_views.import_report, name="import_report"),
+]
+
+core_patterns = [
+    path("audit/", include(audit_patterns)),
+    path("inbox/", include(inbox_patterns)),
+    path("imports/", include(import_patterns)),
+    path("exports/enterprises/", import_views.export_enterprises, name="export_enterprises"),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
-    path("audit/", include((audit_patterns, "core"), namespace="core")),
+    path("", include((core_patterns, "core"), namespace="core")),
 ]

@@ -1,0 +1,174 @@
+"""The one entry point for telling people that something happened.
+
+Every service that notifies calls `send`. Each recipient gets an in-app inbox
+row (core.Notification) at once, and, on request, an e-mail (default on) and
+a text message (default off), sent later by background tasks. Webhooks to an
+institution's own systems go through `chanrong.api.webhooks.emit` instead:
+they carry data for machines, not messages for people.
+
+Call it inside the transaction of the change it reports: if the change rolls
+back, so does the inbox row, and the e-mail and SMS tasks are only enqueued
+once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string, select_template
+from django.utils import timezone, translation
+
+from . import sms as sms_channel
+from .models import Notification
+from .tasking import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE = 500
+MAX_LINK = 300
+MAX_VERB = 64
+MAX_SUBJECT = 120
+# One SMS segment holds 70 Chinese characters; longer texts are split (and billed) by the gateway.
+MAX_SMS = 140
+SMS_SIGNATURE = "【产融通】"
+
+
+def send(
+    recipients: Iterable,
+    verb: str,
+    message: str,
+    link: str = "",
+    *,
+    email: bool = True,
+    sms: bool = False,
+    context: Mapping[str, Any] | None = None,
+) -> int:
+    """Notify each active user in `recipients` (users or None, duplicates
+    ignored); returns how many inbox messages were written.
+
+    `email`: also e-mail users who have an address; `sms`: also text users
+    whose `phone` is a mobile number — keep it for what is urgent (a deadline
+    about to pass). `context` goes to the e-mail templates
+    (notifications/email/<verb>.txt, else notifications/email/default.txt);
+    its keys "subject" and "sms" override the subject line and the SMS text.
+    """
+    users = _unique_active(recipients)
+    rows = [
+        Notification(
+            recipient=user,
+            verb=verb[:MAX_VERB],
+            message=message[:MAX_MESSAGE],
+            link=link[:MAX_LINK],
+        )
+        for user in users
+    ]
+    Notification.objects.bulk_create(rows)
+    extra = dict(context or {})
+    if email:
+        _queue_emails(users, verb, message, link, extra)
+    if sms:
+        _queue_sms(users, message, link, extra)
+    return len(rows)
+
+
+def _unique_active(recipients: Iterable) -> list:
+    seen: set[int] = set()
+    users = []
+    for user in recipients:
+        if user is None or user.pk is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        users.append(user)
+    return users
+
+
+def absolute_link(link: str) -> str:
+    """A site-relative link ("/demands/7/") as a full URL for e-mail and SMS."""
+    if not link or "://" in link:
+        return link
+    base = getattr(settings, "CHANRONG_SITE_URL", "").rstrip("/")
+    return f"{base}{link if link.startswith('/') else '/' + link}"
+
+
+def _queue_emails(users: list, verb: str, message: str, link: str, extra: dict) -> None:
+    from .tasks import send_email
+
+    addressed = [user for user in users if user.email]
+    if not addressed:
+        return
+    try:
+        template = select_template(
+            [f"notifications/email/{verb}.txt", "notifications/email/default.txt"]
+        )
+    except TemplateDoesNotExist:  # pragma: no cover - the default ships with the app
+        logger.error("no e-mail template for %s", verb)
+        return
+    subject = str(extra.get("subject") or message).splitlines()[0][:MAX_SUBJECT]
+    # E-mails are written in the platform's language, whatever the language
+    # of the request that caused them.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("notifications/email/subject.txt", {"subject": subject}).strip()
+        for user in addressed:
+            body = template.render(
+                {
+                    **extra,
+                    "recipient": user,
+                    "verb": verb,
+                    "message": message,
+                    "link": absolute_link(link),
+                    "site_url": getattr(settings, "CHANRONG_SITE_URL", ""),
+                    "sent_at": timezone.localtime(),
+                }
+            )
+            enqueue_on_commit(send_email, user.email, subject, body)
+
+
+def _queue_sms(users: list, message: str, link: str, extra: dict) -> None:
+    from .tasks import send_sms
+
+    text = str(extra.get("sms") or message)
+    full_link = absolute_link(link)
+    if full_link and not extra.get("sms"):
+        text = f"{text} {full_link}"
+    text = f"{SMS_SIGNATURE}{text}"[:MAX_SMS]
+    for user in users:
+        phone = sms_channel.normalise_phone(getattr(user, "phone", ""))
+        if phone is None:
+            continue
+        enqueue_on_commit(send_sms, phone, text)
+
+
+# --- the inbox ----------------------------------------------------------------
+# Marking a message read changes only the reader's own view of their inbox,
+# not the state of any business object, so it is not written to the audit log
+# (it would flood the chain with entries nobody investigates).
+
+
+def unread_count(user) -> int:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def inbox_of(user):
+    """The user's own messages: nobody reads anyone else's inbox."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
+def mark_read(user, notification_id: int) -> Notification | None:
+    """Mark one of the user's messages read; None if it is not theirs."""
+    notification = inbox_of(user).filter(pk=notification_id).first()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def mark_all_read(user) -> int:
+    return inbox_of(user).filter(read_at__isnull=True).update(read_at=timezone.now())
