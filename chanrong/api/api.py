@@ -116,14 +116,24 @@ errors.install(api)
 
 
 def _add_routers() -> None:
+    from chanrong.api.webhooks_api import router as webhooks
     from chanrong.core.api import industries, regions
+    from chanrong.demands.api import dispatch_router as dispatches
+    from chanrong.demands.api import router as demands
+    from chanrong.finance.api_products import router as products
     from chanrong.finance.api import router as institutions
+    from chanrong.pilots.api import router as pilots
     from chanrong.registry.api import router as enterprises
 
     api.add_router("/regions", regions)
     api.add_router("/industries", industries)
     api.add_router("/enterprises", enterprises)
     api.add_router("/institutions", institutions)
+    api.add_router("/webhooks", webhooks)
+    api.add_router("/products", products)
+    api.add_router("/demands", demands)
+    api.add_router("/dispatches", dispatches)
+    api.add_router("/pilot", pilots)
 
 
 _add_routers()

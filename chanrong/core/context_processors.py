@@ -50,8 +50,18 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("enterprises", _("企业名录"), _url("registry:list")))
     if user.is_institution_user or user.is_government_user or user.is_platform_admin:
         entries.append(("institutions", _("金融机构"), _url("finance:list")))
+    entries.append(("products", _("融资产品"), _url("finance:product_list")))
+    if user.is_enterprise_user:
+        entries.append(("demands", _("我的融资需求"), _url("demands:list")))
+    if user.is_government_user or user.is_platform_admin:
+        entries.append(("demands", _("融资需求"), _url("demands:list")))
+    if user.is_institution_user:
+        entries.append(("workbench", _("派单工作台"), _url("demands:workbench")))
+    if user.is_government_user or user.is_platform_admin:
+        entries.append(("pilots", _("试点城市申报"), _url("pilots:index")))
     if user.is_institution_manager or user.is_platform_admin:
         entries.append(("tokens", _("API 令牌"), _url("accounts:tokens")))
+        entries.append(("webhooks", _("事件推送"), _url("webhooks:list")))
     if user.is_government_admin or user.is_platform_admin:
         entries.append(("audit", _("审计日志"), _url("core:audit")))
     if user.is_platform_admin and user.is_staff:

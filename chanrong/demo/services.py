@@ -288,6 +288,10 @@ def digest_rows() -> Iterator[tuple[str, Iterable[tuple]]]:
             "agency__name",
         ),
     )
+    # Each domain builder may describe its own key fields.
+    for step in STEPS:
+        if hasattr(step, "digest_rows"):
+            yield from step.digest_rows()
 
 
 def compute_digest() -> str:

@@ -80,3 +80,197 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- financing products (融资产品) -------------------------------------------------
+
+
+class ProductKind(models.TextChoices):
+    CREDIT = "credit", "信用贷"
+    MORTGAGE = "mortgage", "抵押贷"
+    PLEDGE = "pledge", "质押贷"
+    GUARANTEED = "guaranteed", "担保贷"
+    ORDER = "order", "订单贷"
+    TAX = "tax", "税易贷（银税互动）"
+    TECH = "tech", "科创贷"
+    MILITARY_CIVIL = "military_civil", "军民融合贷"
+    GREEN = "green", "绿色信贷"
+    LEASING = "leasing", "融资租赁"
+    INSURANCE = "insurance", "保险"
+    EQUITY = "equity", "股权投资"
+    BOND = "bond", "债券"
+
+
+class CollateralKind(models.TextChoices):
+    REAL_ESTATE = "real_estate", "不动产"
+    EQUIPMENT = "equipment", "机器设备"
+    RECEIVABLES = "receivables", "应收账款"
+    IP = "ip", "知识产权"
+    WAREHOUSE_RECEIPT = "warehouse_receipt", "仓单"
+    EQUITY = "equity", "股权"
+    EMISSION_RIGHTS = "emission_rights", "排污权/碳排放权"
+    DEPOSIT = "deposit", "存单"
+
+
+#: What a 质押贷 may be secured by (the seed documents' pledge kinds).
+PLEDGE_KINDS = (
+    CollateralKind.RECEIVABLES,
+    CollateralKind.IP,
+    CollateralKind.WAREHOUSE_RECEIPT,
+    CollateralKind.EQUITY,
+    CollateralKind.EMISSION_RIGHTS,
+    CollateralKind.DEPOSIT,
+)
+
+
+class GuaranteeKind(models.TextChoices):
+    GOVERNMENT_GUARANTEE = "government_guarantee", "政府性融资担保"
+    COMMERCIAL_GUARANTEE = "commercial_guarantee", "商业担保公司担保"
+    CORPORATE = "corporate", "企业保证"
+    PERSONAL = "personal", "个人连带责任保证"
+    CREDIT_INSURANCE = "credit_insurance", "信用保证保险"
+
+
+class RateType(models.TextChoices):
+    FIXED = "fixed", "固定利率"
+    LPR = "lpr", "LPR 加点"
+    NONE = "none", "不适用"
+
+
+class LprTenor(models.TextChoices):
+    ONE_YEAR = "1y", "1 年期 LPR"
+    FIVE_YEAR = "5y", "5 年期以上 LPR"
+
+
+class ProductState(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PENDING_REVIEW = "pending_review", "待审核"
+    PUBLISHED = "published", "已发布"
+    REJECTED = "rejected", "审核未通过"
+    WITHDRAWN = "withdrawn", "已下架"
+
+
+class ProductQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ProductQuerySet":
+        """Published products are public to every signed-in user. An
+        institution also sees its own products in every state; government
+        sees every product past the draft (it reviews them); platform admins
+        see all."""
+        from chanrong.accounts.scope import ScopeKind, scope_of
+
+        scope = scope_of(user)
+        if scope.kind == ScopeKind.NONE:
+            return self.none()
+        if scope.kind == ScopeKind.PLATFORM:
+            return self.all()
+        published = models.Q(state=ProductState.PUBLISHED)
+        if scope.kind == ScopeKind.INSTITUTION:
+            return self.filter(published | models.Q(institution_id=scope.institution_id))
+        if scope.kind == ScopeKind.GOVERNMENT:
+            return self.exclude(state=ProductState.DRAFT)
+        return self.filter(published)
+
+
+class Product(models.Model):
+    """A financing product an institution publishes (融资产品).
+
+    Amounts are in 元, terms in months, rates in annual percent. Eligibility
+    is data (the `*` list fields and minimums below), read by the pure
+    `finance.eligibility.evaluate` through `conditions()`. Ranges are checked
+    by `finance.services.clean_product_data`; the check constraints are the
+    backstop for anything that bypasses it.
+    """
+
+    institution = models.ForeignKey(
+        FinancialInstitution, on_delete=models.CASCADE, related_name="products"
+    )
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name="经办机构",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="products",
+    )
+    name = models.CharField("产品名称", max_length=100)
+    kind = models.CharField("产品类型", max_length=16, choices=ProductKind.choices)
+    pledge_kind = models.CharField(
+        "质押物类型", max_length=20, choices=CollateralKind.choices, blank=True
+    )
+    summary = models.TextField("产品介绍", blank=True)
+    amount_min = models.DecimalField("最低额度（元）", max_digits=20, decimal_places=2)
+    amount_max = models.DecimalField("最高额度（元）", max_digits=20, decimal_places=2)
+    term_min_months = models.PositiveIntegerField("最短期限（月）")
+    term_max_months = models.PositiveIntegerField("最长期限（月）")
+    rate_type = models.CharField(
+        "利率方式", max_length=8, choices=RateType.choices, default=RateType.FIXED
+    )
+    rate_min = models.DecimalField(
+        "最低年利率（%）", max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    rate_max = models.DecimalField(
+        "最高年利率（%）", max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    lpr_tenor = models.CharField("LPR 品种", max_length=4, choices=LprTenor.choices, blank=True)
+    spread_min = models.DecimalField(
+        "最低加点（百分点）", max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    spread_max = models.DecimalField(
+        "最高加点（百分点）", max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    collateral_required = models.BooleanField("须提供抵质押物", default=False)
+    collateral_options = models.JSONField("可接受的抵质押物", default=list, blank=True)
+    guarantee_options = models.JSONField("可接受的担保方式", default=list, blank=True)
+    # --- eligibility as data (empty list / null = no condition)
+    regions = models.JSONField("适用地区（行政区划代码）", default=list, blank=True)
+    industries_in = models.JSONField("适用行业", default=list, blank=True)
+    industries_out = models.JSONField("排除行业", default=list, blank=True)
+    sizes = models.JSONField("适用企业规模", default=list, blank=True)
+    required_qualifications = models.JSONField("须具备资质", default=list, blank=True)
+    required_lists = models.JSONField("须列入名单", default=list, blank=True)
+    min_tax_grade = models.CharField("最低纳税信用等级", max_length=1, blank=True)
+    min_years = models.PositiveSmallIntegerField("最少经营年限（年）", null=True, blank=True)
+    min_revenue = models.DecimalField(
+        "最低年营业收入（元）", max_digits=20, decimal_places=2, null=True, blank=True
+    )
+    exclude_blacklisted = models.BooleanField("排除失信黑名单企业", default=True)
+    processing_days = models.PositiveSmallIntegerField(
+        "承诺办理时限（工作日）", null=True, blank=True
+    )
+    state = models.CharField(
+        "状态", max_length=16, choices=ProductState.choices, default=ProductState.DRAFT
+    )
+    review_note = models.CharField("审核意见", max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["institution", "name", "pk"]
+        verbose_name = "融资产品"
+        verbose_name_plural = "融资产品"
+        indexes = [models.Index(fields=["state", "kind"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_min__gt=0)
+                & models.Q(amount_max__gte=models.F("amount_min")),
+                name="product_amount_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(term_min_months__gt=0)
+                & models.Q(term_max_months__gte=models.F("term_min_months")),
+                name="product_term_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == ProductState.PUBLISHED

@@ -405,13 +405,16 @@ class Story:
     # (dispatch, offer) pairs to link once rows have keys
     links: list[tuple[Dispatch, Offer]] = field(default_factory=list)
 
-    def event(self, at: datetime, verb: str, message: str, institution_id=None, actor=None):
+    def event(
+        self, at: datetime, verb: str, message: str, institution_id=None, actor=None, private=False
+    ):
         self.events.append(
             DemandEvent(
                 created_at=at,
                 verb=verb,
                 message=message[:500],
                 institution_id=institution_id,
+                private=private,
                 actor=actor,
                 actor_name=actor.username if actor else "",
             )
@@ -584,7 +587,7 @@ def _story(
         story.event(
             at, "dispatch.new",
             _("新的融资需求已派给贵机构，请于 %(due)s 前接单") % {"due": claim_due.strftime("%Y-%m-%d %H:%M")},
-            institution_id=institution_id,
+            institution_id=institution_id, private=True,
         )  # fmt: skip
     demand.state = DemandState.DISPATCHED
     story.event(
@@ -751,6 +754,7 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
         _("企业采纳了贵机构的融资方案"),
         winner.institution_id,
         owner,
+        private=True,
     )
     story.event(
         accepted_at, "demand.accept", _("企业采纳了 %(name)s 的融资方案") % {"name": name},
@@ -768,7 +772,7 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
         else:
             continue
         story.event(accepted_at, f"dispatch.{'set_aside' if d.state == DispatchState.NOT_SELECTED else 'cancel'}",
-                    message, d.institution_id, owner)  # fmt: skip
+                    message, d.institution_id, owner, private=True)  # fmt: skip
     if outcome == "withdrawn":
         _withdraw(rng, world, story, accepted_at + timedelta(days=rng.randint(1, 10)))
         return
@@ -842,7 +846,11 @@ def _withdraw(rng, world, story: Story, when: datetime) -> None:
                        DispatchState.ACCEPTED, DispatchState.GRANTED):  # fmt: skip
             d.state = DispatchState.CANCELLED
             story.event(
-                when, "dispatch.cancel", _("企业已撤回该融资需求，派单取消"), d.institution_id
+                when,
+                "dispatch.cancel",
+                _("企业已撤回该融资需求，派单取消"),
+                d.institution_id,
+                private=True,
             )
     _finish(demand, when, when)
     _rate(rng, None, story, when, good=False)

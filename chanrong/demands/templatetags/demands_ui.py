@@ -1,0 +1,66 @@
+"""How demand and dispatch states, amounts and ratings read on the page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+_TONES = {
+    "draft": "",
+    "published": "open",
+    "dispatched": "open",
+    "claimed": "busy",
+    "negotiating": "busy",
+    "offered": "busy",
+    "accepted": "busy",
+    "granted": "good",
+    "disbursed": "good",
+    "rejected": "bad",
+    "withdrawn": "",
+    "expired": "bad",
+    "declined": "bad",
+    "not_selected": "",
+    "cancelled": "",
+    "pending_review": "busy",
+    "eligible": "good",
+    "unknown": "busy",
+    "ineligible": "bad",
+}
+
+
+@register.simple_tag
+def state_tag(obj, field: str = "state"):
+    """A model's state as a coloured tag with its Chinese label."""
+    value = getattr(obj, field)
+    label = getattr(obj, f"get_{field}_display")()
+    tone = _TONES.get(value, "")
+    css = f"state state--{tone}" if tone else "state"
+    return format_html('<span class="{}" data-state="{}">{}</span>', css, value, label)
+
+
+@register.simple_tag
+def tone_tag(value: str, label: str):
+    tone = _TONES.get(value, "")
+    css = f"state state--{tone}" if tone else "state"
+    return format_html('<span class="{}" data-state="{}">{}</span>', css, value, label)
+
+
+@register.filter
+def percent(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)).quantize(Decimal('0.01'))}%"
+
+
+@register.simple_tag
+def stars(score) -> str:
+    if score is None:
+        return "—"
+    whole = int(round(float(score)))
+    return format_html(
+        '<span class="stars" aria-label="{} / 5">{}</span>', score, "★" * whole + "☆" * (5 - whole)
+    )
