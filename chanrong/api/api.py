@@ -120,8 +120,8 @@ def _add_routers() -> None:
     from chanrong.core.api import industries, regions
     from chanrong.demands.api import dispatch_router as dispatches
     from chanrong.demands.api import router as demands
-    from chanrong.finance.api_products import router as products
     from chanrong.finance.api import router as institutions
+    from chanrong.finance.api_products import router as products
     from chanrong.pilots.api import router as pilots
     from chanrong.registry.api import router as enterprises
 
