@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chanrong.events",
     "chanrong.pilots",
     "chanrong.insights",
+    "chanrong.matching",
     "django_tasks_db",  # the database task backend's table and its `db_worker` command
 ]
 

@@ -116,12 +116,16 @@ errors.install(api)
 
 
 def _add_routers() -> None:
+    from chanrong.api.health import router as health
     from chanrong.api.webhooks_api import router as webhooks
     from chanrong.core.api import industries, regions
     from chanrong.demands.api import dispatch_router as dispatches
     from chanrong.demands.api import router as demands
+    from chanrong.events.api import router as events
     from chanrong.finance.api import router as institutions
     from chanrong.finance.api_products import router as products
+    from chanrong.insights.api import router as indicators
+    from chanrong.insights.api import stats_router as stats
     from chanrong.pilots.api import router as pilots
     from chanrong.registry.api import router as enterprises
 
@@ -133,7 +137,11 @@ def _add_routers() -> None:
     api.add_router("/products", products)
     api.add_router("/demands", demands)
     api.add_router("/dispatches", dispatches)
+    api.add_router("/events", events)
+    api.add_router("/indicators", indicators)
+    api.add_router("/stats", stats)
     api.add_router("/pilot", pilots)
+    api.add_router("/health", health)
 
 
 _add_routers()

@@ -57,6 +57,12 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("demands", _("融资需求"), _url("demands:list")))
     if user.is_institution_user:
         entries.append(("workbench", _("派单工作台"), _url("demands:workbench")))
+    entries.append(("events", _("对接活动"), _url("events:list")))
+    if user.is_government_user or user.is_platform_admin:
+        entries.append(("insights", _("统计分析"), _url("insights:dashboard")))
+        entries.append(("indicator_plans", _("指标计划"), _url("insights:plan_list")))
+    if user.is_government_user:
+        entries.append(("indicator_report", _("指标填报"), _url("insights:report")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("pilots", _("试点城市申报"), _url("pilots:index")))
     if user.is_institution_manager or user.is_platform_admin:

@@ -45,7 +45,12 @@ MAX_SCALE = 1000.0
 
 # Never emptied by a rebuild, whatever references them: reference data and
 # the audit log. A rebuild that would have to empty one of them fails.
-PRESERVED_MODELS = {"core.region", "core.industry", "core.auditentry"}
+PRESERVED_MODELS = {
+    "core.region",
+    "core.industry",
+    "core.auditentry",
+    "insights.indicatordefinition",  # the standard catalogue, loaded by a migration
+}
 # Rows that belong to the people who are removed but hold no foreign key.
 _ALSO_FLUSHED = {"sessions.session", "accounts.loginthrottle"}
 

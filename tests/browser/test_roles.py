@@ -23,17 +23,45 @@ ROLES = [
     "ent_user",
     "ent2_user",
 ]
-GOV = ["home", "enterprises", "institutions", "audit"]
+GOV = [
+    "home",
+    "enterprises",
+    "institutions",
+    "products",
+    "demands",
+    "events",
+    "insights",
+    "indicator_plans",
+    "indicator_report",
+    "pilots",
+    "audit",
+]
+BANK = ["home", "enterprises", "institutions", "products", "workbench", "events"]
+ENTERPRISE = ["home", "my_enterprise", "products", "demands", "events"]
 EXPECTED_NAV = {
-    "admin": ["home", "enterprises", "institutions", "tokens", "audit", "admin"],
+    "admin": [
+        "home",
+        "enterprises",
+        "institutions",
+        "products",
+        "demands",
+        "events",
+        "insights",
+        "indicator_plans",
+        "pilots",
+        "tokens",
+        "webhooks",
+        "audit",
+        "admin",
+    ],
     "gov_national": GOV,
     "gov_zhejiang": GOV,
     "gov_jiashan": GOV,
-    "bank_manager": ["home", "enterprises", "institutions", "tokens"],
-    "bank_staff": ["home", "enterprises", "institutions"],
-    "bank2_staff": ["home", "enterprises", "institutions"],
-    "ent_user": ["home", "my_enterprise"],
-    "ent2_user": ["home", "my_enterprise"],
+    "bank_manager": [*BANK, "tokens", "webhooks"],
+    "bank_staff": BANK,
+    "bank2_staff": BANK,
+    "ent_user": ENTERPRISE,
+    "ent2_user": ENTERPRISE,
 }
 # Entries whose pages belong to other parts of the platform appear once their URL exists.
 OPTIONAL_URLS = {"tokens": "accounts:tokens", "audit": "core:audit"}

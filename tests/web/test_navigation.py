@@ -8,14 +8,42 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
+GOV_ADMIN = [
+    "home",
+    "enterprises",
+    "institutions",
+    "products",
+    "demands",
+    "events",
+    "insights",
+    "indicator_plans",
+    "indicator_report",
+    "pilots",
+    "audit",
+]
+BANK = ["home", "enterprises", "institutions", "products", "workbench", "events"]
 NAV = {
-    "admin": ["home", "enterprises", "institutions", "tokens", "audit", "admin"],
-    "gov_national": ["home", "enterprises", "institutions", "audit"],
-    "gov_jiashan": ["home", "enterprises", "institutions", "audit"],
-    "gov_jiashan_staff": ["home", "enterprises", "institutions"],
-    "bank_manager": ["home", "enterprises", "institutions", "tokens"],
-    "bank_staff": ["home", "enterprises", "institutions"],
-    "ent_user": ["home", "my_enterprise"],
+    "admin": [
+        "home",
+        "enterprises",
+        "institutions",
+        "products",
+        "demands",
+        "events",
+        "insights",
+        "indicator_plans",
+        "pilots",
+        "tokens",
+        "webhooks",
+        "audit",
+        "admin",
+    ],
+    "gov_national": GOV_ADMIN,
+    "gov_jiashan": GOV_ADMIN,
+    "gov_jiashan_staff": [k for k in GOV_ADMIN if k != "audit"],
+    "bank_manager": [*BANK, "tokens", "webhooks"],
+    "bank_staff": BANK,
+    "ent_user": ["home", "my_enterprise", "products", "demands", "events"],
 }
 
 

@@ -10,6 +10,6 @@ write `builders/<domain>.py` and append it to STEPS; extend
 `chanrong.demo.services.digest_rows` with its key fields.
 """
 
-from . import accounts, demands, enterprises, organisations
+from . import accounts, demands, enterprises, insights, organisations, pilots
 
-STEPS = (organisations, enterprises, accounts, demands)
+STEPS = (organisations, enterprises, accounts, demands, insights, pilots)

@@ -1,0 +1,57 @@
+"""Computed sources: indicators the platform measures itself instead of having
+them typed in (信息对接: 对接活动场次/融资额 from events, 平台融资额/笔数 from
+financing outcomes).
+
+A source is a function `fn(region_prefix, start_date, end_date) -> Decimal`:
+- `region_prefix` is a region's code prefix ("" = the whole country), the
+  subtree to count;
+- for a 时期指标 the flow within [start_date, end_date] (both inclusive);
+  for a 时点指标 `start_date` is None and the answer is the level at end_date;
+- money in 元 and counts as plain numbers: insights converts 元 to the
+  indicator's unit (亿元), so sources never need to know how a plan is printed.
+
+Apps register their sources when they are ready (AppConfig.ready) so insights
+never imports them; a later registration under the same key replaces the
+earlier one only with `replace=True`, so a default can be overridden on
+purpose but not by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+SourceFn = Callable[[str, date | None, date], Decimal]
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    fn: SourceFn
+    label: str
+    money: bool  # True: fn answers in 元
+
+
+_REGISTRY: dict[str, Source] = {}
+
+
+def register_source(
+    key: str, fn: SourceFn, *, label: str = "", money: bool = False, replace: bool = False
+) -> None:
+    if key in _REGISTRY and not replace and _REGISTRY[key].fn is not fn:
+        raise ValueError(f"computed source {key!r} is already registered")
+    _REGISTRY[key] = Source(key=key, fn=fn, label=label or key, money=money)
+
+
+def unregister_source(key: str) -> None:
+    _REGISTRY.pop(key, None)
+
+
+def get_source(key: str) -> Source | None:
+    return _REGISTRY.get(key)
+
+
+def registered() -> dict[str, Source]:
+    return dict(_REGISTRY)

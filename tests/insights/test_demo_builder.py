@@ -1,0 +1,40 @@
+"""The insights demo builder, run on top of a small foundation demo."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from chanrong.accounts.models import User
+from chanrong.core.models import Region
+from chanrong.demo import services as demo
+from chanrong.demo.builders import insights as builder
+from chanrong.demo.builders.base import DemoContext
+from chanrong.events.models import Event, EventStatus
+from chanrong.insights import services
+from chanrong.insights.models import FinancingRollup, IndicatorPlan
+
+
+def _build(seed: int):
+    ctx = DemoContext(seed=seed, scale=0.05, password_hash="x")
+    builder.build(ctx)
+    return ctx
+
+
+def test_builds_plan_actuals_financing_and_events(refdata_loaded, settings):
+    settings.CHANRONG_DEMO_PASSWORD = "Demo-password-for-tests-1"
+    demo.build_demo(seed=11, scale=0.05)
+    ctx = _build(11)
+    plan = IndicatorPlan.objects.get()
+    assert plan.region_id == "330421"
+    assert ctx.counts["financing_records"] > 100
+    assert FinancingRollup.objects.filter(region="").exists()
+    count, _amount = services.financing_totals("")
+    assert count == ctx.counts["financing_records"]
+    assert Event.objects.filter(status=EventStatus.CLOSED).count() >= 7
+    rows = {r.definition.code: r for r in services.completion(plan, 2022, today=date(2024, 7, 1))}
+    assert rows["gdp"].actual is not None and rows["gdp"].actual_second is not None
+    assert rows["matching-events"].actual == 2
+    assert rows["platform-financing-count"].actual > 0
+    summary = services.summary(User.objects.get(username="gov_jiashan"))
+    assert summary.financing_count > 0
+    assert Region.objects.filter(code="330421").exists()
