@@ -100,6 +100,25 @@ class ChanrongAPI(NinjaAPI):
                     item["_body_param"] = name
         return error
 
+    def get_openapi_schema(self, *args, **kwargs):
+        """Every operation answers errors in one shape; document that once, here,
+        so a router cannot forget a status code the error handlers can produce."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        if "ErrorOut" not in schema["components"].get("schemas", {}):
+            return schema
+        error = {
+            "description": "错误（统一格式）",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                codes = {"401", "403", "404", "422"}
+                if method in {"post", "put", "patch", "delete"}:
+                    codes |= {"400", "409", "413"}
+                for code in sorted(codes):
+                    operation["responses"].setdefault(code, error)
+        return schema
+
 
 api = ChanrongAPI(
     title="产融通 API",
@@ -121,6 +140,7 @@ def _add_routers() -> None:
     from chanrong.core.api import industries, regions
     from chanrong.demands.api import dispatch_router as dispatches
     from chanrong.demands.api import router as demands
+    from chanrong.demands.api_stats import router as demand_stats
     from chanrong.events.api import router as events
     from chanrong.finance.api import router as institutions
     from chanrong.finance.api_products import router as products
@@ -139,6 +159,7 @@ def _add_routers() -> None:
     api.add_router("/dispatches", dispatches)
     api.add_router("/events", events)
     api.add_router("/indicators", indicators)
+    api.add_router("/stats/demands", demand_stats)
     api.add_router("/stats", stats)
     api.add_router("/pilot", pilots)
     api.add_router("/health", health)

@@ -36,7 +36,7 @@ EventName = Annotated[
 ]
 
 
-class EventOut(Schema):
+class WebhookEventOut(Schema):
     name: str
     label: str
 
@@ -89,7 +89,7 @@ class DeliveryFilter(Schema):
     event: Text(64) | None = None  # type: ignore[valid-type]
 
 
-@router.get("/events", response=responses({200: list[EventOut]}), summary="可订阅的事件")
+@router.get("/events", response=responses({200: list[WebhookEventOut]}), summary="可订阅的事件")
 def list_events(request):
     return [{"name": name, "label": str(label)} for name, label in webhooks.EVENTS.items()]
 

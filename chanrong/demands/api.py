@@ -235,7 +235,7 @@ class OfferOut(Schema):
         return obj.dispatch.state
 
 
-class EventOut(Schema):
+class DemandEventOut(Schema):
     id: int
     created_at: datetime
     actor_name: str
@@ -273,7 +273,7 @@ class DemandPatch(InputSchema):
     share_profile: bool = Field(**_UNSET)
 
 
-class ReasonIn(InputSchema):
+class DemandReasonIn(InputSchema):
     reason: Text(500) | None = None  # type: ignore[valid-type]
 
 
@@ -375,7 +375,7 @@ def publish_demand(request, id: ObjectId):
 
 
 @router.post("/{id}/withdraw", response=responses({200: DemandOut}, 404, 409, 422), summary="撤回")
-def withdraw_demand(request, id: ObjectId, payload: ReasonIn):
+def withdraw_demand(request, id: ObjectId, payload: DemandReasonIn):
     demand = services.get_visible_demand(actor(request), id)
     return services.withdraw_demand(actor(request), demand, payload.reason or "")
 
@@ -431,7 +431,7 @@ def accept_offer(request, id: ObjectId, offer_id: ObjectId):
 
 @router.get(
     "/{id}/events",
-    response=responses({200: list[EventOut]}, 404, 422),
+    response=responses({200: list[DemandEventOut]}, 404, 422),
     summary="需求动态（时间线）",
 )
 def demand_events(request, id: ObjectId):
@@ -520,7 +520,7 @@ def claim(request, id: ObjectId):
 @dispatch_router.post(
     "/{id}/decline", response=responses({200: DispatchOut}, 404, 409, 422), summary="谢绝"
 )
-def decline(request, id: ObjectId, payload: ReasonIn):
+def decline(request, id: ObjectId, payload: DemandReasonIn):
     return services.decline_dispatch(actor(request), _dispatch(request, id), payload.reason or "")
 
 

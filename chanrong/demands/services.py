@@ -178,7 +178,47 @@ def _move(
             private=event.private,
         )
 
-    return apply_transition(machine, obj, name, actor, changes=changes, notify=notifier)
+    before = getattr(obj, machine.field)
+    locked = apply_transition(machine, obj, name, actor, changes=changes, notify=notifier)
+    if machine is workflows.DEMAND and locked.state != before:
+        _emit_status_changed(locked, before)
+    return locked
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def _hooked_institutions(institution_ids: Iterable[int]) -> list[int]:
+    """Institutions among these with an active webhook endpoint (one query,
+    so a status change costs nothing for institutions without webhooks)."""
+    from chanrong.api.models import WebhookEndpoint
+
+    ids = set(institution_ids)
+    if not ids:
+        return []
+    return sorted(
+        set(
+            WebhookEndpoint.objects.filter(institution_id__in=ids, active=True).values_list(
+                "institution_id", flat=True
+            )
+        )
+    )
+
+
+def _emit(institution_ids: Iterable[int], event: str, payload: dict[str, Any]) -> None:
+    from chanrong.api import webhooks
+
+    for institution_id in _hooked_institutions(institution_ids):
+        webhooks.emit(institution_id, event, payload)
+
+
+def _emit_status_changed(demand: Demand, before: str) -> None:
+    """demand.status_changed to every institution the demand was dispatched to."""
+    _emit(
+        demand.dispatches.values_list("institution_id", flat=True),
+        "demand.status_changed",
+        {"demand_id": demand.pk, "from": before, "to": demand.state, "round": demand.round},
+    )
 
 
 # --- input -----------------------------------------------------------------------------
@@ -593,6 +633,24 @@ def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
             institution_id=institution_id,
             private=True,
         )
+    # One query for the webhook endpoints of the whole round, not one per dispatch.
+    from chanrong.api import webhooks
+
+    hooked = set(_hooked_institutions(d.institution_id for d in sent))
+    for dispatch in sent:
+        if dispatch.institution_id in hooked:
+            webhooks.emit(
+                dispatch.institution_id,
+                "dispatch.created",
+                {
+                    "dispatch_id": dispatch.pk,
+                    "demand_id": demand.pk,
+                    "round": demand.round,
+                    "claim_due_at": claim_due,
+                    "amount": demand.amount,
+                    "kind": demand.kind,
+                },
+            )
     if demand.share_profile and workflows.is_owner(actor, demand):
         for dispatch in sent:
             registry_services.authorise_institution(actor, demand.enterprise, dispatch.institution)
@@ -857,6 +915,11 @@ def accept_offer(actor, offer: Offer) -> Offer:
             )  # fmt: skip
             locked_offer.accepted_at = now
             locked_offer.save(update_fields=["accepted_at", "updated_at"])
+            _emit(
+                [dispatch.institution_id],
+                "offer.accepted",
+                {"offer_id": locked_offer.pk, "dispatch_id": dispatch.pk, "demand_id": demand.pk},
+            )
             _move(
                 workflows.DEMAND, demand, "accept", actor,
                 changes={
@@ -1011,7 +1074,26 @@ def record_result(actor, dispatch: Dispatch, outcome: str, data: dict[str, Any])
                 institution_id=locked.institution_id,
             ),
         )  # fmt: skip
+        _record_financing(demand, locked, actor)
     return demand
+
+
+def _record_financing(demand: Demand, dispatch: Dispatch, actor) -> None:
+    """已放款 feeds the indicator system's fact table (insights.FinancingRecord)
+    in the same transaction; `source_ref` keeps it counted once."""
+    from chanrong.insights.services import record_financing
+
+    enterprise = demand.enterprise
+    record_financing(
+        region=enterprise.region,
+        institution=dispatch.institution,
+        amount=demand.disbursed_amount,
+        on=demand.disbursed_on,
+        industry=enterprise.industry,
+        enterprise=enterprise,
+        source_ref=f"demand:{demand.pk}",
+        actor=actor,
+    )
 
 
 # --- enterprise: withdraw, authorise, feedback ------------------------------------------------

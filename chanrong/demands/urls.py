@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.demand_list, name="list"),
     path("new/", views.demand_create, name="create"),
     path("workbench/", views.workbench, name="workbench"),
+    path("supervision/", views.supervision, name="supervision"),
     path("<int:pk>/", views.demand_detail, name="detail"),
     path("<int:pk>/edit/", views.demand_edit, name="edit"),
     path("<int:pk>/feedback/", views.feedback, name="feedback"),

@@ -425,3 +425,39 @@ def dispatch_form(request, pk: int, action: str):
             "action": action,
         },
     )
+
+
+@login_required
+@require_GET
+def supervision(request):
+    """督办看板: government (its region) and platform admins; 404 for anyone else."""
+    from . import sla, stats
+
+    if not sla.can_supervise(request.user):
+        raise Http404
+    params = {key: request.GET.get(key, "") for key in ("start", "end", "group_by")}
+    errors: dict[str, str] = {}
+    try:
+        start, end, group_by = stats.clean_period(
+            params["start"], params["end"], params["group_by"] or "region"
+        )
+    except ValidationFailed as exc:
+        errors = {e.field: e.message for e in exc.errors}
+        start, end, group_by = stats.clean_period("", "", "region")
+    result = stats.demand_stats(request.user, start=start, end=end, group_by=group_by)
+    compliance = stats.demand_stats(request.user, start=start, end=end, group_by="institution")
+    return render(
+        request,
+        "demands/supervision.html",
+        {
+            "board": sla.supervision_board(request.user),
+            "stats": result,
+            "compliance_rows": compliance.rows,
+            "chart_option": stats.chart_option(result) if result.rows else None,
+            "groups": [(key, str(label)) for key, label in stats.GROUPS.items()],
+            "start": start,
+            "end": end,
+            "group_by": group_by,
+            "errors": errors,
+        },
+    )

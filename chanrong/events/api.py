@@ -263,13 +263,13 @@ def add_deal(request, id: ObjectId, payload: DealIn):
     return Status(201, _deal_out(deal))
 
 
-class DemandIn(InputSchema):
+class PresentedDemandIn(InputSchema):
     enterprise_id: ObjectId
     title: Text(200, min_length=1)  # type: ignore[valid-type]
     amount_wan: AmountWan
 
 
-class DemandOut(Schema):
+class PresentedDemandOut(Schema):
     id: int
     enterprise_id: int
     title: str
@@ -277,9 +277,9 @@ class DemandOut(Schema):
 
 
 @router.post(
-    "/{id}/demands", response=responses({201: DemandOut}, 404, 409, 422), summary="登记路演需求"
+    "/{id}/demands", response=responses({201: PresentedDemandOut}, 404, 409, 422), summary="登记路演需求"
 )
-def add_demand(request, id: ObjectId, payload: DemandIn):
+def add_demand(request, id: ObjectId, payload: PresentedDemandIn):
     user = actor(request)
     event = services.get_visible_event(user, id)
     enterprise, _i = _parties(user, payload.enterprise_id)

@@ -356,7 +356,7 @@ def indicator_value(request, code: str, region: RegionCode, start: date, end: da
 # /stats
 
 
-class SummaryOut(Schema):
+class StatsSummaryOut(Schema):
     region_code: str = Field(description="空串为全国")
     region_name: str
     enterprises: int = Field(description="入驻企业数")
@@ -370,7 +370,7 @@ class StatsFilter(Schema):
 
 
 @stats_router.get(
-    "/summary", response=responses({200: SummaryOut}, 404, 422), summary="平台累计数据"
+    "/summary", response=responses({200: StatsSummaryOut}, 404, 422), summary="平台累计数据"
 )
 def summary(request, filters: Query[StatsFilter]):
     s = services.summary(actor(request), filters.region)

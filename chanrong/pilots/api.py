@@ -142,7 +142,7 @@ class CriterionIn(InputSchema):
     description: Text(500) = ""  # type: ignore[valid-type]
 
 
-class PublishIn(InputSchema):
+class BatchPublishIn(InputSchema):
     title: Text(200) = ""  # type: ignore[valid-type]
 
 
@@ -274,7 +274,7 @@ class ApplicationPatch(InputSchema):
     contact_phone: Text(32) | None = None  # type: ignore[valid-type]
 
 
-class TargetIn(InputSchema):
+class PilotTargetIn(InputSchema):
     indicator: Text(64, min_length=1)  # type: ignore[valid-type]
     year: Year
     value: Number = None
@@ -504,7 +504,7 @@ def open_batch(request, batch_id: ObjectId):
     response=responses({200: BatchOut}, 404, 409, 422),
     summary="公布试点城市名单",
 )
-def publish_batch(request, batch_id: ObjectId, payload: PublishIn | None = None):
+def publish_batch(request, batch_id: ObjectId, payload: BatchPublishIn | None = None):
     title = payload.title if payload else ""
     return services.publish_batch(actor(request), _batch(request, batch_id), title=title)
 
@@ -650,7 +650,7 @@ def save_sections(request, application_id: ObjectId, payload: SectionsIn):
     response=responses({200: ApplicationDetailOut}, 404, 409, 422),
     summary="填写定量指标统计表（每个指标每年的目标值）",
 )
-def set_indicators(request, application_id: ObjectId, payload: Body[list[TargetIn]]):
+def set_indicators(request, application_id: ObjectId, payload: Body[list[PilotTargetIn]]):
     application = _application(request, application_id)
     rows = [
         {

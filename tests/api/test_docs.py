@@ -90,3 +90,22 @@ def test_docs_page_uses_only_local_assets(client, plain_static_storage):
     for url in assets:
         assert url.startswith("/static/"), url
         assert finders.find(url.removeprefix("/static/")), url
+
+
+def test_schema_names_are_unique_across_routers():
+    """django-ninja names OpenAPI components after the class; two routers with
+    a class of the same name would silently overwrite each other's schema."""
+    import ast
+    from collections import defaultdict
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "chanrong"
+    seen: dict[str, list[str]] = defaultdict(list)
+    for path in root.rglob("api*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(base, "id", getattr(base, "attr", "")).endswith("Schema")
+                for base in node.bases
+            ):
+                seen[node.name].append(str(path.relative_to(root)))
+    assert {name: files for name, files in seen.items() if len(files) > 1} == {}

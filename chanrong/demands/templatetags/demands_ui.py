@@ -64,3 +64,11 @@ def stars(score) -> str:
     return format_html(
         '<span class="stars" aria-label="{} / 5">{}</span>', score, "★" * whole + "☆" * (5 - whole)
     )
+
+
+@register.filter
+def ratio(value) -> str:
+    """A share 0–1 (statistics) as a percentage with one decimal; "—" if undefined."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)) * 100:.1f}%"
