@@ -14,6 +14,7 @@ from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.api.auth import actor
@@ -257,7 +258,7 @@ class DemandIn(InputSchema):
     preferred_institution_ids: list[ObjectId] = Field(
         [], max_length=50, description="意向金融机构（最多 10 家）"
     )
-    share_profile: bool = Field(False, description="向派单机构授权查看企业信息")
+    share_profile: StrictBool = Field(False, description="向派单机构授权查看企业信息")
 
 
 class DemandPatch(InputSchema):
@@ -270,7 +271,7 @@ class DemandPatch(InputSchema):
     collateral_offered: list[Text(20)] = Field(max_length=20, **_UNSET)  # type: ignore[valid-type]
     urgency: Urgency = Field(**_UNSET)
     preferred_institution_ids: list[ObjectId] = Field(**_UNSET)
-    share_profile: bool = Field(**_UNSET)
+    share_profile: StrictBool = Field(**_UNSET)
 
 
 class DemandReasonIn(InputSchema):

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool
 
 from chanrong.api.auth import actor
 from chanrong.api.errors import responses
@@ -62,7 +63,7 @@ class EventIn(InputSchema):
     date: dt.date
     place: Text(200, min_length=1)  # type: ignore[valid-type]
     region_code: RegionCode
-    is_open: bool = False
+    is_open: StrictBool = False
     description: Text(5000) = ""  # type: ignore[valid-type]
 
 
@@ -72,7 +73,7 @@ class EventPatch(InputSchema):
     date: dt.date = Field(None, json_schema_extra=drop_null_default)
     place: Text(200, min_length=1) = Field(None, json_schema_extra=drop_null_default)  # type: ignore[valid-type]
     region_code: RegionCode = Field(None, json_schema_extra=drop_null_default)
-    is_open: bool = Field(None, json_schema_extra=drop_null_default)
+    is_open: StrictBool = Field(None, json_schema_extra=drop_null_default)
     description: Text(5000) = Field(None, json_schema_extra=drop_null_default)  # type: ignore[valid-type]
 
 
@@ -277,7 +278,9 @@ class PresentedDemandOut(Schema):
 
 
 @router.post(
-    "/{id}/demands", response=responses({201: PresentedDemandOut}, 404, 409, 422), summary="登记路演需求"
+    "/{id}/demands",
+    response=responses({201: PresentedDemandOut}, 404, 409, 422),
+    summary="登记路演需求",
 )
 def add_demand(request, id: ObjectId, payload: PresentedDemandIn):
     user = actor(request)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.api.auth import actor
@@ -272,7 +273,7 @@ class ProductIn(InputSchema):
     lpr_tenor: Code | None = Field(None, description="1y 或 5y")  # type: ignore[valid-type]
     spread_min: float | None = Field(None, allow_inf_nan=False, description="LPR 加点（百分点）")
     spread_max: float | None = Field(None, allow_inf_nan=False)
-    collateral_required: bool = False
+    collateral_required: StrictBool = False
     collateral_options: Codes = []
     guarantee_options: Codes = []
     regions: Codes = []
@@ -284,7 +285,7 @@ class ProductIn(InputSchema):
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None
-    exclude_blacklisted: bool = True
+    exclude_blacklisted: StrictBool = True
     processing_days: int | None = None
 
 
@@ -306,7 +307,7 @@ class ProductPatch(InputSchema):
     lpr_tenor: Code | None = None  # type: ignore[valid-type]
     spread_min: float | None = Field(None, allow_inf_nan=False)
     spread_max: float | None = Field(None, allow_inf_nan=False)
-    collateral_required: bool = Field(**_UNSET)
+    collateral_required: StrictBool = Field(**_UNSET)
     collateral_options: Codes = Field(**_UNSET)
     guarantee_options: Codes = Field(**_UNSET)
     regions: Codes = Field(**_UNSET)
@@ -318,7 +319,7 @@ class ProductPatch(InputSchema):
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None
-    exclude_blacklisted: bool = Field(**_UNSET)
+    exclude_blacklisted: StrictBool = Field(**_UNSET)
     processing_days: int | None = None
 
 
