@@ -21,6 +21,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
@@ -166,6 +167,11 @@ def _suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(400, "bad_request", _("请求无效"))
 
 
+def _bad_multipart(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # e.g. "Content-Type: multipart/form-data" without a boundary
+    return error_response(400, "bad_request", _("无法解析上传的表单数据"))
+
+
 def _too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(413, "too_large", _("请求体过大"))
 
@@ -211,6 +217,7 @@ def install(api) -> None:
     api.add_exception_handler(PermissionDenied, _forbidden)
     api.add_exception_handler(SuspiciousOperation, _suspicious)
     api.add_exception_handler(RequestDataTooBig, _too_large)
+    api.add_exception_handler(MultiPartParserError, _bad_multipart)
     api.add_exception_handler(HttpError, _http_error)
 
 

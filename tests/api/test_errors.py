@@ -282,3 +282,17 @@ def test_a_bug_is_a_json_500_and_reaches_the_log(world, as_token, monkeypatch, c
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
     assert "RuntimeError: bug" in caplog.text
+
+
+def test_multipart_without_boundary_is_a_400_not_a_500(client, world):
+    from chanrong.accounts.services import create_token
+
+    raw = create_token(None, world.user("gov_jiashan"), "t").raw
+    response = client.post(
+        "/api/v1/pilot/reports/1/documents",
+        data=b"--nothing\r\n",
+        content_type="multipart/form-data",  # no boundary
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
