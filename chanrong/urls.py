@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("chanrong.accounts.urls")),
     path("enterprises/", include("chanrong.registry.urls")),
+    path("projects/", include("chanrong.registry.project_urls")),
+    path("lists/", include("chanrong.registry.list_urls")),
     path("institutions/", include("chanrong.finance.urls")),
     path("demands/", include("chanrong.demands.urls")),
     path("events/", include("chanrong.events.urls")),

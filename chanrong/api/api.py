@@ -148,10 +148,18 @@ def _add_routers() -> None:
     from chanrong.insights.api import stats_router as stats
     from chanrong.pilots.api import router as pilots
     from chanrong.registry.api import router as enterprises
+    from chanrong.registry.api_lists import router as lists
+    from chanrong.registry.api_profile import operating_router
+    from chanrong.registry.api_profile import router as enterprise_profile
+    from chanrong.registry.api_projects import router as projects
 
     api.add_router("/regions", regions)
     api.add_router("/industries", industries)
     api.add_router("/enterprises", enterprises)
+    api.add_router("/enterprises", enterprise_profile)
+    api.add_router("/operating-data", operating_router)
+    api.add_router("/projects", projects)
+    api.add_router("/lists", lists)
     api.add_router("/institutions", institutions)
     api.add_router("/webhooks", webhooks)
     api.add_router("/products", products)

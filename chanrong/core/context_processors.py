@@ -50,6 +50,10 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("enterprises", _("企业名录"), _url("registry:list")))
     if user.is_institution_user or user.is_government_user or user.is_platform_admin:
         entries.append(("institutions", _("金融机构"), _url("finance:list")))
+    entries.append(("projects", _("重点项目"), _url("projects:list")))
+    entries.append(("lists", _("名单"), _url("lists:index")))
+    if user.is_government_user or user.is_platform_admin:
+        entries.append(("operating_review", _("经营数据核实"), _url("registry:operating_queue")))
     entries.append(("products", _("融资产品"), _url("finance:product_list")))
     if user.is_enterprise_user:
         entries.append(("demands", _("我的融资需求"), _url("demands:list")))

@@ -9,11 +9,21 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 
-from chanrong.core.admin import AuditedModelAdmin
+from chanrong.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from chanrong.core.errors import ValidationFailed
 
 from . import services
-from .models import DataAuthorisation, Enterprise
+from .models import (
+    DataAuthorisation,
+    Enterprise,
+    EnterpriseList,
+    ListEntry,
+    ListVersion,
+    OperatingRecord,
+    Project,
+    Qualification,
+    TaxCreditGrade,
+)
 
 # The service's input names -> this form's fields.
 _FIELD_OF = {
@@ -80,3 +90,57 @@ class DataAuthorisationAdmin(AuditedModelAdmin):
     autocomplete_fields = ("enterprise",)
     raw_id_fields = ("institution",)
     readonly_fields = ("granted_at",)
+
+
+# The rest of the 名录库 is shown, not edited, here: its changes carry rules
+# (history kept, published list versions frozen, the approval workflow,
+# plausibility flags) that only the services apply, on the web pages and API.
+
+
+@admin.register(TaxCreditGrade)
+class TaxCreditGradeAdmin(ReadOnlyModelAdmin):
+    list_display = ("enterprise", "year", "grade", "updated_at")
+    list_filter = ("grade", "year")
+    search_fields = ("enterprise__name", "enterprise__uscc")
+
+
+@admin.register(Qualification)
+class QualificationAdmin(ReadOnlyModelAdmin):
+    list_display = ("enterprise", "kind", "board", "issuer", "valid_from", "valid_until", "source")
+    list_filter = ("kind", "source")
+    search_fields = ("enterprise__name", "enterprise__uscc", "certificate_no")
+
+
+@admin.register(Project)
+class ProjectAdmin(ReadOnlyModelAdmin):
+    list_display = ("name", "owner", "kind", "stage", "region", "total_investment")
+    list_filter = ("kind", "stage", "project_class")
+    search_fields = ("name", "owner__name")
+
+
+@admin.register(EnterpriseList)
+class EnterpriseListAdmin(ReadOnlyModelAdmin):
+    list_display = ("name", "list_type", "agency", "region")
+    list_filter = ("list_type",)
+    search_fields = ("name", "agency__name")
+
+
+@admin.register(ListVersion)
+class ListVersionAdmin(ReadOnlyModelAdmin):
+    list_display = ("list", "number", "status", "effective_from", "effective_until")
+    list_filter = ("status",)
+    search_fields = ("list__name",)
+
+
+@admin.register(ListEntry)
+class ListEntryAdmin(ReadOnlyModelAdmin):
+    list_display = ("version", "enterprise", "project", "change", "reason")
+    list_filter = ("change",)
+    search_fields = ("enterprise__name", "enterprise__uscc", "project__name", "version__list__name")
+
+
+@admin.register(OperatingRecord)
+class OperatingRecordAdmin(ReadOnlyModelAdmin):
+    list_display = ("enterprise", "period_type", "period_start", "revenue", "review_status")
+    list_filter = ("review_status", "period_type")
+    search_fields = ("enterprise__name", "enterprise__uscc")

@@ -31,6 +31,7 @@ from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Industry, Region
 
 from . import services
+from .api_profile import RegistryFilter, apply_registry_filters
 from .models import Enterprise, EnterpriseSize
 
 router = Router(tags=["enterprises 企业"])
@@ -155,7 +156,7 @@ class EnterprisePatch(InputSchema):
     assets_wan: AmountWan | None = None
 
 
-class EnterpriseFilter(Schema):
+class EnterpriseFilter(RegistryFilter):
     q: Text(100) | None = Field(None, description="名称包含，或完整的统一社会信用代码")  # type: ignore[valid-type]
     region: RegionCode | None = Field(None, description="行政区划代码：含其全部下级")
     industry: IndustryCode | None = Field(None, description="行业代码：含其全部下级")
@@ -190,6 +191,7 @@ def _filter(queryset, filters: EnterpriseFilter):
 @paginated
 def list_enterprises(request, filters: Query[EnterpriseFilter]):
     queryset = Enterprise.objects.visible_to(actor(request)).select_related("region", "industry")
+    queryset = apply_registry_filters(queryset, filters, actor(request))
     return _filter(queryset, filters).order_by("name", "pk")
 
 

@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from .forms import REGION_LEVEL_FIELDS, RegionFieldsMixin, industry_choices
-from .models import EnterpriseSize
+from .models import EnterpriseList, EnterpriseSize, ListType, QualificationKind, TaxGrade
 
 UNKNOWN_SIZE = "unknown"
 SIZE_LABELS = {
@@ -42,9 +42,23 @@ class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
         ],
     )
 
+    qualification = forms.ChoiceField(
+        label=_("资质（有效）"),
+        required=False,
+        choices=[("", _("全部")), *QualificationKind.choices],
+    )
+    list = forms.ChoiceField(label=_("名单（现行版本）"), required=False, choices=())
+    tax_grade = forms.ChoiceField(
+        label=_("纳税信用等级（最近年度）"),
+        required=False,
+        choices=[("", _("全部")), *TaxGrade.choices],
+    )
+
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, **kwargs)
+        self.user = user
         self.fields["industry"].choices = industry_choices(_("全部"), sections_selectable=True)
+        self.fields["list"].choices = list_choices(user)
         values = {level: (data or {}).get(level, "") for level in REGION_LEVEL_FIELDS}
         self.setup_region_fields(user, values)
 
@@ -66,6 +80,15 @@ class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
             queryset = queryset.filter(size="")
         elif data.get("size"):
             queryset = queryset.filter(size=data["size"])
+        if data.get("qualification"):
+            queryset = queryset.with_active_qualification(data["qualification"])
+        choice = data.get("list") or ""
+        if choice.startswith("t:"):
+            queryset = queryset.on_list(list_type=choice[2:], viewer=self.user)
+        elif choice:
+            queryset = queryset.on_list(list_id=int(choice), viewer=self.user)
+        if data.get("tax_grade"):
+            queryset = queryset.with_tax_grade(data["tax_grade"])
         return queryset
 
     def querystring(self) -> str:
@@ -77,3 +100,13 @@ class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
         if not params:
             return ""
         return urlencode(params) + "&"
+
+
+def list_choices(user) -> list:
+    """The "名单" filter: any list of a type, or one list the user may see."""
+    lists = EnterpriseList.objects.visible_to(user).order_by("list_type", "name")[:300]
+    return [
+        ("", _("全部")),
+        (_("按名单类型"), [(f"t:{value}", label) for value, label in ListType.choices]),
+        (_("按名单"), [(str(lst.pk), lst.name) for lst in lists]),
+    ]

@@ -243,3 +243,417 @@ class EnterpriseForm(RegionFieldsMixin, forms.Form):
             self.add_error(field if field in self.fields else None, error.message)
         if not exc.errors:
             self.add_error(None, exc.message)
+
+
+# =====================================================================================
+# Registry forms beyond the enterprise's core fields. Like EnterpriseForm they
+# collect text as typed ("350万元", "2024年3月1日" are fine) and hand it to the
+# services, whose field errors are shown next to the fields.
+# =====================================================================================
+
+
+class ServiceForm(forms.Form):
+    #: Service field name -> form field that shows its error.
+    ERROR_FIELDS: dict[str, str] = {}
+
+    def add_service_errors(self, exc: ValidationFailed) -> None:
+        for error in exc.errors:
+            field = self.ERROR_FIELDS.get(error.field, error.field)
+            self.add_error(field if field in self.fields else None, error.message)
+        if not exc.errors:
+            self.add_error(None, exc.message)
+
+    def service_data(self) -> dict[str, Any]:
+        return {key: self.cleaned_data.get(key, "") for key in self.fields}
+
+
+def _text_input(mode: str = "text", **attrs) -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": mode, **attrs})
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _choices(choices, empty_label) -> list:
+    return [("", empty_label), *choices]
+
+
+class ProfileForm(ServiceForm):
+    founded_on = forms.CharField(label=_("成立日期"), required=False, widget=_date_input())
+    registered_capital_wan = forms.CharField(
+        label=_("注册资本（万元）"), required=False, widget=_text_input("decimal")
+    )
+    legal_representative = forms.CharField(label=_("法定代表人"), required=False, max_length=50)
+    contact_name = forms.CharField(label=_("联系人"), required=False, max_length=50)
+    contact_phone = forms.CharField(
+        label=_("联系电话"), required=False, max_length=30, widget=_text_input("tel")
+    )
+    contact_email = forms.CharField(
+        label=_("电子邮箱"), required=False, max_length=254, widget=_text_input("email")
+    )
+    address = forms.CharField(label=_("地址"), required=False, max_length=200)
+    main_products = forms.CharField(
+        label=_("主要产品"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    rd_expense_wan = forms.CharField(
+        label=_("上年度研发费用（万元）"), required=False, widget=_text_input("decimal")
+    )
+    is_above_scale = forms.ChoiceField(
+        label=_("规模以上工业企业"),
+        required=False,
+        choices=[("", _("未知")), ("true", _("是")), ("false", _("否"))],
+        help_text=_("年主营业务收入 2000 万元及以上的工业法人单位"),
+    )
+    strategic_emerging_category = forms.ChoiceField(
+        label=_("战略性新兴产业类别"), required=False, choices=()
+    )
+    chongqing_class = forms.ChoiceField(label=_("三类企业"), required=False, choices=())
+
+    def __init__(self, *args, enterprise, **kwargs):
+        from .models import ChongqingClass, StrategicEmergingCategory
+
+        if "initial" not in kwargs:
+            kwargs["initial"] = {
+                "founded_on": enterprise.founded_on.isoformat() if enterprise.founded_on else "",
+                "registered_capital_wan": _plain_decimal(
+                    None
+                    if enterprise.registered_capital is None
+                    else enterprise.registered_capital / 10000
+                ),
+                "legal_representative": enterprise.legal_representative,
+                "contact_name": enterprise.contact_name,
+                "contact_phone": enterprise.contact_phone,
+                "contact_email": enterprise.contact_email,
+                "address": enterprise.address,
+                "main_products": enterprise.main_products,
+                "rd_expense_wan": _plain_decimal(
+                    None if enterprise.rd_expense is None else enterprise.rd_expense / 10000
+                ),
+                "is_above_scale": {True: "true", False: "false"}.get(enterprise.is_above_scale, ""),
+                "strategic_emerging_category": enterprise.strategic_emerging_category,
+                "chongqing_class": enterprise.chongqing_class,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["strategic_emerging_category"].choices = _choices(
+            StrategicEmergingCategory.choices, _("不属于 / 未填")
+        )
+        self.fields["chongqing_class"].choices = _choices(
+            ChongqingClass.choices, _("不属于 / 未填")
+        )
+
+
+class TaxGradeForm(ServiceForm):
+    year = forms.CharField(label=_("评价年度"), max_length=4, widget=_text_input("numeric"))
+    grade = forms.ChoiceField(label=_("纳税信用等级"), choices=())
+
+    def __init__(self, *args, **kwargs):
+        from .models import TaxGrade
+
+        super().__init__(*args, **kwargs)
+        self.fields["grade"].choices = _choices(TaxGrade.choices, _("请选择"))
+
+
+class QualificationForm(ServiceForm):
+    kind = forms.ChoiceField(label=_("资质类型"), choices=())
+    board = forms.ChoiceField(
+        label=_("上市/挂牌板块"),
+        required=False,
+        choices=(),
+        help_text=_("仅上市/挂牌或上市后备企业填写"),
+    )
+    issuer = forms.CharField(label=_("认定/发证机构"), max_length=100)
+    certificate_no = forms.CharField(label=_("证书/文件编号"), required=False, max_length=100)
+    valid_from = forms.CharField(label=_("生效日期"), widget=_date_input())
+    valid_until = forms.CharField(
+        label=_("有效期至"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("不填为长期有效；到期次日起自动失效"),
+    )
+    note = forms.CharField(label=_("备注"), required=False, max_length=200)
+
+    def __init__(self, *args, qualification=None, **kwargs):
+        from .models import ListingBoard, QualificationKind
+
+        if qualification is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "kind": qualification.kind,
+                "board": qualification.board,
+                "issuer": qualification.issuer,
+                "certificate_no": qualification.certificate_no,
+                "valid_from": qualification.valid_from.isoformat(),
+                "valid_until": (
+                    qualification.valid_until.isoformat() if qualification.valid_until else ""
+                ),
+                "note": qualification.note,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = _choices(QualificationKind.choices, _("请选择"))
+        self.fields["board"].choices = _choices(ListingBoard.choices, _("不适用"))
+
+    def service_data(self) -> dict[str, Any]:
+        data = super().service_data()
+        data["valid_until"] = data.get("valid_until") or None
+        return data
+
+
+class RevokeForm(ServiceForm):
+    effective = forms.CharField(
+        label=_("撤销生效日期"), widget=_date_input(), help_text=_("自该日起不再有效")
+    )
+    reason = forms.CharField(label=_("撤销原因"), max_length=200)
+
+
+OPERATING_FORM_FIELDS = (
+    "output_value_wan",
+    "revenue_wan",
+    "profit_wan",
+    "tax_paid_wan",
+    "employees",
+    "electricity_kwh",
+)
+
+
+class OperatingFiguresMixin(forms.Form):
+    output_value_wan = forms.CharField(
+        label=_("工业总产值（万元）"), required=False, widget=_text_input("decimal")
+    )
+    revenue_wan = forms.CharField(
+        label=_("营业收入（万元）"), required=False, widget=_text_input("decimal")
+    )
+    profit_wan = forms.CharField(
+        label=_("利润总额（万元）"),
+        required=False,
+        widget=_text_input("decimal"),
+        help_text=_("亏损填负数"),
+    )
+    tax_paid_wan = forms.CharField(
+        label=_("实缴税金（万元）"), required=False, widget=_text_input("decimal")
+    )
+    employees = forms.CharField(
+        label=_("从业人员（人）"), required=False, widget=_text_input("numeric")
+    )
+    electricity_kwh = forms.CharField(
+        label=_("用电量（千瓦时）"), required=False, widget=_text_input("decimal")
+    )
+
+    def figures(self) -> dict[str, Any]:
+        """Only the figures typed in: a blank box leaves the stored figure alone."""
+        return {
+            key: self.cleaned_data[key]
+            for key in OPERATING_FORM_FIELDS
+            if (self.cleaned_data.get(key) or "").strip()
+        }
+
+
+class OperatingForm(ServiceForm, OperatingFiguresMixin):
+    ERROR_FIELDS = {"period": "period"}
+    period = forms.CharField(
+        label=_("统计期"),
+        max_length=20,
+        help_text=_("月度如 2025-03，季度如 2025Q1"),
+        widget=forms.TextInput(attrs={"placeholder": "2025-03", "autocomplete": "off"}),
+    )
+    field_order = ["period", *OPERATING_FORM_FIELDS]
+
+
+class OperatingReviewForm(ServiceForm, OperatingFiguresMixin):
+    note = forms.CharField(
+        label=_("核实意见"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("如：已与企业财务负责人电话核实"),
+    )
+    field_order = ["note", *OPERATING_FORM_FIELDS]
+
+
+class ProjectForm(RegionFieldsMixin, ServiceForm):
+    region_empty_label = _("请选择")
+    ERROR_FIELDS = {"region_code": "county", "owner_id": "owner_uscc"}
+
+    owner_uscc = forms.CharField(
+        label=_("项目单位统一社会信用代码"),
+        max_length=18,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    name = forms.CharField(label=_("项目名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("项目类型"), choices=())
+    project_class = forms.ChoiceField(label=_("五类项目"), required=False, choices=())
+    total_investment_wan = forms.CharField(label=_("总投资（万元）"), widget=_text_input("decimal"))
+    financing_need_wan = forms.CharField(
+        label=_("融资需求（万元）"), required=False, widget=_text_input("decimal")
+    )
+    stage = forms.ChoiceField(label=_("项目阶段"), choices=())
+    start_year = forms.CharField(
+        label=_("开工年份"), required=False, max_length=4, widget=_text_input("numeric")
+    )
+    description = forms.CharField(
+        label=_("建设内容"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, user, project=None, owner=None, **kwargs):
+        from .models import ProjectClass, ProjectKind, ProjectStage
+
+        self.project = project
+        if project is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "owner_uscc": project.owner.uscc,
+                "name": project.name,
+                "kind": project.kind,
+                "project_class": project.project_class,
+                "total_investment_wan": _plain_decimal(project.total_investment / 10000),
+                "financing_need_wan": _plain_decimal(
+                    None if project.financing_need is None else project.financing_need / 10000
+                ),
+                "stage": project.stage,
+                "start_year": project.start_year or "",
+                "description": project.description,
+            }
+        elif owner is not None and "initial" not in kwargs:
+            kwargs["initial"] = {"owner_uscc": owner.uscc}
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = _choices(ProjectKind.choices, _("请选择"))
+        self.fields["project_class"].choices = _choices(ProjectClass.choices, _("不属于 / 未填"))
+        self.fields["stage"].choices = _choices(ProjectStage.choices, _("请选择"))
+        if project is not None or scope_of(user).kind == ScopeKind.ENTERPRISE:
+            # The owner never changes; an enterprise's projects are its own.
+            del self.fields["owner_uscc"]
+        if self.is_bound:
+            values = {level: self.data.get(level, "") for level in REGION_LEVEL_FIELDS}
+            self.setup_region_fields(user, values)
+        else:
+            code = project.region_id if project else (owner.region_id if owner else None)
+            code = code or jurisdiction_code(user)
+            if code is None and scope_of(user).kind == ScopeKind.ENTERPRISE:
+                code = user.enterprise.region_id
+            picker = RegionPicker.for_region(scope_prefix(user), code)
+            self.setup_region_fields(user, picker.values())
+
+    def service_data(self) -> dict[str, Any]:
+        data = {
+            key: self.cleaned_data.get(key, "")
+            for key in self.fields
+            if key not in REGION_LEVEL_FIELDS
+        }
+        region = self.region_picker.region
+        if region is not None:
+            data["region_code"] = region.code
+        elif self.project is not None:
+            data["region_code"] = self.project.region_id
+        if self.project is not None:
+            data.pop("owner_uscc", None)
+            for key in ("project_class", "financing_need_wan", "start_year", "description"):
+                data[key] = data.get(key) or None
+        else:
+            data = {k: v for k, v in data.items() if v not in ("", None)}
+        return data
+
+
+class ListForm(ServiceForm):
+    list_type = forms.ChoiceField(label=_("名单类型"), choices=())
+    sector = forms.ChoiceField(label=_("适用领域"), required=False, choices=())
+    name = forms.CharField(label=_("名单名称"), max_length=100)
+    region_code = forms.ChoiceField(
+        label=_("适用地区"), required=False, choices=(), help_text=_("默认为本部门辖区")
+    )
+    agency_id = forms.ChoiceField(label=_("维护部门"), choices=())
+    description = forms.CharField(
+        label=_("说明"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user, lst=None, **kwargs):
+        from chanrong.accounts.models import GovernmentAgency
+
+        from .models import ListSector, ListType
+
+        if lst is not None and "initial" not in kwargs:
+            kwargs["initial"] = {"name": lst.name, "description": lst.description}
+        super().__init__(*args, **kwargs)
+        if lst is not None:
+            for key in ("list_type", "sector", "region_code", "agency_id"):
+                del self.fields[key]
+            return
+        self.fields["list_type"].choices = _choices(ListType.choices, _("请选择"))
+        self.fields["sector"].choices = list(ListSector.choices)
+        scope = scope_of(user)
+        if scope.kind == ScopeKind.GOVERNMENT:
+            del self.fields["agency_id"]
+            agency = user.agency
+            if agency.region_id is None:
+                regions = Region.objects.exclude(level=RegionLevel.COUNTY)
+            else:
+                regions = Region.objects.filter(code__startswith=agency.region_prefix)
+            default = agency.region.full_name if agency.region_id else _("全国")
+            self.fields["region_code"].choices = [
+                ("", _("本部门辖区（%(name)s）") % {"name": default}),
+                *[(r.code, f"{r.code} {r.name}") for r in regions.order_by("code")[:500]],
+            ]
+        else:
+            self.fields["agency_id"].choices = _choices(
+                [(a.pk, str(a)) for a in GovernmentAgency.objects.order_by("level", "name")],
+                _("请选择"),
+            )
+            self.fields["region_code"].choices = [
+                ("", _("维护部门辖区")),
+                *[
+                    (r.code, f"{r.code} {r.name}")
+                    for r in Region.objects.exclude(level=RegionLevel.COUNTY).order_by("code")
+                ],
+            ]
+
+
+class VersionForm(ServiceForm):
+    note = forms.CharField(
+        label=_("调整说明"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    effective_from = forms.CharField(label=_("拟生效日期"), required=False, widget=_date_input())
+
+    def service_data(self) -> dict[str, Any]:
+        data = super().service_data()
+        data["effective_from"] = data.get("effective_from") or None
+        return data
+
+
+class EntryForm(ServiceForm):
+    ERROR_FIELDS = {"enterprise_id": "subject", "project_id": "subject", "uscc": "subject"}
+    subject = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=18,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    reason = forms.CharField(label=_("列入理由"), max_length=300)
+
+    def __init__(self, *args, projects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if projects is not None:
+            self.fields["subject"] = forms.ChoiceField(
+                label=_("项目"),
+                choices=_choices(
+                    [(p.pk, f"{p.name}（{p.owner.name}）") for p in projects], _("请选择")
+                ),
+            )
+
+
+class ReasonForm(ServiceForm):
+    reason = forms.CharField(label=_("理由"), max_length=300)
+
+
+class PublishForm(ServiceForm):
+    effective_from = forms.CharField(
+        label=_("生效日期"), required=False, widget=_date_input(), help_text=_("不能早于今天")
+    )
+    note = forms.CharField(label=_("审批意见"), required=False, max_length=500)
+
+
+class RejectForm(ServiceForm):
+    note = forms.CharField(label=_("退回理由"), max_length=500)

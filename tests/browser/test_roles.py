@@ -27,6 +27,9 @@ GOV = [
     "home",
     "enterprises",
     "institutions",
+    "projects",
+    "lists",
+    "operating_review",
     "products",
     "demands",
     "supervision",
@@ -37,13 +40,33 @@ GOV = [
     "pilots",
     "audit",
 ]
-BANK = ["home", "enterprises", "institutions", "products", "workbench", "events"]
-ENTERPRISE = ["home", "my_enterprise", "products", "demands", "events"]
+BANK = [
+    "home",
+    "enterprises",
+    "institutions",
+    "projects",
+    "lists",
+    "products",
+    "workbench",
+    "events",
+]
+ENTERPRISE = [
+    "home",
+    "my_enterprise",
+    "projects",
+    "lists",
+    "products",
+    "demands",
+    "events",
+]
 EXPECTED_NAV = {
     "admin": [
         "home",
         "enterprises",
         "institutions",
+        "projects",
+        "lists",
+        "operating_review",
         "products",
         "demands",
         "supervision",

@@ -12,6 +12,9 @@ GOV_ADMIN = [
     "home",
     "enterprises",
     "institutions",
+    "projects",
+    "lists",
+    "operating_review",
     "products",
     "demands",
     "supervision",
@@ -22,12 +25,24 @@ GOV_ADMIN = [
     "pilots",
     "audit",
 ]
-BANK = ["home", "enterprises", "institutions", "products", "workbench", "events"]
+BANK = [
+    "home",
+    "enterprises",
+    "institutions",
+    "projects",
+    "lists",
+    "products",
+    "workbench",
+    "events",
+]
 NAV = {
     "admin": [
         "home",
         "enterprises",
         "institutions",
+        "projects",
+        "lists",
+        "operating_review",
         "products",
         "demands",
         "supervision",
@@ -45,7 +60,15 @@ NAV = {
     "gov_jiashan_staff": [k for k in GOV_ADMIN if k != "audit"],
     "bank_manager": [*BANK, "tokens", "webhooks"],
     "bank_staff": BANK,
-    "ent_user": ["home", "my_enterprise", "products", "demands", "events"],
+    "ent_user": [
+        "home",
+        "my_enterprise",
+        "projects",
+        "lists",
+        "products",
+        "demands",
+        "events",
+    ],
 }
 
 

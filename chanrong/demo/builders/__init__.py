@@ -10,6 +10,6 @@ write `builders/<domain>.py` and append it to STEPS; extend
 `chanrong.demo.services.digest_rows` with its key fields.
 """
 
-from . import accounts, demands, enterprises, insights, organisations, pilots
+from . import accounts, demands, enterprises, insights, organisations, pilots, registry
 
-STEPS = (organisations, enterprises, accounts, demands, insights, pilots)
+STEPS = (organisations, enterprises, accounts, registry, demands, insights, pilots)
