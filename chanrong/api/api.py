@@ -138,6 +138,7 @@ def _add_routers() -> None:
     from chanrong.api.health import router as health
     from chanrong.api.webhooks_api import router as webhooks
     from chanrong.core.api import industries, regions
+    from chanrong.core.api_imports import router as imports
     from chanrong.demands.api import dispatch_router as dispatches
     from chanrong.demands.api import router as demands
     from chanrong.demands.api_stats import router as demand_stats
@@ -160,6 +161,7 @@ def _add_routers() -> None:
     api.add_router("/operating-data", operating_router)
     api.add_router("/projects", projects)
     api.add_router("/lists", lists)
+    api.add_router("/imports", imports)
     api.add_router("/institutions", institutions)
     api.add_router("/webhooks", webhooks)
     api.add_router("/products", products)

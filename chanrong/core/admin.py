@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from . import audit
-from .models import AuditEntry, Industry, Notification, Region
+from .models import AuditEntry, ImportJob, Industry, Notification, Region
 
 SECRET_FIELDS = {"password", "password1", "password2", "token_hash"}
 
@@ -136,3 +136,12 @@ class NotificationAdmin(ReadOnlyModelAdmin):
     list_filter = ("verb",)
     search_fields = ("message", "recipient__username")
     raw_id_fields = ("recipient",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyModelAdmin):
+    """Imports are started and watched on the import pages; here only looked at."""
+
+    list_display = ("pk", "kind", "status", "created_by", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("filename",)

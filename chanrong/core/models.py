@@ -194,3 +194,104 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "处理中"
+    DONE = "done", "已完成"
+    REJECTED = "rejected", "未导入"
+    FAILED = "failed", "出错"
+
+
+class ImportStage(models.TextChoices):
+    QUEUED = "queued", "等待处理"
+    READING = "reading", "读取文件"
+    VALIDATING = "validating", "逐行校验"
+    WRITING = "writing", "写入数据"
+    FINISHED = "finished", "结束"
+
+
+class ImportMode(models.TextChoices):
+    ALL_OR_NOTHING = "all", "全部无误才导入"
+    VALID_ONLY = "valid_only", "仅导入无误的行"
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ImportJobQuerySet":
+        """Users see the imports they started; platform admins see all."""
+        scope = scope_of(user)
+        if scope.kind == ScopeKind.PLATFORM:
+            return self.all()
+        if scope.kind in (ScopeKind.GOVERNMENT,) and getattr(user, "pk", None):
+            return self.filter(created_by=user)
+        return self.none()
+
+
+class ImportJob(models.Model):
+    """One uploaded file being (or having been) imported.
+
+    The state lives here, not in the browser or the worker, so the progress
+    page survives a reload and a background worker reports through it. The
+    file is kept in the row (not on a disk a second web server cannot see)
+    until the import ends, then dropped; the findings stay for the report.
+    """
+
+    kind = models.CharField("导入类型", max_length=32)
+    params = models.JSONField("参数", default=dict, blank=True)
+    mode = models.CharField(
+        "导入方式", max_length=12, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导入人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        "状态", max_length=12, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    stage = models.CharField(
+        "阶段", max_length=12, choices=ImportStage.choices, default=ImportStage.QUEUED
+    )
+    background = models.BooleanField("后台处理", default=False)
+    filename = models.CharField("文件名", max_length=255)
+    size = models.PositiveBigIntegerField("文件大小（字节）", default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    processed_rows = models.PositiveIntegerField("已校验行数", default=0)
+    valid_rows = models.PositiveIntegerField("无误行数", default=0)
+    error_rows = models.PositiveIntegerField("有误行数", default=0)
+    created_count = models.PositiveIntegerField("新增", default=0)
+    updated_count = models.PositiveIntegerField("更新", default=0)
+    issue_count = models.PositiveIntegerField("问题数", default=0)
+    issues = models.JSONField("问题", default=list, blank=True)
+    message = models.TextField("说明", blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+
+    def __str__(self) -> str:
+        return f"{self.filename}（{self.get_status_display()}）"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished or self.stage == ImportStage.WRITING:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)
