@@ -43,6 +43,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         refdata.load_all()
 
 
+@pytest.fixture(autouse=True)
+def _reference_rows_after_flush(request):
+    """Transactional tests flush every table, including the rows that the
+    session set-up (regions, industries) and a data migration (the standard
+    indicator catalogue) put there; put them back for any database test."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db"}:
+        return
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from chanrong.insights.catalogue import sync_catalogue
+    from chanrong.insights.models import IndicatorDefinition
+
+    if not refdata.is_loaded():
+        refdata.load_all()
+    if not IndicatorDefinition.objects.exists():
+        sync_catalogue(IndicatorDefinition)
+
+
 @pytest.fixture
 def refdata_loaded(db):
     """Regions and industries; reloaded only after a transactional test flushed them."""

@@ -123,11 +123,18 @@ def test_agencies_at_four_levels_with_regions(demo):
     names = {a.name for a in agencies}
     for name in ("财政部", "中国人民银行", "国家金融监督管理总局", "中国证券监督管理委员会"):
         assert name in names
+    # The pilot programme's demo adds agencies of other cities; every agency
+    # sits at a region of its own level, and 嘉善's chain is complete.
     for agency in agencies:
-        expected = {"national": None, "provincial": "330000", "municipal": "330400"}.get(
-            agency.level, "330421"
-        )
-        assert agency.region_id == expected, agency.name
+        if agency.level == "national":
+            assert agency.region_id is None, agency.name
+        else:
+            expected = {"provincial": "province", "municipal": "prefecture"}.get(
+                agency.level, "county"
+            )
+            assert agency.region.level == expected, agency.name
+    for level, region in (("provincial", "330000"), ("municipal", "330400"), ("county", "330421")):
+        assert agencies.filter(level=level, region_id=region).exists()
 
 
 def test_institutions_and_branches(demo):

@@ -7,23 +7,15 @@ from datetime import date
 from chanrong.accounts.models import User
 from chanrong.core.models import Region
 from chanrong.demo import services as demo
-from chanrong.demo.builders import insights as builder
-from chanrong.demo.builders.base import DemoContext
 from chanrong.events.models import Event, EventStatus
 from chanrong.insights import services
 from chanrong.insights.models import FinancingRollup, IndicatorPlan
 
 
-def _build(seed: int):
-    ctx = DemoContext(seed=seed, scale=0.05, password_hash="x")
-    builder.build(ctx)
-    return ctx
-
-
 def test_builds_plan_actuals_financing_and_events(refdata_loaded, settings):
     settings.CHANRONG_DEMO_PASSWORD = "Demo-password-for-tests-1"
-    demo.build_demo(seed=11, scale=0.05)
-    ctx = _build(11)
+    # The demo command runs the insights builder as one of its steps.
+    ctx = demo.build_demo(seed=11, scale=0.05)
     plan = IndicatorPlan.objects.get()
     assert plan.region_id == "330421"
     assert ctx.counts["financing_records"] > 100
