@@ -38,6 +38,7 @@ GOV = [
     "indicator_plans",
     "indicator_report",
     "pilots",
+    "imports",
     "audit",
 ]
 BANK = [
@@ -76,6 +77,7 @@ EXPECTED_NAV = {
         "pilots",
         "tokens",
         "webhooks",
+        "imports",
         "audit",
         "admin",
     ],

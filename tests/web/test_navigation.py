@@ -23,6 +23,7 @@ GOV_ADMIN = [
     "indicator_plans",
     "indicator_report",
     "pilots",
+    "imports",
     "audit",
 ]
 BANK = [
@@ -52,6 +53,7 @@ NAV = {
         "pilots",
         "tokens",
         "webhooks",
+        "imports",
         "audit",
         "admin",
     ],
