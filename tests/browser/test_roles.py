@@ -9,6 +9,7 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 
 from tests.conftest import PASSWORD
+from tests.nav_expectations import NAV
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,73 +24,7 @@ ROLES = [
     "ent_user",
     "ent2_user",
 ]
-GOV = [
-    "home",
-    "enterprises",
-    "institutions",
-    "projects",
-    "lists",
-    "operating_review",
-    "products",
-    "demands",
-    "supervision",
-    "events",
-    "insights",
-    "indicator_plans",
-    "indicator_report",
-    "pilots",
-    "imports",
-    "audit",
-]
-BANK = [
-    "home",
-    "enterprises",
-    "institutions",
-    "projects",
-    "lists",
-    "products",
-    "workbench",
-    "events",
-]
-ENTERPRISE = [
-    "home",
-    "my_enterprise",
-    "projects",
-    "lists",
-    "products",
-    "demands",
-    "events",
-]
-EXPECTED_NAV = {
-    "admin": [
-        "home",
-        "enterprises",
-        "institutions",
-        "projects",
-        "lists",
-        "operating_review",
-        "products",
-        "demands",
-        "supervision",
-        "events",
-        "insights",
-        "indicator_plans",
-        "pilots",
-        "tokens",
-        "webhooks",
-        "imports",
-        "audit",
-        "admin",
-    ],
-    "gov_national": GOV,
-    "gov_zhejiang": GOV,
-    "gov_jiashan": GOV,
-    "bank_manager": [*BANK, "tokens", "webhooks"],
-    "bank_staff": BANK,
-    "bank2_staff": BANK,
-    "ent_user": ENTERPRISE,
-    "ent2_user": ENTERPRISE,
-}
+EXPECTED_NAV = NAV
 # Entries whose pages belong to other parts of the platform appear once their URL exists.
 OPTIONAL_URLS = {"tokens": "accounts:tokens", "audit": "core:audit"}
 VENDOR_HTMX = Path(__file__).resolve().parents[2] / "chanrong/static/vendor/htmx/htmx.min.js"

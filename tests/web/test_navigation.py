@@ -6,72 +6,9 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+from tests.nav_expectations import NAV
 
-GOV_ADMIN = [
-    "home",
-    "enterprises",
-    "institutions",
-    "projects",
-    "lists",
-    "operating_review",
-    "products",
-    "demands",
-    "supervision",
-    "events",
-    "insights",
-    "indicator_plans",
-    "indicator_report",
-    "pilots",
-    "imports",
-    "audit",
-]
-BANK = [
-    "home",
-    "enterprises",
-    "institutions",
-    "projects",
-    "lists",
-    "products",
-    "workbench",
-    "events",
-]
-NAV = {
-    "admin": [
-        "home",
-        "enterprises",
-        "institutions",
-        "projects",
-        "lists",
-        "operating_review",
-        "products",
-        "demands",
-        "supervision",
-        "events",
-        "insights",
-        "indicator_plans",
-        "pilots",
-        "tokens",
-        "webhooks",
-        "imports",
-        "audit",
-        "admin",
-    ],
-    "gov_national": GOV_ADMIN,
-    "gov_jiashan": GOV_ADMIN,
-    "gov_jiashan_staff": [k for k in GOV_ADMIN if k != "audit"],
-    "bank_manager": [*BANK, "tokens", "webhooks"],
-    "bank_staff": BANK,
-    "ent_user": [
-        "home",
-        "my_enterprise",
-        "projects",
-        "lists",
-        "products",
-        "demands",
-        "events",
-    ],
-}
+pytestmark = pytest.mark.django_db
 
 
 def nav_keys(html: str) -> list[str]:
