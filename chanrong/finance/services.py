@@ -25,6 +25,7 @@ from chanrong.core import audit
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel, Region
 from chanrong.core.workflow import StateMachine, Transition, apply_transition
+from chanrong.registry.services import eligibility_facts
 
 from . import eligibility as el
 from .models import (
@@ -701,15 +702,15 @@ def effective_rate_max(product: Product) -> Decimal | None:
     return None
 
 
-def enterprise_facts(enterprise) -> el.EnterpriseFacts:
+def enterprise_facts(enterprise, *, today: date | None = None) -> el.EnterpriseFacts:
     """What the registry knows about an enterprise, as eligibility facts.
 
-    Location, industry, size and revenue come from registry.Enterprise. Tax
-    credit grade, qualifications (高新技术企业, 专精特新 …), list membership
-    (白名单, 黑名单 …) and the founding date are recorded by the registry's
-    qualifications, lists and operating-data records, which a later issue
-    adds; until they exist those facts are None (unknown), so products that
-    require them report "需补充：…" instead of guessing.
+    Location, industry, size and revenue come from registry.Enterprise; the
+    tax credit grade, active qualifications, lists in force, the 黑名单 and
+    the founding date from the registry's own records as of `today`
+    (registry.services.eligibility_facts). A fact the registry has never
+    recorded (no tax grade, no founding date, no revenue) stays None, so a
+    product that requires it reports "需补充：…" instead of guessing.
     """
     region = enterprise.region
     industry = enterprise.industry
@@ -720,11 +721,7 @@ def enterprise_facts(enterprise) -> el.EnterpriseFacts:
         industry_name=industry.name if industry else "",
         size=enterprise.size or None,
         revenue=enterprise.revenue,
-        founded_on=None,
-        tax_grade=None,
-        qualifications=None,
-        lists=None,
-        blacklisted=None,
+        **eligibility_facts(enterprise, today),
     )
 
 
@@ -738,6 +735,6 @@ def evaluate_products(
     """{product pk: result} for one enterprise (and optionally one demand)."""
     products = list(products)
     builder = ConditionsBuilder(products)
-    facts = enterprise_facts(enterprise)
     when = today or timezone.localdate()
+    facts = enterprise_facts(enterprise, today=when)
     return {p.pk: el.evaluate(builder.build(p), facts, demand, today=when) for p in products}

@@ -182,3 +182,112 @@ def test_operating_data_errors(world):
     assert any(r == 4 and c == "G" for r, c, _m in errors)
     assert any(r == 5 and "重复" in m for r, _c, m in errors)
     assert not OperatingRecord.objects.exists()
+
+
+TAX_HEADER = ["统一社会信用代码", "纳税人名称", "评价年度", "纳税信用等级"]
+
+
+def test_tax_grades_import_keeps_history_and_latest(world):
+    from chanrong.registry.models import TaxCreditGrade
+
+    rows = [
+        TAX_HEADER,
+        [world.ent.uscc, world.ent.name, "２０２４", "Ｂ级"],  # full-width digits and letter
+        [world.ent.uscc, None, 2025, " a "],
+        [world.ent2.uscc, None, "2025年", "M"],
+    ]
+    job = _job(world, "tax_grades", rows)
+    assert job.status == "done", job.issues
+    assert job.created_count == 3
+    world.ent.refresh_from_db()
+    assert (world.ent.tax_grade, world.ent.tax_grade_year) == ("A", 2025)
+    assert TaxCreditGrade.objects.filter(enterprise=world.ent).count() == 2
+    again = _job(world, "tax_grades", rows)
+    assert (again.created_count, again.updated_count) == (0, 0)
+    corrected = _job(world, "tax_grades", [TAX_HEADER, [world.ent.uscc, None, 2025, "B"]])
+    assert corrected.updated_count == 1
+    world.ent.refresh_from_db()
+    assert world.ent.tax_grade == "B"
+    assert TaxCreditGrade.objects.filter(enterprise=world.ent).count() == 2
+
+
+def test_tax_grades_import_errors_write_nothing(world):
+    from chanrong.registry.models import TaxCreditGrade
+
+    rows = [
+        TAX_HEADER,
+        [world.ent.uscc, None, 2016, "M"],  # M only from 2018
+        [world.ent.uscc, None, 2025, "E"],
+        [world.ent_js.uscc, None, 2025, "A"],  # outside 嘉善
+        [world.ent2.uscc, "别的公司", 2025, "A"],  # name does not match the code
+        [world.ent2.uscc, None, 2024, "A"],  # valid, but all-or-nothing
+    ]
+    job = _job(world, "tax_grades", rows)
+    errors = _errors(job)
+    assert any(r == 2 and c == "D" and "2018" in m for r, c, m in errors), errors
+    assert any(r == 3 and c == "D" for r, c, _m in errors), errors
+    assert (4, "A", "企业未登记或不在您的管辖范围内") in errors
+    assert any(r == 5 and c == "B" and "不符" in m for r, c, m in errors), errors
+    assert not TaxCreditGrade.objects.exists()
+    assert _job(world, "tax_grades", rows, mode="valid_only").created_count == 1
+
+
+def test_tax_grades_import_refused_to_enterprise_users(world):
+    with pytest.raises(NotAllowed):
+        _job(world, "tax_grades", [TAX_HEADER, [world.ent.uscc, None, 2025, "A"]], user="ent_user")
+
+
+QUALIFICATION_HEADER = [
+    "统一社会信用代码",
+    "企业名称",
+    "资质类型",
+    "上市/挂牌板块",
+    "认定/发证机构",
+    "证书/文件编号",
+    "生效日期",
+    "有效期至",
+]
+
+
+def test_qualifications_import_counts_for_eligibility_until_expiry(world):
+    from datetime import date
+
+    from chanrong.finance.services import enterprise_facts
+    from chanrong.registry.models import Qualification
+
+    rows = [
+        QUALIFICATION_HEADER,
+        [world.ent.uscc, None, "专精特新", None, "浙江省经信厅", "浙经信〔2024〕1号", "2024-01-01", "2026年12月31日"],
+        [world.ent.uscc, None, "高新技术企业", None, "浙江省科技厅", "GR2022", "2022/12/1", "2025-11-30"],
+        [world.ent2.uscc, None, "上市后备", "北交所", "嘉兴市金融办", None, "2025-03-01", None],
+    ]  # fmt: skip
+    job = _job(world, "qualifications", rows)
+    assert job.status == "done", job.issues
+    assert job.created_count == 3
+    assert Qualification.objects.get(kind="listing_reserve").board == "bse"
+    facts = enterprise_facts(world.ent, today=date(2025, 6, 1))
+    assert facts.qualifications == {"specialised_sme", "high_tech"}
+    later = enterprise_facts(world.ent, today=date(2026, 6, 1))
+    assert later.qualifications == {"specialised_sme"}  # 高新 expired by itself
+    again = _job(world, "qualifications", rows)
+    assert (again.created_count, again.updated_count) == (0, 0)
+    assert Qualification.objects.count() == 3
+
+
+def test_qualifications_import_errors_write_nothing(world):
+    from chanrong.registry.models import Qualification
+
+    rows = [
+        QUALIFICATION_HEADER,
+        [world.ent.uscc, None, "上市/挂牌", None, "证监会", None, "2024-01-01", None],  # no board
+        [world.ent.uscc, None, "绿色工厂", None, "工信部", None, "2024-01-01", "2023-01-01"],
+        [world.ent.uscc, None, "独角兽", None, "某机构", None, "2024-01-01", None],
+        [world.ent2.uscc, None, "绿色工厂", None, "", None, "2024-01-01", None],  # no issuer
+    ]  # fmt: skip
+    job = _job(world, "qualifications", rows)
+    errors = _errors(job)
+    assert any(r == 2 and c == "D" for r, c, _m in errors), errors
+    assert any(r == 3 and c == "H" for r, c, _m in errors), errors
+    assert any(r == 4 and c == "C" for r, c, _m in errors), errors
+    assert any(r == 5 and c == "E" for r, c, _m in errors), errors
+    assert not Qualification.objects.exists()
