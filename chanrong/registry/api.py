@@ -9,7 +9,6 @@ but not editable ones 403.
 from datetime import datetime
 from typing import Annotated
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -26,13 +25,13 @@ from chanrong.api.schemas import (
     Text,
     drop_null_default,
 )
-from chanrong.core.codes import normalise_uscc
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Industry, Region
 
 from . import services
 from .api_profile import RegistryFilter, apply_registry_filters
 from .models import Enterprise, EnterpriseSize
+from .search import search
 
 router = Router(tags=["enterprises 企业"])
 
@@ -157,7 +156,7 @@ class EnterprisePatch(InputSchema):
 
 
 class EnterpriseFilter(RegistryFilter):
-    q: Text(100) | None = Field(None, description="名称包含，或完整的统一社会信用代码")  # type: ignore[valid-type]
+    q: Text(100) | None = Field(None, description="名称包含该文字，或统一社会信用代码以之开头")  # type: ignore[valid-type]
     region: RegionCode | None = Field(None, description="行政区划代码：含其全部下级")
     industry: IndustryCode | None = Field(None, description="行业代码：含其全部下级")
     size: EnterpriseSize | None = None
@@ -165,9 +164,7 @@ class EnterpriseFilter(RegistryFilter):
 
 def _filter(queryset, filters: EnterpriseFilter):
     errors = {}
-    if filters.q and filters.q.strip():
-        text = filters.q.strip()
-        queryset = queryset.filter(Q(name__icontains=text) | Q(uscc=normalise_uscc(text)))
+    queryset = search(queryset, filters.q)
     if filters.region:
         region = Region.objects.filter(pk=filters.region).first()
         if region is None:

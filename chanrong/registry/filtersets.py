@@ -4,12 +4,13 @@ already scoped by `visible_to` (filters never widen what a user may see)."""
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from .forms import REGION_LEVEL_FIELDS, RegionFieldsMixin, industry_choices
 from .models import EnterpriseList, EnterpriseSize, ListType, QualificationKind, TaxGrade
+from .search import search
 
 UNKNOWN_SIZE = "unknown"
 SIZE_LABELS = {
@@ -68,9 +69,7 @@ class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
         if not self.is_valid():
             return queryset.none()
         data = self.cleaned_data
-        text = " ".join((data.get("q") or "").split())
-        if text:
-            queryset = queryset.filter(Q(name__icontains=text) | Q(uscc__icontains=text.upper()))
+        queryset = search(queryset, data.get("q"))
         region = self.region_picker.region
         if region is not None:
             queryset = queryset.filter(region__code__startswith=region.prefix)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from chanrong.core.paging import CappedPaginator
 
 from . import services
 from .filtersets import EnterpriseFilterForm, size_label
@@ -55,7 +56,7 @@ def enterprise_list(request):
     queryset = form.filter(
         Enterprise.objects.visible_to(request.user).select_related("region", "industry")
     )
-    paginator = Paginator(queryset.order_by("name", "pk"), PAGE_SIZE)
+    paginator = CappedPaginator(queryset.order_by("name", "pk"), PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     return render(
         request,

@@ -1,0 +1,115 @@
+"""registry.search: name substring or USCC prefix, the same on SQLite and
+PostgreSQL (where indexes serve it), through the list page and the API."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+from django.db import connection
+
+from chanrong.core.paging import CappedPaginator
+from chanrong.registry.models import Enterprise
+from chanrong.registry.search import bigrams, normalise_query, search
+
+pytestmark = pytest.mark.django_db
+
+
+def names(queryset) -> set[str]:
+    return set(queryset.values_list("name", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("精工", {"嘉善精工机械有限公司"}),  # two characters: the bigram path on PostgreSQL
+        ("新材料科技", {"嘉善新材料科技有限公司"}),  # trigram path
+        ("嘉善", {"嘉善精工机械有限公司", "嘉善新材料科技有限公司"}),
+        ("苏", {"苏州姑苏电子有限公司"}),  # one character
+        ("  嘉善　精工 ", set()),  # spaces are not dropped inside the text
+        ("机械有限", {"嘉善精工机械有限公司"}),
+        ("不存在的企业", set()),
+        ("精机", set()),  # both bigram pieces absent as a run
+    ],
+)
+def test_name_substring(world, query, expected):
+    assert names(search(Enterprise.objects.all(), query)) == expected
+
+
+def test_two_characters_need_the_run_not_just_the_pieces(world):
+    Enterprise.objects.filter(pk=world.ent.pk).update(name="工精机械厂")
+    assert names(search(Enterprise.objects.all(), "精工")) == set()
+    assert names(search(Enterprise.objects.all(), "工精")) == {"工精机械厂"}
+
+
+def test_full_width_and_case_fold(world):
+    Enterprise.objects.filter(pk=world.ent.pk).update(name="嘉善ABC精工有限公司")
+    assert names(search(Enterprise.objects.all(), "ａｂｃ精工")) == {"嘉善ABC精工有限公司"}
+    assert names(search(Enterprise.objects.all(), "bc")) == {"嘉善ABC精工有限公司"}
+
+
+def test_uscc_prefix_and_whole(world):
+    whole = world.ent.uscc
+    assert names(search(Enterprise.objects.all(), whole)) == {world.ent.name}
+    assert names(search(Enterprise.objects.all(), whole.lower())) == {world.ent.name}
+    prefix = whole[:8]  # 91330421: both 嘉善 enterprises
+    assert names(search(Enterprise.objects.all(), prefix)) == {world.ent.name, world.ent2.name}
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in whole[:10])
+    assert names(search(Enterprise.objects.all(), full_width)) == {world.ent.name, world.ent2.name}
+    # Inside the code, not at its start: a USCC is looked up by its beginning only.
+    assert not search(Enterprise.objects.all(), whole[5:12]).exists()
+
+
+def test_blank_query_is_no_filter(world):
+    assert search(Enterprise.objects.all(), "   ").count() == Enterprise.objects.count()
+    assert search(Enterprise.objects.all(), None).count() == Enterprise.objects.count()
+
+
+def test_helpers():
+    assert normalise_query(" ＡＢ　 精工 ") == "AB 精工"
+    assert bigrams("精工精") == ["工精", "精工"]
+    assert bigrams("精") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes")
+def test_postgres_plans_can_use_the_search_indexes(world):
+    """With sequential scans priced out, the planner must be able to answer
+    2- and 3-character searches from the migration's GIN indexes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for query, index in (
+            ("精工", "registry_enterprise_name_bigrams"),
+            ("新材料", "registry_enterprise_name_upper_trgm"),
+        ):
+            sql, params = (
+                search(Enterprise.objects.all(), query).values("pk").query.sql_with_params()
+            )
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert index in plan, plan
+
+
+def test_capped_paginator(world):
+    queryset = Enterprise.objects.order_by("pk")
+    exact = CappedPaginator(queryset, 2, cap=10)
+    assert (exact.count, exact.capped, exact.num_pages) == (3, False, 2)
+    capped = CappedPaginator(queryset, 1, cap=2)
+    assert (capped.count, capped.capped, capped.num_pages) == (2, True, 2)
+
+
+def test_list_page_and_api_use_the_same_search(world, web_as, api_as):
+    page = web_as("gov_jiashan").get("/enterprises/", {"q": "ｊｉａ"})
+    assert page.status_code == 200
+    page = web_as("gov_jiashan").get("/enterprises/", {"q": "精工"}).content.decode()
+    assert world.ent.name in page and world.ent2.name not in page
+    assert "共 1 家企业" in page
+    api = api_as("gov_jiashan").get("/enterprises", {"q": world.ent.uscc[:8]}).json()
+    assert {row["name"] for row in api["results"]} == {world.ent.name, world.ent2.name}
+    # Visibility still applies: 嘉善's government does not find 苏州's enterprise.
+    assert api_as("gov_jiashan").get("/enterprises", {"q": "姑苏"}).json()["count"] == 0
+
+
+def test_capped_count_on_the_list_page(world, web_as, monkeypatch):
+    monkeypatch.setattr("chanrong.registry.views.CappedPaginator", partial(CappedPaginator, cap=1))
+    page = web_as("gov_jiashan").get("/enterprises/", {"q": "嘉善"}).content.decode()
+    assert "超过 1 家企业" in page
