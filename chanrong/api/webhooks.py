@@ -32,8 +32,9 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -188,26 +189,46 @@ def emit(institution_id: int, event: str, payload: Mapping[str, Any]) -> list[We
     """Record `event` for each active endpoint of the institution that
     subscribes to it, and have it sent once the caller's transaction commits.
     `payload` must be JSON-serialisable (Decimal, date and UUID are fine)."""
-    if event not in EVENTS and event != PING:
-        logger.warning("webhook event %r is not in the catalogue", event)
-    # Normalise now, so that what is stored is exactly what will be sent.
-    data = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(institution_id=institution_id, active=True)
-        if endpoint.subscribes_to(event)
-    ]
-    if not endpoints:
+    return emit_many([(institution_id, event, payload)])
+
+
+def emit_many(
+    events: Iterable[tuple[int, str, Mapping[str, Any]]],
+) -> list[WebhookDelivery]:
+    """`emit` for several (institution_id, event, payload) at once: one query
+    for the endpoints of all the institutions, one INSERT for all the
+    deliveries, one callback to enqueue them after the commit."""
+    events = list(events)
+    if not events:
         return []
+    by_institution: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(
+        institution_id__in={institution_id for institution_id, _event, _data in events},
+        active=True,
+    ):
+        by_institution.setdefault(endpoint.institution_id, []).append(endpoint)
     now = timezone.now()
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
+    rows: list[WebhookDelivery] = []
+    for institution_id, event, payload in events:
+        if event not in EVENTS and event != PING:
+            logger.warning("webhook event %r is not in the catalogue", event)
+        endpoints = [
+            endpoint
+            for endpoint in by_institution.get(institution_id, ())
+            if endpoint.subscribes_to(event)
+        ]
+        if not endpoints:
+            continue
+        # Normalise now, so that what is stored is exactly what will be sent.
+        data = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
+        rows.extend(
             WebhookDelivery(endpoint=endpoint, event=event, payload=data, next_attempt_at=now)
             for endpoint in endpoints
-        ]
-    )
-    for delivery in deliveries:
-        schedule(delivery)
+        )
+    if not rows:
+        return []
+    deliveries = WebhookDelivery.objects.bulk_create(rows)
+    schedule_many(deliveries)
     return deliveries
 
 
@@ -215,6 +236,25 @@ def schedule(delivery: WebhookDelivery) -> None:
     from .tasks import deliver_webhook
 
     enqueue_on_commit(deliver_webhook, delivery.pk)
+
+
+def schedule_many(deliveries: Iterable[WebhookDelivery]) -> None:
+    """Enqueue a delivery task for each, in one callback once the caller's
+    transaction commits (at once outside one)."""
+    ids = [delivery.pk for delivery in deliveries]
+    if ids:
+        transaction.on_commit(partial(_enqueue_deliveries, ids))
+
+
+def _enqueue_deliveries(ids: list[int]) -> None:
+    from .tasks import deliver_webhook
+
+    for delivery_id in ids:
+        try:
+            deliver_webhook.enqueue(delivery_id)
+        except Exception:
+            # Committed already: the periodic sweep (retry_due_deliveries) sends it.
+            logger.exception("could not enqueue webhook delivery %s", delivery_id)
 
 
 def _claim(delivery_id: int, *, now) -> tuple[WebhookDelivery, int] | None:

@@ -149,7 +149,9 @@ class AuditEntry(models.Model):
     referenced, so deleting a user can never rewrite history.
     """
 
-    seq = models.BigIntegerField(unique=True)
+    # NULL until the entry is sealed onto the chain (core.audit.seal), which
+    # happens at once or right after the writing transaction commits.
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor_name = models.CharField(max_length=150, blank=True)
@@ -160,8 +162,8 @@ class AuditEntry(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -169,10 +171,14 @@ class AuditEntry(models.Model):
         ordering = ["-seq"]
         verbose_name = "审计日志"
         verbose_name_plural = "审计日志"
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The entries still to be sealed: a handful at any moment.
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="core_audit_unsealed"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq or '—'} {self.action} {self.object_type}:{self.object_id}"
 
 
 class Notification(models.Model):

@@ -95,7 +95,7 @@ def absolute_link(link: str) -> str:
 
 
 def _queue_emails(users: list, verb: str, message: str, link: str, extra: dict) -> None:
-    from .tasks import send_email
+    from .tasks import send_email, send_emails
 
     addressed = [user for user in users if user.email]
     if not addressed:
@@ -110,6 +110,7 @@ def _queue_emails(users: list, verb: str, message: str, link: str, extra: dict) 
     subject = str(extra.get("subject") or message).splitlines()[0][:MAX_SUBJECT]
     # E-mails are written in the platform's language, whatever the language
     # of the request that caused them.
+    messages = []
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("notifications/email/subject.txt", {"subject": subject}).strip()
         for user in addressed:
@@ -124,7 +125,13 @@ def _queue_emails(users: list, verb: str, message: str, link: str, extra: dict) 
                     "sent_at": timezone.localtime(),
                 }
             )
-            enqueue_on_commit(send_email, user.email, subject, body)
+            messages.append([user.email, subject, body])
+    # One task for many recipients: a dispatch to a dozen institutions is one
+    # background job, not one per person.
+    if len(messages) == 1:
+        enqueue_on_commit(send_email, *messages[0])
+    else:
+        enqueue_on_commit(send_emails, messages)
 
 
 def _queue_sms(users: list, message: str, link: str, extra: dict) -> None:

@@ -37,6 +37,28 @@ def send_email(to: str, subject: str, body: str, attempt: int = 1) -> int:
 
 
 @task
+def send_emails(messages: list[list[str]]) -> int:
+    """Send several e-mails ([to, subject, body] each) from one task, so that
+    a notification to many people enqueues one task, not one per person. A
+    failed message is retried on its own (`send_email`, attempt 2 onwards)."""
+    sent = 0
+    failed: list[str] = []
+    for to, subject, body in messages:
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+        try:
+            sent += message.send()
+        except Exception:
+            if retry_later(send_email, to, subject, body, attempt=1):
+                logger.warning("e-mail to %s failed; will retry", to, exc_info=True)
+            else:
+                logger.exception("e-mail to %s failed", to)
+                failed.append(to)
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(messages)} e-mails failed: {', '.join(failed)}")
+    return sent
+
+
+@task
 def send_sms(phone: str, text: str, attempt: int = 1) -> bool:
     """Send one text message through the configured provider (CHANRONG_SMS_PROVIDER)."""
     try:
@@ -67,3 +89,14 @@ def prune_task_results() -> int:
         verbosity=0,
     )
     return 1
+
+
+@periodic(minutes=1)
+@task
+def seal_audit_log() -> int:
+    """Chain audit entries whose own sealing, right after their commit, did
+    not happen (the process died, or the transaction holding the chain's lock
+    then rolled back). Usually finds nothing."""
+    from . import audit
+
+    return audit.seal()

@@ -60,6 +60,20 @@ class StateMachine:
 Notifier = Callable[[Any, Transition, Any], None]
 
 
+def _keep_related(obj, locked) -> None:
+    """Reuse the related objects `obj` has already loaded (its enterprise, its
+    institution …) on the freshly locked copy, where the foreign key is the
+    same, instead of loading them again for the audit text and the notifier."""
+    for fk in type(obj)._meta.concrete_fields:
+        if (
+            fk.is_relation
+            and fk.many_to_one
+            and fk.is_cached(obj)
+            and getattr(obj, fk.attname) == getattr(locked, fk.attname)
+        ):
+            fk.set_cached_value(locked, fk.get_cached_value(obj))
+
+
 def apply_transition(
     machine: StateMachine,
     obj,
@@ -78,6 +92,7 @@ def apply_transition(
         raise Conflict(f"未知的操作：{name}", code="unknown_transition")
     with transaction.atomic():
         locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+        _keep_related(obj, locked)
         state = getattr(locked, machine.field)
         if state not in transition.source:
             display = getattr(locked, f"get_{machine.field}_display", None)

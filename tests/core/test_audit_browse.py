@@ -205,3 +205,16 @@ def test_pagination_newest_first_fifty_per_page(world):
     rest = [e.seq for e in second.context["page_obj"].object_list]
     assert len(rest) == 12
     assert max(rest) < min(rows)
+
+
+def test_an_entry_not_yet_sealed_is_listed_without_a_number(world):
+    admin = client_for(world.user("admin"))  # logging in is audited: before the pending entry
+    sealed = audit.record("test.sealed", actor=world.user("admin"))
+    pending = audit.entry("test.pending_<b>", actor=world.user("admin"))
+    pending.save(force_insert=True)  # as record() leaves it while another writer holds the chain
+    response = admin.get(reverse("core:audit"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "待封存" in page
+    assert "test.pending_&lt;b&gt;" in page
+    assert reverse("core:audit_detail", args=[sealed.seq]) in page

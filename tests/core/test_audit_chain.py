@@ -1,23 +1,40 @@
-"""The audit chain catches edits and deletions made behind the application's back."""
+"""The audit chain catches edits and deletions made behind the application's back.
+
+Entries are chained ("sealed") at once when the chain's lock is free, else
+right after the writing transaction commits (core.audit). Until then an
+entry is plain content; once sealed, any edit is caught.
+"""
 
 import threading
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from chanrong.accounts import services
 from chanrong.core import audit
 from chanrong.core.models import AuditEntry
 
 
-def verify_command() -> str:
+def verify_command(*options: str) -> str:
     out = StringIO()
-    call_command("audit", "verify", stdout=out)
+    call_command("audit", "verify", *options, stdout=out)
     return out.getvalue().strip()
+
+
+def unsealed(action: str, *, age: timedelta = timedelta(0)) -> AuditEntry:
+    """An entry as `record()` leaves it when another transaction holds the
+    chain: written, not yet chained."""
+    entry = audit.entry(action, object_type="test", object_id=action)
+    entry.created_at = timezone.now() - age
+    entry.save(force_insert=True)
+    assert entry.seq is None and entry.hash is None
+    return entry
 
 
 def broken_seq(excinfo) -> int:
@@ -102,12 +119,112 @@ def test_deleting_the_first_row_is_caught(history):
     assert broken_seq(excinfo) == 2
 
 
+@pytest.mark.django_db
+def test_an_unsealed_entry_edited_before_sealing_is_just_content(history):
+    pending = unsealed("test.pending")
+    AuditEntry.objects.filter(pk=pending.pk).update(action="test.edited_before_sealing")
+    assert audit.seal() == 1
+    sealed = AuditEntry.objects.get(pk=pending.pk)
+    assert sealed.seq == history[-1].seq + 1
+    assert sealed.prev_hash == history[-1].hash
+    assert sealed.action == "test.edited_before_sealing"
+    assert verify_command() == f"OK: {len(history) + 1} entries"
+
+
+@pytest.mark.django_db
+def test_an_entry_edited_after_sealing_is_caught(history):
+    pending = unsealed("test.pending")
+    verify_command()  # seals it
+    sealed = AuditEntry.objects.get(pk=pending.pk)
+    assert sealed.seq is not None
+    AuditEntry.objects.filter(pk=pending.pk).update(object_repr="changed afterwards")
+    with pytest.raises(CommandError) as excinfo:
+        verify_command()
+    assert broken_seq(excinfo) == sealed.seq
+
+
+@pytest.mark.django_db
+def test_sealing_follows_id_order_and_continues_the_chain(history):
+    first, second = unsealed("test.first"), unsealed("test.second")
+    later = audit.record("test.later")  # the chain is free: sealed at once, after the pending two
+    rows = {e.action: e for e in AuditEntry.objects.filter(action__startswith="test.")}
+    top = history[-1].seq
+    assert [rows[a].seq for a in ("test.first", "test.second", "test.later")] == [
+        top + 1,
+        top + 2,
+        top + 3,
+    ]
+    assert later.seq == top + 3
+    assert rows["test.second"].prev_hash == rows["test.first"].hash
+    assert first.pk < second.pk
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_entries_left_unsealed_are_reported(history):
+    unsealed("test.fresh")
+    stale = unsealed("test.stale", age=audit.UNSEALED_GRACE + timedelta(minutes=1))
+    with pytest.raises(CommandError) as excinfo:
+        verify_command("--no-seal")
+    message = str(excinfo.value)
+    assert message.startswith("UNSEALED: 1 ")
+    assert f"id {stale.pk}" in message
+    result = audit.verify()
+    assert not result.ok and result.unsealed == 1 and result.broken_seq is None
+    assert result.checked == len(history)
+    # The command seals first: both are chained and the log verifies.
+    assert verify_command() == f"OK: {len(history) + 2} entries"
+
+
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has a single writer and seals at once")
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_appends_keep_the_chain_whole():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has a single writer anyway")
-    threads_count, per_thread = 6, 15
+def test_a_writer_does_not_wait_for_the_chain_and_the_holder_seals_its_entry():
+    """One transaction holds the chain (it wrote an entry and is still open);
+    another writer records, commits and returns without waiting, unsealed;
+    when the holder commits, it seals that entry too."""
+    _postgres_only()
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                audit.record("test.holder")
+                holding.set()
+                release.wait(timeout=30)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(timeout=30)
+    with transaction.atomic():
+        waiting = audit.record("test.writer")
+        assert waiting.seq is None  # did not wait for the holder
+    assert AuditEntry.objects.get(pk=waiting.pk).seq is None  # its own seal found the lock taken
+    release.set()
+    thread.join()
+    assert not errors, errors
+    rows = list(AuditEntry.objects.order_by("seq").values_list("action", "seq"))
+    assert rows == [("test.holder", 1), ("test.writer", 2)]
+    assert audit.verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_the_chain_whole_and_sealed():
+    """Writers of single entries and of several entries per transaction at
+    once: every entry ends up sealed, in one gap-free chain, without a
+    sealing pass from outside."""
+    _postgres_only()
+    threads_count, per_thread = 6, 12
     start = threading.Barrier(threads_count)
     errors: list[BaseException] = []
 
@@ -115,11 +232,19 @@ def test_concurrent_appends_keep_the_chain_whole():
         try:
             start.wait()
             for i in range(per_thread):
-                audit.record("test.concurrent", object_type="test", object_id=f"{n}-{i}")
+                if n % 2:
+                    audit.record("test.concurrent", object_type="test", object_id=f"{n}-{i}")
+                    continue
+                with transaction.atomic():
+                    audit.record("test.concurrent", object_type="test", object_id=f"{n}-{i}a")
+                    audit.record_many(
+                        audit.entry("test.concurrent", object_type="test", object_id=f"{n}-{i}{c}")
+                        for c in "bc"
+                    )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
-            connection.close()  # each thread had its own connection
+            connection.close()
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_count)]
     for t in threads:
@@ -127,7 +252,9 @@ def test_concurrent_appends_keep_the_chain_whole():
     for t in threads:
         t.join()
     assert not errors, errors
-    total = threads_count * per_thread
+    total = sum(per_thread * (1 if n % 2 else 3) for n in range(threads_count))
+    assert AuditEntry.objects.count() == total
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == list(
         range(1, total + 1)
     )
