@@ -2,7 +2,7 @@
 
 Counting every match of a broad search ("科技" over a million enterprises)
 costs more than finding the first page, so the count stops at `cap`: beyond
-it the page says "超过 10,000 家" and offers the pages up to the cap (narrow
+it the page says "超过 1,000 家…" and offers the pages up to the cap (narrow
 the filter to go further). Below the cap it is the ordinary exact count.
 """
 
@@ -22,7 +22,12 @@ class CappedPaginator(Paginator):
     @cached_property
     def _counted(self) -> int:
         # SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1): stops after cap + 1 rows.
-        return self.object_list[: self.cap + 1].count()
+        # Without the ORDER BY, which would make the database sort every match
+        # first; min(total, cap + 1) does not depend on the order.
+        object_list = self.object_list
+        if hasattr(object_list, "order_by"):
+            object_list = object_list.order_by()
+        return object_list[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:

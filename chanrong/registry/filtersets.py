@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import REGION_LEVEL_FIELDS, RegionFieldsMixin, industry_choices
 from .models import EnterpriseList, EnterpriseSize, ListType, QualificationKind, TaxGrade
-from .search import search
+from .search import normalise_query, search
 
 UNKNOWN_SIZE = "unknown"
 SIZE_LABELS = {
@@ -89,6 +89,9 @@ class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
         if data.get("tax_grade"):
             queryset = queryset.with_tax_grade(data["tax_grade"])
         return queryset
+
+    def has_text_search(self) -> bool:
+        return self.is_bound and self.is_valid() and bool(normalise_query(self.cleaned_data["q"]))
 
     def querystring(self) -> str:
         """The active filters as a query string (for pagination links), ending in '&'."""

@@ -40,6 +40,8 @@ from .models import (
 from .workflows import OPERATING_REVIEW, can_review_operating_data
 
 PAGE_SIZE = 20
+SEARCH_COUNT_CAP = 1_000
+LIST_COUNT_CAP = 10_000
 
 
 def _visible_or_404(user, pk: int) -> Enterprise:
@@ -56,7 +58,11 @@ def enterprise_list(request):
     queryset = form.filter(
         Enterprise.objects.visible_to(request.user).select_related("region", "industry")
     )
-    paginator = CappedPaginator(queryset.order_by("name", "pk"), PAGE_SIZE)
+    # A text search is counted to 1,000 (its later pages are rarely what anyone
+    # wants, and counting a broad one costs more than its first page); plain
+    # filters to 10,000.
+    cap = SEARCH_COUNT_CAP if form.has_text_search() else LIST_COUNT_CAP
+    paginator = CappedPaginator(queryset.order_by("name", "pk"), PAGE_SIZE, cap=cap)
     page_obj = paginator.get_page(request.GET.get("page"))
     return render(
         request,
