@@ -147,6 +147,7 @@ def _add_routers() -> None:
     from chanrong.finance.api_products import router as products
     from chanrong.insights.api import router as indicators
     from chanrong.insights.api import stats_router as stats
+    from chanrong.matching.api import router as matching
     from chanrong.pilots.api import router as pilots
     from chanrong.registry.api import router as enterprises
     from chanrong.registry.api_lists import router as lists
@@ -173,6 +174,7 @@ def _add_routers() -> None:
     api.add_router("/stats", stats)
     api.add_router("/pilot", pilots)
     api.add_router("/health", health)
+    api.add_router("", matching)  # /demands/{id}/matches, /institutions/me/…, /policy-weights
 
 
 _add_routers()

@@ -60,6 +60,7 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
     if user.is_government_user or user.is_platform_admin:
         entries.append(("demands", _("融资需求"), _url("demands:list")))
         entries.append(("supervision", _("督办看板"), _url("demands:supervision")))
+        entries.append(("matching_policy", _("匹配政策权重"), _url("matching:policy")))
     if user.is_institution_user:
         entries.append(("workbench", _("派单工作台"), _url("demands:workbench")))
     entries.append(("events", _("对接活动"), _url("events:list")))

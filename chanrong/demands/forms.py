@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chanrong.core.errors import ValidationFailed
 from chanrong.finance.models import CollateralKind, FinancialInstitution, Product, ProductState
+from chanrong.registry.models import Project
 
 from .models import DemandKind, Urgency
 
@@ -48,6 +49,11 @@ class DemandForm(ServiceErrorsMixin, forms.Form):
         help_text=_("可多选（最多 10 家）；无论是否符合产品条件都会派单给意向机构"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
+    project_id = forms.ChoiceField(
+        label=_("关联项目"),
+        required=False,
+        help_text=_("可选：本企业在名录库中登记的重点项目"),
+    )
     description = forms.CharField(
         label=_("补充说明"),
         required=False,
@@ -60,8 +66,17 @@ class DemandForm(ServiceErrorsMixin, forms.Form):
         help_text=_("发布时自动授权接到派单的机构查看企业名录信息；可随时撤销"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, enterprise_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["project_id"].choices = [
+            ("", _("不关联")),
+            *(
+                (str(pk), name)
+                for pk, name in Project.objects.filter(owner_id=enterprise_id)
+                .order_by("name", "pk")
+                .values_list("pk", "name")
+            ),
+        ]
         self.fields["preferred_institution_ids"].choices = [
             (str(pk), name)
             for pk, name in FinancialInstitution.objects.order_by("name").values_list("pk", "name")

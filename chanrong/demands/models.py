@@ -108,9 +108,9 @@ class DemandQuerySet(models.QuerySet):
 class Demand(models.Model):
     """A financing demand (融资需求) an enterprise publishes.
 
-    Amounts in 元, rates in annual percent, terms in months. A link to a
-    registry project (项目) belongs here once the registry has projects; it is
-    left out until then rather than pointing at a model that does not exist.
+    Amounts in 元, rates in annual percent, terms in months. `project` links
+    the demand to one of the enterprise's own registry projects (重点项目),
+    so a project's financing can be followed from the 名录库.
     """
 
     enterprise = models.ForeignKey(
@@ -130,6 +130,14 @@ class Demand(models.Model):
     collateral_offered = models.JSONField("可提供的抵质押物", default=list, blank=True)
     urgency = models.CharField(
         "紧急程度", max_length=12, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    project = models.ForeignKey(
+        "registry.Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="demands",
+        verbose_name="关联项目",
     )
     preferred_institutions = models.ManyToManyField(
         "finance.FinancialInstitution", blank=True, related_name="+", verbose_name="意向机构"
@@ -243,6 +251,10 @@ class Dispatch(models.Model):
         indexes = [
             models.Index(fields=["institution", "state"]),
             models.Index(fields=["state", "claim_due_at"]),
+            # GET /dispatches: an institution's newest first, one page at a time.
+            models.Index(
+                fields=["institution", "-dispatched_at", "-id"], name="dispatch_institution_recent"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -38,11 +39,10 @@ from chanrong.finance.models import (
     CollateralKind,
     FinancialInstitution,
     Product,
-    ProductState,
 )
-from chanrong.finance.services import ConditionsBuilder, enterprise_facts
+from chanrong.matching import hooks as matching_hooks
 from chanrong.registry import services as registry_services
-from chanrong.registry.models import DataAuthorisation
+from chanrong.registry.models import DataAuthorisation, Enterprise, Project
 
 from . import workflows
 from .models import (
@@ -75,6 +75,7 @@ EDITABLE_FIELDS = (
     "urgency",
     "preferred_institution_ids",
     "share_profile",
+    "project_id",
 )
 
 
@@ -103,16 +104,38 @@ def enterprise_users(demand: Demand) -> list:
 def institution_users(institution_id: int, branch_id: int | None = None) -> list:
     """Who hears about a dispatch: the branch's staff, the institution's
     managers and head-office staff; everyone at the institution if that is nobody."""
+    return institution_users_for([(institution_id, branch_id)])[(institution_id, branch_id)]
+
+
+def institution_users_for(
+    pairs: Iterable[tuple[int, int | None]],
+) -> dict[tuple[int, int | None], list]:
+    """`institution_users` for several (institution, branch) pairs in one query."""
     from chanrong.accounts.models import Role, User
 
-    users = User.objects.filter(institution_id=institution_id, is_active=True)
-    if branch_id is not None:
-        chosen = users.filter(
-            Q(branch_id=branch_id) | Q(branch__isnull=True) | Q(role=Role.INSTITUTION_MANAGER)
-        )
-        if chosen.exists():
-            users = chosen
-    return list(users.order_by("pk"))
+    pairs = list(dict.fromkeys(pairs))
+    everyone: dict[int, list] = {}
+    if pairs:
+        for user in User.objects.filter(
+            institution_id__in={institution_id for institution_id, _branch in pairs},
+            is_active=True,
+        ).order_by("pk"):
+            everyone.setdefault(user.institution_id, []).append(user)
+    out: dict[tuple[int, int | None], list] = {}
+    for institution_id, branch_id in pairs:
+        users = everyone.get(institution_id, [])
+        if branch_id is not None:
+            chosen = [
+                user
+                for user in users
+                if user.branch_id == branch_id
+                or user.branch_id is None
+                or user.role == Role.INSTITUTION_MANAGER
+            ]
+            if chosen:
+                users = chosen
+        out[(institution_id, branch_id)] = users
+    return out
 
 
 def demand_link(demand: Demand) -> str:
@@ -149,6 +172,34 @@ def _notify(
         private=private and institution_id is not None,
     )
     notify.send(recipients, verb, message, link if link is not None else demand_link(demand))
+
+
+def _notify_each_institution(
+    demand: Demand, verb: str, message: str, *, actor, recipients: dict[int, list]
+) -> None:
+    """`_notify` of one private message to each institution in `recipients`
+    ({institution pk: users}), in one INSERT for the timeline and one for the inboxes."""
+    if not recipients:
+        return
+    actor_id, actor_name, _organisation = audit.describe_actor(actor)
+    now = timezone.now()
+    DemandEvent.objects.bulk_create(
+        [
+            DemandEvent(
+                demand=demand,
+                created_at=now,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                verb=verb[:64],
+                message=message[:500],
+                institution_id=institution_id,
+                private=True,
+            )
+            for institution_id in recipients
+        ]
+    )
+    everyone = [user for users in recipients.values() for user in users]
+    notify.send(everyone, verb, message, demand_link(demand))
 
 
 @dataclass
@@ -188,32 +239,16 @@ def _move(
 # --- webhooks ------------------------------------------------------------------------------
 
 
-def _hooked_institutions(institution_ids: Iterable[int]) -> list[int]:
-    """Institutions among these with an active webhook endpoint (one query,
-    so a status change costs nothing for institutions without webhooks)."""
-    from chanrong.api.models import WebhookEndpoint
-
-    ids = set(institution_ids)
-    if not ids:
-        return []
-    return sorted(
-        set(
-            WebhookEndpoint.objects.filter(institution_id__in=ids, active=True).values_list(
-                "institution_id", flat=True
-            )
-        )
-    )
-
-
 def _emit(institution_ids: Iterable[int], event: str, payload: dict[str, Any]) -> None:
     from chanrong.api import webhooks
 
-    for institution_id in _hooked_institutions(institution_ids):
-        webhooks.emit(institution_id, event, payload)
+    webhooks.emit_many((pk, event, payload) for pk in sorted(set(institution_ids)))
 
 
 def _emit_status_changed(demand: Demand, before: str) -> None:
     """demand.status_changed to every institution the demand was dispatched to."""
+    if not demand.round:
+        return  # never dispatched: nobody to tell
     _emit(
         demand.dispatches.values_list("institution_id", flat=True),
         "demand.status_changed",
@@ -306,8 +341,9 @@ def _code_list(value: Any) -> list[str]:
     return list(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
-def clean_demand_data(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate a complete demand input; raise ValidationFailed per bad field."""
+def clean_demand_data(data: dict[str, Any], *, enterprise_id: int | None = None) -> dict[str, Any]:
+    """Validate a complete demand input; raise ValidationFailed per bad field.
+    A linked project must be one of `enterprise_id`'s own projects."""
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
     kind = _choice(data.get("kind")) or ""
@@ -373,10 +409,27 @@ def clean_demand_data(data: dict[str, Any]) -> dict[str, Any]:
                 )
             )
     out["preferred_institution_ids"] = preferred
+    out["project_id"] = _project(data.get("project_id"), enterprise_id, errors)
     out["share_profile"] = bool(data.get("share_profile"))
     if errors:
         raise ValidationFailed(errors)
     return out
+
+
+def _project(value: Any, enterprise_id: int | None, errors: list[FieldError]) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        pk = int(value)
+        if not 0 < pk <= MAX_ID:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.append(FieldError("project_id", _("应为项目编号")))
+        return None
+    if not Project.objects.filter(pk=pk, owner_id=enterprise_id).exists():
+        errors.append(FieldError("project_id", _("项目不存在，或不是本企业的项目")))
+        return None
+    return pk
 
 
 def demand_input(demand: Demand) -> dict[str, Any]:
@@ -393,6 +446,7 @@ def demand_input(demand: Demand) -> dict[str, Any]:
             demand.preferred_institutions.values_list("pk", flat=True)
         ),
         "share_profile": demand.share_profile,
+        "project_id": demand.project_id,
     }
 
 
@@ -414,7 +468,7 @@ def _valid_pk(pk: int) -> bool:
 def get_visible_demand(actor, pk: int) -> Demand:
     demand = (
         Demand.objects.visible_to(actor)
-        .select_related("enterprise__region", "enterprise__industry")
+        .select_related("enterprise__region__parent__parent", "enterprise__industry")
         .filter(pk=pk)
         .first()
         if _valid_pk(pk)
@@ -463,15 +517,22 @@ def can_create_demand(actor) -> bool:
 def create_demand(actor, data: dict[str, Any]) -> Demand:
     if not can_create_demand(actor):
         raise NotAllowed(_("只有企业用户可以发布融资需求"))
-    values = clean_demand_data(data)
+    values = clean_demand_data(data, enterprise_id=actor.enterprise_id)
     preferred = values.pop("preferred_institution_ids")
+    # The enterprise with its region chain (the audit text and the API answer
+    # name them): one query instead of four.
+    enterprise = Enterprise.objects.select_related("region__parent__parent", "industry").get(
+        pk=actor.enterprise_id
+    )
     with transaction.atomic():
-        demand = Demand(enterprise_id=actor.enterprise_id, created_by=actor, **values)
+        demand = Demand(enterprise=enterprise, created_by=actor, **values)
         demand.save()
-        demand.preferred_institutions.set(preferred)
+        if preferred:
+            demand.preferred_institutions.set(preferred)
         audit.record(
             "demand.create", actor=actor, obj=demand, changes=audit.diff({}, _snapshot(demand))
         )
+        matching_hooks.demand_changed(demand.pk)
         _notify(demand, "demand.create", _("企业创建了融资需求（草稿）"), actor=actor)
     return demand
 
@@ -492,13 +553,16 @@ def update_demand(actor, demand: Demand, data: dict[str, Any]) -> Demand:
         unknown = sorted(set(data) - set(EDITABLE_FIELDS))
         if unknown:
             raise ValidationFailed({key: _("不允许的字段") for key in unknown})
-        values = clean_demand_data({**demand_input(locked), **data})
+        values = clean_demand_data(
+            {**demand_input(locked), **data}, enterprise_id=locked.enterprise_id
+        )
         preferred = values.pop("preferred_institution_ids")
         before = _snapshot(locked)
         for key, value in values.items():
             setattr(locked, key, value)
         locked.save()
         locked.preferred_institutions.set(preferred)
+        matching_hooks.demand_changed(locked.pk)
         changes = audit.diff(before, _snapshot(locked))
         if changes:
             audit.record("demand.update", actor=actor, obj=locked, changes=changes)
@@ -519,39 +583,38 @@ def demand_facts(demand: Demand) -> el.DemandFacts:
 
 
 def qualifying_institutions(demand: Demand, *, today: date | None = None) -> dict[int, list[int]]:
-    """{institution pk: [product pks]} for the published products this
-    demand can qualify for. Unknown enterprise facts do not exclude (the
+    """{institution pk: [product pks, best first]}, institutions best first:
+    the published products this demand can qualify for, ranked by the
+    matching engine (issue #5). Unknown enterprise facts do not exclude (the
     institution asks for them); only a condition known to fail does."""
-    products = list(
-        Product.objects.filter(state=ProductState.PUBLISHED).order_by("institution_id", "pk")
-    )
-    builder = ConditionsBuilder(products)
-    facts = enterprise_facts(demand.enterprise)
-    wanted = demand_facts(demand)
-    when = today or timezone.localdate()
-    out: dict[int, list[int]] = {}
-    for product in products:
-        if el.evaluate(builder.build(product), facts, wanted, today=when, explain=False).possible:
-            out.setdefault(product.institution_id, []).append(product.pk)
-    return out
+    # matching (helper C): dispatch goes through the engine, not plain eligibility.
+    from chanrong.matching.services import dispatch_targets
+
+    return dispatch_targets(demand, today=today)
 
 
-def choose_branch(institution_id: int, region) -> Branch | None:
-    """The institution's branch closest to the enterprise: in its county,
-    else its city, else its province; the top office there (a 营业部 before
-    the town branches under it). None: the head office handles it."""
+def _region_prefixes(region) -> list[str]:
+    """The prefixes of the region and of each region above it, nearest first."""
+    if region is None:
+        return []
+    return list(_prefixes_of_code(region.code))
+
+
+@lru_cache(maxsize=4096)
+def _prefixes_of_code(code: str) -> tuple[str, ...]:
+    # Reference data (GB/T 2260): the tree does not change while a process
+    # runs, so each county's chain is read once per process, not per dispatch.
+    from chanrong.core.models import Region
+
     prefixes = []
-    node = region
+    node = Region.objects.filter(code=code).first()
     while node is not None:
         prefixes.append(node.prefix)
         node = node.parent if node.parent_id and node.parent_id != node.code else None
-    if not prefixes:
-        return None
-    branches = list(
-        Branch.objects.filter(institution_id=institution_id, region__code__startswith=prefixes[-1])
-        .select_related("parent")
-        .order_by("pk")
-    )
+    return tuple(prefixes)
+
+
+def _closest_branch(branches: list[Branch], prefixes: list[str]) -> Branch | None:
     for prefix in prefixes:
         here = [b for b in branches if b.region_id.startswith(prefix)]
         if here:
@@ -563,6 +626,29 @@ def choose_branch(institution_id: int, region) -> Branch | None:
             )
             return here[0]
     return None
+
+
+def choose_branch(institution_id: int, region) -> Branch | None:
+    """The institution's branch closest to the enterprise: in its county,
+    else its city, else its province; the top office there (a 营业部 before
+    the town branches under it). None: the head office handles it."""
+    return choose_branches([institution_id], region)[institution_id]
+
+
+def choose_branches(institution_ids: Iterable[int], region) -> dict[int, Branch | None]:
+    """`choose_branch` for several institutions in one query."""
+    ids = list(dict.fromkeys(institution_ids))
+    prefixes = _region_prefixes(region)
+    if not prefixes or not ids:
+        return dict.fromkeys(ids)
+    by_institution: dict[int, list[Branch]] = {pk: [] for pk in ids}
+    for branch in (
+        Branch.objects.filter(institution_id__in=ids, region__code__startswith=prefixes[-1])
+        .select_related("parent")
+        .order_by("pk")
+    ):
+        by_institution[branch.institution_id].append(branch)
+    return {pk: _closest_branch(by_institution[pk], prefixes) for pk in ids}
 
 
 def _targets(demand: Demand) -> dict[int, tuple[list[int], bool]]:
@@ -580,81 +666,101 @@ def _deadlines(now: datetime) -> datetime:
 
 
 def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
-    """Create or revive the dispatches of a new round (demand row locked by caller)."""
+    """Create or revive the dispatches of a new round (demand row locked by
+    caller). New dispatches, their audit entries, timeline events, inbox
+    messages and webhook deliveries are written in one INSERT each."""
     targets = _targets(demand)
     existing = {d.institution_id: d for d in demand.dispatches.select_for_update().order_by("pk")}
-    region = demand.enterprise.region
     claim_due = _deadlines(now)
-    sent: list[Dispatch] = []
-    for institution_id in sorted(targets):
-        products, preferred = targets[institution_id]
-        dispatch = existing.get(institution_id)
-        if dispatch is None:
-            dispatch = Dispatch.objects.create(
+    fresh = [pk for pk in sorted(targets) if pk not in existing]
+    institutions = FinancialInstitution.objects.in_bulk(fresh)
+    branches = choose_branches(fresh, demand.enterprise.region)
+    created = Dispatch.objects.bulk_create(
+        [
+            Dispatch(
                 demand=demand,
-                institution_id=institution_id,
-                branch=choose_branch(institution_id, region),
+                institution=institutions[pk],
+                branch=branches[pk],
                 exclusive=demand.exclusive,
                 round=demand.round,
-                matched_products=products,
-                preferred=preferred,
+                matched_products=targets[pk][0],
+                preferred=targets[pk][1],
                 dispatched_at=now,
                 claim_due_at=claim_due,
             )
-            audit.record(
-                "dispatch.create",
-                actor=actor,
-                obj=dispatch,
-                changes={
-                    "institution": institution_id,
-                    "branch": dispatch.branch_id,
-                    "round": demand.round,
-                },
-            )
-        elif dispatch.state in (DispatchState.EXPIRED, DispatchState.CANCELLED):
+            for pk in fresh
+            if pk in institutions
+        ]
+    )
+    who = audit.describe_actor(actor)
+    audit.record_many(
+        audit.entry(
+            "dispatch.create",
+            actor_info=who,
+            obj=dispatch,
+            changes={
+                "institution": dispatch.institution_id,
+                "branch": dispatch.branch_id,
+                "round": demand.round,
+            },
+        )
+        for dispatch in created
+    )
+    by_institution = {dispatch.institution_id: dispatch for dispatch in created}
+    sent: list[Dispatch] = []
+    for institution_id in sorted(targets):
+        dispatch = by_institution.get(institution_id) or existing.get(institution_id)
+        if dispatch is None:
+            continue  # no such institution
+        if institution_id in existing:
+            if dispatch.state not in (DispatchState.EXPIRED, DispatchState.CANCELLED):
+                continue  # declined, or still working on it
             dispatch = _move(
                 workflows.DISPATCH, dispatch, "redispatch", actor,
                 changes={
                     "round": demand.round, "exclusive": demand.exclusive,
-                    "matched_products": products, "dispatched_at": now, "claim_due_at": claim_due,
-                    "claimed_at": None, "claimed_by_id": None, "decide_due_at": None,
+                    "matched_products": targets[institution_id][0], "dispatched_at": now,
+                    "claim_due_at": claim_due, "claimed_at": None, "claimed_by_id": None,
+                    "decide_due_at": None,
                 },
             )  # fmt: skip
-        else:
-            continue  # declined, or still working on it
         sent.append(dispatch)
-        _notify(
-            demand,
-            "dispatch.new",
-            _("新的融资需求已派给贵机构，请于 %(due)s 前接单")
-            % {"due": timezone.localtime(claim_due).strftime("%Y-%m-%d %H:%M")},
-            actor=actor,
-            recipients=institution_users(institution_id, dispatch.branch_id),
-            institution_id=institution_id,
-            private=True,
-        )
-    # One query for the webhook endpoints of the whole round, not one per dispatch.
+    users = institution_users_for((d.institution_id, d.branch_id) for d in sent)
+    _notify_each_institution(
+        demand,
+        "dispatch.new",
+        _("新的融资需求已派给贵机构，请于 %(due)s 前接单")
+        % {"due": timezone.localtime(claim_due).strftime("%Y-%m-%d %H:%M")},
+        actor=actor,
+        recipients={d.institution_id: users[(d.institution_id, d.branch_id)] for d in sent},
+    )
     from chanrong.api import webhooks
 
-    hooked = set(_hooked_institutions(d.institution_id for d in sent))
-    for dispatch in sent:
-        if dispatch.institution_id in hooked:
-            webhooks.emit(
-                dispatch.institution_id,
-                "dispatch.created",
-                {
-                    "dispatch_id": dispatch.pk,
-                    "demand_id": demand.pk,
-                    "round": demand.round,
-                    "claim_due_at": claim_due,
-                    "amount": demand.amount,
-                    "kind": demand.kind,
-                },
-            )
+    webhooks.emit_many(
+        (
+            dispatch.institution_id,
+            "dispatch.created",
+            {
+                "dispatch_id": dispatch.pk,
+                "demand_id": demand.pk,
+                "round": demand.round,
+                "claim_due_at": claim_due,
+                "amount": demand.amount,
+                "kind": demand.kind,
+            },
+        )
+        for dispatch in sent
+    )
     if demand.share_profile and workflows.is_owner(actor, demand):
-        for dispatch in sent:
-            registry_services.authorise_institution(actor, demand.enterprise, dispatch.institution)
+        registry_services.authorise_institutions(
+            actor, demand.enterprise, [dispatch.institution for dispatch in sent]
+        )
     return sent
+
+
+_REFRESHED_FIELDS = [
+    f.attname for f in Demand._meta.concrete_fields if f.attname not in ("id", "enterprise_id")
+]
 
 
 def publish_demand(actor, demand: Demand) -> Demand:
@@ -663,33 +769,40 @@ def publish_demand(actor, demand: Demand) -> Demand:
     with transaction.atomic():
         locked = Demand.objects.select_for_update().get(pk=demand.pk)
         now = timezone.now()
+        owners = enterprise_users(locked)
         locked = _move(
             workflows.DEMAND, locked, "publish", actor,
             changes={"published_at": now, "exclusive": exclusive_by_default()},
-            event=_Event(_("企业发布了融资需求"), enterprise_users(locked)),
+            event=_Event(_("企业发布了融资需求"), owners),
         )  # fmt: skip
-        _dispatch_round(actor, locked, "dispatch", now)
-    demand.refresh_from_db()
+        _dispatch_round(actor, locked, "dispatch", now, owners=owners)
+        matching_hooks.demand_changed(locked.pk)
+    # Everything may have changed but the enterprise: keep it (and its region) loaded.
+    demand.refresh_from_db(fields=_REFRESHED_FIELDS)
     return demand
 
 
-def _dispatch_round(actor, demand: Demand, name: str, now: datetime) -> bool:
+def _dispatch_round(
+    actor, demand: Demand, name: str, now: datetime, *, owners: list | None = None
+) -> bool:
     demand.round += 1
     Demand.objects.filter(pk=demand.pk).update(round=demand.round)
     sent = _send_dispatches(actor, demand, now)
+    if owners is None:
+        owners = enterprise_users(demand)
     if not sent:
         _notify(
             demand,
             "demand.no_target",
             _("暂无符合条件的金融机构，需求保持已发布状态，待重新派单"),
             actor=actor,
-            recipients=enterprise_users(demand),
+            recipients=owners,
         )
         return False
     # Public to every dispatched institution, so it does not name the others.
     _move(
         workflows.DEMAND, demand, name, actor,
-        event=_Event(_("已派单给 %(n)s 家金融机构") % {"n": len(sent)}, enterprise_users(demand)),
+        event=_Event(_("已派单给 %(n)s 家金融机构") % {"n": len(sent)}, owners),
     )  # fmt: skip
     return True
 

@@ -23,6 +23,7 @@ from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.finance.eligibility import COLLATERAL_LABELS
 from chanrong.finance.models import FinancialInstitution
+from chanrong.matching import access as matching_access
 
 from . import services
 from .forms import DemandForm, FeedbackForm, OfferForm, ReasonForm, ResultForm
@@ -40,6 +41,14 @@ def _demand_or_404(user, pk: int) -> Demand:
         return services.get_visible_demand(user, pk)
     except NotFound:
         raise Http404 from None
+
+
+def _matches(user, demand: Demand):
+    """The demand's matches as this user may see them (matching.access)."""
+    try:
+        return matching_access.demand_matches(user, demand.pk)
+    except NotFound:
+        return None
 
 
 def _dispatch_or_404(user, pk: int) -> Dispatch:
@@ -119,7 +128,7 @@ def demand_list(request):
 def demand_create(request):
     if not services.can_create_demand(request.user):
         raise PermissionDenied
-    form = DemandForm(request.POST or None)
+    form = DemandForm(request.POST or None, enterprise_id=request.user.enterprise_id)
     if request.method == "POST" and form.is_valid():
         try:
             demand = services.create_demand(request.user, form.service_data())
@@ -143,7 +152,8 @@ def demand_edit(request, pk: int):
     initial = services.demand_input(demand)
     initial["preferred_institution_ids"] = [str(p) for p in initial["preferred_institution_ids"]]
     initial["amount_wan"] = format(initial["amount_wan"].normalize(), "f")
-    form = DemandForm(request.POST or None, initial=initial)
+    initial["project_id"] = str(initial["project_id"] or "")
+    form = DemandForm(request.POST or None, initial=initial, enterprise_id=demand.enterprise_id)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_demand(request.user, demand, form.service_data())
@@ -192,9 +202,14 @@ def demand_detail(request, pk: int):
         scope.kind == ScopeKind.INSTITUTION
         and demand.outcome_institution_id != scope.institution_id
     )
-    from chanrong.registry.models import Enterprise
+    from chanrong.registry.models import Enterprise, Project
 
     profile_visible = Enterprise.objects.visible_to(user).filter(pk=demand.enterprise_id).exists()
+    project = (
+        Project.objects.visible_to(user).filter(pk=demand.project_id).first()
+        if demand.project_id
+        else None
+    )
     return render(
         request,
         "demands/demand_detail.html",
@@ -211,11 +226,13 @@ def demand_detail(request, pk: int):
             "feedback": demand.feedback.select_related("institution").order_by("pk"),
             "hide_outcome": other_institution,
             "profile_visible": profile_visible,
+            "project": project,
             "collateral": [COLLATERAL_LABELS.get(c, c) for c in demand.collateral_offered or []],
             "preferred": demand.preferred_institutions.order_by("name")
             if scope.kind != ScopeKind.INSTITUTION
             else [],
             "withdraw_form": ReasonForm(),
+            "matches": _matches(user, demand),  # matching (issue #5)
         },
     )
 
@@ -336,6 +353,9 @@ def workbench(request):
             "open_count": Dispatch.objects.visible_to(request.user)
             .filter(state=DispatchState.DISPATCHED)
             .count(),
+            # matching (issue #5): ranked open demands and the outreach list
+            "ranked_demands": matching_access.institution_demands(request.user, limit=20),
+            "outreach": matching_access.institution_outreach(request.user, limit=20),
         },
     )
 

@@ -25,6 +25,7 @@ from chanrong.core import audit
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel, Region
 from chanrong.core.workflow import StateMachine, Transition, apply_transition
+from chanrong.matching import hooks as matching_hooks
 from chanrong.registry.services import eligibility_facts
 
 from . import eligibility as el
@@ -557,6 +558,7 @@ def update_product(actor, product: Product, data: dict[str, Any]) -> Product:
         for key, value in values.items():
             setattr(locked, key, value)
         locked.save()
+        matching_hooks.product_changed(locked.pk)
         changes = audit.diff(before, _snapshot(locked))
         if changes:
             audit.record("product.update", actor=actor, obj=locked, changes=changes)
@@ -566,6 +568,7 @@ def update_product(actor, product: Product, data: dict[str, Any]) -> Product:
 def _notify_product(product: Product, transition: Transition, actor) -> None:
     from chanrong.core import notify
 
+    matching_hooks.product_changed(product.pk)
     recipients = list(product.institution.users.filter(is_active=True).order_by("pk"))
     if product.created_by_id:
         recipients.append(product.created_by)

@@ -74,6 +74,104 @@ def _per_value(keys: np.ndarray, build: Callable[[int], tuple[np.ndarray, np.nda
     return fail, unknown, inverse.reshape(-1)
 
 
+def family_a(facts: FactTable, i: int, cols) -> tuple[np.ndarray, np.ndarray]:
+    """Size, tax grade, age, blacklist of fact row i against product columns
+    `cols` = (sizes, min_tax_rank, min_years, has_years, exclude_blacklisted)."""
+    sizes, min_tax, min_years, has_years, exclude = cols
+    width = len(sizes)
+    fail = np.zeros(width, dtype=np.uint32)
+    unk = np.zeros(width, dtype=np.uint32)
+    size = facts.size[i]
+    if size == 0:
+        unk |= np.where(sizes != 0, UNKNOWN["size"], ZERO)
+    else:
+        fail |= np.where((sizes != 0) & ((sizes & size) == 0), FAIL["sizes"], ZERO)
+    tax = facts.tax_rank[i]
+    if tax < 0:
+        unk |= np.where(min_tax >= 0, UNKNOWN["tax_grade"], ZERO)
+    else:
+        fail |= np.where((min_tax >= 0) & (tax > min_tax), FAIL["tax_grade"], ZERO)
+    if not facts.age_known[i]:
+        unk |= np.where(has_years, UNKNOWN["founded_on"], ZERO)
+    else:
+        fail |= np.where(has_years & (facts.age_years[i] < min_years), FAIL["min_years"], ZERO)
+    black = facts.blacklisted[i]
+    if black < 0:
+        unk |= np.where(exclude, UNKNOWN["blacklisted"], ZERO)
+    elif black > 0:
+        fail |= np.where(exclude, FAIL["blacklisted"], ZERO)
+    return fail, unk
+
+
+def family_b(facts: FactTable, i: int, cols) -> tuple[np.ndarray, np.ndarray]:
+    """Qualifications and lists; `cols` = (required qualifications, required lists)."""
+    need_q, need_l = cols
+    width = len(need_q)
+    fail = np.zeros(width, dtype=np.uint32)
+    unk = np.zeros(width, dtype=np.uint32)
+    for have, known, need, key in (
+        (facts.quals[i], facts.quals_known[i], need_q, "qualifications"),
+        (facts.lists[i], facts.lists_known[i], need_l, "lists"),
+    ):
+        if not known:
+            unk |= np.where(need != 0, UNKNOWN[key], ZERO)
+        else:
+            fail |= np.where((need & ~have) != 0, FAIL[key], ZERO)
+    return fail, unk
+
+
+def family_c(facts: FactTable, i: int, cols) -> tuple[np.ndarray, np.ndarray]:
+    """Demand kind and collateral; `cols` = (kind answers, collateral required, options)."""
+    answers, coll_req, coll_opt = cols
+    width = len(answers)
+    fail = np.zeros(width, dtype=np.uint32)
+    unk = np.zeros(width, dtype=np.uint32)
+    kind = facts.kind[i]
+    if kind:
+        fail |= np.where((answers & kind) == 0, FAIL["kind"], ZERO)
+    if not facts.has_demand[i]:
+        pass
+    elif not facts.collateral_known[i]:
+        unk |= np.where(coll_req, UNKNOWN["collateral"], ZERO)
+    else:
+        bad = (not facts.collateral_nonempty[i]) | (
+            (coll_opt != 0) & ((coll_opt & facts.collateral[i]) == 0)
+        )
+        fail |= np.where(coll_req & bad, FAIL["collateral"], ZERO)
+    return fail, unk
+
+
+def key_a(facts: FactTable, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Rows with equal keys get equal family_a results (ages clipped to [lo, hi])."""
+    age = np.clip(facts.age_years[rows], lo, hi)
+    return (
+        facts.size[rows].astype(np.int64)
+        | ((facts.tax_rank[rows].astype(np.int64) + 1) << 16)
+        | ((facts.blacklisted[rows].astype(np.int64) + 1) << 20)
+        | (facts.age_known[rows].astype(np.int64) << 23)
+        | ((age - lo) << 24)
+    )
+
+
+def key_b(facts: FactTable, rows: np.ndarray) -> np.ndarray:
+    return (
+        facts.quals[rows].astype(np.int64)
+        | (facts.quals_known[rows].astype(np.int64) << 16)
+        | (facts.lists[rows].astype(np.int64) << 17)
+        | (facts.lists_known[rows].astype(np.int64) << 33)
+    )
+
+
+def key_c(facts: FactTable, rows: np.ndarray) -> np.ndarray:
+    return (
+        facts.kind[rows].astype(np.int64)
+        | (facts.collateral[rows].astype(np.int64) << 16)
+        | (facts.collateral_known[rows].astype(np.int64) << 32)
+        | (facts.collateral_nonempty[rows].astype(np.int64) << 33)
+        | (facts.has_demand[rows].astype(np.int64) << 34)
+    )
+
+
 def eligibility(
     products: ProductTable,
     facts: FactTable,
@@ -116,99 +214,32 @@ def eligibility(
     exclude = P.exclude_blacklisted[cols]
     lo = int(min_years.min(initial=0)) - 1
     hi = int(min_years.max(initial=0))
-    age = np.clip(facts.age_years[rows], lo, hi)
-    key_a = (
-        facts.size[rows].astype(np.int64)
-        | ((facts.tax_rank[rows].astype(np.int64) + 1) << 16)
-        | ((facts.blacklisted[rows].astype(np.int64) + 1) << 20)
-        | (facts.age_known[rows].astype(np.int64) << 23)
-        | ((age - lo) << 24)
-    )
+    cols_a = (sizes, min_tax, min_years, has_years, exclude)
 
     def build_a(r: int):
-        i = rows[r]
-        fail = np.zeros(width, dtype=np.uint32)
-        unk = np.zeros(width, dtype=np.uint32)
-        size = facts.size[i]
-        if size == 0:
-            unk |= np.where(sizes != 0, UNKNOWN["size"], ZERO)
-        else:
-            fail |= np.where((sizes != 0) & ((sizes & size) == 0), FAIL["sizes"], ZERO)
-        tax = facts.tax_rank[i]
-        if tax < 0:
-            unk |= np.where(min_tax >= 0, UNKNOWN["tax_grade"], ZERO)
-        else:
-            fail |= np.where((min_tax >= 0) & (tax > min_tax), FAIL["tax_grade"], ZERO)
-        if not facts.age_known[i]:
-            unk |= np.where(has_years, UNKNOWN["founded_on"], ZERO)
-        else:
-            fail |= np.where(has_years & (facts.age_years[i] < min_years), FAIL["min_years"], ZERO)
-        black = facts.blacklisted[i]
-        if black < 0:
-            unk |= np.where(exclude, UNKNOWN["blacklisted"], ZERO)
-        elif black > 0:
-            fail |= np.where(exclude, FAIL["blacklisted"], ZERO)
-        return fail, unk
+        return family_a(facts, int(rows[r]), cols_a)
 
-    gather(_per_value(key_a, build_a, width))
+    gather(_per_value(key_a(facts, rows, lo, hi), build_a, width))
 
     # Qualifications and lists.
     need_q = P.qualifications[cols]
     need_l = P.lists[cols]
-    key_b = (
-        facts.quals[rows].astype(np.int64)
-        | (facts.quals_known[rows].astype(np.int64) << 16)
-        | (facts.lists[rows].astype(np.int64) << 17)
-        | (facts.lists_known[rows].astype(np.int64) << 33)
-    )
 
     def build_b(r: int):
-        i = rows[r]
-        fail = np.zeros(width, dtype=np.uint32)
-        unk = np.zeros(width, dtype=np.uint32)
-        for have, known, need, key in (
-            (facts.quals[i], facts.quals_known[i], need_q, "qualifications"),
-            (facts.lists[i], facts.lists_known[i], need_l, "lists"),
-        ):
-            if not known:
-                unk |= np.where(need != 0, UNKNOWN[key], ZERO)
-            else:
-                fail |= np.where((need & ~have) != 0, FAIL[key], ZERO)
-        return fail, unk
+        return family_b(facts, int(rows[r]), (need_q, need_l))
 
-    gather(_per_value(key_b, build_b, width))
+    gather(_per_value(key_b(facts, rows), build_b, width))
 
     # Demand kind and collateral.
     answers = P.kind_answers[cols]
     coll_req = P.collateral_required[cols]
     coll_opt = P.collateral_options[cols]
-    key_c = (
-        facts.kind[rows].astype(np.int64)
-        | (facts.collateral[rows].astype(np.int64) << 16)
-        | (facts.collateral_known[rows].astype(np.int64) << 32)
-        | (facts.collateral_nonempty[rows].astype(np.int64) << 33)
-        | (facts.has_demand[rows].astype(np.int64) << 34)
-    )
+    cols_c = (answers, coll_req, coll_opt)
 
     def build_c(r: int):
-        i = rows[r]
-        fail = np.zeros(width, dtype=np.uint32)
-        unk = np.zeros(width, dtype=np.uint32)
-        kind = facts.kind[i]
-        if kind:
-            fail |= np.where((answers & kind) == 0, FAIL["kind"], ZERO)
-        if not facts.has_demand[i]:
-            pass
-        elif not facts.collateral_known[i]:
-            unk |= np.where(coll_req, UNKNOWN["collateral"], ZERO)
-        else:
-            bad = (not facts.collateral_nonempty[i]) | (
-                (coll_opt != 0) & ((coll_opt & facts.collateral[i]) == 0)
-            )
-            fail |= np.where(coll_req & bad, FAIL["collateral"], ZERO)
-        return fail, unk
+        return family_c(facts, int(rows[r]), cols_c)
 
-    gather(_per_value(key_c, build_c, width))
+    gather(_per_value(key_c(facts, rows), build_c, width))
 
     # Numbers, pair by pair. Absent facts become sentinels that never compare true.
     def put(mask_, cond, bit):
@@ -272,12 +303,17 @@ def pair_features(
     cols: np.ndarray,
     ri: np.ndarray,
     ci: np.ndarray,
-    unknown: np.ndarray,
+    unknown: np.ndarray | None,
     policy_weights: np.ndarray,
+    *,
+    unknown_count: np.ndarray | None = None,
+    local: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """The FEATURE_NAMES for the pairs (rows[ri[i]], cols[ci[i]]) as 1-D arrays, all in
     [0, 1] except unknown_count. Policy features are pre-multiplied by the
-    region's weights (`policy_weights`: (K,) or one row per pair)."""
+    region's weights (`policy_weights`: (K,) or one row per pair). The batch
+    passes the unknown-fact count and the local-branch flag per pair ready
+    made (`unknown_count`, `local`) instead of bitmasks and a region lookup."""
     P = products
     prow = rows[ri]
     pcol = cols[ci]
@@ -312,8 +348,13 @@ def pair_features(
 
     approval = P.approval_rate[pcol, facts.size_index[prow]]
     deadline = P.deadline_rate[pcol]
-    regions, inverse = np.unique(facts.region[rows], return_inverse=True)
-    local = P.local(list(regions), cols)[inverse.reshape(-1)[ri], ci].astype(np.float64)
+    if local is None:
+        regions, inverse = np.unique(facts.region[rows], return_inverse=True)
+        local = P.local(list(regions), cols)[inverse.reshape(-1)[ri], ci]
+    local = local.astype(np.float64)
+    unknown_count = (
+        _popcount(unknown) if unknown_count is None else unknown_count.astype(np.float64)
+    )
     return [
         fit_amount,
         fit_term,
@@ -323,7 +364,7 @@ def pair_features(
         approval,
         deadline,
         local,
-        _popcount(unknown),
+        unknown_count,
     ]
 
 
@@ -442,107 +483,32 @@ def batch_top_k(
     weights: np.ndarray = DEFAULT_WEIGHTS,
     policy_weights: np.ndarray = DEFAULT_POLICY_WEIGHTS,
     probability: ProbabilityFn | None = None,
-    max_pairs: int = 1_000_000,
-    group_digits: int = 2,
+    max_pairs: int | None = None,
+    block_rows: int | None = None,
     workers: int = 1,
 ) -> Ranking:
-    """Top k products for every demand, in blocks of at most `max_pairs` pairs.
+    """Top k products for every demand: the same result as `rank_block` over
+    all products, computed on bitsets of possible pairs (see `batch.py`).
 
-    Demands are grouped by (first `group_digits` of the region code, kind): a
-    product accepting none of the group's regions, or not answering the kind,
-    fails for the whole group, so only the remaining columns are evaluated.
-    `policy_weights` is (K,) or (len(facts), K). With workers > 1 the groups
-    are shared among forked processes; results are identical (each demand is
-    ranked by the same arithmetic whichever process runs it)."""
-    n = len(facts)
-    regions, region_inv = np.unique(facts.region, return_inverse=True)
-    region_inv = region_inv.reshape(-1)
-    region_ok = products.region_ok(list(regions))  # (regions, P)
-    areas, area_of_region = np.unique([r[:group_digits] for r in regions], return_inverse=True)
-    area_inv = area_of_region.reshape(-1)[region_inv]
-    key = area_inv.astype(np.int64) * 65536 + facts.kind.astype(np.int64)
-    # Within a group, rows sorted by amount so each block spans a narrow amount
-    # range and products whose limits exclude the whole range are skipped.
-    amount_key = np.where(facts.has_amount, facts.amount, F.I64_MAX)
-    order = np.lexsort((np.arange(n), amount_key, key))
-    bounds = np.flatnonzero(np.diff(key[order])) + 1
-    starts = np.concatenate(([0], bounds)).astype(np.int64)
-    ends = np.concatenate((bounds, [n])).astype(np.int64)
-    groups = []
-    for start, end in zip(starts, ends, strict=True):
-        group = order[start:end]
-        ok = region_ok[np.unique(region_inv[group])].any(axis=0)
-        kind = facts.kind[group[0]]
-        if kind:
-            ok = ok & ((products.kind_answers & kind) != 0)
-        cols = np.flatnonzero(ok)
-        if len(cols):
-            groups.append((group, cols))
-    options = dict(
-        k=k,
+    Rows go in blocks of `block_rows` (default 256; or `max_pairs` divided by
+    the number of products). `policy_weights` is (K,) or (len(facts), K).
+    With workers > 1 the blocks are shared among forked processes; results
+    are identical (each demand is ranked by the same arithmetic whichever
+    process runs it)."""
+    from . import batch
+
+    if block_rows is None:
+        block_rows = 256 if max_pairs is None else max(1, max_pairs // max(1, len(products)))
+    return batch.batch_top_k(
+        products,
+        facts,
+        k,
         weights=weights,
         policy_weights=policy_weights,
         probability=probability,
-        max_pairs=max_pairs,
+        block_rows=block_rows,
+        workers=workers,
     )
-    out_idx = np.full((n, k), -1, dtype=np.int64)
-    out_score = np.full((n, k), -np.inf)
-    if workers > 1 and len(groups) > 1:
-        import multiprocessing
-
-        # Largest groups first, dealt round-robin, so the processes finish together.
-        groups.sort(key=lambda g: (-len(g[0]) * len(g[1]), int(g[0][0])))
-        _SHARED[:] = [products, facts, groups, options, workers]
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.map(_worker, range(workers))
-        finally:
-            _SHARED.clear()
-    else:
-        parts = [_run_groups(products, facts, groups, **options)]
-    for rows, idx, best in parts:
-        out_idx[rows] = idx
-        out_score[rows] = best
-    return Ranking(out_idx, out_score)
-
-
-_SHARED: list = []
-
-
-def _worker(i: int):
-    products, facts, groups, options, workers = _SHARED
-    return _run_groups(products, facts, groups[i::workers], **options)
-
-
-def _run_groups(products, facts, groups, *, k, weights, policy_weights, probability, max_pairs):
-    all_rows, all_idx, all_scores = [np.zeros(0, dtype=np.int64)], [], []
-    all_idx.append(np.zeros((0, k), dtype=np.int64))
-    all_scores.append(np.zeros((0, k)))
-    for group, cols in groups:
-        step = max(1, max_pairs // len(cols))
-        for i in range(0, len(group), step):
-            rows = group[i : i + step]
-            block_cols = cols
-            if facts.has_amount[rows].all():
-                lo, hi = facts.amount[rows].min(), facts.amount[rows].max()
-                keep = (products.amount_max[cols] >= lo) & (products.amount_min[cols] <= hi)
-                block_cols = cols[keep]
-            if len(block_cols) == 0:
-                continue
-            ranking = rank_block(
-                products,
-                facts,
-                rows,
-                block_cols,
-                k,
-                weights=weights,
-                policy_weights=policy_weights,
-                probability=probability,
-            )
-            all_rows.append(rows)
-            all_idx.append(ranking.product_index)
-            all_scores.append(ranking.scores)
-    return np.concatenate(all_rows), np.concatenate(all_idx), np.concatenate(all_scores)
 
 
 def rank_demands(

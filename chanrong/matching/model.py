@@ -62,6 +62,14 @@ def train(X: np.ndarray, y: np.ndarray, *, seed: int = 0) -> PairModel:
     return PairModel(calibrated)
 
 
+def default_path() -> Path:
+    """Where `chanrong matching_evaluate --save` and the retraining task write
+    the model, and where scoring loads it from."""
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / "matching-model.joblib"
+
+
 def save(model: PairModel, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")

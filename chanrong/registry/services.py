@@ -35,6 +35,7 @@ from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, Val
 from chanrong.core.models import Industry, IndustryLevel, Region, RegionLevel
 from chanrong.core.money import AmountError, parse_amount, to_halfwidth
 from chanrong.core.workflow import apply_transition
+from chanrong.matching import hooks as matching_hooks
 
 from .models import (
     OPEN_STATUSES,
@@ -272,6 +273,7 @@ def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any]) -> En
         changes = audit.diff(before, _snapshot(locked))
         if changes:
             audit.record("enterprise.update", actor=actor, obj=locked, changes=changes)
+            matching_hooks.enterprise_changed(locked.pk)
     return locked
 
 
@@ -314,6 +316,41 @@ def authorise_institution(actor, enterprise: Enterprise, institution) -> DataAut
             changes={"institution": [None, institution.pk]},
         )
     return grant
+
+
+def authorise_institutions(actor, enterprise: Enterprise, institutions) -> list[DataAuthorisation]:
+    """`authorise_institution` for several institutions at once (one query
+    for the existing grants, one INSERT, one audit write)."""
+    if scope_of(actor).enterprise_id != enterprise.pk:
+        raise NotAllowed("只有企业本身可以授权")
+    wanted = list({institution.pk: institution for institution in institutions}.values())
+    if not wanted:
+        return []
+    with transaction.atomic():
+        existing = {
+            grant.institution_id: grant
+            for grant in DataAuthorisation.objects.filter(
+                enterprise=enterprise,
+                institution_id__in=[institution.pk for institution in wanted],
+                revoked_at__isnull=True,
+            )
+        }
+        fresh = [institution for institution in wanted if institution.pk not in existing]
+        created = DataAuthorisation.objects.bulk_create(
+            [DataAuthorisation(enterprise=enterprise, institution=inst) for inst in fresh]
+        )
+        who = audit.describe_actor(actor)
+        audit.record_many(
+            audit.entry(
+                "enterprise.authorise",
+                actor_info=who,
+                obj=enterprise,
+                changes={"institution": [None, institution.pk]},
+            )
+            for institution in fresh
+        )
+    grants = {grant.institution_id: grant for grant in created} | existing
+    return [grants[institution.pk] for institution in wanted]
 
 
 def revoke_authorisation(actor, grant: DataAuthorisation) -> None:
@@ -616,6 +653,7 @@ def update_enterprise_profile(actor, enterprise: Enterprise, data: dict[str, Any
         if changes:
             locked.save()
             audit.record("enterprise.profile", actor=actor, obj=locked, changes=changes)
+            matching_hooks.enterprise_changed(locked.pk)
     return locked
 
 
@@ -715,6 +753,7 @@ def set_tax_grade(actor, enterprise: Enterprise, year: Any, grade: Any) -> TaxCr
             obj=locked,
             changes={f"tax_grade_{year}": [before, grade]},
         )
+        matching_hooks.enterprise_changed(locked.pk)
     enterprise.tax_grade, enterprise.tax_grade_year = locked.tax_grade, locked.tax_grade_year
     return row
 
@@ -845,6 +884,7 @@ def add_qualification(actor, enterprise: Enterprise, data: dict[str, Any]) -> Qu
             obj=qualification,
             changes=audit.diff({}, _qualification_snapshot(qualification)),
         )
+        matching_hooks.enterprise_changed(enterprise.pk)
     return qualification
 
 
@@ -871,6 +911,7 @@ def _update_qualification(actor, qualification: Qualification, values: dict[str,
         locked.recorded_by = actor
         locked.save()
         audit.record("qualification.update", actor=actor, obj=locked, changes=changes)
+        matching_hooks.enterprise_changed(locked.enterprise_id)
     return locked
 
 
@@ -903,6 +944,7 @@ def revoke_qualification(
             obj=locked,
             changes={"valid_until": [before, until], "reason": text},
         )
+        matching_hooks.enterprise_changed(locked.enterprise_id)
     return locked
 
 
@@ -916,9 +958,6 @@ def get_visible_qualification(actor, enterprise: Enterprise, pk: int) -> Qualifi
 # =====================================================================================
 # What the registry knows for financing eligibility (finance.eligibility codes)
 # =====================================================================================
-
-#: Qualification kinds under the names finance.eligibility uses, where they differ.
-ELIGIBILITY_QUALIFICATION = {QualificationKind.GREEN_FACTORY: "green"}
 
 
 def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[str, Any]:
@@ -938,7 +977,7 @@ def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[st
         .filter(enterprise=enterprise)
         .values_list("kind", flat=True)
     )
-    qualifications = frozenset(ELIGIBILITY_QUALIFICATION.get(k, k) for k in kinds)
+    qualifications = frozenset(kinds)  # the same codes as finance.eligibility
     lists: set[str] = set()
     blacklisted = False
     rows = (
@@ -1713,6 +1752,7 @@ def publish_version(
             notify=_notify_version,
             audit_extra={"members": version.entries.members().count()},
         )
+        matching_hooks.list_version_changed(published.pk)
         if previous is not None:
             until = day - timedelta(days=1)
             if previous.effective_until is None or previous.effective_until > until:

@@ -168,3 +168,36 @@ def test_result_validation_and_authorisation_over_the_api(
     )
     withdrawn = ent.post(f"/demands/{demand.pk}/withdraw", {"reason": "不再需要"}).json()
     assert withdrawn["state"] == "withdrawn"
+
+
+def test_demand_links_one_of_its_own_projects(world, api_as):
+    from django.test import Client
+
+    from chanrong.registry.models import Project
+
+    own = Project.objects.create(
+        owner=world.ent, name="年产 5 万套减速机技改项目", kind="tech_upgrade", stage="construction",
+        total_investment=80_000_000, region_id=world.ent.region_id,
+    )  # fmt: skip
+    other = Project.objects.create(
+        owner=world.ent2, name="新材料研发中心", kind="research", stage="preparation",
+        total_investment=30_000_000, region_id=world.ent2.region_id,
+    )  # fmt: skip
+    ent = api_as("ent_user")
+    base = {"kind": "debt", "amount_wan": 200, "term_months": 12, "purpose": "技改设备"}
+    refused = ent.post("/demands", {**base, "project_id": other.pk})
+    assert refused.status_code == 422 and set(fields(refused)) == {"project_id"}
+    assert ent.post("/demands", {**base, "project_id": 0}).status_code == 422
+    created = ent.post("/demands", {**base, "project_id": own.pk})
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["project_id"], body["project_name"]) == (own.pk, own.name)
+    assert own.demands.count() == 1
+    browser = Client()
+    browser.force_login(world.user("ent_user"))
+    page = browser.get(f"/demands/{body['id']}/").content.decode()
+    assert own.name in page
+    cleared = ent.patch(f"/demands/{body['id']}", {"project_id": None})
+    assert cleared.status_code == 200 and cleared.json()["project_id"] is None
+    audit = AuditEntry.objects.filter(action="demand.update").order_by("-pk").first()
+    assert audit.changes["project_id"] == [own.pk, None]

@@ -260,18 +260,21 @@ def test_qualifications_import_counts_for_eligibility_until_expiry(world):
         [world.ent.uscc, None, "专精特新", None, "浙江省经信厅", "浙经信〔2024〕1号", "2024-01-01", "2026年12月31日"],
         [world.ent.uscc, None, "高新技术企业", None, "浙江省科技厅", "GR2022", "2022/12/1", "2025-11-30"],
         [world.ent2.uscc, None, "上市后备", "北交所", "嘉兴市金融办", None, "2025-03-01", None],
+        [world.ent2.uscc, None, "绿色工厂", None, "工业和信息化部", None, "2024-12-01", None],
     ]  # fmt: skip
     job = _job(world, "qualifications", rows)
     assert job.status == "done", job.issues
-    assert job.created_count == 3
+    assert job.created_count == 4
     assert Qualification.objects.get(kind="listing_reserve").board == "bse"
+    # The registry's codes are the ones products require (绿色信贷 asks for green_factory).
+    assert "green_factory" in enterprise_facts(world.ent2).qualifications
     facts = enterprise_facts(world.ent, today=date(2025, 6, 1))
     assert facts.qualifications == {"specialised_sme", "high_tech"}
     later = enterprise_facts(world.ent, today=date(2026, 6, 1))
     assert later.qualifications == {"specialised_sme"}  # 高新 expired by itself
     again = _job(world, "qualifications", rows)
     assert (again.created_count, again.updated_count) == (0, 0)
-    assert Qualification.objects.count() == 3
+    assert Qualification.objects.count() == 4
 
 
 def test_qualifications_import_errors_write_nothing(world):

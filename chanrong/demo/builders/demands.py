@@ -438,6 +438,13 @@ class World:
         self.inst_users = {}
         for user in User.objects.filter(institution__isnull=False).order_by("pk"):
             self.inst_users.setdefault(user.institution_id, user)
+        # Each institution's credit appetite, drawn from its name (not from the
+        # story's random stream): some lenders say yes more often than others.
+        self.appetite = {
+            pk: random.Random(f"appetite:{i.name}").gauss(0, 0.9)
+            for pk, i in self.institutions.items()
+        }
+        self.by_pk = {p.pk: p for p in self.products}
 
     def branch(self, institution_id: int, region):
         key = (institution_id, region.code)
@@ -497,8 +504,29 @@ def build_demands(rng: random.Random, scale: float, products: list[Product]) -> 
         day = HISTORY_END - timedelta(days=HISTORY_DAYS - offset)
         at = _moment(day, rng.randint(8, 17), rng.randint(0, 59))
         stories.append(_story(rng, world, enterprise, at, None))
+    _link_projects(stories)
     _write(stories, counts)
     return counts
+
+
+def _link_projects(stories: list[Story]) -> None:
+    """About a third of the loans and leases of enterprises with registered
+    projects name one of them. Drawn from a generator of its own, so the
+    rest of the history does not change with it."""
+    from chanrong.registry.models import Project
+
+    owned: dict[int, list[int]] = {}
+    for pk, owner in Project.objects.order_by("owner_id", "name", "pk").values_list(
+        "pk", "owner_id"
+    ):
+        owned.setdefault(owner, []).append(pk)
+    pick = random.Random("chanrong-demo-demand-projects")
+    for story in stories:
+        demand = story.demand
+        projects = owned.get(demand.enterprise_id)
+        wants = projects and demand.kind in (DemandKind.DEBT, DemandKind.LEASING)
+        if wants and pick.random() < 0.35:
+            demand.project_id = pick.choice(projects)
 
 
 def _pick_outcome(rng: random.Random, age_days: int) -> str:
@@ -555,7 +583,7 @@ def _story(
         demand.created_at = at - timedelta(minutes=20)
         demand.updated_at = at
         return story
-    facts = facts_of(enterprise)
+    facts = facts_of(enterprise, today=at.date())
     matched = world.matches(enterprise, facts, demand, at.date())
     if rng.random() < 0.12:
         extra = rng.choice(sorted(world.institutions))
@@ -647,6 +675,34 @@ def _play(rng: random.Random, world: World, story: Story, outcome: str, at: date
     _lend(rng, world, story, dispatches, at, outcome)
 
 
+GRADE_EFFECT = {"A": 0.8, "B": 0.3, "M": 0.0, "C": -0.8, "D": -1.5}
+SIZE_EFFECT = {"large": 0.3, "medium": 0.2, "small": 0.0, "micro": -0.3}
+
+
+def approval_odds(world: World, story: Story, d: Dispatch) -> float:
+    """How likely this institution is to say yes to this demand (0..1): its own
+    appetite, a branch in the enterprise's city, the tax credit grade and size,
+    collateral that fits, and an amount well inside the product's limit. The
+    demo's outcomes follow these, so the learned ranking has something real
+    to learn (without them every institution would win by a coin toss)."""
+    demand = story.demand
+    enterprise = demand.enterprise
+    z = world.appetite.get(d.institution_id, 0.0)
+    if d.branch is not None and d.branch.region_id[:4] == enterprise.region_id[:4]:
+        z += 1.2
+    z += GRADE_EFFECT.get(enterprise.tax_grade or "", -0.3)
+    z += SIZE_EFFECT.get(enterprise.size or "", -0.2)
+    product = world.by_pk.get(d.matched_products[0]) if d.matched_products else None
+    if product is None:
+        z -= 0.8  # asked as a preferred institution with no matching product
+    else:
+        if product.collateral_required:
+            z += 0.5 if set(demand.collateral_offered) & set(product.collateral_options) else -0.5
+        if demand.amount > product.amount_max * Decimal("0.8"):
+            z -= 0.6
+    return 1 / (1 + math.exp(-z))
+
+
 def _decline(rng, world, story: Story, d: Dispatch, when: datetime) -> None:
     d.state = DispatchState.DECLINED
     d.decline_reason = rng.choice(DECLINE_REASONS)
@@ -717,9 +773,10 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
     # Who responds: most claim, some decline, the rest let the deadline pass.
     claimed: list[Dispatch] = []
     latest = start
+    odds = {id(d): approval_odds(world, story, d) for d in dispatches}
     for d in dispatches:
         roll = rng.random()
-        if roll < 0.55 or (not claimed and d is dispatches[-1]):
+        if roll < 0.3 + 0.5 * odds[id(d)] or (not claimed and d is dispatches[-1]):
             latest = max(latest, _claim(rng, world, story, d, start))
             claimed.append(d)
         elif roll < 0.8:
@@ -730,7 +787,7 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
         return
     offered: list[Dispatch] = []
     for d in claimed:
-        if rng.random() < 0.7 or not offered and d is claimed[-1]:
+        if rng.random() < 0.4 + 0.5 * odds[id(d)] or not offered and d is claimed[-1]:
             latest = max(latest, _offer(rng, world, story, d, d.claimed_at, products))
             offered.append(d)
     demand.state = DemandState.NEGOTIATING
@@ -740,7 +797,8 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
     if outcome == "withdrawn" and rng.random() < 0.6:
         _withdraw(rng, world, story, latest + timedelta(days=rng.randint(1, 10)))
         return
-    winner = rng.choice(offered)
+    # The enterprise takes the best offer, which is most often the keenest lender's.
+    winner = rng.choices(offered, weights=[odds[id(d)] ** 3 for d in offered])[0]
     offer = next(o for (d, o) in story.links if d is winner)
     accepted_at = latest + timedelta(hours=rng.uniform(2, 72))
     winner.state = DispatchState.ACCEPTED

@@ -1,0 +1,449 @@
+"""The database adapter of the matching engine: model rows in, engine tables out.
+
+The engine (`engine.py`, `features.py`) never touches the ORM; this module
+reads the other apps' tables with a handful of bulk queries (values_list over
+all rows, never one query per product or per enterprise) and builds:
+
+* `product_table()` — every live (published) product, with its institution's
+  service record: approval rate by enterprise size from past dispatch
+  outcomes, deadline compliance, and the branch regions used for "本地有服务
+  网点". Cached per process under a cheap version key (count, max id and
+  max updated_at of products and branches) and refreshed at least every
+  `SERVICE_TTL` seconds, so online ranking does not reload 20,000 products
+  per request.
+* `demand_table()` / `enterprise_table()` — the facts of demands and of
+  enterprises (registry: tax grade, active qualifications, lists in force,
+  失信黑名单, founding date, revenue; demand: kind, amount, term, rate,
+  collateral), as of a day or, for training, as of each demand's own day.
+
+`enterprise_facts_bulk` mirrors `registry.services.eligibility_facts` for
+many enterprises at once; tests/matching/test_adapter.py holds the two equal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+
+from chanrong.demands.models import Demand, DemandState, Dispatch, DispatchState
+from chanrong.finance import eligibility as el
+from chanrong.finance.models import Branch, FinancialInstitution, Product, ProductState
+from chanrong.finance.services import ConditionsBuilder
+from chanrong.registry.models import (
+    Enterprise,
+    ListEntry,
+    ListSector,
+    ListType,
+    Qualification,
+    VersionStatus,
+)
+
+from .features import SIZES, FactTable, ProductTable
+
+#: Dispatch outcomes that count for an institution's approval rate.
+APPROVED = (DispatchState.GRANTED, DispatchState.DISBURSED)
+DECLINED = (DispatchState.REJECTED, DispatchState.DECLINED, DispatchState.EXPIRED)
+#: Demands still looking for money (ranked for institutions, re-matched in batch).
+OPEN_STATES = (
+    DemandState.PUBLISHED,
+    DemandState.DISPATCHED,
+    DemandState.CLAIMED,
+    DemandState.NEGOTIATING,
+    DemandState.EXPIRED,
+)
+#: Lists whose members an institution may approach unasked (白名单 / 融资信息清单).
+WHITE_LIST_TYPES = (
+    ListType.KEY_ENTERPRISES,
+    ListType.FINANCING_KEY,
+    ListType.FINANCING_MILITARY_CIVIL,
+    ListType.FINANCING_TECH_SME,
+)
+#: Pseudo-observations pulling a small sample towards the wider rate.
+SMOOTHING = 5.0
+SERVICE_TTL = 300.0
+CHUNK = 5000
+
+
+def _chunks(values: Sequence, size: int = CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+# --- the institutions' service record -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    """Per institution: approval rate by size (len(SIZES) + 1; last = all sizes)
+    and share of dispatches answered within the claim deadline. Institutions
+    without history get the platform-wide rates."""
+
+    approval: dict[int, np.ndarray]
+    deadline: dict[int, float]
+    default_approval: np.ndarray
+    default_deadline: float
+
+    def approval_for(self, institution_id: int) -> np.ndarray:
+        return self.approval.get(institution_id, self.default_approval)
+
+    def deadline_for(self, institution_id: int) -> float:
+        return self.deadline.get(institution_id, self.default_deadline)
+
+
+def service_record(*, before: datetime | None = None) -> ServiceRecord:
+    """From the dispatch history (dispatched before `before`, when given):
+    two aggregate queries, whatever the number of dispatches."""
+    dispatches = Dispatch.objects.all()
+    if before is not None:
+        dispatches = dispatches.filter(dispatched_at__lt=before)
+    outcome = (
+        dispatches.filter(state__in=APPROVED + DECLINED)
+        .values_list("institution_id", "demand__enterprise__size")
+        .annotate(
+            pos=Count("pk", filter=Q(state__in=APPROVED)),
+            n=Count("pk"),
+        )
+        .order_by()
+    )
+    pos_by: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(len(SIZES) + 1))
+    n_by: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(len(SIZES) + 1))
+    for institution_id, size, pos, n in outcome:
+        column = SIZES.get(size or "", len(SIZES))
+        pos_by[institution_id][column] += pos
+        n_by[institution_id][column] += n
+    total_pos = sum((v.sum() for v in pos_by.values()), 0.0)
+    total_n = sum((v.sum() for v in n_by.values()), 0.0)
+    platform = (total_pos + SMOOTHING * 0.5) / (total_n + SMOOTHING)
+    approval: dict[int, np.ndarray] = {}
+    for institution_id in sorted(n_by):
+        pos, n = pos_by[institution_id], n_by[institution_id]
+        overall = (pos.sum() + SMOOTHING * platform) / (n.sum() + SMOOTHING)
+        rates = (pos + SMOOTHING * overall) / (n + SMOOTHING)
+        rates[len(SIZES)] = overall
+        approval[institution_id] = rates
+
+    answered = Q(claimed_at__isnull=False) | Q(decided_at__isnull=False)
+    on_time = Q(claimed_at__isnull=False, claimed_at__lte=F("claim_due_at")) | Q(
+        claimed_at__isnull=True, decided_at__isnull=False, decided_at__lte=F("claim_due_at")
+    )
+    timing = (
+        dispatches.filter(answered | Q(state=DispatchState.EXPIRED))
+        .values_list("institution_id")
+        .annotate(ok=Count("pk", filter=on_time), n=Count("pk"))
+        .order_by()
+    )
+    rows = list(timing)
+    all_ok = sum(r[1] for r in rows)
+    all_n = sum(r[2] for r in rows)
+    platform_deadline = (all_ok + SMOOTHING * 0.5) / (all_n + SMOOTHING)
+    deadline = {
+        institution_id: (ok + SMOOTHING * platform_deadline) / (n + SMOOTHING)
+        for institution_id, ok, n in rows
+    }
+    return ServiceRecord(
+        approval=approval,
+        deadline=deadline,
+        default_approval=np.full(len(SIZES) + 1, platform),
+        default_deadline=platform_deadline,
+    )
+
+
+def branch_prefixes() -> dict[int, tuple[str, ...]]:
+    """{institution pk: region prefixes of its branches and head office}."""
+    out: dict[int, set[str]] = defaultdict(set)
+    for institution_id, prefix in Branch.objects.values_list("institution_id", "region__prefix"):
+        if prefix:
+            out[institution_id].add(prefix)
+    for institution_id, prefix in FinancialInstitution.objects.values_list("pk", "region__prefix"):
+        if prefix:
+            out[institution_id].add(prefix)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+# --- products --------------------------------------------------------------------------------
+
+
+def build_product_table(
+    products: Iterable[Product] | None = None, *, record: ServiceRecord | None = None
+) -> ProductTable:
+    """A ProductTable over `products` (default: every published product), in pk order."""
+    if products is None:
+        products = Product.objects.filter(state=ProductState.PUBLISHED)
+    products = sorted(products, key=lambda p: p.pk)
+    builder = ConditionsBuilder(products)
+    record = record or service_record()
+    branches = branch_prefixes()
+    institution_ids = [p.institution_id for p in products]
+    approval = np.array(
+        [record.approval_for(i) for i in institution_ids], dtype=np.float64
+    ).reshape(len(products), len(SIZES) + 1)
+    deadline = np.array([record.deadline_for(i) for i in institution_ids], dtype=np.float64)
+    return ProductTable.from_conditions(
+        [p.pk for p in products],
+        [builder.build(p) for p in products],
+        approval_rate=approval,
+        deadline_rate=deadline,
+        branch_regions=[branches.get(i, ()) for i in institution_ids],
+        institution_ids=institution_ids,
+    )
+
+
+def product_version() -> tuple:
+    """Changes whenever a product or a branch is added, edited, published or
+    withdrawn (every save bumps updated_at), or the quoted LPR changes."""
+    p = Product.objects.aggregate(n=Count("pk"), top=Max("pk"), at=Max("updated_at"))
+    b = Branch.objects.aggregate(n=Count("pk"), top=Max("pk"))
+    lpr = (getattr(settings, "CHANRONG_LPR_1Y", None), getattr(settings, "CHANRONG_LPR_5Y", None))
+    return (p["n"], p["top"], p["at"], b["n"], b["top"], lpr)
+
+
+_cache_lock = threading.Lock()
+_cache: dict[str, object] = {}
+
+
+def product_table(*, refresh: bool = False) -> ProductTable:
+    """The live products as a ProductTable, cached per process. One aggregate
+    query per call checks the version; the service record is recomputed at
+    most every SERVICE_TTL seconds (outcomes trickle in, products do not)."""
+    version = product_version()
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get("products")
+        if (
+            not refresh
+            and hit is not None
+            and hit[0] == version
+            and now - hit[1] < SERVICE_TTL
+            and hit[3] == _db_alias_token()
+        ):
+            return hit[2]
+    table = build_product_table()
+    with _cache_lock:
+        _cache["products"] = (version, now, table, _db_alias_token())
+    return table
+
+
+def _db_alias_token() -> str:
+    """Tests swap databases under one process: key the cache by the DB name too."""
+    from django.db import connection
+
+    return str(connection.settings_dict.get("NAME"))
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+# --- enterprises and demands -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Membership:
+    list_type: str
+    sector: str
+    starts: date
+    ends: date | None
+    list_id: int
+    list_name: str
+
+    def in_force(self, day: date) -> bool:
+        return self.starts <= day and (self.ends is None or day <= self.ends)
+
+
+def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
+    out: dict[int, list[_Membership]] = defaultdict(list)
+    for chunk in _chunks(list(enterprise_ids)):
+        rows = (
+            ListEntry.objects.members()
+            .filter(
+                version__status=VersionStatus.PUBLISHED,
+                version__effective_from__isnull=False,
+                project__isnull=True,
+                enterprise_id__in=chunk,
+            )
+            .values_list(
+                "enterprise_id",
+                "version__list__list_type",
+                "version__list__sector",
+                "version__effective_from",
+                "version__effective_until",
+                "version__list_id",
+                "version__list__name",
+            )
+        )
+        for eid, list_type, sector, starts, ends, list_id, name in rows:
+            out[eid].append(_Membership(list_type, sector, starts, ends, list_id, name))
+    return out
+
+
+def _qualifications(
+    enterprise_ids: Sequence[int],
+) -> dict[int, list[tuple[str, date, date | None]]]:
+    out: dict[int, list] = defaultdict(list)
+    for chunk in _chunks(list(enterprise_ids)):
+        rows = Qualification.objects.filter(enterprise_id__in=chunk).values_list(
+            "enterprise_id", "kind", "valid_from", "valid_until"
+        )
+        for eid, kind, start, until in rows:
+            out[eid].append((kind, start, until))
+    return out
+
+
+def _list_codes(memberships: Iterable[_Membership], day: date) -> tuple[frozenset[str], bool]:
+    """Same codes as registry.services.eligibility_facts."""
+    lists: set[str] = set()
+    blacklisted = False
+    for m in memberships:
+        if not m.in_force(day):
+            continue
+        lists.add(m.list_type)
+        if m.list_type == ListType.KEY_ENTERPRISES:
+            lists |= {"white_list", "key_enterprise"}
+            if m.sector == ListSector.MANUFACTURING:
+                lists.add("manufacturing_white_list")
+        elif m.list_type == ListType.RED:
+            lists.add("red_list")
+        elif m.list_type == ListType.BLACK:
+            blacklisted = True
+    return frozenset(lists), blacklisted
+
+
+def enterprise_facts_bulk(
+    pairs: Sequence[tuple[int, date]],
+) -> list[el.EnterpriseFacts]:
+    """EnterpriseFacts for each (enterprise pk, day): a few queries in all."""
+    ids = sorted({eid for eid, _day in pairs})
+    base: dict[int, tuple] = {}
+    for chunk in _chunks(ids):
+        for row in Enterprise.objects.filter(pk__in=chunk).values_list(
+            "pk",
+            "region_id",
+            "region__name",
+            "industry_id",
+            "industry__name",
+            "size",
+            "revenue",
+            "founded_on",
+            "tax_grade",
+        ):
+            base[row[0]] = row[1:]
+    quals = _qualifications(ids)
+    members = _memberships(ids)
+    out = []
+    for eid, day in pairs:
+        region, region_name, industry, industry_name, size, revenue, founded, grade = base[eid]
+        kinds = {
+            k
+            for k, start, until in quals.get(eid, ())
+            if start <= day and (until is None or until >= day)
+        }
+        lists, blacklisted = _list_codes(members.get(eid, ()), day)
+        out.append(
+            el.EnterpriseFacts(
+                region_code=region,
+                region_name=region_name or "",
+                industry_code=industry,
+                industry_name=industry_name or "",
+                size=size or None,
+                revenue=revenue,
+                founded_on=founded,
+                tax_grade=grade or None,
+                qualifications=frozenset(kinds),
+                lists=lists,
+                blacklisted=blacklisted,
+            )
+        )
+    return out
+
+
+DEMAND_FIELDS = (
+    "pk",
+    "enterprise_id",
+    "kind",
+    "amount",
+    "term_months",
+    "rate_max",
+    "collateral_offered",
+    "published_at",
+)
+
+
+def demand_facts_of(kind, amount, term, rate_max, collateral) -> el.DemandFacts:
+    """Same as demands.services.demand_facts, from values."""
+    return el.DemandFacts(
+        kind=kind,
+        amount=amount,
+        term_months=term,
+        rate_max=rate_max,
+        collateral_offered=tuple(collateral or ()),
+    )
+
+
+def demand_table(
+    demands, *, today: date | None = None, as_of_publication: bool = False
+) -> FactTable:
+    """A FactTable with one row per demand (a queryset or an iterable of Demand
+    or of pks), in pk order. Enterprise facts as of `today`, or, with
+    `as_of_publication`, as of each demand's publication day (for training
+    on the past without reading facts recorded later)."""
+    day = today or timezone.localdate()
+    if hasattr(demands, "values_list"):
+        queryset = demands
+    else:
+        pks = [getattr(d, "pk", d) for d in demands]
+        queryset = Demand.objects.filter(pk__in=pks)
+    rows = sorted(queryset.values_list(*DEMAND_FIELDS).order_by(), key=lambda r: r[0])
+    when = [
+        timezone.localtime(r[7]).date() if as_of_publication and r[7] is not None else day
+        for r in rows
+    ]
+    enterprises = enterprise_facts_bulk([(r[1], w) for r, w in zip(rows, when, strict=True)])
+    return FactTable.from_facts(
+        [r[0] for r in rows],
+        [(e, demand_facts_of(*r[2:7])) for e, r in zip(enterprises, rows, strict=True)],
+        today=day,
+        enterprise_ids=[r[1] for r in rows],
+    )
+
+
+def enterprise_table(enterprise_ids: Sequence[int], *, today: date | None = None) -> FactTable:
+    """A FactTable of enterprises without a demand (outreach): only the
+    enterprise rules are checked. Rows in pk order."""
+    day = today or timezone.localdate()
+    ids = sorted(set(enterprise_ids))
+    facts = enterprise_facts_bulk([(eid, day) for eid in ids])
+    return FactTable.from_facts(ids, [(e, None) for e in facts], today=day, enterprise_ids=ids)
+
+
+def white_list_members(
+    prefixes: Sequence[str], *, today: date | None = None
+) -> dict[int, list[str]]:
+    """{enterprise pk: names of the white lists in force it is on} for
+    enterprises located under any of `prefixes` ("" = everywhere)."""
+    day = today or timezone.localdate()
+    region_q = Q()
+    for prefix in prefixes:
+        region_q |= Q(enterprise__region__code__startswith=prefix)
+    if not prefixes:
+        return {}
+    rows = (
+        ListEntry.objects.in_force(day)
+        .filter(region_q, version__list__list_type__in=WHITE_LIST_TYPES, enterprise__isnull=False)
+        .values_list("enterprise_id", "version__list__name")
+        .order_by("enterprise_id", "version__list__name")
+    )
+    out: dict[int, list[str]] = defaultdict(list)
+    for eid, name in rows:
+        if name not in out[eid]:
+            out[eid].append(name)
+    return dict(out)

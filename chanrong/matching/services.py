@@ -1,0 +1,479 @@
+"""Matching services: what pages, the API, dispatch and tasks call.
+
+Both directions of 产融对接 over the engine (`engine.py`) and the adapter
+(`adapter.py`):
+
+* `match_demand` — for one demand: the products it can apply for, best
+  first, with their top reasons; the institutions behind them; and the
+  "why not" list (each failed condition in plain Chinese, each missing fact
+  as "需补充：…");
+* `dispatch_targets` — the institutions a published demand is sent to, best
+  first (the drop-in replacement for demands.services.qualifying_institutions);
+* `rank_open_demands` / `outreach` — for one institution: the open demands
+  its products serve best, and the white-listed enterprises that have not
+  asked but fit (浙江's 推荐清单);
+* `rematch` — the batch: top k per open demand stored in `DemandMatch`.
+
+No actor and no visibility rule in here: the callers check who may see the
+demand or act for the institution. An institution's ranking reads only its
+own products' columns, so no other institution's scores can leak into it.
+Results are deterministic: ties break by product (or demand, enterprise)
+id, never by insertion order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chanrong.demands.models import Demand
+from chanrong.finance.eligibility import evaluate
+
+from . import adapter, engine, model
+from . import features as F
+from .features import FactTable, ProductTable
+from .reasons import reason_labels
+
+#: Days without a published demand before a white-listed enterprise is an outreach candidate.
+OUTREACH_QUIET_DAYS = 180
+#: Products kept per demand by the batch.
+BATCH_K = 20
+
+
+@dataclass(frozen=True)
+class ProductMatch:
+    product_id: int
+    institution_id: int
+    score: float
+    probability: float | None
+    reasons: list[str]  # top reasons, plain Chinese (already translated strings)
+    eligible: bool
+    failed: list[str]  # "why not" messages in plain Chinese
+    missing: list[str]  # "需补充：…" messages
+
+
+@dataclass(frozen=True)
+class InstitutionMatch:
+    institution_id: int
+    score: float
+    best_product_id: int
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class DemandMatches:
+    demand_id: int
+    ranked: list[ProductMatch]  # no failed condition, best first (score desc, product id asc)
+    institutions: list[InstitutionMatch]
+    not_eligible: list[ProductMatch]  # the "why not" list
+    policy_weights: dict[str, float]  # weights in force
+    weights_region: str  # region code whose weights apply ("" = platform default)
+
+
+@dataclass(frozen=True)
+class DemandForInstitution:
+    demand_id: int
+    score: float
+    best_product_id: int
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class OutreachCandidate:
+    enterprise_id: int
+    score: float
+    best_product_id: int
+    reasons: list[str]
+    lists: list[str]
+
+
+# --- the model and the weights ---------------------------------------------------------------
+
+_model_lock = threading.Lock()
+_model_cache: dict[str, tuple] = {}
+
+
+def current_model() -> model.PairModel | None:
+    """The saved approval model (`chanrong matching_evaluate --save` or the
+    retraining task), reloaded when the file changes; None without one."""
+    path = model.default_path()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    with _model_lock:
+        hit = _model_cache.get("model")
+        if hit is not None and hit[0] == (str(path), stamp):
+            return hit[1]
+    try:
+        fitted = model.load(path)
+    except Exception:  # a damaged file must not break ranking: rule-only until retrained
+        fitted = None
+    if fitted is not None and tuple(fitted.feature_names) != engine.FEATURE_NAMES:
+        fitted = None
+    with _model_lock:
+        _model_cache["model"] = ((str(path), stamp), fitted)
+    return fitted
+
+
+def _probability_fn(fitted: model.PairModel | None):
+    return fitted.probability if fitted is not None else None
+
+
+def _weights_for(region_code: str) -> tuple[dict[str, float], str]:
+    from .policy import weights_for_region
+
+    return weights_for_region(region_code)
+
+
+def policy_vector(weights: dict[str, float]) -> np.ndarray:
+    return np.array([float(weights.get(key, 1.0)) for key in F.POLICY_KEYS], dtype=np.float64)
+
+
+def policy_rows(facts: FactTable) -> np.ndarray:
+    """(len(facts), K) policy weights in force for each row's region: one read
+    of the weights table, resolved per distinct region."""
+    from .policy import resolve, weights_table
+
+    table = weights_table()
+    regions, inverse = np.unique(facts.region, return_inverse=True)
+    per_region = np.array(
+        [policy_vector(resolve(table, str(code))[0]) for code in regions], dtype=np.float64
+    ).reshape(len(regions), len(F.POLICY_KEYS))
+    return per_region[inverse.reshape(-1)]
+
+
+# --- scoring one row -------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    cols: np.ndarray  # product indices
+    failed: np.ndarray  # uint32 per column
+    unknown: np.ndarray
+    feats: list[np.ndarray]
+    prob: np.ndarray | None
+    scores: np.ndarray
+
+
+def _score_row(
+    products: ProductTable,
+    facts: FactTable,
+    row: int,
+    cols: np.ndarray,
+    policy: np.ndarray,
+    fitted: model.PairModel | None,
+) -> _Row:
+    """Eligibility, features and score of one fact row against `cols` (every
+    pair, eligible or not), by the same arithmetic as the batch."""
+    rows = np.array([row], dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    failed, unknown = engine.eligibility(products, facts, rows, cols)
+    ci = np.arange(len(cols))
+    ri = np.zeros(len(cols), dtype=np.int64)
+    feats = engine.pair_features(products, facts, rows, cols, ri, ci, unknown[0], policy)
+    prob = fitted.probability(feats) if fitted is not None and len(cols) else None
+    scores = engine.score(feats, engine.DEFAULT_WEIGHTS, prob)
+    return _Row(cols, failed[0], unknown[0], feats, prob, scores)
+
+
+def _reasons(scored: _Row, i: int) -> list[str]:
+    p = None if scored.prob is None else float(scored.prob[i])
+    return reason_labels(engine.top_reasons(scored.feats, i, probability=p))
+
+
+def _order(scored: _Row, products: ProductTable, mask: np.ndarray) -> np.ndarray:
+    """Positions (into scored.cols) where mask holds, by score desc then product id asc."""
+    idx = np.flatnonzero(mask)
+    ids = products.ids[scored.cols[idx]]
+    return idx[np.lexsort((ids, -scored.scores[idx]))]
+
+
+def _single_demand_facts(demand: Demand, day: date) -> FactTable:
+    (enterprise,) = adapter.enterprise_facts_bulk([(demand.enterprise_id, day)])
+    wanted = adapter.demand_facts_of(
+        demand.kind, demand.amount, demand.term_months, demand.rate_max, demand.collateral_offered
+    )
+    return FactTable.from_facts(
+        [demand.pk or 0], [(enterprise, wanted)], today=day, enterprise_ids=[demand.enterprise_id]
+    )
+
+
+# --- for a demand ------------------------------------------------------------------------------
+
+
+def match_demand(
+    demand: Demand,
+    *,
+    limit: int = 20,
+    today: date | None = None,
+    institution_id: int | None = None,
+) -> DemandMatches:
+    """Ranked products and institutions for `demand`, and why the others do not fit.
+
+    `ranked` holds products with no condition known to fail (a product whose
+    only gaps are unknown facts is ranked, marked eligible=False, with its
+    "需补充" messages); `not_eligible` the others, fewest failed conditions first.
+    With `institution_id`, only that institution's products are scored (a
+    pair's score does not depend on the other products, so the order among
+    them is the same as in the full list)."""
+    day = today or timezone.localdate()
+    products = adapter.product_table()
+    facts = _single_demand_facts(demand, day)
+    weights, region = _weights_for(facts.region[0])
+    fitted = current_model()
+    cols = np.arange(len(products))
+    if institution_id is not None:
+        cols = np.flatnonzero(products.institution_ids == institution_id)
+    scored = _score_row(products, facts, 0, cols, policy_vector(weights), fitted)
+    enterprise, wanted = facts.facts[0]
+
+    def build(i: int) -> ProductMatch:
+        col = int(scored.cols[i])
+        result = evaluate(products.conditions[col], enterprise, wanted, today=day)
+        return ProductMatch(
+            product_id=int(products.ids[col]),
+            institution_id=int(products.institution_ids[col]),
+            score=float(scored.scores[i]),
+            probability=None if scored.prob is None else float(scored.prob[i]),
+            reasons=_reasons(scored, i),
+            eligible=bool(scored.failed[i] == 0 and scored.unknown[i] == 0),
+            failed=[f.message for f in result.failed],
+            missing=[f.message for f in result.missing],
+        )
+
+    possible = _order(scored, products, scored.failed == 0)
+    ranked = [build(int(i)) for i in possible[:limit]]
+    institutions: list[InstitutionMatch] = []
+    seen: set[int] = set()
+    for i in possible:
+        institution = int(products.institution_ids[scored.cols[i]])
+        if institution in seen:
+            continue
+        seen.add(institution)
+        institutions.append(
+            InstitutionMatch(
+                institution_id=institution,
+                score=float(scored.scores[i]),
+                best_product_id=int(products.ids[scored.cols[i]]),
+                reasons=_reasons(scored, int(i)),
+            )
+        )
+        if len(institutions) >= limit:
+            break
+    bad = np.flatnonzero(scored.failed != 0)
+    n_failed = np.bitwise_count(scored.failed[bad]).astype(np.int64)
+    bad = bad[np.lexsort((products.ids[scored.cols[bad]], -scored.scores[bad], n_failed))]
+    not_eligible = [build(int(i)) for i in bad[:limit]]
+    return DemandMatches(
+        demand_id=demand.pk,
+        ranked=ranked,
+        institutions=institutions,
+        not_eligible=not_eligible,
+        policy_weights=dict(weights),
+        weights_region=region,
+    )
+
+
+def dispatch_targets(demand: Demand, *, today: date | None = None) -> dict[int, list[int]]:
+    """{institution pk: [product pks best first]} for every published product
+    with no condition known to fail (unknown facts do not exclude: the
+    institution asks for them), institutions ordered best first. The same
+    set as demands.services.qualifying_institutions, ranked."""
+    day = today or timezone.localdate()
+    products = adapter.product_table()
+    facts = _single_demand_facts(demand, day)
+    weights, _region = _weights_for(facts.region[0])
+    scored = _score_row(
+        products, facts, 0, np.arange(len(products)), policy_vector(weights), current_model()
+    )
+    out: dict[int, list[int]] = {}
+    for i in _order(scored, products, scored.failed == 0):
+        col = scored.cols[i]
+        out.setdefault(int(products.institution_ids[col]), []).append(int(products.ids[col]))
+    return out
+
+
+# --- for an institution ------------------------------------------------------------------------
+
+
+def _institution_cols(products: ProductTable, institution_id: int) -> np.ndarray:
+    return np.flatnonzero(products.institution_ids == institution_id)
+
+
+def _rank_rows(
+    products: ProductTable, facts: FactTable, cols: np.ndarray, limit: int
+) -> list[tuple[int, float, int, list[str]]]:
+    """(row, score, best product id, reasons) of the best `limit` rows for `cols`."""
+    if not len(cols) or not len(facts):
+        return []
+    fitted = current_model()
+    policy = policy_rows(facts)
+    rows, scores, best = engine.rank_demands(
+        products,
+        facts,
+        cols,
+        k=limit,
+        policy_weights=policy,
+        probability=_probability_fn(fitted),
+    )
+    out = []
+    for row, value, col in zip(rows, scores, best, strict=True):
+        if row < 0 or not np.isfinite(value):
+            continue
+        scored = _score_row(products, facts, int(row), np.array([col]), policy[row], fitted)
+        out.append((int(row), float(value), int(products.ids[col]), _reasons(scored, 0)))
+    return out
+
+
+def rank_open_demands(
+    institution_id: int, *, limit: int = 50, today: date | None = None
+) -> list[DemandForInstitution]:
+    """The open demands this institution's live products serve best."""
+    day = today or timezone.localdate()
+    products = adapter.product_table()
+    cols = _institution_cols(products, institution_id)
+    if not len(cols):
+        return []
+    open_demands = Demand.objects.filter(state__in=adapter.OPEN_STATES)
+    if all(products.regions[col] for col in cols):
+        # Every product is regional: only demands from those regions can fit.
+        where = Q()
+        for prefix in sorted({p for col in cols for p in products.regions[col]}):
+            where |= Q(enterprise__region__code__startswith=prefix)
+        open_demands = open_demands.filter(where)
+    facts = adapter.demand_table(open_demands, today=day)
+    return [
+        DemandForInstitution(int(facts.ids[row]), value, product, reasons)
+        for row, value, product, reasons in _rank_rows(products, facts, cols, limit)
+    ]
+
+
+def outreach(
+    institution_id: int, *, limit: int = 50, today: date | None = None
+) -> list[OutreachCandidate]:
+    """Enterprises on a white list in force in the institution's regions (its
+    branches and head office) that have published no demand in the last
+    OUTREACH_QUIET_DAYS days and fit at least one of its live products; best first."""
+    day = today or timezone.localdate()
+    products = adapter.product_table()
+    cols = _institution_cols(products, institution_id)
+    if not len(cols):
+        return []
+    prefixes = adapter.branch_prefixes().get(institution_id, ())
+    members = adapter.white_list_members(prefixes, today=day)
+    if not members:
+        return []
+    since = timezone.make_aware(datetime.combine(day - timedelta(days=OUTREACH_QUIET_DAYS), time()))
+    recent = set()
+    ids = sorted(members)
+    for i in range(0, len(ids), adapter.CHUNK):
+        recent |= set(
+            Demand.objects.filter(
+                enterprise_id__in=ids[i : i + adapter.CHUNK], published_at__gte=since
+            ).values_list("enterprise_id", flat=True)
+        )
+    quiet = [eid for eid in ids if eid not in recent]
+    if not quiet:
+        return []
+    facts = adapter.enterprise_table(quiet, today=day)
+    return [
+        OutreachCandidate(
+            int(facts.ids[row]), value, product, reasons, list(members[int(facts.ids[row])])
+        )
+        for row, value, product, reasons in _rank_rows(products, facts, cols, limit)
+    ]
+
+
+# --- the batch ---------------------------------------------------------------------------------
+
+
+def rematch(
+    demand_ids: Sequence[int] | None = None,
+    *,
+    k: int = BATCH_K,
+    today: date | None = None,
+    chunk: int = 5000,
+    workers: int = 1,
+) -> int:
+    """Recompute and store the top k products of open demands (all of them,
+    or those among `demand_ids`); closed demands named in `demand_ids` lose
+    their stored matches. Each chunk of demands is replaced in one
+    transaction, so a reader sees a demand's old list or its new one, never
+    half. Returns the number of demands re-matched."""
+    from .models import DemandMatch
+
+    day = today or timezone.localdate()
+    products = adapter.product_table()
+    fitted = current_model()
+    open_demands = Demand.objects.filter(state__in=adapter.OPEN_STATES)
+    if demand_ids is None:
+        pks = sorted(open_demands.values_list("pk", flat=True))
+        DemandMatch.objects.exclude(demand__state__in=adapter.OPEN_STATES).delete()
+    else:
+        wanted = sorted({int(pk) for pk in demand_ids})
+        pks = []
+        for i in range(0, len(wanted), adapter.CHUNK):
+            part = wanted[i : i + adapter.CHUNK]
+            pks += list(open_demands.filter(pk__in=part).values_list("pk", flat=True))
+            closed = set(part) - set(pks)
+            if closed:
+                DemandMatch.objects.filter(demand_id__in=sorted(closed)).delete()
+        pks.sort()
+    done = 0
+    now = timezone.now()
+    for i in range(0, len(pks), chunk):
+        part = pks[i : i + chunk]
+        facts = adapter.demand_table(part, today=day)
+        if len(products):
+            ranking = engine.batch_top_k(
+                products,
+                facts,
+                k=k,
+                policy_weights=policy_rows(facts),
+                probability=_probability_fn(fitted),
+                workers=workers,
+            )
+        else:
+            ranking = engine.Ranking(
+                np.full((len(facts), k), -1, dtype=np.int64), np.full((len(facts), k), -np.inf)
+            )
+        rows = []
+        for r in range(len(facts)):
+            for rank in range(k):
+                col = int(ranking.product_index[r, rank])
+                if col < 0:
+                    break
+                rows.append(
+                    DemandMatch(
+                        demand_id=int(facts.ids[r]),
+                        rank=rank + 1,
+                        product_id=int(products.ids[col]),
+                        institution_id=int(products.institution_ids[col]),
+                        score=float(ranking.scores[r, rank]),
+                        computed_at=now,
+                    )
+                )
+        with transaction.atomic():
+            DemandMatch.objects.filter(demand_id__in=[int(x) for x in facts.ids]).delete()
+            DemandMatch.objects.bulk_create(rows, batch_size=5000)
+        done += len(facts)
+    return done
+
+
+def stored_matches(demand: Demand) -> list[tuple[int, int, float]]:
+    """The batch's stored (product pk, institution pk, score), best first."""
+    from .models import DemandMatch
+
+    return list(
+        DemandMatch.objects.filter(demand=demand)
+        .order_by("rank")
+        .values_list("product_id", "institution_id", "score")
+    )
