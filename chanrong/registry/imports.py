@@ -658,25 +658,42 @@ class PeriodCell(Parser):
         return _("统计期：月度如 2024-03 或 2024年3月，季度如 2024Q1 或 2024年第一季度")
 
 
+def _uscc_and_name_columns() -> tuple[Column, Column]:
+    return (
+        Column(
+            "uscc",
+            "统一社会信用代码",
+            Uscc(),
+            required=True,
+            aliases=USCC_ALIASES,
+            example="91330421MA2D00001A",
+            width=22,
+        ),
+        Column(
+            "name",
+            "企业名称",
+            Text(max_length=100),
+            aliases=("名称", "企业全称", "单位名称", "纳税人名称"),
+            help=_("用于核对：与信用代码对应的企业名称不符时报错"),
+            example="嘉善示例电子有限公司",
+            width=28,
+        ),
+    )
+
+
+def _enterprise_of(actor, row, found, can, refusal, errors) -> Enterprise | None:
+    enterprise = found.get(row.get("uscc") or "")
+    if enterprise is None:
+        errors.append(FieldError("uscc", _("企业未登记或不在您的管辖范围内")))
+        return None
+    if not can(actor, enterprise):
+        errors.append(FieldError("uscc", refusal))
+    _check_name(row, enterprise, "name", errors)
+    return enterprise
+
+
 OPERATING_COLUMNS: tuple[Column, ...] = (
-    Column(
-        "uscc",
-        "统一社会信用代码",
-        Uscc(),
-        required=True,
-        aliases=USCC_ALIASES,
-        example="91330421MA2D00001A",
-        width=22,
-    ),
-    Column(
-        "name",
-        "企业名称",
-        Text(max_length=100),
-        aliases=("名称", "企业全称", "单位名称"),
-        help=_("用于核对：与信用代码对应的企业名称不符时报错"),
-        example="嘉善示例电子有限公司",
-        width=28,
-    ),
+    *_uscc_and_name_columns(),
     Column(
         "period",
         "统计期",
@@ -729,7 +746,23 @@ OPERATING_COLUMNS: tuple[Column, ...] = (
 _FIGURES = tuple(services.OPERATING_INPUT)
 
 
-class OperatingSpec(ImportSpec):
+class _GovernmentRowsSpec(ImportSpec):
+    """Kinds that government users and platform admins import about
+    enterprises already registered in their area (never the enterprise
+    itself): operating data, tax credit grades, qualifications."""
+
+    refusal = _("无权导入")
+
+    def can_import(self, actor) -> bool:
+        return not actor.is_enterprise_user and services.can_create_enterprise(actor)
+
+    def prepare(self, actor, params: dict[str, Any]):
+        if not self.can_import(actor):
+            raise NotAllowed(self.refusal)
+        return actor
+
+
+class OperatingSpec(_GovernmentRowsSpec):
     kind = "operating_data"
     label = _("经营数据")
     columns = OPERATING_COLUMNS
@@ -738,27 +771,20 @@ class OperatingSpec(ImportSpec):
         _("同一企业同一统计期已有数据的，按本次导入更新；留空的指标不修改。"),
         _("负数或同比变动过大的数值不会被拒绝，而是标记为“待核实”，由政府部门核实。"),
     )
-
-    def can_import(self, actor) -> bool:
-        return not actor.is_enterprise_user and services.can_create_enterprise(actor)
-
-    def prepare(self, actor, params: dict[str, Any]):
-        if not self.can_import(actor):
-            raise NotAllowed(_("无权导入经营数据"))
-        return actor
+    refusal = _("无权导入经营数据")
 
     def clean(self, actor, rows: Sequence[dict[str, Any]]) -> list[Any]:
         found = _visible_by_uscc(actor, rows)
         results: list[Any] = []
         for row in rows:
             errors: list[FieldError] = []
-            enterprise = found.get(row.get("uscc") or "")
+            enterprise = _enterprise_of(
+                actor, row, found, services.can_enter_operating_data,
+                _("无权填报该企业的经营数据"), errors,
+            )  # fmt: skip
             if enterprise is None:
-                results.append([FieldError("uscc", _("企业未登记或不在您的管辖范围内"))])
+                results.append(errors)
                 continue
-            if not services.can_enter_operating_data(actor, enterprise):
-                errors.append(FieldError("uscc", _("无权填报该企业的经营数据")))
-            _check_name(row, enterprise, "name", errors)
             period = row.get("period")
             try:
                 period = services.parse_period(
@@ -800,40 +826,6 @@ class OperatingSpec(ImportSpec):
 # add_qualification, which keep the history and audit every change.
 
 
-def _uscc_and_name_columns() -> tuple[Column, Column]:
-    return (
-        Column(
-            "uscc",
-            "统一社会信用代码",
-            Uscc(),
-            required=True,
-            aliases=USCC_ALIASES,
-            example="91330421MA2D00001A",
-            width=22,
-        ),
-        Column(
-            "name",
-            "企业名称",
-            Text(max_length=100),
-            aliases=("名称", "企业全称", "单位名称", "纳税人名称"),
-            help=_("用于核对：与信用代码对应的企业名称不符时报错"),
-            example="嘉善示例电子有限公司",
-            width=28,
-        ),
-    )
-
-
-def _enterprise_of(actor, row, found, can, refusal, errors) -> Enterprise | None:
-    enterprise = found.get(row.get("uscc") or "")
-    if enterprise is None:
-        errors.append(FieldError("uscc", _("企业未登记或不在您的管辖范围内")))
-        return None
-    if not can(actor, enterprise):
-        errors.append(FieldError("uscc", refusal))
-    _check_name(row, enterprise, "name", errors)
-    return enterprise
-
-
 TAX_GRADE_COLUMNS: tuple[Column, ...] = (
     *_uscc_and_name_columns(),
     Column(
@@ -859,7 +851,7 @@ TAX_GRADE_COLUMNS: tuple[Column, ...] = (
 )
 
 
-class TaxGradeSpec(ImportSpec):
+class TaxGradeSpec(_GovernmentRowsSpec):
     kind = "tax_grades"
     label = _("纳税信用等级")
     columns = TAX_GRADE_COLUMNS
@@ -868,14 +860,7 @@ class TaxGradeSpec(ImportSpec):
         _("每家企业每个评价年度一行；同一年度再次导入会更正等级（留有修改记录），不会重复。"),
         _("企业的“最近年度等级”自动取最新评价年度。"),
     )
-
-    def can_import(self, actor) -> bool:
-        return not actor.is_enterprise_user and services.can_create_enterprise(actor)
-
-    def prepare(self, actor, params: dict[str, Any]):
-        if not self.can_import(actor):
-            raise NotAllowed(_("无权导入纳税信用等级"))
-        return actor
+    refusal = _("无权导入纳税信用等级")
 
     def clean(self, actor, rows: Sequence[dict[str, Any]]) -> list[Any]:
         found = _visible_by_uscc(actor, rows)
@@ -979,7 +964,7 @@ QUALIFICATION_COLUMNS: tuple[Column, ...] = (
 _QUALIFICATION_FIELDS = tuple(services.QUALIFICATION_FIELDS)
 
 
-class QualificationSpec(ImportSpec):
+class QualificationSpec(_GovernmentRowsSpec):
     kind = "qualifications"
     label = _("企业资质")
     columns = QUALIFICATION_COLUMNS
@@ -988,14 +973,7 @@ class QualificationSpec(ImportSpec):
         _("同一证书（企业、资质类型、板块、生效日期、编号均相同）再次导入会更新，不会重复。"),
         _("复审或重新认定请作为新的一行导入：原有记录保留其有效期，形成历史。"),
     )
-
-    def can_import(self, actor) -> bool:
-        return not actor.is_enterprise_user and services.can_create_enterprise(actor)
-
-    def prepare(self, actor, params: dict[str, Any]):
-        if not self.can_import(actor):
-            raise NotAllowed(_("无权导入企业资质"))
-        return actor
+    refusal = _("无权导入企业资质")
 
     def clean(self, actor, rows: Sequence[dict[str, Any]]) -> list[Any]:
         found = _visible_by_uscc(actor, rows)
