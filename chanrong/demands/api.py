@@ -408,7 +408,7 @@ class DispatchFilter(Schema):
 
 def _demands(request):
     return Demand.objects.visible_to(actor(request)).select_related(
-        "enterprise__region__parent__parent"
+        "enterprise__region__parent__parent", "project"
     )
 
 
