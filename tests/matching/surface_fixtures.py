@@ -10,32 +10,9 @@ import pytest
 from django.test import Client
 
 from chanrong.demands import services as demands
-from chanrong.finance import services as finance
+from tests.demands.conftest import product_data, publish  # noqa: F401 (re-exported)
 
 API = "/api/v1"
-
-
-def product_data(**overrides) -> dict:
-    data = {
-        "name": "善企信用贷",
-        "kind": "credit",
-        "amount_min_wan": 10,
-        "amount_max_wan": 500,
-        "term_min_months": 3,
-        "term_max_months": 36,
-        "rate_type": "fixed",
-        "rate_min": "3.45",
-        "rate_max": "6.5",
-        "processing_days": 5,
-        "exclude_blacklisted": False,
-    }
-    data.update(overrides)
-    return data
-
-
-def publish(user, **overrides):
-    product = finance.create_product(user, product_data(**overrides))
-    return finance.publish_product(user, product)
 
 
 def demand_data(**overrides) -> dict:
