@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from chanrong.core.errors import FieldError, NotAllowed, ServiceError, ValidationFailed
@@ -57,11 +59,21 @@ from .models import (
     TaxGrade,
     VersionStatus,
 )
+from .search import order_by_name
 from .workflows import is_drafter
 
 
+def _zh(label) -> str:
+    """A (lazy) choice label in the platform's language. Import files and
+    exports speak Chinese, headers and values alike, whatever the user's
+    language; and the specs are built once, on first use, so a plain str()
+    would freeze the language of whichever request came first."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label)
+
+
 def _choices(choices) -> tuple[tuple[str, str], ...]:
-    return tuple((value, str(label)) for value, label in choices.choices if value)
+    return tuple((value, _zh(label)) for value, label in choices.choices if value)
 
 
 USCC_ALIASES = ("信用代码", "社会信用代码", "统一信用代码", "企业信用代码", "USCC", "信用代码证号")
@@ -205,7 +217,7 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
         Choice(
             choices=_choices(StrategicEmergingCategory),
             aliases={
-                str(label).removesuffix("产业"): value
+                _zh(label).removesuffix("产业"): value
                 for value, label in StrategicEmergingCategory.choices
                 if value
             },
@@ -367,7 +379,7 @@ PROJECT_COLUMNS: tuple[Column, ...] = (
         "五类项目",
         Choice(choices=_choices(ProjectClass)),
         aliases=("项目类别（五类项目）", "五类项目类别"),
-        example=str(ProjectClass.INTEGRATION.label),
+        example=_zh(ProjectClass.INTEGRATION.label),
         width=24,
     ),
     Column(
@@ -463,8 +475,8 @@ class ProjectSpec(ImportSpec):
 
 
 class ListAction(models.TextChoices):
-    ADD = "add", "列入"
-    REMOVE = "remove", "移出"
+    ADD = "add", _("列入")
+    REMOVE = "remove", _("移出")
 
 
 LIST_MEMBER_COLUMNS: tuple[Column, ...] = (
@@ -915,7 +927,7 @@ QUALIFICATION_COLUMNS: tuple[Column, ...] = (
         ),
         required=True,
         aliases=("资质", "资质名称", "认定类型"),
-        example=str(QualificationKind.SPECIALISED_SME.label),
+        example=_zh(QualificationKind.SPECIALISED_SME.label),
         width=22,
     ),
     Column(
@@ -1015,7 +1027,7 @@ register(QualificationSpec())
 
 
 def _label_of(choices):
-    table = {value: str(label) for value, label in choices.choices}
+    table = {value: _zh(label) for value, label in choices.choices}
     return lambda value: table.get(value or "", "")
 
 
@@ -1086,6 +1098,6 @@ def export_enterprises(user, params) -> tuple[Any, int]:
     """The enterprise table as the list page shows it to `user` (same
     filters, same visibility), streamed into a temporary .xlsx."""
     form = EnterpriseFilterForm(params or None, user=user)
-    queryset = form.filter(Enterprise.objects.visible_to(user)).order_by("name", "pk")
+    queryset = order_by_name(form.filter(Enterprise.objects.visible_to(user)))
     rows = queryset.values(*_EXPORT_VALUES).iterator(chunk_size=2000)
     return write_xlsx(ENTERPRISE_EXPORT_COLUMNS, rows, sheet_name=str(_("企业")))

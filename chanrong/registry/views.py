@@ -37,6 +37,7 @@ from .models import (
     Qualification,
     ReviewStatus,
 )
+from .search import first_found, order_by_name
 from .workflows import OPERATING_REVIEW, can_review_operating_data
 
 PAGE_SIZE = 20
@@ -58,11 +59,15 @@ def enterprise_list(request):
     queryset = form.filter(
         Enterprise.objects.visible_to(request.user).select_related("region", "industry")
     )
-    # A text search is counted to 1,000 (its later pages are rarely what anyone
-    # wants, and counting a broad one costs more than its first page); plain
-    # filters to 10,000.
-    cap = SEARCH_COUNT_CAP if form.has_text_search() else LIST_COUNT_CAP
-    paginator = CappedPaginator(queryset.order_by("name", "pk"), PAGE_SIZE, cap=cap)
+    # A text search shows at most 1,000 matches by name (beyond that it asks
+    # for a narrower search, and which 1,000 of 250,000 come first by name
+    # costs more to know than it is worth); plain filters count to 10,000.
+    if form.has_text_search():
+        paginator = CappedPaginator(
+            first_found(queryset, SEARCH_COUNT_CAP + 1), PAGE_SIZE, cap=SEARCH_COUNT_CAP
+        )
+    else:
+        paginator = CappedPaginator(order_by_name(queryset), PAGE_SIZE, cap=LIST_COUNT_CAP)
     page_obj = paginator.get_page(request.GET.get("page"))
     return render(
         request,

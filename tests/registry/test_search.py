@@ -8,7 +8,14 @@ from django.db import connection
 
 from chanrong.core.paging import CappedPaginator
 from chanrong.registry.models import Enterprise
-from chanrong.registry.search import bigrams, normalise_query, search
+from chanrong.registry.search import (
+    SortOnly,
+    first_found,
+    name_grams,
+    normalise_query,
+    order_by_name,
+    search,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +27,7 @@ def names(queryset) -> set[str]:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("精工", {"嘉善精工机械有限公司"}),  # two characters: the bigram path on PostgreSQL
+        ("精工", {"嘉善精工机械有限公司"}),  # two characters: the name-pieces path on PostgreSQL
         ("新材料科技", {"嘉善新材料科技有限公司"}),  # trigram path
         ("嘉善", {"嘉善精工机械有限公司", "嘉善新材料科技有限公司"}),
         ("苏", {"苏州姑苏电子有限公司"}),  # one character
@@ -65,21 +72,23 @@ def test_blank_query_is_no_filter(world):
 
 def test_helpers():
     assert normalise_query(" ＡＢ　 精工 ") == "AB 精工"
-    assert bigrams("精工精") == ["工精", "精工"]
-    assert bigrams("精") == []
+    assert name_grams("精工精") == ["工", "工精", "精", "精工"]
+    assert name_grams("精") == ["精"]
+    assert name_grams("") == []
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes")
 def test_postgres_plans_can_use_the_search_indexes(world):
     """With plain scans priced out, the planner must be able to answer
-    2- and 3-character searches from the migration's GIN indexes."""
+    1-, 2- and 3-character searches from the migrations' GIN indexes."""
     with connection.cursor() as cursor:
         # Price out the alternatives (a scan of the table, or of the name
         # btree with a filter) that a table of three rows rightly prefers.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
         for query, index in (
-            ("精工", "registry_enterprise_name_bigrams"),
+            ("苏", "registry_enterprise_name_grams"),
+            ("精工", "registry_enterprise_name_grams"),
             ("新材料", "registry_enterprise_name_upper_trgm"),
         ):
             sql, params = (
@@ -117,3 +126,54 @@ def test_capped_count_on_the_list_page(world, web_as, monkeypatch):
     # Without a text search the list cap applies: both 嘉善 enterprises, counted.
     page = web_as("gov_jiashan").get("/enterprises/", {"size": ""}).content.decode()
     assert "共 2 家企业" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL function and index")
+def test_sql_name_pieces_match_python(world):
+    """chanrong_name_grams (registry migration 0005) gives the pieces
+    `name_grams` describes, so the index finds what the LIKE would."""
+    with connection.cursor() as cursor:
+        for text in ("嘉善ABC精工有限公司", "精", "精工精", "A B"):
+            cursor.execute("SELECT chanrong_name_grams(%s)", [text])
+            assert sorted(set(cursor.fetchone()[0])) == name_grams(text)
+
+
+def test_first_found_bounds_the_set_and_orders_it(world):
+    everyone = Enterprise.objects.all()
+    in_order = list(everyone.order_by("name", "pk").values_list("name", flat=True))
+    assert list(first_found(everyone, 10).values_list("name", flat=True)) == in_order
+    two = list(first_found(everyone, 2).values_list("name", flat=True))
+    assert len(two) == 2 and two == sorted(two) and set(two) <= set(in_order)
+    # The search and the visibility stay inside the set; the related rows
+    # the list page shows come with it.
+    found = first_found(search(Enterprise.objects.all(), "嘉善").select_related("region"), 10)
+    assert {e.name for e in found} == {world.ent.name, world.ent2.name}
+    assert "region" in found.query.select_related
+
+
+def test_order_by_name_is_the_name_order(world):
+    expected = list(Enterprise.objects.order_by("name", "pk").values_list("pk", flat=True))
+    assert list(order_by_name(Enterprise.objects.all()).values_list("pk", flat=True)) == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner estimates")
+def test_order_by_name_sorts_narrow_filters_and_walks_broad_ones(world):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE registry_enterprise")
+    narrow = order_by_name(search(Enterprise.objects.all(), "精工"))
+    assert isinstance(narrow.query.order_by[0], SortOnly)
+    assert [e.name for e in narrow] == ["嘉善精工机械有限公司"]
+    broad = order_by_name(Enterprise.objects.all())
+    assert broad.query.order_by == ("name", "pk")
+
+
+def test_list_page_shows_the_first_found_of_a_broad_search(world, web_as, monkeypatch):
+    monkeypatch.setattr("chanrong.registry.views.SEARCH_COUNT_CAP", 1)
+    page = web_as("gov_jiashan").get("/enterprises/", {"q": "嘉善"}).content.decode()
+    shown = [name for name in (world.ent.name, world.ent2.name) if name in page]
+    assert len(shown) == 1
+
+
+def test_order_by_name_of_nothing(world):
+    assert list(order_by_name(Enterprise.objects.none())) == []
+    assert list(order_by_name(Enterprise.objects.filter(pk__in=[]))) == []
