@@ -8,15 +8,16 @@ organisation (see `chanrong.accounts.scope`).
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ENTERPRISE_USER = "enterprise_user", "企业用户"
-    INSTITUTION_STAFF = "institution_staff", "金融机构业务人员"
-    INSTITUTION_MANAGER = "institution_manager", "金融机构管理员"
-    GOV_STAFF = "gov_staff", "政府工作人员"
-    GOV_ADMIN = "gov_admin", "政府管理员"
-    PLATFORM_ADMIN = "platform_admin", "平台管理员"
+    ENTERPRISE_USER = "enterprise_user", _("企业用户")
+    INSTITUTION_STAFF = "institution_staff", _("金融机构业务人员")
+    INSTITUTION_MANAGER = "institution_manager", _("金融机构管理员")
+    GOV_STAFF = "gov_staff", _("政府工作人员")
+    GOV_ADMIN = "gov_admin", _("政府管理员")
+    PLATFORM_ADMIN = "platform_admin", _("平台管理员")
 
 
 ENTERPRISE_ROLES = {Role.ENTERPRISE_USER}
@@ -25,21 +26,21 @@ GOVERNMENT_ROLES = {Role.GOV_STAFF, Role.GOV_ADMIN}
 
 
 class AgencyLevel(models.TextChoices):
-    NATIONAL = "national", "国家"
-    PROVINCIAL = "provincial", "省"
-    MUNICIPAL = "municipal", "市"
-    COUNTY = "county", "县"
+    NATIONAL = "national", _("国家")
+    PROVINCIAL = "provincial", _("省")
+    MUNICIPAL = "municipal", _("市")
+    COUNTY = "county", _("县")
 
 
 class AgencyFunction(models.TextChoices):
-    INDUSTRY = "industry", "工信"
-    FINANCE = "finance", "财政"
-    PBOC = "pboc", "人行"
-    FINANCIAL_REGULATION = "financial_regulation", "金融监管"
-    SECURITIES = "securities", "证监"
-    DEVELOPMENT = "development", "发改"
-    SCIENCE = "science", "科技"
-    OTHER = "other", "其他"
+    INDUSTRY = "industry", _("工信")
+    FINANCE = "finance", _("财政")
+    PBOC = "pboc", _("人行")
+    FINANCIAL_REGULATION = "financial_regulation", _("金融监管")
+    SECURITIES = "securities", _("证监")
+    DEVELOPMENT = "development", _("发改")
+    SCIENCE = "science", _("科技")
+    OTHER = "other", _("其他")
 
 
 class GovernmentAgency(models.Model):

@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class EndpointQuerySet(models.QuerySet):
@@ -67,10 +68,10 @@ class WebhookEndpoint(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "待发送"
-    SUCCEEDED = "succeeded", "成功"
-    FAILED = "failed", "失败，将重试"
-    GIVING_UP = "giving_up", "已放弃"
+    PENDING = "pending", _("待发送")
+    SUCCEEDED = "succeeded", _("成功")
+    FAILED = "failed", _("失败，将重试")
+    GIVING_UP = "giving_up", _("已放弃")
 
 
 class DeliveryQuerySet(models.QuerySet):

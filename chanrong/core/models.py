@@ -5,14 +5,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 
 
 class RegionLevel(models.TextChoices):
-    PROVINCE = "province", "省级"
-    PREFECTURE = "prefecture", "地级"
-    COUNTY = "county", "县级"
+    PROVINCE = "province", _("省级")
+    PREFECTURE = "prefecture", _("地级")
+    COUNTY = "county", _("县级")
 
 
 class Region(models.Model):
@@ -58,9 +60,9 @@ class Region(models.Model):
 
 
 class IndustryLevel(models.TextChoices):
-    SECTION = "section", "门类"
-    DIVISION = "division", "大类"
-    GROUP = "group", "中类"
+    SECTION = "section", _("门类")
+    DIVISION = "division", _("大类")
+    GROUP = "group", _("中类")
 
 
 class Industry(models.Model):
@@ -203,24 +205,24 @@ class Notification(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    PENDING = "pending", "排队中"
-    RUNNING = "running", "处理中"
-    DONE = "done", "已完成"
-    REJECTED = "rejected", "未导入"
-    FAILED = "failed", "出错"
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("处理中")
+    DONE = "done", pgettext_lazy("import status", "已完成")
+    REJECTED = "rejected", _("未导入")
+    FAILED = "failed", _("出错")
 
 
 class ImportStage(models.TextChoices):
-    QUEUED = "queued", "等待处理"
-    READING = "reading", "读取文件"
-    VALIDATING = "validating", "逐行校验"
-    WRITING = "writing", "写入数据"
-    FINISHED = "finished", "结束"
+    QUEUED = "queued", _("等待处理")
+    READING = "reading", _("读取文件")
+    VALIDATING = "validating", _("逐行校验")
+    WRITING = "writing", _("写入数据")
+    FINISHED = "finished", _("结束")
 
 
 class ImportMode(models.TextChoices):
-    ALL_OR_NOTHING = "all", "全部无误才导入"
-    VALID_ONLY = "valid_only", "仅导入无误的行"
+    ALL_OR_NOTHING = "all", _("全部无误才导入")
+    VALID_ONLY = "valid_only", _("仅导入无误的行")
 
 
 class ImportJobQuerySet(models.QuerySet):

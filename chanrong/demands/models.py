@@ -11,35 +11,36 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 
 
 class DemandKind(models.TextChoices):
-    DEBT = "debt", "债权融资"
-    EQUITY = "equity", "股权融资"
-    LEASING = "leasing", "融资租赁"
-    GUARANTEE = "guarantee", "融资担保"
-    INSURANCE = "insurance", "保险保障"
+    DEBT = "debt", _("债权融资")
+    EQUITY = "equity", _("股权融资")
+    LEASING = "leasing", _("融资租赁")
+    GUARANTEE = "guarantee", _("融资担保")
+    INSURANCE = "insurance", _("保险保障")
 
 
 class Urgency(models.TextChoices):
-    NORMAL = "normal", "一般"
-    URGENT = "urgent", "较急"
-    VERY_URGENT = "very_urgent", "紧急"
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("较急")
+    VERY_URGENT = "very_urgent", _("紧急")
 
 
 class DemandState(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    PUBLISHED = "published", "已发布"
-    DISPATCHED = "dispatched", "已派单"
-    CLAIMED = "claimed", "已接单"
-    NEGOTIATING = "negotiating", "对接中"
-    GRANTED = "granted", "已授信"
-    DISBURSED = "disbursed", "已放款"
-    REJECTED = "rejected", "未获批"
-    WITHDRAWN = "withdrawn", "企业撤回"
-    EXPIRED = "expired", "超时"
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    DISPATCHED = "dispatched", _("已派单")
+    CLAIMED = "claimed", _("已接单")
+    NEGOTIATING = "negotiating", _("对接中")
+    GRANTED = "granted", _("已授信")
+    DISBURSED = "disbursed", _("已放款")
+    REJECTED = "rejected", _("未获批")
+    WITHDRAWN = "withdrawn", _("企业撤回")
+    EXPIRED = "expired", _("超时")
 
 
 #: Closed demands: the enterprise may rate the institutions' service.
@@ -47,17 +48,17 @@ CLOSED_STATES = frozenset({DemandState.DISBURSED, DemandState.REJECTED, DemandSt
 
 
 class DispatchState(models.TextChoices):
-    DISPATCHED = "dispatched", "待接单"
-    CLAIMED = "claimed", "已接单"
-    OFFERED = "offered", "已提交方案"
-    ACCEPTED = "accepted", "方案已被采纳"
-    NOT_SELECTED = "not_selected", "方案未被采纳"
-    DECLINED = "declined", "已谢绝"
-    EXPIRED = "expired", "已超时"
-    CANCELLED = "cancelled", "已取消"
-    GRANTED = "granted", "已授信"
-    DISBURSED = "disbursed", "已放款"
-    REJECTED = "rejected", "未获批"
+    DISPATCHED = "dispatched", _("待接单")
+    CLAIMED = "claimed", _("已接单")
+    OFFERED = "offered", _("已提交方案")
+    ACCEPTED = "accepted", _("方案已被采纳")
+    NOT_SELECTED = "not_selected", _("方案未被采纳")
+    DECLINED = "declined", _("已谢绝")
+    EXPIRED = "expired", _("已超时")
+    CANCELLED = "cancelled", _("已取消")
+    GRANTED = "granted", _("已授信")
+    DISBURSED = "disbursed", _("已放款")
+    REJECTED = "rejected", _("未获批")
 
 
 #: Dispatch states in which the institution is still working on the demand.

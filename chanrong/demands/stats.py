@@ -177,11 +177,12 @@ def _labels(group_by: str, keys: Iterable[str]) -> dict[str, str]:
 
         found = FinancialInstitution.objects.filter(pk__in=[int(k) for k in keys])
         return {str(pk): name for pk, name in found.values_list("pk", "name")}
+    # Choice labels are lazy: str() them, the rows go to the API schema and the chart's JSON.
     if group_by == "size":
         from chanrong.registry.models import EnterpriseSize
 
-        return dict(EnterpriseSize.choices)
-    return dict(DemandKind.choices)
+        return {value: str(label) for value, label in EnterpriseSize.choices}
+    return {value: str(label) for value, label in DemandKind.choices}
 
 
 def demand_stats(actor, *, start: dt.date, end: dt.date, group_by: str = "region") -> DemandStats:

@@ -340,5 +340,5 @@ def account_lines() -> list[AccountLine]:
             org = user.agency.name
         else:
             org = _("（平台）")
-        lines.append(AccountLine(user.username, Role(user.role).label, org))
+        lines.append(AccountLine(user.username, str(Role(user.role).label), org))
     return lines

@@ -11,20 +11,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 
 
 class EventKind(models.TextChoices):
-    MATCHMAKING = "matchmaking", "银企对接会"
-    ROADSHOW = "roadshow", "路演"
+    MATCHMAKING = "matchmaking", _("银企对接会")
+    ROADSHOW = "roadshow", _("路演")
 
 
 class EventStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    PUBLISHED = "published", "已发布"
-    CLOSED = "closed", "已结束"
-    CANCELLED = "cancelled", "已取消"
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    CLOSED = "closed", _("已结束")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class EventQuerySet(models.QuerySet):

@@ -1,17 +1,18 @@
 """Financial institutions and their branches."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class InstitutionKind(models.TextChoices):
-    BANK = "bank", "银行"
-    GUARANTEE = "guarantee", "融资担保"
-    INSURER = "insurer", "保险"
-    LEASING = "leasing", "融资租赁"
-    SECURITIES = "securities", "证券"
-    FUND = "fund", "基金"
-    MICRO_LOAN = "micro_loan", "小额贷款"
-    OTHER = "other", "其他"
+    BANK = "bank", _("银行")
+    GUARANTEE = "guarantee", _("融资担保")
+    INSURER = "insurer", _("保险")
+    LEASING = "leasing", _("融资租赁")
+    SECURITIES = "securities", _("证券")
+    FUND = "fund", _("基金")
+    MICRO_LOAN = "micro_loan", _("小额贷款")
+    OTHER = "other", _("其他")
 
 
 class InstitutionQuerySet(models.QuerySet):
@@ -48,9 +49,9 @@ class FinancialInstitution(models.Model):
 
 
 class BranchLevel(models.TextChoices):
-    PROVINCIAL = "provincial", "省级分行/分公司"
-    MUNICIPAL = "municipal", "市级分行/分公司"
-    SUB = "sub", "支行/营业部"
+    PROVINCIAL = "provincial", _("省级分行/分公司")
+    MUNICIPAL = "municipal", _("市级分行/分公司")
+    SUB = "sub", _("支行/营业部")
 
 
 class Branch(models.Model):
@@ -86,30 +87,30 @@ class Branch(models.Model):
 
 
 class ProductKind(models.TextChoices):
-    CREDIT = "credit", "信用贷"
-    MORTGAGE = "mortgage", "抵押贷"
-    PLEDGE = "pledge", "质押贷"
-    GUARANTEED = "guaranteed", "担保贷"
-    ORDER = "order", "订单贷"
-    TAX = "tax", "税易贷（银税互动）"
-    TECH = "tech", "科创贷"
-    MILITARY_CIVIL = "military_civil", "军民融合贷"
-    GREEN = "green", "绿色信贷"
-    LEASING = "leasing", "融资租赁"
-    INSURANCE = "insurance", "保险"
-    EQUITY = "equity", "股权投资"
-    BOND = "bond", "债券"
+    CREDIT = "credit", _("信用贷")
+    MORTGAGE = "mortgage", _("抵押贷")
+    PLEDGE = "pledge", _("质押贷")
+    GUARANTEED = "guaranteed", _("担保贷")
+    ORDER = "order", _("订单贷")
+    TAX = "tax", _("税易贷（银税互动）")
+    TECH = "tech", _("科创贷")
+    MILITARY_CIVIL = "military_civil", _("军民融合贷")
+    GREEN = "green", _("绿色信贷")
+    LEASING = "leasing", _("融资租赁")
+    INSURANCE = "insurance", _("保险")
+    EQUITY = "equity", _("股权投资")
+    BOND = "bond", _("债券")
 
 
 class CollateralKind(models.TextChoices):
-    REAL_ESTATE = "real_estate", "不动产"
-    EQUIPMENT = "equipment", "机器设备"
-    RECEIVABLES = "receivables", "应收账款"
-    IP = "ip", "知识产权"
-    WAREHOUSE_RECEIPT = "warehouse_receipt", "仓单"
-    EQUITY = "equity", "股权"
-    EMISSION_RIGHTS = "emission_rights", "排污权/碳排放权"
-    DEPOSIT = "deposit", "存单"
+    REAL_ESTATE = "real_estate", _("不动产")
+    EQUIPMENT = "equipment", _("机器设备")
+    RECEIVABLES = "receivables", _("应收账款")
+    IP = "ip", _("知识产权")
+    WAREHOUSE_RECEIPT = "warehouse_receipt", _("仓单")
+    EQUITY = "equity", _("股权")
+    EMISSION_RIGHTS = "emission_rights", _("排污权/碳排放权")
+    DEPOSIT = "deposit", _("存单")
 
 
 #: What a 质押贷 may be secured by (the seed documents' pledge kinds).
@@ -124,30 +125,30 @@ PLEDGE_KINDS = (
 
 
 class GuaranteeKind(models.TextChoices):
-    GOVERNMENT_GUARANTEE = "government_guarantee", "政府性融资担保"
-    COMMERCIAL_GUARANTEE = "commercial_guarantee", "商业担保公司担保"
-    CORPORATE = "corporate", "企业保证"
-    PERSONAL = "personal", "个人连带责任保证"
-    CREDIT_INSURANCE = "credit_insurance", "信用保证保险"
+    GOVERNMENT_GUARANTEE = "government_guarantee", _("政府性融资担保")
+    COMMERCIAL_GUARANTEE = "commercial_guarantee", _("商业担保公司担保")
+    CORPORATE = "corporate", _("企业保证")
+    PERSONAL = "personal", _("个人连带责任保证")
+    CREDIT_INSURANCE = "credit_insurance", _("信用保证保险")
 
 
 class RateType(models.TextChoices):
-    FIXED = "fixed", "固定利率"
-    LPR = "lpr", "LPR 加点"
-    NONE = "none", "不适用"
+    FIXED = "fixed", _("固定利率")
+    LPR = "lpr", _("LPR 加点")
+    NONE = "none", _("不适用")
 
 
 class LprTenor(models.TextChoices):
-    ONE_YEAR = "1y", "1 年期 LPR"
-    FIVE_YEAR = "5y", "5 年期以上 LPR"
+    ONE_YEAR = "1y", _("1 年期 LPR")
+    FIVE_YEAR = "5y", _("5 年期以上 LPR")
 
 
 class ProductState(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    PENDING_REVIEW = "pending_review", "待审核"
-    PUBLISHED = "published", "已发布"
-    REJECTED = "rejected", "审核未通过"
-    WITHDRAWN = "withdrawn", "已下架"
+    DRAFT = "draft", _("草稿")
+    PENDING_REVIEW = "pending_review", _("待审核")
+    PUBLISHED = "published", _("已发布")
+    REJECTED = "rejected", _("审核未通过")
+    WITHDRAWN = "withdrawn", _("已下架")
 
 
 class ProductQuerySet(models.QuerySet):

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from .models import IndicatorPlan
 from .services import plan_table
+from .tables import KIND_NAMES
 
 FIRST_YEAR_COLUMN = 4  # A category, B 定量指标, C 指标类型, then two per year
 
@@ -63,7 +64,8 @@ def plan_workbook(plan: IndicatorPlan) -> Workbook:
     for n, row in enumerate(rows):
         ws.cell(row=row_index, column=1, value=row.category)
         ws.cell(row=row_index, column=2, value=row.name)
-        ws.cell(row=row_index, column=3, value=row.kind_label)
+        # The document's own words (as the headers), not the user's language.
+        ws.cell(row=row_index, column=3, value=KIND_NAMES[row.definition.kind])
         for i, cell in enumerate(row.cells):
             column = FIRST_YEAR_COLUMN + 2 * i
             value, fmt = _number(cell.value)

@@ -13,42 +13,43 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 
 
 class Category(models.TextChoices):
-    INDUSTRY = "产业发展", "产业发展"
-    FINANCE = "金融资源", "金融资源"
-    FINTECH = "金融科技", "金融科技"
-    MATCHING = "信息对接", "信息对接"
-    FISCAL = "财政支持", "财政支持"
+    INDUSTRY = "产业发展", _("产业发展")
+    FINANCE = "金融资源", _("金融资源")
+    FINTECH = "金融科技", _("金融科技")
+    MATCHING = "信息对接", _("信息对接")
+    FISCAL = "财政支持", _("财政支持")
 
 
 CATEGORY_ORDER = [c.value for c in Category]
 
 
 class Unit(models.TextChoices):
-    YI_YUAN = "亿元", "亿元"
+    YI_YUAN = "亿元", _("亿元")
     PERCENT = "%", "%"
-    COUNT = "个", "个"
-    SESSIONS = "场次", "场次"
-    DEALS = "笔", "笔"
-    FUNDS = "支", "支"
+    COUNT = "个", _("个")
+    SESSIONS = "场次", _("场次")
+    DEALS = "笔", _("笔")
+    FUNDS = "支", _("支")
 
 
 class Kind(models.TextChoices):
-    PERIOD = "period", "时期指标"
-    STOCK = "stock", "时点指标"
+    PERIOD = "period", _("时期指标")
+    STOCK = "stock", _("时点指标")
 
 
 class SecondKind(models.TextChoices):
-    NONE = "none", "无"
+    NONE = "none", _("无")
     # 金额及增速: the second column is the growth over the previous period,
     # computed from actuals, never typed in (targets do carry a target rate).
-    GROWTH = "growth", "金额及增速"
+    GROWTH = "growth", _("金额及增速")
     # Two measures of the same thing, e.g. 基金数量（支）及规模（亿元）.
-    MEASURE = "measure", "两项数值"
+    MEASURE = "measure", _("两项数值")
 
 
 class IndicatorDefinition(models.Model):
@@ -158,9 +159,9 @@ class IndicatorTarget(models.Model):
 
 
 class PeriodType(models.TextChoices):
-    MONTH = "month", "月度"
-    QUARTER = "quarter", "季度"
-    YEAR = "year", "年度"
+    MONTH = "month", _("月度")
+    QUARTER = "quarter", _("季度")
+    YEAR = "year", _("年度")
 
 
 class IndicatorActual(models.Model):

@@ -19,19 +19,21 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 
 
 class BatchState(models.TextChoices):
-    DRAFT = "draft", "未发布"
-    OPEN = "open", "已发布通知"
-    PUBLISHED = "published", "已公布名单"
+    DRAFT = "draft", _("未发布")
+    OPEN = "open", _("已发布通知")
+    PUBLISHED = "published", pgettext_lazy("pilot batch state", "已公布名单")
 
 
 class EligibleLevel(models.TextChoices):
-    COUNTY = "county", "县级及以上城市（区）"
-    PREFECTURE = "prefecture", "地级及以上城市"
+    COUNTY = "county", _("县级及以上城市（区）")
+    PREFECTURE = "prefecture", _("地级及以上城市")
 
 
 class Batch(models.Model):
@@ -102,13 +104,13 @@ class RubricCriterion(models.Model):
 
 
 class ApplicationKind(models.TextChoices):
-    NEW = "new", "新申报"
-    RENEWAL = "renewal", "延续试点"
+    NEW = "new", _("新申报")
+    RENEWAL = "renewal", _("延续试点")
 
 
 class ApplicationState(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SUBMITTED = "submitted", "已提交"
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -232,10 +234,10 @@ class PlanSection(models.Model):
 
 
 class ReviewState(models.TextChoices):
-    PENDING = "pending", "待审核"
-    RECOMMENDED = "recommended", "已确认推荐"
-    NOT_RECOMMENDED = "not_recommended", "不予推荐"
-    FORWARDED = "forwarded", "已报送部级评审"
+    PENDING = "pending", _("待审核")
+    RECOMMENDED = "recommended", _("已确认推荐")
+    NOT_RECOMMENDED = "not_recommended", pgettext_lazy("review state", "不予推荐")
+    FORWARDED = "forwarded", _("已报送部级评审")
 
 
 class ProvincialReview(models.Model):
@@ -285,9 +287,9 @@ class ProvincialReview(models.Model):
 
 
 class Stance(models.TextChoices):
-    SUPPORT = "support", "同意推荐"
-    RESERVE = "reserve", "有保留意见"
-    OPPOSE = "oppose", "不同意推荐"
+    SUPPORT = "support", _("同意推荐")
+    RESERVE = "reserve", _("有保留意见")
+    OPPOSE = "oppose", _("不同意推荐")
 
 
 class ReviewOpinion(models.Model):
@@ -314,8 +316,8 @@ class ReviewOpinion(models.Model):
 
 
 class SubmissionState(models.TextChoices):
-    OPEN = "open", "未确认"
-    CONFIRMED = "confirmed", "已确认上报"
+    OPEN = "open", _("未确认")
+    CONFIRMED = "confirmed", _("已确认上报")
 
 
 class ProvincialSubmission(models.Model):
@@ -351,9 +353,9 @@ class ProvincialSubmission(models.Model):
 
 
 class MinistryState(models.TextChoices):
-    SCORING = "scoring", "部级评审中"
-    APPROVED = "approved", "确定为试点"
-    REJECTED = "rejected", "未入选"
+    SCORING = "scoring", _("部级评审中")
+    APPROVED = "approved", _("确定为试点")
+    REJECTED = "rejected", _("未入选")
 
 
 class MinistryReview(models.Model):
@@ -412,15 +414,15 @@ class MinistryScore(models.Model):
 
 
 class ReportPeriod(models.TextChoices):
-    Q1 = "Q1", "第一季度"
-    H1 = "H1", "上半年"
-    Q3 = "Q3", "前三季度"
-    Y = "Y", "全年"
+    Q1 = "Q1", _("第一季度")
+    H1 = "H1", _("上半年")
+    Q3 = "Q3", _("前三季度")
+    Y = "Y", _("全年")
 
 
 class ReportState(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SUBMITTED = "submitted", "已报送"
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已报送")
 
 
 class ProgressReportQuerySet(models.QuerySet):
@@ -474,14 +476,14 @@ class ProgressReport(models.Model):
 
 
 class DocumentKind(models.TextChoices):
-    NOTICE = "notice", "通知文件"
-    OUTLINE = "outline", "实施方案编制提纲"
-    TEMPLATE = "template", "定量指标统计表模板"
-    BATCH_OTHER = "batch_other", "其他附件"
-    DECLARATION = "declaration", "申报文件"
-    MATERIAL = "material", "相关材料"
-    JOINT_REPORT = "joint_report", "联合上报文件"
-    PROGRESS = "progress", "进展报告附件"
+    NOTICE = "notice", _("通知文件")
+    OUTLINE = "outline", _("实施方案编制提纲")
+    TEMPLATE = "template", _("定量指标统计表模板")
+    BATCH_OTHER = "batch_other", _("其他附件")
+    DECLARATION = "declaration", _("申报文件")
+    MATERIAL = "material", _("相关材料")
+    JOINT_REPORT = "joint_report", _("联合上报文件")
+    PROGRESS = "progress", _("进展报告附件")
 
 
 BATCH_KINDS = (

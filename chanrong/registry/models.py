@@ -16,49 +16,50 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import Conflict
 
 
 class EnterpriseSize(models.TextChoices):
-    LARGE = "large", "大型"
-    MEDIUM = "medium", "中型"
-    SMALL = "small", "小型"
-    MICRO = "micro", "微型"
+    LARGE = "large", _("大型")
+    MEDIUM = "medium", _("中型")
+    SMALL = "small", _("小型")
+    MICRO = "micro", _("微型")
 
 
 class StrategicEmergingCategory(models.TextChoices):
     """The nine first-level categories of 战略性新兴产业分类（2018）."""
 
-    NEXT_GENERATION_IT = "1", "新一代信息技术产业"
-    HIGH_END_EQUIPMENT = "2", "高端装备制造产业"
-    NEW_MATERIALS = "3", "新材料产业"
-    BIOTECHNOLOGY = "4", "生物产业"
-    NEW_ENERGY_VEHICLES = "5", "新能源汽车产业"
-    NEW_ENERGY = "6", "新能源产业"
-    ENERGY_SAVING = "7", "节能环保产业"
-    DIGITAL_CREATIVE = "8", "数字创意产业"
-    RELATED_SERVICES = "9", "相关服务业"
+    NEXT_GENERATION_IT = "1", _("新一代信息技术产业")
+    HIGH_END_EQUIPMENT = "2", _("高端装备制造产业")
+    NEW_MATERIALS = "3", _("新材料产业")
+    BIOTECHNOLOGY = "4", _("生物产业")
+    NEW_ENERGY_VEHICLES = "5", _("新能源汽车产业")
+    NEW_ENERGY = "6", _("新能源产业")
+    ENERGY_SAVING = "7", _("节能环保产业")
+    DIGITAL_CREATIVE = "8", _("数字创意产业")
+    RELATED_SERVICES = "9", _("相关服务业")
 
 
 class ChongqingClass(models.TextChoices):
     """重庆's "三类企业" (seed 001): the enterprises its 银企对接清单名录库 collects."""
 
-    MARKET = "market", "有市场、有项目、有自主技术支撑、有发展前景的企业"
-    STRATEGIC = "strategic", "符合“中国制造2025”和战略性新兴产业发展方向的企业"
-    SPECIALISED = "specialised", "“双创”领域“专精特新”企业"
+    MARKET = "market", _("有市场、有项目、有自主技术支撑、有发展前景的企业")
+    STRATEGIC = "strategic", _("符合“中国制造2025”和战略性新兴产业发展方向的企业")
+    SPECIALISED = "specialised", _("“双创”领域“专精特新”企业")
 
 
 class TaxGrade(models.TextChoices):
     """纳税信用等级, best first; M (新设立企业) ranks between B and C."""
 
-    A = "A", "A 级"
-    B = "B", "B 级"
-    M = "M", "M 级"
-    C = "C", "C 级"
-    D = "D", "D 级"
+    A = "A", _("A 级")
+    B = "B", _("B 级")
+    M = "M", _("M 级")
+    C = "C", _("C 级")
+    D = "D", _("D 级")
 
 
 class EnterpriseQuerySet(models.QuerySet):
@@ -262,29 +263,29 @@ class TaxCreditGrade(models.Model):
 
 class QualificationKind(models.TextChoices):
     # Codes shared with finance.eligibility.QUALIFICATION_LABELS where they overlap.
-    SPECIALISED_SME = "specialised_sme", "专精特新中小企业"
-    LITTLE_GIANT = "little_giant", "专精特新“小巨人”企业"
-    HIGH_TECH = "high_tech", "高新技术企业"
-    TECH_SME = "tech_sme", "科技型中小企业"
-    MILITARY_CIVIL = "military_civil", "军民融合企业"
-    GREEN_FACTORY = "green_factory", "绿色工厂"
-    LISTED = "listed", "上市/挂牌"
-    LISTING_RESERVE = "listing_reserve", "上市后备企业"
+    SPECIALISED_SME = "specialised_sme", _("专精特新中小企业")
+    LITTLE_GIANT = "little_giant", _("专精特新“小巨人”企业")
+    HIGH_TECH = "high_tech", _("高新技术企业")
+    TECH_SME = "tech_sme", _("科技型中小企业")
+    MILITARY_CIVIL = "military_civil", _("军民融合企业")
+    GREEN_FACTORY = "green_factory", _("绿色工厂")
+    LISTED = "listed", _("上市/挂牌")
+    LISTING_RESERVE = "listing_reserve", _("上市后备企业")
 
 
 class ListingBoard(models.TextChoices):
-    MAIN = "main", "主板"
-    CHINEXT = "chinext", "创业板"
-    STAR = "star", "科创板"
-    BSE = "bse", "北交所"
-    NEEQ = "neeq", "新三板"
-    REGIONAL = "regional", "区域性股权市场"
+    MAIN = "main", _("主板")
+    CHINEXT = "chinext", _("创业板")
+    STAR = "star", _("科创板")
+    BSE = "bse", _("北交所")
+    NEEQ = "neeq", _("新三板")
+    REGIONAL = "regional", _("区域性股权市场")
 
 
 class QualificationSource(models.TextChoices):
-    ENTERPRISE = "enterprise", "企业自报"
-    GOVERNMENT = "government", "政府认定"
-    PLATFORM = "platform", "平台录入"
+    ENTERPRISE = "enterprise", _("企业自报")
+    GOVERNMENT = "government", _("政府认定")
+    PLATFORM = "platform", _("平台录入")
 
 
 class QualificationQuerySet(models.QuerySet):
@@ -370,28 +371,28 @@ class Qualification(models.Model):
 
 
 class ProjectKind(models.TextChoices):
-    TECH_UPGRADE = "tech_upgrade", "技术改造"
-    NEW = "new", "新建"
-    EXPANSION = "expansion", "扩建"
-    RESEARCH = "research", "研发"
-    OTHER = "other", "其他"
+    TECH_UPGRADE = "tech_upgrade", _("技术改造")
+    NEW = "new", _("新建")
+    EXPANSION = "expansion", _("扩建")
+    RESEARCH = "research", _("研发")
+    OTHER = "other", _("其他")
 
 
 class ProjectClass(models.TextChoices):
     """重庆's "五类项目" (seed 001)."""
 
-    MADE_IN_CHINA_2025 = "made_in_china_2025", "符合“中国制造2025”的项目"
-    INTEGRATION = "integration", "两化融合项目"
-    UPGRADING = "upgrading", "传统产业转型升级项目"
-    DEMONSTRATION_BASE = "demonstration_base", "新型工业化示范基地项目"
-    GOING_GLOBAL = "going_global", "企业“走出去”项目"
+    MADE_IN_CHINA_2025 = "made_in_china_2025", _("符合“中国制造2025”的项目")
+    INTEGRATION = "integration", _("两化融合项目")
+    UPGRADING = "upgrading", _("传统产业转型升级项目")
+    DEMONSTRATION_BASE = "demonstration_base", _("新型工业化示范基地项目")
+    GOING_GLOBAL = "going_global", _("企业“走出去”项目")
 
 
 class ProjectStage(models.TextChoices):
-    PLANNING = "planning", "谋划储备"
-    PREPARATION = "preparation", "前期准备"
-    CONSTRUCTION = "construction", "在建"
-    COMPLETED = "completed", "建成投产"
+    PLANNING = "planning", _("谋划储备")
+    PREPARATION = "preparation", _("前期准备")
+    CONSTRUCTION = "construction", _("在建")
+    COMPLETED = "completed", _("建成投产")
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -475,17 +476,17 @@ class Project(models.Model):
 
 
 class ListType(models.TextChoices):
-    KEY_ENTERPRISES = "key_enterprises", "重点企业白名单"
-    KEY_PROJECTS = "key_projects", "重点项目白名单"
-    FINANCING_KEY = "financing_key", "融资信息清单（重点企业和项目）"
-    FINANCING_MILITARY_CIVIL = "financing_military_civil", "融资信息清单（军民融合）"
-    FINANCING_TECH_SME = "financing_tech_sme", "融资信息清单（科技型中小企业）"
-    RED = "red", "金融守信红名单"
-    BLACK = "black", "失信黑名单"
-    GREEN = "green", "绿色融资企业（项目）库"
-    LISTING_RESERVE = "listing_reserve", "上市后备库"
-    CHAIN_SME = "chain_sme", "产业链中小企业名单"
-    RECEIVABLES_CORE = "receivables_core", "应收账款核心企业名单"
+    KEY_ENTERPRISES = "key_enterprises", _("重点企业白名单")
+    KEY_PROJECTS = "key_projects", _("重点项目白名单")
+    FINANCING_KEY = "financing_key", _("融资信息清单（重点企业和项目）")
+    FINANCING_MILITARY_CIVIL = "financing_military_civil", _("融资信息清单（军民融合）")
+    FINANCING_TECH_SME = "financing_tech_sme", _("融资信息清单（科技型中小企业）")
+    RED = "red", _("金融守信红名单")
+    BLACK = "black", _("失信黑名单")
+    GREEN = "green", _("绿色融资企业（项目）库")
+    LISTING_RESERVE = "listing_reserve", _("上市后备库")
+    CHAIN_SME = "chain_sme", _("产业链中小企业名单")
+    RECEIVABLES_CORE = "receivables_core", _("应收账款核心企业名单")
 
 
 #: What each type of list holds: enterprises, projects, or both.
@@ -500,16 +501,16 @@ DEFAULT_SUBJECTS = frozenset({"enterprise"})
 class ListSector(models.TextChoices):
     """What a white list is for, where an agency keeps several (嘉善: 科创, 制造业)."""
 
-    GENERAL = "", "综合"
-    MANUFACTURING = "manufacturing", "制造业"
-    TECH_INNOVATION = "tech_innovation", "科技创新"
+    GENERAL = "", _("综合")
+    MANUFACTURING = "manufacturing", _("制造业")
+    TECH_INNOVATION = "tech_innovation", _("科技创新")
 
 
 class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SUBMITTED = "submitted", "待审批"
-    REJECTED = "rejected", "已退回"
-    PUBLISHED = "published", "已发布"
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("待审批")
+    REJECTED = "rejected", _("已退回")
+    PUBLISHED = "published", _("已发布")
 
 
 OPEN_STATUSES = (VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.REJECTED)
@@ -762,9 +763,9 @@ class ImmutableVersion(Conflict):
 
 
 class EntryChange(models.TextChoices):
-    ADDED = "added", "新增"
-    KEPT = "kept", "保留"
-    REMOVED = "removed", "移出"
+    ADDED = "added", _("新增")
+    KEPT = "kept", _("保留")
+    REMOVED = "removed", pgettext_lazy("list entry change", "移出")
 
 
 class ListEntryQuerySet(models.QuerySet):
@@ -863,14 +864,14 @@ class ListEntry(models.Model):
 
 
 class PeriodType(models.TextChoices):
-    MONTH = "month", "月度"
-    QUARTER = "quarter", "季度"
+    MONTH = "month", _("月度")
+    QUARTER = "quarter", _("季度")
 
 
 class ReviewStatus(models.TextChoices):
-    OK = "ok", "正常"
-    FLAGGED = "flagged", "待核实"
-    CONFIRMED = "confirmed", "已核实"
+    OK = "ok", _("正常")
+    FLAGGED = "flagged", _("待核实")
+    CONFIRMED = "confirmed", _("已核实")
 
 
 class OperatingRecordQuerySet(models.QuerySet):

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -482,7 +482,10 @@ def _choice_field(
             return _Absent
         return _Absent if key not in data else ""
     text = " ".join(to_halfwidth(str(data[key])).split())
+    # A label may come in the user's language or in the platform's (Chinese).
     by_label = {str(label): value for value, label in choices.choices}
+    with translation.override(settings.LANGUAGE_CODE):
+        by_label.update((str(label), value) for value, label in choices.choices)
     if text in {value for value, _label in choices.choices}:
         return text
     if text in by_label:

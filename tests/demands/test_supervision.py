@@ -97,6 +97,18 @@ def test_summary_api(world, story, stats_api):  # noqa: F811
     )
 
 
+def test_summary_api_labels_follow_the_language(world, story, stats_api):  # noqa: F811
+    client = client_for(world, "gov_jiashan")
+    period = {"start": "2026-03-01", "end": "2026-03-31", "group_by": "kind"}
+    labels = {}
+    for language in ("zh-hans", "en"):
+        response = client.get("/statsapi/stats/summary", period, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200, response.content
+        labels[language] = {row["key"]: row["label"] for row in response.json()["rows"]}
+    assert labels["zh-hans"] == {"debt": "债权融资", "equity": "股权融资"}
+    assert labels["en"] == {"debt": "Debt financing", "equity": "Equity financing"}
+
+
 def test_summary_api_errors(world, stats_api):
     client = client_for(world, "admin")
     response = client.get("/statsapi/stats/summary", {"group_by": "city"})

@@ -27,7 +27,7 @@ def test_background_import_progress_survives_a_reload(
     }
     upload = tmp_path / "企业名录.xlsx"
     upload.write_bytes(xlsx([HEADER, *[enterprise_row(1000 + i) for i in range(6)]]))
-    page = browser.new_page()
+    page = browser.new_page(locale="zh-CN")  # the statuses asserted below are the Chinese ones
     page.route(
         "**/*",
         lambda route: (

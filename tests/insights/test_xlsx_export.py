@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from chanrong.core.models import Region
@@ -78,3 +79,12 @@ def test_download_view(plan, client, world):
     assert load_workbook(io.BytesIO(response.content)).active["A1"].value == plan.title
     client.force_login(world.user("gov_jiangsu"))
     assert client.get(f"/insights/plans/{plan.pk}/export.xlsx").status_code == 404
+
+
+def test_the_document_stays_chinese_in_an_english_session(plan):
+    with translation.override("en"):
+        ws = load_workbook(io.BytesIO(plan_xlsx(plan))).active
+    assert {ws.cell(row=r, column=3).value for r in range(3, ws.max_row + 1)} == {
+        "时期指标",
+        "时点指标",
+    }

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from chanrong.core.errors import NotAllowed, ValidationFailed
 from chanrong.core.models import AuditEntry
@@ -138,3 +139,10 @@ def test_tax_grade_rules(world, today):
         services.set_tax_grade(world.user("ent_user"), world.ent, 2024, "A")
     with pytest.raises(NotAllowed):
         services.set_tax_grade(world.user("gov_jiangsu"), world.ent, 2024, "A")
+
+
+def test_choice_labels_are_read_in_chinese_and_in_the_users_language():
+    with translation.override("en"):
+        for label in ("高端装备制造产业", "High-end equipment manufacturing", "2"):
+            cleaned = services.clean_profile_data({"strategic_emerging_category": label})
+            assert cleaned["strategic_emerging_category"] == "2", label

@@ -17,7 +17,16 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chanrong"
 PO = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 TEMPLATE_STRING = re.compile(r"""\{%\s*(?:translate|trans)\s+(["'])(.+?)\1""")
-GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext"}
+GETTEXT_NAMES = {
+    "_",
+    "N_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "pgettext",
+    "pgettext_lazy",
+    "ngettext",
+}
 
 
 def _unquote(line: str) -> str:
