@@ -71,7 +71,9 @@ def search(queryset: QuerySet, text: str | None) -> QuerySet:
     if not text:
         return queryset
     upper = text.upper()
-    if connections[queryset.db].vendor == "postgresql" and len(text) <= 2:
+    # (Python's upper() may lengthen a text, ß → SS, where PostgreSQL's does
+    # not: such a text takes the LIKE, which uppercases in the database.)
+    if connections[queryset.db].vendor == "postgresql" and len(upper) == len(text) <= 2:
         queryset = queryset.alias(name_grams=NameGrams(Upper(F("name"))))
         condition = Q(name_grams__contains=[upper])
     else:

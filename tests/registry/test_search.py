@@ -51,6 +51,7 @@ def test_full_width_and_case_fold(world):
     Enterprise.objects.filter(pk=world.ent.pk).update(name="嘉善ABC精工有限公司")
     assert names(search(Enterprise.objects.all(), "ａｂｃ精工")) == {"嘉善ABC精工有限公司"}
     assert names(search(Enterprise.objects.all(), "bc")) == {"嘉善ABC精工有限公司"}
+    assert names(search(Enterprise.objects.all(), "c")) == {"嘉善ABC精工有限公司"}
 
 
 def test_uscc_prefix_and_whole(world):
