@@ -10,6 +10,8 @@ threads (http.client, keep-alive), each making N requests, against:
   publish   POST /api/v1/demands + POST /api/v1/demands/{id}/publish
             (as the demo enterprise users; each pair is one "publish")
   list      GET  /api/v1/dispatches             (as a demo institution user)
+  floor     GET  /api/v1/demands/2000000000     (404: the token check and one
+            indexed lookup, nothing else; what any authenticated API call costs)
 
 and prints requests per second, p50 and p99 per scenario beside the ceiling,
 with the ratio. Issue target: >= 50 % of the ceiling's throughput and
@@ -294,6 +296,10 @@ def main() -> None:
             status, _body, seconds = client.call("POST", f"/api/v1/demands/{pk}/publish")
             scenario.add("publish", status, 200, seconds)
 
+        def floor_step(client, scenario, index, i):
+            status, _body, seconds = client.call("GET", "/api/v1/demands/2000000000")
+            scenario.add("floor", status, 404, seconds)
+
         def list_step(client, scenario, index, i):
             status, _body, seconds = client.call("GET", "/api/v1/dispatches")
             scenario.add("list", status, 200, seconds)
@@ -306,6 +312,14 @@ def main() -> None:
             per_client,
             lambda i: Client(port, None),
             health_step,
+            args.budget,
+        )
+        floor = drive(
+            "authenticated floor",
+            clients,
+            per_client,
+            lambda i: Client(port, tokens[ENTERPRISE_USERS[i % len(ENTERPRISE_USERS)]]),
+            floor_step,
             args.budget,
         )
         publish = drive(
@@ -324,7 +338,7 @@ def main() -> None:
             list_step,
             args.budget,
         )
-        report(ceiling, [publish, listing])
+        report(ceiling, [floor, publish, listing])
     finally:
         stop(proc)
 
