@@ -191,6 +191,14 @@ STORAGES = {
 if env_bool("CHANRONG_PLAIN_STATIC", default=False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 MEDIA_ROOT = Path(os.environ.get("CHANRONG_MEDIA_ROOT", VAR_DIR / "media"))
+
+# Where the audit chain's end is written down every ten minutes and checked
+# by `chanrong audit verify` (chanrong.core.audit, "anchors"). Unset: a file
+# per database under VAR_DIR. Keep it, or a copy, where the database's
+# operators cannot rewrite it.
+AUDIT_ANCHOR_FILE = (
+    Path(os.environ["CHANRONG_AUDIT_ANCHORS"]) if os.environ.get("CHANRONG_AUDIT_ANCHORS") else None
+)
 MEDIA_URL = "/media/"
 
 # Where `chanrong refdata load` finds the administrative divisions (the npm

@@ -7,6 +7,7 @@ per role. Tests that need thousands of rows use the demo command instead.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,6 +35,18 @@ JIAXING = "330400"
 ZHEJIANG = "330000"
 SUZHOU_GUSU = "320508"
 JIANGSU = "320000"
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchors_per_test(request, tmp_path_factory):
+    """Each test its own audit anchor file (none yet): anchors written by one
+    test (`chanrong tick --all` runs the anchoring task) must not be checked
+    against the next test's fresh chain, nor land in the checkout's var/."""
+    base = tmp_path_factory.getbasetemp() / "audit-anchors"
+    base.mkdir(exist_ok=True)
+    settings.AUDIT_ANCHOR_FILE = base / f"{uuid.uuid4().hex}.jsonl"
+    yield
+    settings.AUDIT_ANCHOR_FILE = None
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,15 @@ has a single writer (BEGIN IMMEDIATE) and always seals at once.
 Until it is sealed, an entry is plain content: the chain cannot protect
 what it does not yet cover. `verify()` reports entries left unsealed for
 longer than `UNSEALED_GRACE`.
+
+A chain cannot show that its newest rows were removed (nothing after them
+points back), nor that someone with the database rewrote it from some row
+on and hashed it all again. Anchors can: `write_anchor()` appends the
+chain's end (seq, hash, time) to a file outside the database every ten
+minutes (`core.tasks.anchor_audit_log`) and logs it; `verify(anchors=…)`
+checks that every anchored row still carries the anchored hash and that the
+chain still reaches the latest anchor. They protect as far as the file, or
+a copy of it, is out of the reach of whoever could edit the database.
 """
 
 from __future__ import annotations
@@ -31,11 +40,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -281,15 +294,23 @@ class VerifyResult:
     broken_seq: int | None = None
     reason: str = ""
     unsealed: int = 0  # entries not sealed for longer than UNSEALED_GRACE
+    anchors: int = 0  # anchors checked
 
 
-def verify(batch_size: int = 5000, *, now: datetime | None = None) -> VerifyResult:
+def verify(
+    batch_size: int = 5000, *, now: datetime | None = None, anchors: Sequence[Anchor] = ()
+) -> VerifyResult:
     """Walk the sealed chain in `seq` order; report the first row whose
-    sequence, link or hash is wrong, else entries left unsealed for longer
-    than UNSEALED_GRACE (their sealing failed)."""
+    sequence, link or hash is wrong, or that no longer carries the hash an
+    anchor wrote down; then a chain that stops short of its latest anchor;
+    else entries left unsealed for longer than UNSEALED_GRACE (their sealing
+    failed)."""
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
+    anchored: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        anchored.setdefault(anchor.seq, []).append(anchor)
     qs = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
     for item in qs.iterator(chunk_size=batch_size):
         if item.seq != expected_seq:
@@ -298,9 +319,28 @@ def verify(batch_size: int = 5000, *, now: datetime | None = None) -> VerifyResu
             return VerifyResult(False, checked, item.seq, "与上一条记录的哈希不衔接")
         if compute_hash(item) != item.hash:
             return VerifyResult(False, checked, item.seq, "记录内容与其哈希不符（已被修改）")
+        for anchor in anchored.get(item.seq, ()):
+            if anchor.hash != item.hash:
+                return VerifyResult(
+                    False,
+                    checked,
+                    item.seq,
+                    f"与 {anchor.at} 记下的锚点不符（此处或之前的记录被改写并重算了哈希）",
+                )
         expected_prev = item.hash
         expected_seq += 1
         checked += 1
+    if anchors:
+        latest = max(anchors, key=lambda a: a.seq)
+        if latest.seq >= expected_seq:
+            return VerifyResult(
+                False,
+                checked,
+                expected_seq,
+                f"链止于第 {expected_seq - 1} 条，而 {latest.at} 记下的锚点在第 {latest.seq} 条"
+                f"（末尾的记录已被删除）",
+                anchors=len(anchors),
+            )
     cutoff = (now or timezone.now()) - UNSEALED_GRACE
     stale = AuditEntry.objects.filter(seq__isnull=True, created_at__lt=cutoff)
     count = stale.count()
@@ -312,8 +352,86 @@ def verify(batch_size: int = 5000, *, now: datetime | None = None) -> VerifyResu
             checked,
             reason=f"{count} 条记录超过 {minutes} 分钟仍未封存（最早 id {first}）",
             unsealed=count,
+            anchors=len(anchors),
         )
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, anchors=len(anchors))
+
+
+# --- anchors -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's end as it was at `at`: row `seq` had hash `hash`."""
+
+    seq: int
+    hash: str
+    at: str  # ISO 8601, UTC
+
+
+class AnchorFileError(ValueError):
+    pass
+
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def anchor_path() -> Path:
+    """settings.AUDIT_ANCHOR_FILE, else one file per database under VAR_DIR
+    (a development machine holds several databases; each has its own chain)."""
+    if settings.AUDIT_ANCHOR_FILE:
+        return Path(settings.AUDIT_ANCHOR_FILE)
+    name = str(connection.settings_dict.get("NAME") or "default")
+    if connection.vendor == "sqlite":
+        name = Path(name).stem
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{connection.vendor}-{name}")[-80:]
+    return Path(settings.VAR_DIR) / f"audit-anchors.{slug}.jsonl"
+
+
+def read_anchors(path: Path | None = None) -> list[Anchor]:
+    """The anchors in the file, oldest first; none when it does not exist."""
+    path = path or anchor_path()
+    if not path.exists():
+        return []
+    anchors = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                anchor = Anchor(seq=int(data["seq"]), hash=str(data["hash"]), at=str(data["at"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise AnchorFileError(f"{path} 第 {number} 行无法读取：{exc}") from None
+            if anchor.seq < 1 or not _HASH.fullmatch(anchor.hash):
+                raise AnchorFileError(f"{path} 第 {number} 行不是有效的锚点")
+            anchors.append(anchor)
+    return anchors
+
+
+def write_anchor(path: Path | None = None, *, now: datetime | None = None) -> Anchor | None:
+    """Append the sealed chain's end to the anchor file (and the log), unless
+    the chain is empty or has not moved since the last anchor. The file is
+    opened for appending only and synced to disk before returning."""
+    seq, hash_, _pending = _chain_end()
+    if not seq:
+        return None
+    path = path or anchor_path()
+    previous = read_anchors(path)
+    if previous and previous[-1].seq == seq and previous[-1].hash == hash_:
+        return previous[-1]
+    moment = (now or timezone.now()).astimezone(UTC)
+    anchor = Anchor(seq=seq, hash=hash_, at=moment.isoformat(timespec="seconds"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, (json.dumps(asdict(anchor)) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    # The log usually leaves the machine (journald, a log shipper): a second copy.
+    logger.info("audit anchor seq=%s hash=%s at=%s", anchor.seq, anchor.hash, anchor.at)
+    return anchor
 
 
 def seal_with(model, using: str = "default") -> int:
