@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from chanrong.accounts.models import AgencyFunction, AgencyLevel, GovernmentAgency, Role, User
 from chanrong.core import refdata
@@ -47,6 +48,15 @@ def _audit_anchors_per_test(request, tmp_path_factory):
     settings.AUDIT_ANCHOR_FILE = base / f"{uuid.uuid4().hex}.jsonl"
     yield
     settings.AUDIT_ANCHOR_FILE = None
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in English leaves English active on the thread (LocaleMiddleware
+    activates the request's language and nothing resets it in tests): go back
+    to the default so the next test reads Chinese."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

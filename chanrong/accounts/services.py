@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chanrong.core import audit
 from chanrong.core.errors import NotAllowed
@@ -77,9 +78,9 @@ def token_owners_for(actor: User) -> QuerySet[User]:
 def create_token(actor: User | None, owner: User, name: str) -> IssuedToken:
     """Issue a token for `owner`. `actor` None means the command line (trusted)."""
     if actor is not None and not can_manage_tokens_of(actor, owner):
-        raise NotAllowed("无权为该用户创建令牌")
+        raise NotAllowed(_("无权为该用户创建令牌"))
     if not owner.is_active:
-        raise NotAllowed("该用户已停用，不能创建令牌")
+        raise NotAllowed(_("该用户已停用，不能创建令牌"))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -102,7 +103,7 @@ def create_token(actor: User | None, owner: User, name: str) -> IssuedToken:
 def revoke_token(actor: User | None, token: ApiToken) -> ApiToken:
     """Revoke (idempotent). `actor` None means the command line (trusted)."""
     if actor is not None and not can_manage_tokens_of(actor, token.user):
-        raise NotAllowed("无权吊销该令牌")
+        raise NotAllowed(_("无权吊销该令牌"))
     with transaction.atomic():
         # Re-read under lock so two revocations record one audit entry.
         token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
@@ -263,7 +264,7 @@ def record_logout(user: User | None) -> None:
 def change_password(actor: User, user: User, new_password: str) -> None:
     """Set a new password (already validated by the form) and audit it."""
     if actor.pk != user.pk and not actor.is_platform_admin:
-        raise NotAllowed("无权修改该用户的密码")
+        raise NotAllowed(_("无权修改该用户的密码"))
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])

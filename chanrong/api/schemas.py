@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
@@ -18,9 +19,9 @@ MAX_ID = 2**63 - 1
 
 def _printable(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("不能包含 NUL 字符")
+        raise ValueError(_("不能包含 NUL 字符"))
     if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("含有无效的 Unicode 字符")
+        raise ValueError(_("含有无效的 Unicode 字符"))
     return value
 
 

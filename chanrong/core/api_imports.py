@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -142,7 +143,7 @@ def import_report(request, id: ObjectId):
 
     job = _job(request, id)
     if not job.is_finished:
-        raise Conflict("导入尚未结束，报告还没有生成")
+        raise Conflict(_("导入尚未结束，报告还没有生成"))
     response = HttpResponse(report_workbook(job, get_spec(job.kind)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.xlsx"'
     return response

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 
 @dataclass
 class FieldError:
@@ -34,7 +36,9 @@ class ServiceError(Exception):
 
 
 class ValidationFailed(ServiceError):
-    def __init__(self, errors: list[FieldError] | dict[str, str], message: str = "输入有误"):
+    def __init__(self, errors: list[FieldError] | dict[str, str], message: str | None = None):
+        if message is None:
+            message = _("输入有误")
         if isinstance(errors, dict):
             errors = [FieldError(k, v) for k, v in errors.items()]
         super().__init__(message=message, errors=errors, code="invalid", status=422)
@@ -43,7 +47,9 @@ class ValidationFailed(ServiceError):
 class NotAllowed(ServiceError):
     """The actor may not do this (403)."""
 
-    def __init__(self, message: str = "无权执行此操作"):
+    def __init__(self, message: str | None = None):
+        if message is None:
+            message = _("无权执行此操作")
         super().__init__(message=message, code="forbidden", status=403)
 
 
@@ -55,5 +61,7 @@ class Conflict(ServiceError):
 
 
 class NotFound(ServiceError):
-    def __init__(self, message: str = "未找到"):
+    def __init__(self, message: str | None = None):
+        if message is None:
+            message = _("未找到")
         super().__init__(message=message, code="not_found", status=404)

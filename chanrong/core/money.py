@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 WAN = Decimal(10_000)
 YI = Decimal(100_000_000)
 
@@ -52,7 +54,7 @@ def parse_amount(value: object, default_unit: str = "元") -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise AmountError("金额不能是布尔值")
+        raise AmountError(_("金额不能是布尔值"))
     if isinstance(value, int | Decimal):
         number, unit = Decimal(value), default_unit
     elif isinstance(value, float):
@@ -65,21 +67,23 @@ def parse_amount(value: object, default_unit: str = "元") -> Decimal | None:
             head = text.split(".")[0].lstrip("+-")
             head = re.sub(r"(万元|亿元|万|亿|元)$", "", head)
             if not re.fullmatch(r"\d{1,3}(,\d{3})+", head):
-                raise AmountError(f"无法识别的金额：{value}（千位分隔符位置不对）")
+                raise AmountError(
+                    _("无法识别的金额：%(value)s（千位分隔符位置不对）") % {"value": value}
+                )
             text = text.replace(",", "")
         match = _NUMBER.match(text)
         if not match:
-            raise AmountError(f"无法识别的金额：{value}")
+            raise AmountError(_("无法识别的金额：%(value)s") % {"value": value})
         number = Decimal(match.group(1))
         unit = match.group(2) or default_unit
     if not number.is_finite():
-        raise AmountError(f"无法识别的金额：{value}")
+        raise AmountError(_("无法识别的金额：%(value)s") % {"value": value})
     if unit not in _UNITS:
-        raise AmountError(f"未知的金额单位：{unit}")
+        raise AmountError(_("未知的金额单位：%(unit)s") % {"unit": unit})
     try:
         return (number * _UNITS[unit]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except InvalidOperation as exc:
-        raise AmountError(f"金额过大：{value}") from exc
+        raise AmountError(_("金额过大：%(value)s") % {"value": value}) from exc
 
 
 def yuan_to_wan(amount: Decimal | None) -> Decimal | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from . import audit
 from .errors import Conflict, NotAllowed
@@ -27,7 +29,9 @@ class Transition:
     source: frozenset[str]
     target: str
     allowed: ActorCheck
-    label: str = ""
+    # What people call the action ("不能执行「发布」"): pgettext_lazy("workflow", …)
+    # in the tables, so it reads in the language of whoever sees it.
+    label: str | Promise = ""
 
 
 @dataclass
@@ -89,7 +93,7 @@ def apply_transition(
     not; in both cases nothing is written."""
     transition = machine.transitions.get(name)
     if transition is None:
-        raise Conflict(f"未知的操作：{name}", code="unknown_transition")
+        raise Conflict(_("未知的操作：%(name)s") % {"name": name}, code="unknown_transition")
     with transaction.atomic():
         locked = type(obj).objects.select_for_update().get(pk=obj.pk)
         _keep_related(obj, locked)
@@ -97,11 +101,12 @@ def apply_transition(
         if state not in transition.source:
             display = getattr(locked, f"get_{machine.field}_display", None)
             raise Conflict(
-                f"当前状态为「{display() if display else state}」，不能执行「{transition.label or name}」",
+                _("当前状态为「%(state)s」，不能执行「%(action)s」")
+                % {"state": display() if display else state, "action": transition.label or name},
                 code="invalid_transition",
             )
         if not transition.allowed(actor, locked):
-            raise NotAllowed(f"无权执行「{transition.label or name}」")
+            raise NotAllowed(_("无权执行「%(action)s」") % {"action": transition.label or name})
         before = {machine.field: state}
         setattr(locked, machine.field, transition.target)
         for key, value in (changes or {}).items():

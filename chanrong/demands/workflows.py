@@ -14,6 +14,8 @@ sweep expires what is overdue): services take them, never a request directly.
 
 from __future__ import annotations
 
+from django.utils.translation import pgettext_lazy
+
 from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.workflow import StateMachine, Transition
 
@@ -80,26 +82,68 @@ DEMAND = StateMachine.declare(
     "demand",
     "state",
     [
-        Transition("publish", frozenset({D.DRAFT}), D.PUBLISHED, is_owner, "发布"),
-        Transition("dispatch", frozenset({D.PUBLISHED}), D.DISPATCHED, dispatcher, "派单"),
+        Transition(
+            "publish",
+            frozenset({D.DRAFT}),
+            D.PUBLISHED,
+            is_owner,
+            pgettext_lazy("workflow", "发布"),
+        ),
+        Transition(
+            "dispatch",
+            frozenset({D.PUBLISHED}),
+            D.DISPATCHED,
+            dispatcher,
+            pgettext_lazy("workflow", "派单"),
+        ),
         Transition(
             "redispatch",
             frozenset({D.EXPIRED, D.PUBLISHED}),
             D.DISPATCHED,
             dispatcher,
-            "重新派单",
+            pgettext_lazy("workflow", "重新派单"),
         ),
-        Transition("claim", frozenset({D.DISPATCHED}), D.CLAIMED, has_dispatch, "接单"),
-        Transition("offer", frozenset({D.CLAIMED}), D.NEGOTIATING, has_dispatch, "提交融资方案"),
-        Transition("accept", frozenset({D.NEGOTIATING}), D.NEGOTIATING, is_owner, "采纳融资方案"),
-        Transition("grant", frozenset({D.NEGOTIATING}), D.GRANTED, holds_accepted_offer, "授信"),
-        Transition("disburse", frozenset({D.GRANTED}), D.DISBURSED, holds_accepted_offer, "放款"),
+        Transition(
+            "claim",
+            frozenset({D.DISPATCHED}),
+            D.CLAIMED,
+            has_dispatch,
+            pgettext_lazy("workflow", "接单"),
+        ),
+        Transition(
+            "offer",
+            frozenset({D.CLAIMED}),
+            D.NEGOTIATING,
+            has_dispatch,
+            pgettext_lazy("workflow", "提交融资方案"),
+        ),
+        Transition(
+            "accept",
+            frozenset({D.NEGOTIATING}),
+            D.NEGOTIATING,
+            is_owner,
+            pgettext_lazy("workflow", "采纳融资方案"),
+        ),
+        Transition(
+            "grant",
+            frozenset({D.NEGOTIATING}),
+            D.GRANTED,
+            holds_accepted_offer,
+            pgettext_lazy("workflow", "授信"),
+        ),
+        Transition(
+            "disburse",
+            frozenset({D.GRANTED}),
+            D.DISBURSED,
+            holds_accepted_offer,
+            pgettext_lazy("workflow", "放款"),
+        ),
         Transition(
             "reject",
             frozenset({D.NEGOTIATING, D.GRANTED}),
             D.REJECTED,
             holds_accepted_offer,
-            "未获批",
+            pgettext_lazy("workflow", "未获批"),
         ),
         Transition(
             "withdraw",
@@ -116,14 +160,14 @@ DEMAND = StateMachine.declare(
             ),
             D.WITHDRAWN,
             is_owner,
-            "撤回",
+            pgettext_lazy("workflow", "撤回"),
         ),
         Transition(
             "expire",
             frozenset({D.DISPATCHED, D.CLAIMED, D.NEGOTIATING}),
             D.EXPIRED,
             internal,
-            "超时",
+            pgettext_lazy("workflow", "超时"),
         ),
     ],
 )
@@ -142,29 +186,89 @@ DISPATCH = StateMachine.declare(
     "dispatch",
     "state",
     [
-        Transition("claim", frozenset({P.DISPATCHED}), P.CLAIMED, owns_dispatch, "接单"),
         Transition(
-            "decline", frozenset({P.DISPATCHED, P.CLAIMED}), P.DECLINED, owns_dispatch, "谢绝"
+            "claim",
+            frozenset({P.DISPATCHED}),
+            P.CLAIMED,
+            owns_dispatch,
+            pgettext_lazy("workflow", "接单"),
         ),
-        Transition("offer", frozenset({P.CLAIMED}), P.OFFERED, owns_dispatch, "提交融资方案"),
-        Transition("revise", frozenset({P.OFFERED}), P.OFFERED, owns_dispatch, "修改融资方案"),
-        Transition("accept", frozenset({P.OFFERED}), P.ACCEPTED, demand_owner, "采纳融资方案"),
-        Transition("set_aside", frozenset({P.OFFERED}), P.NOT_SELECTED, internal, "未采纳"),
+        Transition(
+            "decline",
+            frozenset({P.DISPATCHED, P.CLAIMED}),
+            P.DECLINED,
+            owns_dispatch,
+            pgettext_lazy("workflow", "谢绝"),
+        ),
+        Transition(
+            "offer",
+            frozenset({P.CLAIMED}),
+            P.OFFERED,
+            owns_dispatch,
+            pgettext_lazy("workflow", "提交融资方案"),
+        ),
+        Transition(
+            "revise",
+            frozenset({P.OFFERED}),
+            P.OFFERED,
+            owns_dispatch,
+            pgettext_lazy("workflow", "修改融资方案"),
+        ),
+        Transition(
+            "accept",
+            frozenset({P.OFFERED}),
+            P.ACCEPTED,
+            demand_owner,
+            pgettext_lazy("workflow", "采纳融资方案"),
+        ),
+        Transition(
+            "set_aside",
+            frozenset({P.OFFERED}),
+            P.NOT_SELECTED,
+            internal,
+            pgettext_lazy("workflow", "未采纳"),
+        ),
         Transition(
             "cancel",
             frozenset({P.DISPATCHED, P.CLAIMED, P.OFFERED, P.ACCEPTED, P.GRANTED}),
             P.CANCELLED,
             internal,
-            "取消",
+            pgettext_lazy("workflow", "取消"),
         ),
-        Transition("expire", frozenset({P.DISPATCHED, P.CLAIMED}), P.EXPIRED, internal, "超时"),
         Transition(
-            "redispatch", frozenset({P.EXPIRED, P.CANCELLED}), P.DISPATCHED, internal, "重新派单"
+            "expire",
+            frozenset({P.DISPATCHED, P.CLAIMED}),
+            P.EXPIRED,
+            internal,
+            pgettext_lazy("workflow", "超时"),
         ),
-        Transition("grant", frozenset({P.ACCEPTED}), P.GRANTED, owns_dispatch, "授信"),
-        Transition("disburse", frozenset({P.GRANTED}), P.DISBURSED, owns_dispatch, "放款"),
         Transition(
-            "reject", frozenset({P.ACCEPTED, P.GRANTED}), P.REJECTED, owns_dispatch, "未获批"
+            "redispatch",
+            frozenset({P.EXPIRED, P.CANCELLED}),
+            P.DISPATCHED,
+            internal,
+            pgettext_lazy("workflow", "重新派单"),
+        ),
+        Transition(
+            "grant",
+            frozenset({P.ACCEPTED}),
+            P.GRANTED,
+            owns_dispatch,
+            pgettext_lazy("workflow", "授信"),
+        ),
+        Transition(
+            "disburse",
+            frozenset({P.GRANTED}),
+            P.DISBURSED,
+            owns_dispatch,
+            pgettext_lazy("workflow", "放款"),
+        ),
+        Transition(
+            "reject",
+            frozenset({P.ACCEPTED, P.GRANTED}),
+            P.REJECTED,
+            owns_dispatch,
+            pgettext_lazy("workflow", "未获批"),
         ),
     ],
 )

@@ -18,6 +18,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit, notify
@@ -61,21 +63,21 @@ EVENT_MACHINE = StateMachine.declare(
             frozenset({EventStatus.DRAFT}),
             EventStatus.PUBLISHED,
             _organiser_check,
-            "发布",
+            pgettext_lazy("workflow", "发布"),
         ),
         Transition(
             "close",
             frozenset({EventStatus.PUBLISHED}),
             EventStatus.CLOSED,
             _organiser_check,
-            "结束",
+            pgettext_lazy("workflow", "结束"),
         ),
         Transition(
             "cancel",
             frozenset({EventStatus.DRAFT, EventStatus.PUBLISHED}),
             EventStatus.CANCELLED,
             _organiser_check,
-            "取消",
+            pgettext_lazy("workflow", "取消"),
         ),
     ],
 )
@@ -89,12 +91,12 @@ def get_visible_event(actor, event_id: Any) -> Event:
             .get(pk=int(event_id))
         )
     except (Event.DoesNotExist, TypeError, ValueError):
-        raise NotFound("未找到该活动") from None
+        raise NotFound(_("未找到该活动")) from None
 
 
 def _require_organiser(actor, event: Event) -> None:
     if not is_organiser(actor, event):
-        raise NotAllowed("只有主办单位可以执行此操作")
+        raise NotAllowed(_("只有主办单位可以执行此操作"))
 
 
 # --------------------------------------------------------------------------
@@ -111,21 +113,21 @@ def _clean(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
         value = data.get(key)
         value = "" if value is None else str(value).strip()
         if "\x00" in value:
-            errors[key] = "不能包含 NUL 字符"
+            errors[key] = _("不能包含 NUL 字符")
         elif required and not value:
-            errors[key] = f"请填写{label}"
+            errors[key] = _("请填写%(label)s") % {"label": label}
         elif len(value) > limit:
-            errors[key] = f"{label}不超过 {limit} 字"
+            errors[key] = _("%(label)s不超过 %(limit)s 字") % {"label": label, "limit": limit}
         else:
             out[key] = value
 
-    text("title", "名称", 200)
-    text("place", "地点", 200)
-    text("description", "简介", 5000, required=False)
+    text("title", _("名称"), 200)
+    text("place", _("地点"), 200)
+    text("description", _("简介"), 5000, required=False)
     if not partial or "kind" in data:
         kind = data.get("kind")
         if kind not in EventKind.values:
-            errors["kind"] = "类型应为银企对接会或路演"
+            errors["kind"] = _("类型应为银企对接会或路演")
         else:
             out["kind"] = kind
     if not partial or "date" in data:
@@ -136,9 +138,9 @@ def _clean(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
             except ValueError:
                 value = None
         if not isinstance(value, date):
-            errors["date"] = "请填写有效日期"
+            errors["date"] = _("请填写有效日期")
         elif not 2000 <= value.year <= 2100:
-            errors["date"] = "日期超出范围"
+            errors["date"] = _("日期超出范围")
         else:
             out["date"] = value
     if not partial or "region" in data:
@@ -146,7 +148,7 @@ def _clean(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
         if isinstance(region, str):
             region = Region.objects.filter(code=region.strip()).first()
         if not isinstance(region, Region):
-            errors["region"] = "请选择有效的行政区划"
+            errors["region"] = _("请选择有效的行政区划")
         else:
             out["region"] = region
     if "is_open" in data:
@@ -161,10 +163,10 @@ def create_event(actor, data: dict[str, Any]) -> Event:
     organiser being the user's agency."""
     scope = scope_of(actor)
     if scope.kind != ScopeKind.GOVERNMENT:
-        raise NotAllowed("只有政府部门可以组织对接活动")
+        raise NotAllowed(_("只有政府部门可以组织对接活动"))
     fields = _clean(data)
     if not fields["region"].code.startswith(scope.region_prefix):
-        raise ValidationFailed({"region": "只能在本辖区内举办活动"})
+        raise ValidationFailed({"region": _("只能在本辖区内举办活动")})
     with transaction.atomic():
         event = Event.objects.create(
             organiser_id=scope.agency_id, created_by=actor, status=EventStatus.DRAFT, **fields
@@ -181,7 +183,7 @@ def create_event(actor, data: dict[str, Any]) -> Event:
 def update_event(actor, event: Event, data: dict[str, Any]) -> Event:
     _require_organiser(actor, event)
     if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
-        raise Conflict("活动已结束或已取消，不能修改")
+        raise Conflict(_("活动已结束或已取消，不能修改"))
     fields = _clean(data, partial=True)
     scope = scope_of(actor)
     if (
@@ -189,11 +191,11 @@ def update_event(actor, event: Event, data: dict[str, Any]) -> Event:
         and scope.kind == ScopeKind.GOVERNMENT
         and not fields["region"].code.startswith(scope.region_prefix)
     ):
-        raise ValidationFailed({"region": "只能在本辖区内举办活动"})
+        raise ValidationFailed({"region": _("只能在本辖区内举办活动")})
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)
         if locked.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
-            raise Conflict("活动已结束或已取消，不能修改")
+            raise Conflict(_("活动已结束或已取消，不能修改"))
         before, after = {}, {}
         for key, value in fields.items():
             old = getattr(locked, key)
@@ -215,7 +217,7 @@ def invite(actor, event: Event, *, enterprises=(), institutions=()) -> int:
     published (now, if it already is)."""
     _require_organiser(actor, event)
     if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
-        raise Conflict("活动已结束或已取消，不能再邀请")
+        raise Conflict(_("活动已结束或已取消，不能再邀请"))
     added: list[Invitation] = []
     with transaction.atomic():
         have_e = set(
@@ -287,7 +289,7 @@ def close(actor, event: Event, *, today: date | None = None) -> Event:
     cannot be closed before its date."""
     today = today or timezone.localdate()
     if event.date > today:
-        raise Conflict("活动尚未举行，不能结束", code="not_held_yet")
+        raise Conflict(_("活动尚未举行，不能结束"), code="not_held_yet")
     return apply_transition(EVENT_MACHINE, event, "close", actor)
 
 
@@ -324,33 +326,33 @@ def can_register(actor, event: Event) -> bool:
 def register(actor, event: Event, note: str = "") -> Registration:
     party = _party_of(actor)
     if party is None:
-        raise NotAllowed("只有企业和金融机构用户可以报名")
+        raise NotAllowed(_("只有企业和金融机构用户可以报名"))
     # Not visible (a closed draft, an uninvited private event) is a 404, as everywhere.
     event = get_visible_event(actor, event.pk)
     if event.status != EventStatus.PUBLISHED:
-        raise Conflict("活动不在报名中")
+        raise Conflict(_("活动不在报名中"))
     if not can_register(actor, event):
-        raise NotAllowed("该活动仅限受邀单位报名")
+        raise NotAllowed(_("该活动仅限受邀单位报名"))
     note = (note or "").strip()
     if len(note) > 200 or "\x00" in note:
-        raise ValidationFailed({"note": "备注不超过 200 字"})
+        raise ValidationFailed({"note": _("备注不超过 200 字")})
     try:
         with transaction.atomic():
             registration = Registration.objects.create(event=event, user=actor, note=note, **party)
             audit.record("event.register", actor=actor, obj=event, changes={"note": note})
     except IntegrityError:
-        raise Conflict("已经报名", code="already_registered") from None
+        raise Conflict(_("已经报名"), code="already_registered") from None
     return registration
 
 
 def withdraw(actor, event: Event) -> None:
     event = get_visible_event(actor, event.pk)
     if event.status != EventStatus.PUBLISHED:
-        raise Conflict("活动不在报名中")
+        raise Conflict(_("活动不在报名中"))
     with transaction.atomic():
-        deleted, _ = Registration.objects.filter(event=event, user=actor).delete()
+        deleted, _rows = Registration.objects.filter(event=event, user=actor).delete()
         if not deleted:
-            raise NotFound("尚未报名")
+            raise NotFound(_("尚未报名"))
         audit.record("event.withdraw", actor=actor, obj=event)
 
 
@@ -364,15 +366,15 @@ def _amount(value: Any, field: str) -> Decimal:
     except AmountError as exc:
         raise ValidationFailed({field: str(exc)}) from None
     if amount is None or amount <= 0:
-        raise ValidationFailed({field: "金额应大于 0"})
+        raise ValidationFailed({field: _("金额应大于 0")})
     if amount >= Decimal("1e16"):
-        raise ValidationFailed({field: "金额过大"})
+        raise ValidationFailed({field: _("金额过大")})
     return amount
 
 
 def _require_results_open(event: Event) -> None:
     if event.status not in (EventStatus.PUBLISHED, EventStatus.CLOSED):
-        raise Conflict("只有已发布或已结束的活动可以登记结果")
+        raise Conflict(_("只有已发布或已结束的活动可以登记结果"))
 
 
 def record_presented_demand(
@@ -383,7 +385,7 @@ def record_presented_demand(
     _require_results_open(event)
     title = (title or "").strip()
     if not title or len(title) > 200 or "\x00" in title:
-        raise ValidationFailed({"title": "请填写需求（不超过 200 字）"})
+        raise ValidationFailed({"title": _("请填写需求（不超过 200 字）")})
     value = _amount(amount, "amount")
     with transaction.atomic():
         item = PresentedDemand.objects.create(
@@ -419,9 +421,9 @@ def record_deal(
     value = _amount(amount, "amount")
     note = (note or "").strip()
     if len(note) > 200 or "\x00" in note:
-        raise ValidationFailed({"note": "备注不超过 200 字"})
+        raise ValidationFailed({"note": _("备注不超过 200 字")})
     if enterprise is None or institution is None:
-        raise ValidationFailed({"enterprise": "请选择企业和金融机构"})
+        raise ValidationFailed({"enterprise": _("请选择企业和金融机构")})
     with transaction.atomic():
         deal = SignedDeal.objects.create(
             event=event,

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit
@@ -146,23 +147,35 @@ PRODUCT_MACHINE = StateMachine.declare(
             frozenset({S.DRAFT, S.REJECTED, S.WITHDRAWN}),
             S.PUBLISHED,
             _manager_without_review,
-            "发布",
+            pgettext_lazy("workflow", "发布"),
         ),
         Transition(
             "submit",
             frozenset({S.DRAFT, S.REJECTED, S.WITHDRAWN}),
             S.PENDING_REVIEW,
             _manager_with_review,
-            "提交审核",
+            pgettext_lazy("workflow", "提交审核"),
         ),
-        Transition("approve", frozenset({S.PENDING_REVIEW}), S.PUBLISHED, _reviewer, "审核通过"),
-        Transition("reject", frozenset({S.PENDING_REVIEW}), S.REJECTED, _reviewer, "退回"),
+        Transition(
+            "approve",
+            frozenset({S.PENDING_REVIEW}),
+            S.PUBLISHED,
+            _reviewer,
+            pgettext_lazy("workflow", "审核通过"),
+        ),
+        Transition(
+            "reject",
+            frozenset({S.PENDING_REVIEW}),
+            S.REJECTED,
+            _reviewer,
+            pgettext_lazy("workflow", "退回"),
+        ),
         Transition(
             "withdraw",
             frozenset({S.PUBLISHED, S.PENDING_REVIEW}),
             S.WITHDRAWN,
             _manager,
-            "下架",
+            pgettext_lazy("workflow", "下架"),
         ),
     ],
 )
@@ -573,10 +586,10 @@ def _notify_product(product: Product, transition: Transition, actor) -> None:
     if product.created_by_id:
         recipients.append(product.created_by)
     if transition.name in {"approve", "reject"}:
-        message = _("产品「%(name)s」%(what)s") % {
-            "name": product.name,
-            "what": _(transition.label),
-        }
+        if transition.name == "approve":
+            message = _("产品「%(name)s」审核通过") % {"name": product.name}
+        else:
+            message = _("产品「%(name)s」退回") % {"name": product.name}
         if product.review_note:
             message += _("：%(note)s") % {"note": product.review_note}
         link = reverse("finance:product_detail", args=[product.pk])

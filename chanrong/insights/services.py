@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chanrong.accounts.scope import ScopeKind, scope_of
@@ -76,7 +77,7 @@ def get_visible_plan(actor, plan_id: Any) -> IndicatorPlan:
     try:
         return IndicatorPlan.objects.visible_to(actor).select_related("region").get(pk=int(plan_id))
     except (IndicatorPlan.DoesNotExist, TypeError, ValueError):
-        raise NotFound("未找到该指标计划") from None
+        raise NotFound(_("未找到该指标计划")) from None
 
 
 # --------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def parse_number(value: Any, field_name: str, *, allow_negative: bool = False) -
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValidationFailed({field_name: "应为数字"})
+        raise ValidationFailed({field_name: _("应为数字")})
     if isinstance(value, int | Decimal):
         number = Decimal(value)
     elif isinstance(value, float):
@@ -101,15 +102,17 @@ def parse_number(value: Any, field_name: str, *, allow_negative: bool = False) -
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValidationFailed({field_name: f"无法识别的数值：{value}"}) from None
+            raise ValidationFailed(
+                {field_name: _("无法识别的数值：%(value)s") % {"value": value}}
+            ) from None
     if not number.is_finite():
-        raise ValidationFailed({field_name: f"无法识别的数值：{value}"})
+        raise ValidationFailed({field_name: _("无法识别的数值：%(value)s") % {"value": value}})
     if abs(number) >= _MAX_VALUE:
-        raise ValidationFailed({field_name: "数值过大"})
+        raise ValidationFailed({field_name: _("数值过大")})
     if number < 0 and not allow_negative:
-        raise ValidationFailed({field_name: "不能为负数"})
+        raise ValidationFailed({field_name: _("不能为负数")})
     if number.as_tuple().exponent < -4:  # type: ignore[operator]
-        raise ValidationFailed({field_name: "最多保留 4 位小数"})
+        raise ValidationFailed({field_name: _("最多保留 4 位小数")})
     return number
 
 
@@ -142,27 +145,33 @@ def create_plan(actor, region: Region, title: str, start_year: int, end_year: in
     errors: dict[str, str] = {}
     title = (title or "").strip()
     if not title:
-        errors["title"] = "请填写名称"
+        errors["title"] = _("请填写名称")
     elif len(title) > 200:
-        errors["title"] = "名称不超过 200 字"
+        errors["title"] = _("名称不超过 200 字")
     try:
         start_year, end_year = int(start_year), int(end_year)
     except (TypeError, ValueError):
-        raise ValidationFailed({"start_year": "年份应为整数"}) from None
+        raise ValidationFailed({"start_year": _("年份应为整数")}) from None
     if not MIN_YEAR <= start_year <= MAX_YEAR:
-        errors["start_year"] = f"年份应在 {MIN_YEAR}–{MAX_YEAR} 之间"
+        errors["start_year"] = _("年份应在 %(min_year)s–%(max_year)s 之间") % {
+            "min_year": MIN_YEAR,
+            "max_year": MAX_YEAR,
+        }
     if not MIN_YEAR <= end_year <= MAX_YEAR:
-        errors["end_year"] = f"年份应在 {MIN_YEAR}–{MAX_YEAR} 之间"
+        errors["end_year"] = _("年份应在 %(min_year)s–%(max_year)s 之间") % {
+            "min_year": MIN_YEAR,
+            "max_year": MAX_YEAR,
+        }
     elif end_year < start_year:
-        errors["end_year"] = "截止年份不能早于起始年份"
+        errors["end_year"] = _("截止年份不能早于起始年份")
     elif end_year - start_year > 9:
-        errors["end_year"] = "计划期不超过 10 年"
+        errors["end_year"] = _("计划期不超过 10 年")
     if errors:
         raise ValidationFailed(errors)
     if not can_manage_region(actor, region):
         if can_view_indicators(actor):
-            raise NotFound("未找到该地区")
-        raise NotAllowed("只有政府部门可以制定指标计划")
+            raise NotFound(_("未找到该地区"))
+        raise NotAllowed(_("只有政府部门可以制定指标计划"))
     with transaction.atomic():
         plan = IndicatorPlan.objects.create(
             region=region,
@@ -216,34 +225,38 @@ def set_targets(actor, plan: IndicatorPlan, rows: list[dict]) -> list[IndicatorT
     is checked before anything is written; one bad row writes nothing."""
     if not can_manage_region(actor, plan.region):
         if can_view_indicators(actor):
-            raise NotFound("未找到该指标计划")
-        raise NotAllowed("只有政府部门可以设置指标目标")
+            raise NotFound(_("未找到该指标计划"))
+        raise NotAllowed(_("只有政府部门可以设置指标目标"))
     if not isinstance(rows, list):
-        raise ValidationFailed({"rows": "应为列表"})
+        raise ValidationFailed({"rows": _("应为列表")})
     definitions = {d.code: d for d in IndicatorDefinition.objects.all()}
     errors: list[FieldError] = []
     cleaned: dict[tuple[int, int], dict[str, Any]] = {}
     for index, row in enumerate(rows):
         prefix = f"rows[{index}]"
         if not isinstance(row, dict):
-            errors.append(FieldError(prefix, "应为对象"))
+            errors.append(FieldError(prefix, _("应为对象")))
             continue
         definition = _definition_from(row.get("definition"), definitions)
         if definition is None:
-            errors.append(FieldError(f"{prefix}.definition", "未知的指标"))
+            errors.append(FieldError(f"{prefix}.definition", _("未知的指标")))
             continue
         year = row.get("year")
         if isinstance(year, bool) or not isinstance(year, int | str):
-            errors.append(FieldError(f"{prefix}.year", "年份应为整数"))
+            errors.append(FieldError(f"{prefix}.year", _("年份应为整数")))
             continue
         try:
             year = int(year)
         except ValueError:
-            errors.append(FieldError(f"{prefix}.year", "年份应为整数"))
+            errors.append(FieldError(f"{prefix}.year", _("年份应为整数")))
             continue
         if not plan.start_year <= year <= plan.end_year:
             errors.append(
-                FieldError(f"{prefix}.year", f"年份应在 {plan.start_year}–{plan.end_year} 之间")
+                FieldError(
+                    f"{prefix}.year",
+                    _("年份应在 %(min_year)s–%(max_year)s 之间")
+                    % {"min_year": plan.start_year, "max_year": plan.end_year},
+                )
             )
             continue
         try:
@@ -258,14 +271,14 @@ def set_targets(actor, plan: IndicatorPlan, rows: list[dict]) -> list[IndicatorT
             errors.extend(exc.errors)
             continue
         if second is not None and not definition.has_second:
-            errors.append(FieldError(f"{prefix}.second_value", "该指标没有第二项数值"))
+            errors.append(FieldError(f"{prefix}.second_value", _("该指标没有第二项数值")))
             continue
         if definition.unit == "%" and value is not None and value > 100:
-            errors.append(FieldError(f"{prefix}.value", "百分比不能超过 100"))
+            errors.append(FieldError(f"{prefix}.value", _("百分比不能超过 100")))
             continue
         key = (definition.pk, year)
         if key in cleaned:
-            errors.append(FieldError(prefix, "同一指标同一年份重复"))
+            errors.append(FieldError(prefix, _("同一指标同一年份重复")))
             continue
         cleaned[key] = {
             "definition": definition,
@@ -389,35 +402,38 @@ def report_actual(
     indicator (it is computed from the previous period)."""
     if not can_manage_region(actor, region):
         if can_view_indicators(actor):
-            raise NotFound("未找到该地区")
-        raise NotAllowed("只有政府部门可以填报指标")
+            raise NotFound(_("未找到该地区"))
+        raise NotAllowed(_("只有政府部门可以填报指标"))
     errors: dict[str, str] = {}
     if period_type not in PeriodType.values:
-        errors["period_type"] = "报告期应为月度、季度或年度"
+        errors["period_type"] = _("报告期应为月度、季度或年度")
     try:
         year, number = int(year), int(number)
     except (TypeError, ValueError):
-        raise ValidationFailed({"year": "年份应为整数"}) from None
+        raise ValidationFailed({"year": _("年份应为整数")}) from None
     if not MIN_YEAR <= year <= MAX_YEAR:
-        errors["year"] = f"年份应在 {MIN_YEAR}–{MAX_YEAR} 之间"
+        errors["year"] = _("年份应在 %(min_year)s–%(max_year)s 之间") % {
+            "min_year": MIN_YEAR,
+            "max_year": MAX_YEAR,
+        }
     limit = {"month": 12, "quarter": 4, "year": 1}.get(period_type, 1)
     if not 1 <= number <= limit:
-        errors["number"] = f"期号应在 1–{limit} 之间"
+        errors["number"] = _("期号应在 1–%(limit)s 之间") % {"limit": limit}
     if definition.source:
-        errors["definition"] = "该指标由平台自动计算，无需填报"
+        errors["definition"] = _("该指标由平台自动计算，无需填报")
     if errors:
         raise ValidationFailed(errors)
     amount = parse_number(value, "value")
     if amount is None:
-        raise ValidationFailed({"value": "请填写数值"})
+        raise ValidationFailed({"value": _("请填写数值")})
     if definition.unit == "%" and amount > 100:
-        raise ValidationFailed({"value": "百分比不能超过 100"})
+        raise ValidationFailed({"value": _("百分比不能超过 100")})
     second = parse_number(second_value, "second_value")
     if second is not None and definition.second_kind != SecondKind.MEASURE:
         message = (
-            "增速由系统根据上期数值计算，无需填报"
+            _("增速由系统根据上期数值计算，无需填报")
             if definition.second_kind == SecondKind.GROWTH
-            else "该指标没有第二项数值"
+            else _("该指标没有第二项数值")
         )
         raise ValidationFailed({"second_value": message})
     start, end = period_bounds(period_type, year, number)
@@ -735,9 +751,9 @@ def record_financing(
     on `source_ref`: recording the same outcome twice returns the first."""
     amount = parse_number(amount, "amount")
     if amount is None or amount <= 0:
-        raise ValidationFailed({"amount": "金额应大于 0"})
+        raise ValidationFailed({"amount": _("金额应大于 0")})
     if not isinstance(on, date):
-        raise ValidationFailed({"on": "日期无效"})
+        raise ValidationFailed({"on": _("日期无效")})
     section = ""
     if industry is not None:
         section = industry.code[0]
@@ -935,7 +951,7 @@ def resolve_scope_region(actor, region_code: str | None) -> tuple[str, Region | 
     actor's scope, else the actor's own scope. Raises NotFound outside it."""
     base = visible_region_prefix(actor)
     if base is None:
-        raise NotFound("未找到")
+        raise NotFound(_("未找到"))
     if not region_code:
         if not base:
             return "", None
@@ -943,7 +959,7 @@ def resolve_scope_region(actor, region_code: str | None) -> tuple[str, Region | 
         return base, region
     region = Region.objects.filter(code=str(region_code)).first()
     if region is None or not region.code.startswith(base):
-        raise NotFound("未找到该地区")
+        raise NotFound(_("未找到该地区"))
     return region.prefix, region
 
 
@@ -965,7 +981,7 @@ def summary(actor, region_code: str | None = None) -> Summary:
     count, amount = financing_totals(prefix)
     return Summary(
         region_prefix=prefix,
-        region_name=region.name if region else "全国",
+        region_name=region.name if region else _("全国"),
         enterprises=enterprises.count(),
         institutions=institutions.distinct().count(),
         financing_count=count,
@@ -1056,13 +1072,23 @@ def import_plan_table(
     for row in table.rows:
         d = definitions.get(row.code)
         if d is None:
-            errors.append(FieldError("table", f"未知的指标：{row.name}"))
+            errors.append(FieldError("table", _("未知的指标：%(name)s") % {"name": row.name}))
             continue
         if d.category != row.category:
-            errors.append(FieldError("table", f"{row.name}：类别应为「{d.category}」"))
+            errors.append(
+                FieldError(
+                    "table",
+                    _("%(name)s：类别应为「%(category)s」")
+                    % {"name": row.name, "category": d.category},
+                )
+            )
         if d.kind != KIND_LABELS[row.kind_label]:
             errors.append(
-                FieldError("table", f"{row.name}：指标类型应为「{d.get_kind_display()}」")
+                FieldError(
+                    "table",
+                    _("%(name)s：指标类型应为「%(kind)s」")
+                    % {"name": row.name, "kind": d.get_kind_display()},
+                )
             )
         for year, (value, second) in zip(table.years, row.cells, strict=True):
             rows.append(

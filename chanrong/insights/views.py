@@ -49,7 +49,13 @@ def _groups(table) -> list[dict]:
     groups: list[dict] = []
     for row in table:
         if not groups or groups[-1]["category"] != row.category:
-            groups.append({"category": row.category, "rows": []})
+            groups.append(
+                {
+                    "category": row.category,
+                    "label": row.definition.get_category_display(),
+                    "rows": [],
+                }
+            )
         groups[-1]["rows"].append(row)
     return groups
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Body, Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -692,7 +693,7 @@ def delete_document(request, application_id: ObjectId, document_id: ObjectId):
     application = _application(request, application_id)
     doc = services.get_visible_document(actor(request), document_id)
     if doc.application_id != application.pk:
-        raise NotFound("未找到该文件")
+        raise NotFound(_("未找到该文件"))
     services.remove_document(actor(request), doc)
     return Status(204, None)
 
@@ -791,10 +792,10 @@ def _ministry_review(request, application: Application):
 
     user = actor(request)
     if not perms.is_ministry_user(user) and scope_of(user).kind != ScopeKind.PLATFORM:
-        raise NotFound("未找到")
+        raise NotFound(_("未找到"))
     review = MinistryReview.objects.filter(application=application).first()
     if review is None:
-        raise NotFound("该申报尚未进入部级评审")
+        raise NotFound(_("该申报尚未进入部级评审"))
     return review
 
 

@@ -343,7 +343,8 @@ class ScoreForm(ServiceErrorsMixin, forms.Form):
         for criterion in self.criteria:
             name = f"c_{criterion.pk}"
             self.fields[name] = forms.DecimalField(
-                label=f"{criterion.name}（满分 {criterion.max_score.normalize():f}）",
+                label=_("%(name)s（满分 %(max)s）")
+                % {"name": criterion.name, "max": format(criterion.max_score.normalize(), "f")},
                 help_text=criterion.description,
                 min_value=0,
                 max_value=criterion.max_score,

@@ -37,6 +37,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from chanrong.accounts.models import AgencyFunction, GovernmentAgency, User
 from chanrong.accounts.scope import ScopeKind, scope_of
@@ -100,7 +103,9 @@ def today() -> date:
 
 
 def _day(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
+    """The date as people read it: 2025年3月1日 in Chinese (Django's zh-hans
+    DATE_FORMAT), March 1, 2025 in English."""
+    return date_format(d, "DATE_FORMAT")
 
 
 def _link(name: str, *args) -> str:
@@ -126,9 +131,9 @@ def _text(
         return None
     text = _clean_text(data.get(key), max_length)
     if required and not text:
-        errors[key] = f"请填写{label}"
+        errors[key] = _("请填写%(label)s") % {"label": label}
     elif len(text) > max_length:
-        errors[key] = f"{label}不超过 {max_length} 字"
+        errors[key] = _("%(label)s不超过 %(limit)s 字") % {"label": label, "limit": max_length}
     return text
 
 
@@ -139,10 +144,13 @@ def _year(data: dict, key: str, errors: dict) -> int | None:
     try:
         year = int(str(value).strip())
     except (TypeError, ValueError):
-        errors[key] = "年份应为整数，如 2021"
+        errors[key] = _("年份应为整数，如 2021")
         return None
     if not MIN_YEAR <= year <= MAX_YEAR:
-        errors[key] = f"年份应在 {MIN_YEAR}–{MAX_YEAR} 之间"
+        errors[key] = _("年份应在 %(min_year)s–%(max_year)s 之间") % {
+            "min_year": MIN_YEAR,
+            "max_year": MAX_YEAR,
+        }
         return None
     return year
 
@@ -152,12 +160,12 @@ def _date(data: dict, key: str, label: str, errors: dict) -> date | None:
     if isinstance(value, date):
         return value
     if value in (None, ""):
-        errors[key] = f"请填写{label}"
+        errors[key] = _("请填写%(label)s") % {"label": label}
         return None
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        errors[key] = f"{label}格式应为 YYYY-MM-DD"
+        errors[key] = _("%(label)s格式应为 YYYY-MM-DD") % {"label": label}
         return None
 
 
@@ -244,7 +252,7 @@ def get_visible_batch(actor, pk: Any) -> Batch:
     try:
         return visible_batches(actor).get(pk=int(pk))
     except (Batch.DoesNotExist, TypeError, ValueError):
-        raise NotFound("未找到该批次") from None
+        raise NotFound(_("未找到该批次")) from None
 
 
 def visible_applications(actor):
@@ -259,7 +267,7 @@ def get_visible_application(actor, pk: Any) -> Application:
             .get(pk=int(pk))
         )
     except (Application.DoesNotExist, TypeError, ValueError):
-        raise NotFound("未找到该申报") from None
+        raise NotFound(_("未找到该申报")) from None
 
 
 def get_visible_report(actor, pk: Any) -> ProgressReport:
@@ -270,7 +278,7 @@ def get_visible_report(actor, pk: Any) -> ProgressReport:
             .get(pk=int(pk))
         )
     except (ProgressReport.DoesNotExist, TypeError, ValueError):
-        raise NotFound("未找到该进展报告") from None
+        raise NotFound(_("未找到该进展报告")) from None
 
 
 def can_see_submission(actor, submission: ProvincialSubmission) -> bool:
@@ -290,7 +298,7 @@ def get_visible_document(actor, pk: Any) -> Document:
     try:
         doc = Document.objects.select_related("submission").get(pk=int(pk))
     except (Document.DoesNotExist, TypeError, ValueError):
-        raise NotFound("未找到该文件") from None
+        raise NotFound(_("未找到该文件")) from None
     if doc.batch_id is not None:
         visible = visible_batches(actor).filter(pk=doc.batch_id).exists()
     elif doc.application_id is not None:
@@ -300,7 +308,7 @@ def get_visible_document(actor, pk: Any) -> Document:
     else:
         visible = can_see_submission(actor, doc.submission)
     if not visible:
-        raise NotFound("未找到该文件")
+        raise NotFound(_("未找到该文件"))
     return doc
 
 
@@ -348,9 +356,11 @@ def _title_for(kind: str, given: str, checked: uploads.CheckedFile) -> str:
 
 def add_batch_document(actor, batch: Batch, kind: str, upload, title: str = "") -> Document:
     if not perms.is_ministry_admin(actor):
-        raise NotAllowed("只有工业和信息化部管理员可以上传批次附件")
+        raise NotAllowed(_("只有工业和信息化部管理员可以上传批次附件"))
     if kind not in BATCH_KINDS:
-        raise ValidationFailed({"kind": "批次附件类别应为通知文件、编制提纲、指标模板或其他附件"})
+        raise ValidationFailed(
+            {"kind": _("批次附件类别应为通知文件、编制提纲、指标模板或其他附件")}
+        )
     allowed = uploads.MATERIAL_TYPES
     checked = uploads.check_upload(upload, allowed)
     with _atomic_with_files() as stored:
@@ -373,7 +383,7 @@ def add_application_document(
     old); 相关材料 may be PDF, DOC(X), XLS(X), JPG or PNG."""
     _require_editable(actor, application)
     if kind not in APPLICATION_KINDS:
-        raise ValidationFailed({"kind": "材料类别应为申报文件或相关材料"})
+        raise ValidationFailed({"kind": _("材料类别应为申报文件或相关材料")})
     allowed = uploads.PDF_ONLY if kind == DocumentKind.DECLARATION else uploads.MATERIAL_TYPES
     checked = uploads.check_upload(upload, allowed)
     with _atomic_with_files() as stored:
@@ -416,20 +426,20 @@ def remove_document(actor, doc: Document) -> None:
         _require_editable(actor, doc.application)
     elif doc.batch_id is not None:
         if not perms.is_ministry_admin(actor):
-            raise NotAllowed("只有工业和信息化部管理员可以删除批次附件")
+            raise NotAllowed(_("只有工业和信息化部管理员可以删除批次附件"))
     elif doc.report_id is not None:
         report = doc.report
         if not perms.is_applicant_admin(actor, report.application.region_id):
-            raise NotAllowed("无权删除该附件")
+            raise NotAllowed(_("无权删除该附件"))
         if report.state != ReportState.DRAFT:
-            raise Conflict("进展报告已报送，不能再删除附件", code="report_submitted")
+            raise Conflict(_("进展报告已报送，不能再删除附件"), code="report_submitted")
     else:
         submission = doc.submission
         if not perms.is_unit_admin(actor, submission.review_region_id):
-            raise NotAllowed("无权删除联合上报文件")
+            raise NotAllowed(_("无权删除联合上报文件"))
         if submission.state != SubmissionState.OPEN:
             raise Conflict(
-                "推荐名单已确认上报，不能再删除联合上报文件", code="submission_confirmed"
+                _("推荐名单已确认上报，不能再删除联合上报文件"), code="submission_confirmed"
             )
     with transaction.atomic():
         audit.record(
@@ -447,7 +457,7 @@ def remove_document(actor, doc: Document) -> None:
 
 def _clean_outline(value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value:
-        raise ValidationFailed({"outline": "编制提纲至少包含一个章节"})
+        raise ValidationFailed({"outline": _("编制提纲至少包含一个章节")})
     outline: list[dict[str, str]] = []
     keys: set[str] = set()
     errors: list[FieldError] = []
@@ -455,21 +465,23 @@ def _clean_outline(value: Any) -> list[dict[str, str]]:
         if isinstance(item, str):
             item = {"title": item}
         if not isinstance(item, dict):
-            errors.append(FieldError(f"outline[{index}]", "应为章节对象"))
+            errors.append(FieldError(f"outline[{index}]", _("应为章节对象")))
             continue
         title = _clean_text(item.get("title"), 100)
         if not title:
-            errors.append(FieldError(f"outline[{index}].title", "请填写章节标题"))
+            errors.append(FieldError(f"outline[{index}].title", _("请填写章节标题")))
             continue
         if len(title) > 100:
-            errors.append(FieldError(f"outline[{index}].title", "章节标题不超过 100 字"))
+            errors.append(FieldError(f"outline[{index}].title", _("章节标题不超过 100 字")))
             continue
         key = _clean_text(item.get("key"), 40) or f"section-{index + 1}"
         if not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key) or len(key) > 40:
-            errors.append(FieldError(f"outline[{index}].key", "代码只能由字母、数字、- 和 _ 组成"))
+            errors.append(
+                FieldError(f"outline[{index}].key", _("代码只能由字母、数字、- 和 _ 组成"))
+            )
             continue
         if key in keys:
-            errors.append(FieldError(f"outline[{index}].key", "章节代码重复"))
+            errors.append(FieldError(f"outline[{index}].key", _("章节代码重复")))
             continue
         keys.add(key)
         outline.append(
@@ -490,22 +502,22 @@ def _batch_fields(data: dict, *, creating: bool) -> tuple[dict[str, Any], dict[s
                 raise ValueError
             fields["number"] = number
         except (TypeError, ValueError):
-            errors["number"] = "批次序号应为 1–99 的整数"
+            errors["number"] = _("批次序号应为 1–99 的整数")
     for key, label, max_length, required in (
-        ("name", "批次名称", 64, True),
-        ("notice_title", "通知标题", 200, False),
-        ("notice_number", "文号", 64, False),
-        ("notice_text", "通知正文", MAX_TEXT, False),
+        ("name", _("批次名称"), 64, True),
+        ("notice_title", _("通知标题"), 200, False),
+        ("notice_number", _("文号"), 64, False),
+        ("notice_text", _("通知正文"), MAX_TEXT, False),
     ):
         if creating and key not in data and required:
-            errors[key] = f"请填写{label}"
+            errors[key] = _("请填写%(label)s") % {"label": label}
             continue
         text = _text(data, key, label, max_length, errors, required=required)
         if text is not None and key not in errors:
             fields[key] = text
     for key, label in (
-        ("application_deadline", "申报截止日期"),
-        ("provincial_deadline", "省级确认推荐截止日期"),
+        ("application_deadline", _("申报截止日期")),
+        ("provincial_deadline", _("省级确认推荐截止日期")),
     ):
         if creating or key in data:
             value = _date(data, key, label, errors)
@@ -514,13 +526,13 @@ def _batch_fields(data: dict, *, creating: bool) -> tuple[dict[str, Any], dict[s
     if "eligible_level" in data or creating:
         level = data.get("eligible_level") or EligibleLevel.COUNTY
         if level not in EligibleLevel.values:
-            errors["eligible_level"] = "申报对象应为县级及以上或地级及以上"
+            errors["eligible_level"] = _("申报对象应为县级及以上或地级及以上")
         else:
             fields["eligible_level"] = level
     for key, label, default, low, high in (
-        ("max_period_years", "实施期上限", 3, 1, 10),
-        ("province_quota", "各省推荐名额", 2, 1, 20),
-        ("special_quota", "计划单列市、兵团推荐名额", 1, 1, 20),
+        ("max_period_years", _("实施期上限"), 3, 1, 10),
+        ("province_quota", _("各省推荐名额"), 2, 1, 20),
+        ("special_quota", _("计划单列市、兵团推荐名额"), 1, 1, 20),
     ):
         if key in data or creating:
             raw = data.get(key, default)
@@ -530,7 +542,11 @@ def _batch_fields(data: dict, *, creating: bool) -> tuple[dict[str, Any], dict[s
                     raise ValueError
                 fields[key] = number
             except (TypeError, ValueError):
-                errors[key] = f"{label}应为 {low}–{high} 的整数"
+                errors[key] = _("%(label)s应为 %(low)s–%(high)s 的整数") % {
+                    "label": label,
+                    "low": low,
+                    "high": high,
+                }
     if "outline" in data or creating:
         try:
             fields["outline"] = _clean_outline(data.get("outline") or DEFAULT_OUTLINE)
@@ -544,16 +560,16 @@ def _check_batch_dates(fields: dict[str, Any], batch: Batch | None, errors: dict
     app = fields.get("application_deadline", batch.application_deadline if batch else None)
     prov = fields.get("provincial_deadline", batch.provincial_deadline if batch else None)
     if app and prov and prov < app:
-        errors["provincial_deadline"] = "省级确认推荐截止日期不能早于申报截止日期"
+        errors["provincial_deadline"] = _("省级确认推荐截止日期不能早于申报截止日期")
 
 
 def create_batch(actor, data: dict) -> Batch:
     if not perms.is_ministry_admin(actor):
-        raise NotAllowed("只有工业和信息化部管理员可以创建试点批次")
+        raise NotAllowed(_("只有工业和信息化部管理员可以创建试点批次"))
     fields, errors = _batch_fields(data, creating=True)
     _check_batch_dates(fields, None, errors)
     if "number" in fields and Batch.objects.filter(number=fields["number"]).exists():
-        errors["number"] = f"第{fields['number']}批已存在"
+        errors["number"] = _("第%(number)s批已存在") % {"number": fields["number"]}
     if errors:
         raise ValidationFailed(errors)
     try:
@@ -569,28 +585,30 @@ def create_batch(actor, data: dict) -> Batch:
                 changes={k: str(v) if isinstance(v, date) else v for k, v in fields.items()},
             )
     except IntegrityError:
-        raise ValidationFailed({"number": f"第{fields['number']}批已存在"}) from None
+        raise ValidationFailed(
+            {"number": _("第%(number)s批已存在") % {"number": fields["number"]}}
+        ) from None
     return batch
 
 
 def update_batch(actor, batch: Batch, data: dict) -> Batch:
     if not perms.is_ministry_admin(actor):
-        raise NotAllowed("只有工业和信息化部管理员可以修改试点批次")
+        raise NotAllowed(_("只有工业和信息化部管理员可以修改试点批次"))
     if batch.state == BatchState.PUBLISHED:
-        raise Conflict("名单已公布，批次不能再修改", code="batch_published")
+        raise Conflict(_("名单已公布，批次不能再修改"), code="batch_published")
     fields, errors = _batch_fields(data, creating=False)
     _check_batch_dates(fields, batch, errors)
     if (
         "number" in fields
         and Batch.objects.filter(number=fields["number"]).exclude(pk=batch.pk).exists()
     ):
-        errors["number"] = f"第{fields['number']}批已存在"
+        errors["number"] = _("第%(number)s批已存在") % {"number": fields["number"]}
     if (
         "outline" in fields
         and fields["outline"] != batch.outline
         and batch.applications.filter(state=ApplicationState.SUBMITTED).exists()
     ):
-        errors["outline"] = "已有城市提交申报，编制提纲不能再修改"
+        errors["outline"] = _("已有城市提交申报，编制提纲不能再修改")
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -613,24 +631,24 @@ def update_batch(actor, batch: Batch, data: dict) -> Batch:
 def set_rubric(actor, batch: Batch, rows: list[dict]) -> list[RubricCriterion]:
     """Replace the batch's rubric; refused once anyone has scored."""
     if not perms.is_ministry_admin(actor):
-        raise NotAllowed("只有工业和信息化部管理员可以设置评分标准")
+        raise NotAllowed(_("只有工业和信息化部管理员可以设置评分标准"))
     if MinistryScore.objects.filter(review__batch=batch).exists():
-        raise Conflict("已有评审打分，评分标准不能再修改", code="rubric_in_use")
+        raise Conflict(_("已有评审打分，评分标准不能再修改"), code="rubric_in_use")
     if not isinstance(rows, list) or not rows:
-        raise ValidationFailed({"criteria": "评分标准至少包含一项"})
+        raise ValidationFailed({"criteria": _("评分标准至少包含一项")})
     errors: list[FieldError] = []
     cleaned = []
     for index, row in enumerate(rows):
         prefix = f"criteria[{index}]"
         if not isinstance(row, dict):
-            errors.append(FieldError(prefix, "应为对象"))
+            errors.append(FieldError(prefix, _("应为对象")))
             continue
         name = _clean_text(row.get("name"), 100)
         if not name:
-            errors.append(FieldError(f"{prefix}.name", "请填写评分项名称"))
+            errors.append(FieldError(f"{prefix}.name", _("请填写评分项名称")))
             continue
         if len(name) > 100:
-            errors.append(FieldError(f"{prefix}.name", "评分项名称不超过 100 字"))
+            errors.append(FieldError(f"{prefix}.name", _("评分项名称不超过 100 字")))
             continue
         try:
             max_score = Decimal(str(row.get("max_score")).strip())
@@ -638,7 +656,7 @@ def set_rubric(actor, batch: Batch, rows: list[dict]) -> list[RubricCriterion]:
                 raise InvalidOperation
             max_score = max_score.quantize(Decimal("0.01"))
         except (InvalidOperation, ValueError):
-            errors.append(FieldError(f"{prefix}.max_score", "满分应为 0–1000 之间的正数"))
+            errors.append(FieldError(f"{prefix}.max_score", _("满分应为 0–1000 之间的正数")))
             continue
         cleaned.append(
             RubricCriterion(
@@ -666,7 +684,7 @@ def set_rubric(actor, batch: Batch, rows: list[dict]) -> list[RubricCriterion]:
 def open_batch(actor, batch: Batch) -> Batch:
     """Publish the notice: cities may now apply."""
     if not batch.criteria.exists():
-        raise Conflict("请先设置评分标准", code="no_rubric")
+        raise Conflict(_("请先设置评分标准"), code="no_rubric")
     return apply_transition(
         BATCH,
         batch,
@@ -693,17 +711,21 @@ def publish_batch(actor, batch: Batch, *, title: str = "") -> Batch:
     """Publish the list: every application that reached the ministry must have
     a decision, and the provincial deadline must have passed."""
     if not perms.is_ministry_admin(actor):
-        raise NotAllowed("只有工业和信息化部管理员可以公布名单")
+        raise NotAllowed(_("只有工业和信息化部管理员可以公布名单"))
     if today() <= batch.provincial_deadline:
         raise Conflict(
-            f"省级确认推荐截止日期（{_day(batch.provincial_deadline)}）之后才能公布名单",
+            _("省级确认推荐截止日期（%(date)s）之后才能公布名单")
+            % {"date": _day(batch.provincial_deadline)},
             code="too_early",
         )
     pending = MinistryReview.objects.filter(batch=batch, state=MinistryState.SCORING).count()
     if pending:
-        raise Conflict(f"还有 {pending} 份申报尚未作出评审结论", code="reviews_pending")
+        raise Conflict(
+            _("还有 %(pending)s 份申报尚未作出评审结论") % {"pending": pending},
+            code="reviews_pending",
+        )
     if not MinistryReview.objects.filter(batch=batch, state=MinistryState.APPROVED).exists():
-        raise Conflict("没有确定为试点的城市，无法公布名单", code="nothing_to_publish")
+        raise Conflict(_("没有确定为试点的城市，无法公布名单"), code="nothing_to_publish")
     title = _clean_text(title, 200)[:200] or f"{batch.name}产融合作试点城市名单"
     return apply_transition(
         BATCH,
@@ -790,15 +812,22 @@ def _period_errors(batch: Batch, start: int | None, end: int | None) -> dict[str
     if start is None or end is None:
         return errors
     if end < start:
-        errors["end_year"] = "实施期截止年份不能早于起始年份"
+        errors["end_year"] = _("实施期截止年份不能早于起始年份")
     elif end - start + 1 > batch.max_period_years:
-        errors["end_year"] = (
-            f"方案实施期不超过{batch.max_period_years}年"
-            f"（当前为{start}—{end}年，共{end - start + 1}年）"
-        )
+        errors["end_year"] = _(
+            "方案实施期不超过%(max_period_years)s年（当前为%(start)s—%(end)s年，共%(years)s年）"
+        ) % {
+            "max_period_years": batch.max_period_years,
+            "start": start,
+            "end": end,
+            "years": end - start + 1,
+        }
     deadline_year = batch.application_deadline.year
     if start < deadline_year - 1 or start > deadline_year + 2:
-        errors["start_year"] = f"实施期起始年份应在 {deadline_year - 1}–{deadline_year + 2} 年之间"
+        errors["start_year"] = _("实施期起始年份应在 %(low)s–%(high)s 年之间") % {
+            "low": deadline_year - 1,
+            "high": deadline_year + 2,
+        }
     return errors
 
 
@@ -808,9 +837,9 @@ def _application_fields(
     errors: dict[str, str] = {}
     fields: dict[str, Any] = {}
     for key, label, max_length in (
-        ("title", "实施方案名称", 200),
-        ("contact_name", "联系人", 64),
-        ("contact_phone", "联系电话", 32),
+        ("title", _("实施方案名称"), 200),
+        ("contact_name", _("联系人"), 64),
+        ("contact_phone", _("联系电话"), 32),
     ):
         text = _text(data, key, label, max_length, errors)
         if text is not None and key not in errors:
@@ -851,18 +880,24 @@ def create_application(actor, batch: Batch, data: dict) -> Application:
         or agency.region_id is None
         or not perms.is_applicant_admin(actor, agency.region_id)
     ):
-        raise NotAllowed("只有申报城市（区）的政府管理员可以填报申报")
+        raise NotAllowed(_("只有申报城市（区）的政府管理员可以填报申报"))
     region = agency.region
     if batch.state != BatchState.OPEN:
-        raise Conflict(f"{batch.name}尚未发布申报通知或已公布名单", code="batch_not_open")
+        raise Conflict(
+            _("%(batch)s尚未发布申报通知或已公布名单") % {"batch": batch.name},
+            code="batch_not_open",
+        )
     if not is_eligible_region(batch, region):
         raise NotAllowed(
-            f"{region.name}不属于本批次的申报对象（{batch.get_eligible_level_display()}）"
+            _("%(region)s不属于本批次的申报对象（%(eligible_level)s）")
+            % {"region": region.name, "eligible_level": batch.get_eligible_level_display()}
         )
-    _require_before(batch.application_deadline, "申报", "创建申报")
+    _require_before(
+        batch.application_deadline, pgettext("deadline", "申报"), pgettext("deadline", "创建申报")
+    )
     kind = data.get("kind") or ApplicationKind.NEW
     if kind not in ApplicationKind.values:
-        raise ValidationFailed({"kind": "申报类型应为新申报或延续试点"})
+        raise ValidationFailed({"kind": _("申报类型应为新申报或延续试点")})
     previous = None
     if kind == ApplicationKind.RENEWAL:
         candidates = {a.pk: a for a in renewable_pilots(batch, region)}
@@ -873,9 +908,9 @@ def create_application(actor, batch: Batch, data: dict) -> Application:
         if previous is None:
             raise ValidationFailed(
                 {
-                    "previous": "延续试点须选择本地区以往批次已公布、且实施期已满的试点"
+                    "previous": _("延续试点须选择本地区以往批次已公布、且实施期已满的试点")
                     if candidates
-                    else "本地区没有实施期已满的以往批次试点，不能申请延续"
+                    else _("本地区没有实施期已满的以往批次试点，不能申请延续")
                 }
             )
     fields = _application_fields(batch, data, None)
@@ -906,7 +941,10 @@ def create_application(actor, batch: Batch, data: dict) -> Application:
             if fields.get("start_year") and fields.get("end_year"):
                 _sync_indicator_plan(actor, application)
     except IntegrityError:
-        raise Conflict(f"{region.name}已在{batch.name}中填报过申报", code="duplicate") from None
+        raise Conflict(
+            _("%(region)s已在%(batch)s中填报过申报") % {"region": region.name, "batch": batch.name},
+            code="duplicate",
+        ) from None
     return application
 
 
@@ -920,17 +958,18 @@ def can_edit(actor, application: Application) -> bool:
 
 def _require_editable(actor, application: Application) -> None:
     if not perms.is_applicant_admin(actor, application.region_id):
-        raise NotAllowed("只有申报城市（区）的政府管理员可以修改申报")
+        raise NotAllowed(_("只有申报城市（区）的政府管理员可以修改申报"))
     if application.state != ApplicationState.DRAFT:
-        raise Conflict("申报已提交，如需修改请先撤回", code="not_draft")
+        raise Conflict(_("申报已提交，如需修改请先撤回"), code="not_draft")
     if application.batch.state != BatchState.OPEN:
-        raise Conflict("本批次已不接受申报", code="batch_not_open")
+        raise Conflict(_("本批次已不接受申报"), code="batch_not_open")
 
 
 def _require_before(deadline: date, what: str, act: str) -> None:
     if today() > deadline:
         raise Conflict(
-            f"{what}已于{_day(deadline)}截止，不能再{act}。",
+            _("%(what)s已于%(date)s截止，不能再%(act)s。")
+            % {"what": what, "date": _day(deadline), "act": act},
             code="deadline_passed",
         )
 
@@ -958,17 +997,17 @@ def save_sections(actor, application: Application, bodies: dict[str, Any]) -> li
     """Save the 实施方案's chapters (a draft may leave some empty)."""
     _require_editable(actor, application)
     if not isinstance(bodies, dict):
-        raise ValidationFailed({"sections": "应为 {章节代码: 内容}"})
+        raise ValidationFailed({"sections": _("应为 {章节代码: 内容}")})
     sections = {s.key: s for s in application.sections.all()}
     errors: dict[str, str] = {}
     cleaned: dict[str, str] = {}
     for key, value in bodies.items():
         if key not in sections:
-            errors[f"sections.{key}"] = "编制提纲中没有这个章节"
+            errors[f"sections.{key}"] = _("编制提纲中没有这个章节")
             continue
         text = _clean_text(value, MAX_SECTION)
         if len(text) > MAX_SECTION:
-            errors[f"sections.{key}"] = f"每章不超过 {MAX_SECTION} 字"
+            errors[f"sections.{key}"] = _("每章不超过 %(n)s 字") % {"n": MAX_SECTION}
             continue
         cleaned[key] = text
     if errors:
@@ -1065,7 +1104,7 @@ def set_indicator_targets(actor, application: Application, rows: list[dict]) -> 
     (rows as chanrong.insights.services.set_targets takes them)."""
     _require_editable(actor, application)
     if application.indicator_plan is None:
-        raise Conflict("请先填写方案实施期（起止年份）", code="no_period")
+        raise Conflict(_("请先填写方案实施期（起止年份）"), code="no_period")
     with transaction.atomic():
         _insights().set_targets(actor, application.indicator_plan, rows)
         application.save(update_fields=["updated_at"])
@@ -1080,7 +1119,7 @@ def import_indicator_table(actor, application: Application, text: str) -> None:
         errors = _period_errors(application.batch, plan.start_year, plan.end_year)
         if errors:
             raise ValidationFailed(
-                {"table": "表中的年份与方案实施期要求不符：" + "；".join(errors.values())}
+                {"table": _("表中的年份与方案实施期要求不符：") + _("；").join(errors.values())}
             )
         old = application.indicator_plan
         application.indicator_plan = plan
@@ -1103,9 +1142,9 @@ def missing_parts(application: Application) -> list[FieldError]:
     """What still stops the application from being submitted, per field."""
     errors: list[FieldError] = []
     if not application.title:
-        errors.append(FieldError("title", "请填写实施方案名称"))
+        errors.append(FieldError("title", _("请填写实施方案名称")))
     if not (application.start_year and application.end_year):
-        errors.append(FieldError("start_year", "请填写方案实施期"))
+        errors.append(FieldError("start_year", _("请填写方案实施期")))
     else:
         for key, message in _period_errors(
             application.batch, application.start_year, application.end_year
@@ -1114,15 +1153,18 @@ def missing_parts(application: Application) -> list[FieldError]:
     for section in application.sections.all():
         if not section.body.strip():
             errors.append(
-                FieldError(f"sections.{section.key}", f"实施方案「{section.title}」尚未填写")
+                FieldError(
+                    f"sections.{section.key}",
+                    _("实施方案「%(title)s」尚未填写") % {"title": section.title},
+                )
             )
     if not application.documents.filter(kind=DocumentKind.DECLARATION).exists():
         errors.append(
-            FieldError("declaration", "请上传申报文件（PDF，由申报城市（区）人民政府出具）")
+            FieldError("declaration", _("请上传申报文件（PDF，由申报城市（区）人民政府出具）"))
         )
     plan = application.indicator_plan
     if plan is None:
-        errors.append(FieldError("indicators", "请填写定量指标统计表"))
+        errors.append(FieldError("indicators", _("请填写定量指标统计表")))
     else:
         years = set(plan.targets.exclude(value__isnull=True).values_list("year", flat=True))
         missing = [y for y in range(plan.start_year, plan.end_year + 1) if y not in years]
@@ -1130,11 +1172,12 @@ def missing_parts(application: Application) -> list[FieldError]:
             errors.append(
                 FieldError(
                     "indicators",
-                    "定量指标统计表缺少以下年份的目标值：" + "、".join(f"{y}年" for y in missing),
+                    _("定量指标统计表缺少以下年份的目标值：")
+                    + _("、").join(_("%(year)s年") % {"year": y} for y in missing),
                 )
             )
     if application.is_renewal and application.previous_id is None:
-        errors.append(FieldError("previous", "延续试点须关联原试点"))
+        errors.append(FieldError("previous", _("延续试点须关联原试点")))
     return errors
 
 
@@ -1142,13 +1185,15 @@ def submit_application(actor, application: Application) -> Application:
     """Submit before the application deadline. A new application goes to its
     provincial unit; a renewal goes directly to the ministry (复核)."""
     if not perms.is_applicant_admin(actor, application.region_id):
-        raise NotAllowed("只有申报城市（区）的政府管理员可以提交申报")
+        raise NotAllowed(_("只有申报城市（区）的政府管理员可以提交申报"))
     batch = application.batch
     if batch.state != BatchState.OPEN:
-        raise Conflict("本批次已不接受申报", code="batch_not_open")
-    _require_before(batch.application_deadline, "申报", "提交申报")
+        raise Conflict(_("本批次已不接受申报"), code="batch_not_open")
+    _require_before(
+        batch.application_deadline, pgettext("deadline", "申报"), pgettext("deadline", "提交申报")
+    )
     if application.state != ApplicationState.DRAFT:
-        raise Conflict("申报已提交", code="already_submitted")
+        raise Conflict(_("申报已提交"), code="already_submitted")
     if (
         not application.is_renewal
         and ProvincialSubmission.objects.filter(
@@ -1158,12 +1203,13 @@ def submit_application(actor, application: Application) -> Application:
         ).exists()
     ):
         raise Conflict(
-            f"{application.review_region.name}已确认上报本批次推荐名单，不能再提交申报",
+            _("%(review_region)s已确认上报本批次推荐名单，不能再提交申报")
+            % {"review_region": application.review_region.name},
             code="submission_confirmed",
         )
     errors = missing_parts(application)
     if errors:
-        raise ValidationFailed(errors, message="申报材料不完整，不能提交")
+        raise ValidationFailed(errors, message=_("申报材料不完整，不能提交"))
     with transaction.atomic():
         application = apply_transition(
             APPLICATION,
@@ -1208,16 +1254,20 @@ def withdraw_application(actor, application: Application) -> Application:
     """Take a submitted application back to draft: before the deadline and
     before anyone above has decided on it."""
     if not perms.is_applicant_admin(actor, application.region_id):
-        raise NotAllowed("只有申报城市（区）的政府管理员可以撤回申报")
-    _require_before(application.batch.application_deadline, "申报", "撤回申报")
+        raise NotAllowed(_("只有申报城市（区）的政府管理员可以撤回申报"))
+    _require_before(
+        application.batch.application_deadline,
+        pgettext("deadline", "申报"),
+        pgettext("deadline", "撤回申报"),
+    )
     with transaction.atomic():
         review = ProvincialReview.objects.filter(application=application).first()
         if review is not None and review.state != ReviewState.PENDING:
-            raise Conflict("省级已作出审核决定，不能撤回", code="already_reviewed")
+            raise Conflict(_("省级已作出审核决定，不能撤回"), code="already_reviewed")
         ministry = MinistryReview.objects.filter(application=application).first()
         if ministry is not None:
             if ministry.state != MinistryState.SCORING or ministry.scores.exists():
-                raise Conflict("部级评审已开始，不能撤回", code="already_reviewed")
+                raise Conflict(_("部级评审已开始，不能撤回"), code="already_reviewed")
             ministry.delete()
         application = apply_transition(APPLICATION, application, "withdraw", actor)
         if review is not None:
@@ -1232,7 +1282,7 @@ def withdraw_application(actor, application: Application) -> Application:
 def _review_of(application: Application) -> ProvincialReview:
     review = ProvincialReview.objects.filter(application=application).first()
     if review is None or application.state != ApplicationState.SUBMITTED:
-        raise Conflict("该申报不在省级审核阶段", code="not_in_provincial_review")
+        raise Conflict(_("该申报不在省级审核阶段"), code="not_in_provincial_review")
     return review
 
 
@@ -1250,7 +1300,8 @@ def _lock_submission(batch: Batch, unit_code: str) -> ProvincialSubmission:
 def _require_unit_lead(actor, application: Application) -> None:
     if not perms.is_unit_lead(actor, application.review_region_id):
         raise NotAllowed(
-            f"只有{application.review_region.name}的工业和信息化主管部门可以审核推荐该申报"
+            _("只有%(review_region)s的工业和信息化主管部门可以审核推荐该申报")
+            % {"review_region": application.review_region.name}
         )
 
 
@@ -1258,16 +1309,16 @@ def record_opinion(actor, application: Application, stance: str, text: str = "")
     """工信, 财政, 人行, 金融监管 and 证监 of the unit each record opinions."""
     if not perms.is_unit_counterpart(actor, application.review_region_id):
         raise NotAllowed(
-            "只有本省（计划单列市、兵团）的工信、财政、人行、金融监管、证监部门可以提出审核意见"
+            _("只有本省（计划单列市、兵团）的工信、财政、人行、金融监管、证监部门可以提出审核意见")
         )
     errors: dict[str, str] = {}
     if stance not in Stance.values:
-        errors["stance"] = "请选择意见：同意推荐、有保留意见或不同意推荐"
+        errors["stance"] = _("请选择意见：同意推荐、有保留意见或不同意推荐")
     text = _clean_text(text, 5000)
     if len(text) > 5000:
-        errors["text"] = "意见说明不超过 5000 字"
+        errors["text"] = _("意见说明不超过 5000 字")
     if stance != Stance.SUPPORT and not text:
-        errors["text"] = "有保留或不同意时请说明理由"
+        errors["text"] = _("有保留或不同意时请说明理由")
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -1276,8 +1327,12 @@ def record_opinion(actor, application: Application, stance: str, text: str = "")
             batch=application.batch, review_region=application.review_region
         ).first()
         if submission is not None and submission.state == SubmissionState.CONFIRMED:
-            raise Conflict("推荐名单已确认上报，不能再提出意见", code="submission_confirmed")
-        _require_before(application.batch.provincial_deadline, "省级审核推荐", "提出审核意见")
+            raise Conflict(_("推荐名单已确认上报，不能再提出意见"), code="submission_confirmed")
+        _require_before(
+            application.batch.provincial_deadline,
+            pgettext("deadline", "省级审核推荐"),
+            pgettext("deadline", "提出审核意见"),
+        )
         opinion = ReviewOpinion.objects.create(
             review=review, author=actor, agency=actor.agency, stance=stance, text=text
         )
@@ -1303,20 +1358,29 @@ def recommend(actor, application: Application, *, comment: str = "") -> Provinci
     batch = application.batch
     with transaction.atomic():
         submission = _lock_submission(batch, application.review_region_id)
-        _require_before(batch.provincial_deadline, "省级确认推荐", "确认推荐")
+        _require_before(
+            batch.provincial_deadline,
+            pgettext("deadline", "省级确认推荐"),
+            pgettext("deadline", "确认推荐"),
+        )
         if submission.state == SubmissionState.CONFIRMED:
-            raise Conflict("推荐名单已确认上报，不能再调整", code="submission_confirmed")
+            raise Conflict(_("推荐名单已确认上报，不能再调整"), code="submission_confirmed")
         review = _review_of(application)
         if review.state != ReviewState.PENDING:
             raise Conflict(
-                f"该申报已{review.get_state_display()}，如需改变请先撤销审核决定",
+                _("该申报已%(state)s，如需改变请先撤销审核决定")
+                % {"state": review.get_state_display()},
                 code="already_decided",
             )
         status = quota_status(batch, application.review_region)
         if status.used >= status.quota:
             raise Conflict(
-                f"{application.review_region.name}在{batch.name}的推荐名额为{status.quota}个，"
-                f"已全部使用，不能再确认推荐",
+                _("%(review_region)s在%(batch)s的推荐名额为%(quota)s个，已全部使用，不能再确认推荐")
+                % {
+                    "review_region": application.review_region.name,
+                    "batch": batch.name,
+                    "quota": status.quota,
+                },
                 code="quota_exhausted",
             )
         taken = set(
@@ -1344,19 +1408,24 @@ def decline(actor, application: Application, *, comment: str = "") -> Provincial
     _require_unit_lead(actor, application)
     comment = _clean_text(comment, 1000)
     if not comment:
-        raise ValidationFailed({"comment": "不予推荐时请说明理由"})
+        raise ValidationFailed({"comment": _("不予推荐时请说明理由")})
     if len(comment) > 1000:
-        raise ValidationFailed({"comment": "理由不超过 1000 字"})
+        raise ValidationFailed({"comment": _("理由不超过 1000 字")})
     batch = application.batch
     with transaction.atomic():
         submission = _lock_submission(batch, application.review_region_id)
-        _require_before(batch.provincial_deadline, "省级审核推荐", "作出审核决定")
+        _require_before(
+            batch.provincial_deadline,
+            pgettext("deadline", "省级审核推荐"),
+            pgettext("deadline", "作出审核决定"),
+        )
         if submission.state == SubmissionState.CONFIRMED:
-            raise Conflict("推荐名单已确认上报，不能再调整", code="submission_confirmed")
+            raise Conflict(_("推荐名单已确认上报，不能再调整"), code="submission_confirmed")
         review = _review_of(application)
         if review.state != ReviewState.PENDING:
             raise Conflict(
-                f"该申报已{review.get_state_display()}，如需改变请先撤销审核决定",
+                _("该申报已%(state)s，如需改变请先撤销审核决定")
+                % {"state": review.get_state_display()},
                 code="already_decided",
             )
         return apply_transition(
@@ -1375,9 +1444,13 @@ def reopen_review(actor, application: Application) -> ProvincialReview:
     batch = application.batch
     with transaction.atomic():
         submission = _lock_submission(batch, application.review_region_id)
-        _require_before(batch.provincial_deadline, "省级审核推荐", "撤销审核决定")
+        _require_before(
+            batch.provincial_deadline,
+            pgettext("deadline", "省级审核推荐"),
+            pgettext("deadline", "撤销审核决定"),
+        )
         if submission.state == SubmissionState.CONFIRMED:
-            raise Conflict("推荐名单已确认上报，不能再调整", code="submission_confirmed")
+            raise Conflict(_("推荐名单已确认上报，不能再调整"), code="submission_confirmed")
         review = _review_of(application)
         return apply_transition(
             PROVINCIAL_REVIEW,
@@ -1408,15 +1481,19 @@ def upload_joint_report(actor, batch: Batch, upload, title: str = "") -> Documen
     unit = perms.review_unit_of(actor)
     if unit is None or not perms.is_unit_admin(actor, unit.code):
         raise NotAllowed(
-            "只有省级（计划单列市、兵团）工业和信息化主管部门管理员可以上传联合上报文件"
+            _("只有省级（计划单列市、兵团）工业和信息化主管部门管理员可以上传联合上报文件")
         )
     checked = uploads.check_upload(upload, uploads.PDF_ONLY)
     with _atomic_with_files() as stored:
         submission = _lock_submission(batch, unit.code)
-        _require_before(batch.provincial_deadline, "省级确认推荐", "上传联合上报文件")
+        _require_before(
+            batch.provincial_deadline,
+            pgettext("deadline", "省级确认推荐"),
+            pgettext("deadline", "上传联合上报文件"),
+        )
         if submission.state == SubmissionState.CONFIRMED:
             raise Conflict(
-                "推荐名单已确认上报，不能再更换联合上报文件", code="submission_confirmed"
+                _("推荐名单已确认上报，不能再更换联合上报文件"), code="submission_confirmed"
             )
         replaced = list(submission.documents.all())
         doc = _store_document(
@@ -1449,27 +1526,35 @@ def confirm_submission(actor, batch: Batch, *, note: str = "") -> ProvincialSubm
     recommended ones move on to the ministry."""
     unit = perms.review_unit_of(actor)
     if unit is None or not perms.is_unit_admin(actor, unit.code):
-        raise NotAllowed("只有省级（计划单列市、兵团）工业和信息化主管部门管理员可以确认上报")
+        raise NotAllowed(_("只有省级（计划单列市、兵团）工业和信息化主管部门管理员可以确认上报"))
     note = _clean_text(note, 2000)[:2000]
     with transaction.atomic():
         submission = _lock_submission(batch, unit.code)
-        _require_before(batch.provincial_deadline, "省级确认推荐", "确认上报")
+        _require_before(
+            batch.provincial_deadline,
+            pgettext("deadline", "省级确认推荐"),
+            pgettext("deadline", "确认上报"),
+        )
         if submission.state == SubmissionState.CONFIRMED:
-            raise Conflict("推荐名单已确认上报", code="submission_confirmed")
+            raise Conflict(_("推荐名单已确认上报"), code="submission_confirmed")
         reviews = ProvincialReview.objects.filter(
             batch=batch, review_region=unit, application__state=ApplicationState.SUBMITTED
         )
         errors: list[FieldError] = []
         pending = reviews.filter(state=ReviewState.PENDING).count()
         if pending:
-            errors.append(FieldError("reviews", f"还有 {pending} 份申报未作出审核决定"))
+            errors.append(
+                FieldError(
+                    "reviews", _("还有 %(pending)s 份申报未作出审核决定") % {"pending": pending}
+                )
+            )
         recommended = list(reviews.filter(state=ReviewState.RECOMMENDED))
         if not recommended:
-            errors.append(FieldError("reviews", "尚未确认推荐任何城市（区）"))
+            errors.append(FieldError("reviews", _("尚未确认推荐任何城市（区）")))
         if not submission.documents.filter(kind=DocumentKind.JOINT_REPORT).exists():
-            errors.append(FieldError("joint_report", "请先上传联合上报文件（PDF）"))
+            errors.append(FieldError("joint_report", _("请先上传联合上报文件（PDF）")))
         if errors:
-            raise ValidationFailed(errors, message="尚不能确认上报")
+            raise ValidationFailed(errors, message=_("尚不能确认上报"))
         submission = apply_transition(
             PROVINCIAL_SUBMISSION,
             submission,
@@ -1498,9 +1583,9 @@ def confirm_submission(actor, batch: Batch, *, note: str = "") -> ProvincialSubm
 def _require_scoring(application: Application) -> MinistryReview:
     review = MinistryReview.objects.filter(application=application).first()
     if review is None:
-        raise Conflict("该申报尚未进入部级评审阶段，不能打分", code="not_in_ministry_review")
+        raise Conflict(_("该申报尚未进入部级评审阶段，不能打分"), code="not_in_ministry_review")
     if review.state != MinistryState.SCORING:
-        raise Conflict("部级评审已作出结论，不能再打分", code="not_in_ministry_review")
+        raise Conflict(_("部级评审已作出结论，不能再打分"), code="not_in_ministry_review")
     return review
 
 
@@ -1510,11 +1595,11 @@ def score(
     """One reviewer's scores against the batch's rubric (replaces the
     reviewer's earlier scores for this application)."""
     if not perms.is_ministry_reviewer(actor):
-        raise NotAllowed("只有五部门的评审人员可以打分")
+        raise NotAllowed(_("只有五部门的评审人员可以打分"))
     review = _require_scoring(application)
     criteria = list(application.batch.criteria.all())
     if not isinstance(items, dict):
-        raise ValidationFailed({"items": "应为 {评分项编号: 分数}"})
+        raise ValidationFailed({"items": _("应为 {评分项编号: 分数}")})
     given = {str(k): v for k, v in items.items()}
     errors: dict[str, str] = {}
     cleaned: dict[str, str] = {}
@@ -1523,32 +1608,34 @@ def score(
         key = str(criterion.pk)
         raw = given.pop(key, None)
         if raw in (None, ""):
-            errors[f"items.{key}"] = f"请为「{criterion.name}」打分"
+            errors[f"items.{key}"] = _("请为「%(criterion)s」打分") % {"criterion": criterion.name}
             continue
         try:
             value = Decimal(str(raw).strip())
             if not value.is_finite():
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
-            errors[f"items.{key}"] = "分数应为数字"
+            errors[f"items.{key}"] = _("分数应为数字")
             continue
         if not Decimal(0) <= value <= criterion.max_score:
-            errors[f"items.{key}"] = f"分数应在 0–{criterion.max_score} 之间"
+            errors[f"items.{key}"] = _("分数应在 0–%(max_score)s 之间") % {
+                "max_score": criterion.max_score
+            }
             continue
         value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         cleaned[key] = str(value)
         total += value
     for key in given:
-        errors[f"items.{key}"] = "评分标准中没有这一项"
+        errors[f"items.{key}"] = _("评分标准中没有这一项")
     comment = _clean_text(comment, 5000)
     if len(comment) > 5000:
-        errors["comment"] = "评审意见不超过 5000 字"
+        errors["comment"] = _("评审意见不超过 5000 字")
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
         review = MinistryReview.objects.select_for_update().get(pk=review.pk)
         if review.state != MinistryState.SCORING:
-            raise Conflict("部级评审已作出结论，不能再打分", code="not_in_ministry_review")
+            raise Conflict(_("部级评审已作出结论，不能再打分"), code="not_in_ministry_review")
         result, created = MinistryScore.objects.update_or_create(
             review=review,
             reviewer=actor,
@@ -1609,7 +1696,7 @@ def score_summary(review: MinistryReview) -> ScoreSummary:
 def ministry_board(actor, batch: Batch) -> list[tuple[MinistryReview, ScoreSummary]]:
     """The applications under ministry review in a batch, best mean first."""
     if not perms.is_ministry_user(actor) and scope_of(actor).kind != ScopeKind.PLATFORM:
-        raise NotFound("未找到")
+        raise NotFound(_("未找到"))
     reviews = MinistryReview.objects.filter(batch=batch).select_related(
         "application__region", "application__review_region", "application__batch", "batch"
     )
@@ -1621,12 +1708,12 @@ def ministry_board(actor, batch: Batch) -> list[tuple[MinistryReview, ScoreSumma
 def decide(actor, application: Application, *, approve: bool, note: str = "") -> MinistryReview:
     """确定为试点 (or 延续试点 for a renewal), or not; before publication."""
     if not perms.is_ministry_admin(actor):
-        raise NotAllowed("只有工业和信息化部管理员可以作出评审结论")
+        raise NotAllowed(_("只有工业和信息化部管理员可以作出评审结论"))
     if application.batch.state == BatchState.PUBLISHED:
-        raise Conflict("名单已公布，不能再改变评审结论", code="batch_published")
+        raise Conflict(_("名单已公布，不能再改变评审结论"), code="batch_published")
     review = _require_scoring(application)
     if not review.scores.exists():
-        raise Conflict("尚无评审打分，不能作出结论", code="no_scores")
+        raise Conflict(_("尚无评审打分，不能作出结论"), code="no_scores")
     note = _clean_text(note, 1000)[:1000]
     return apply_transition(
         MINISTRY_REVIEW,
@@ -1639,10 +1726,10 @@ def decide(actor, application: Application, *, approve: bool, note: str = "") ->
 
 def reconsider(actor, application: Application) -> MinistryReview:
     if application.batch.state == BatchState.PUBLISHED:
-        raise Conflict("名单已公布，不能再改变评审结论", code="batch_published")
+        raise Conflict(_("名单已公布，不能再改变评审结论"), code="batch_published")
     review = MinistryReview.objects.filter(application=application).first()
     if review is None:
-        raise Conflict("该申报尚未进入部级评审阶段", code="not_in_ministry_review")
+        raise Conflict(_("该申报尚未进入部级评审阶段"), code="not_in_ministry_review")
     return apply_transition(
         MINISTRY_REVIEW,
         review,
@@ -1700,19 +1787,19 @@ def _report_fields(data: dict, *, creating: bool) -> dict[str, Any]:
     if creating:
         year = _year(data, "year", errors)
         if year is None and "year" not in errors:
-            errors["year"] = "请填写年度"
+            errors["year"] = _("请填写年度")
         fields["year"] = year
         period = data.get("period")
         if period not in ReportPeriod.values:
-            errors["period"] = "报告期应为第一季度、上半年、前三季度或全年"
+            errors["period"] = _("报告期应为第一季度、上半年、前三季度或全年")
         fields["period"] = period
     for key, label, required in (
-        ("summary", "工作进展", True),
-        ("problems", "存在问题", False),
-        ("next_steps", "下一步计划", False),
+        ("summary", _("工作进展"), True),
+        ("problems", _("存在问题"), False),
+        ("next_steps", _("下一步计划"), False),
     ):
         if creating and key not in data and required:
-            errors[key] = f"请填写{label}"
+            errors[key] = _("请填写%(label)s") % {"label": label}
             continue
         text = _text(data, key, label, MAX_TEXT, errors, required=required)
         if text is not None and key not in errors:
@@ -1724,15 +1811,18 @@ def _report_fields(data: dict, *, creating: bool) -> dict[str, Any]:
 
 def create_report(actor, application: Application, data: dict) -> ProgressReport:
     if not perms.is_applicant_admin(actor, application.region_id):
-        raise NotAllowed("只有试点城市（区）的政府管理员可以填报进展报告")
+        raise NotAllowed(_("只有试点城市（区）的政府管理员可以填报进展报告"))
     if not is_pilot(application):
-        raise Conflict("该申报尚未确定为试点，不能填报进展报告", code="not_a_pilot")
+        raise Conflict(_("该申报尚未确定为试点，不能填报进展报告"), code="not_a_pilot")
     fields = _report_fields(data, creating=True)
     if fields["year"] is not None and not (
         (application.start_year or 0) <= fields["year"] <= (application.end_year or 0)
     ):
         raise ValidationFailed(
-            {"year": f"年度应在实施期 {application.start_year}—{application.end_year} 年之内"}
+            {
+                "year": _("年度应在实施期 %(start_year)s—%(end_year)s 年之内")
+                % {"start_year": application.start_year, "end_year": application.end_year}
+            }
         )
     try:
         with transaction.atomic():
@@ -1746,15 +1836,15 @@ def create_report(actor, application: Application, data: dict) -> ProgressReport
                 changes={"year": report.year, "period": report.period},
             )
     except IntegrityError:
-        raise ValidationFailed({"period": "该报告期的进展报告已存在"}) from None
+        raise ValidationFailed({"period": _("该报告期的进展报告已存在")}) from None
     return report
 
 
 def update_report(actor, report: ProgressReport, data: dict) -> ProgressReport:
     if not perms.is_applicant_admin(actor, report.application.region_id):
-        raise NotAllowed("只有试点城市（区）的政府管理员可以修改进展报告")
+        raise NotAllowed(_("只有试点城市（区）的政府管理员可以修改进展报告"))
     if report.state != ReportState.DRAFT:
-        raise Conflict("进展报告已报送，不能再修改", code="report_submitted")
+        raise Conflict(_("进展报告已报送，不能再修改"), code="report_submitted")
     fields = _report_fields(data, creating=False)
     with transaction.atomic():
         before = {k: getattr(report, k) for k in fields}
@@ -1772,9 +1862,9 @@ def update_report(actor, report: ProgressReport, data: dict) -> ProgressReport:
 
 def add_report_document(actor, report: ProgressReport, upload, title: str = "") -> Document:
     if not perms.is_applicant_admin(actor, report.application.region_id):
-        raise NotAllowed("只有试点城市（区）的政府管理员可以上传附件")
+        raise NotAllowed(_("只有试点城市（区）的政府管理员可以上传附件"))
     if report.state != ReportState.DRAFT:
-        raise Conflict("进展报告已报送，不能再上传附件", code="report_submitted")
+        raise Conflict(_("进展报告已报送，不能再上传附件"), code="report_submitted")
     checked = uploads.check_upload(upload, uploads.MATERIAL_TYPES)
     with _atomic_with_files() as stored:
         doc = _store_document(
@@ -1855,7 +1945,7 @@ def lagging(actor, *, year: int | None = None, batch: Batch | None = None) -> li
     """For each visible pilot city, its indicators against the year's target
     (via chanrong.insights.services.completion): which are behind."""
     if scope_of(actor).kind not in (ScopeKind.GOVERNMENT, ScopeKind.PLATFORM):
-        raise NotFound("未找到")
+        raise NotFound(_("未找到"))
     insights = _insights()
     out: list[LagRow] = []
     report_counts = dict(
@@ -1971,7 +2061,7 @@ def unit_overview(actor, batch: Batch):
     """The provincial unit's page: its applications, quota and submission."""
     unit = perms.review_unit_of(actor)
     if unit is None or not perms.is_unit_counterpart(actor, unit.code):
-        raise NotFound("未找到")
+        raise NotFound(_("未找到"))
     applications = (
         Application.objects.filter(
             batch=batch, review_region=unit, state=ApplicationState.SUBMITTED, kind="new"
@@ -2000,7 +2090,7 @@ def agencies_for_unit(unit: Region):
 def stage_of(application: Application) -> tuple[str, str]:
     """(code, label) of where the application stands overall."""
     if application.state == ApplicationState.DRAFT:
-        return "draft", "草稿"
+        return "draft", _("草稿")
     try:
         ministry = application.ministry_review
     except MinistryReview.DoesNotExist:
@@ -2008,22 +2098,22 @@ def stage_of(application: Application) -> tuple[str, str]:
     published = application.batch.state == BatchState.PUBLISHED
     if ministry is not None:
         if ministry.state == MinistryState.SCORING:
-            return "ministry", "部级评审中"
+            return "ministry", _("部级评审中")
         if not published:
-            return "decided", "评审结论待公布"
+            return "decided", _("评审结论待公布")
         if ministry.state == MinistryState.APPROVED:
-            return "approved", ("已延续试点" if application.is_renewal else "已确定为试点")
-        return "rejected", "未入选"
+            return "approved", (_("已延续试点") if application.is_renewal else _("已确定为试点"))
+        return "rejected", _("未入选")
     try:
         review = application.provincial_review
     except ProvincialReview.DoesNotExist:
         review = None
     if review is None:
-        return "submitted", "已提交"
+        return "submitted", _("已提交")
     if review.state == ReviewState.PENDING:
-        return "provincial", "省级审核中"
+        return "provincial", _("省级审核中")
     if review.state == ReviewState.RECOMMENDED:
-        return "recommended", "已确认推荐"
+        return "recommended", _("已确认推荐")
     if review.state == ReviewState.NOT_RECOMMENDED:
-        return "not_recommended", "未获推荐"
-    return "forwarded", "已报送部级评审"
+        return "not_recommended", _("未获推荐")
+    return "forwarded", _("已报送部级评审")

@@ -18,6 +18,8 @@ completeness — are checked by services.py in the same transaction.
 
 from __future__ import annotations
 
+from django.utils.translation import pgettext_lazy
+
 from chanrong.core.workflow import StateMachine, Transition
 
 from . import permissions as p
@@ -56,14 +58,18 @@ BATCH = StateMachine.declare(
     "state",
     [
         Transition(
-            "open", frozenset({BatchState.DRAFT}), BatchState.OPEN, _ministry_admin, "发布通知"
+            "open",
+            frozenset({BatchState.DRAFT}),
+            BatchState.OPEN,
+            _ministry_admin,
+            pgettext_lazy("workflow", "发布通知"),
         ),
         Transition(
             "publish",
             frozenset({BatchState.OPEN}),
             BatchState.PUBLISHED,
             _ministry_admin,
-            "公布试点城市名单",
+            pgettext_lazy("workflow", "公布试点城市名单"),
         ),
     ],
 )
@@ -77,14 +83,14 @@ APPLICATION = StateMachine.declare(
             frozenset({ApplicationState.DRAFT}),
             ApplicationState.SUBMITTED,
             _applicant,
-            "提交申报",
+            pgettext_lazy("workflow", "提交申报"),
         ),
         Transition(
             "withdraw",
             frozenset({ApplicationState.SUBMITTED}),
             ApplicationState.DRAFT,
             _applicant,
-            "撤回申报",
+            pgettext_lazy("workflow", "撤回申报"),
         ),
     ],
 )
@@ -98,28 +104,28 @@ PROVINCIAL_REVIEW = StateMachine.declare(
             frozenset({ReviewState.PENDING}),
             ReviewState.RECOMMENDED,
             _unit_lead,
-            "确认推荐",
+            pgettext_lazy("workflow", "确认推荐"),
         ),
         Transition(
             "decline",
             frozenset({ReviewState.PENDING}),
             ReviewState.NOT_RECOMMENDED,
             _unit_lead,
-            "不予推荐",
+            pgettext_lazy("workflow", "不予推荐"),
         ),
         Transition(
             "reopen",
             frozenset({ReviewState.RECOMMENDED, ReviewState.NOT_RECOMMENDED}),
             ReviewState.PENDING,
             _unit_lead,
-            "撤销审核决定",
+            pgettext_lazy("workflow", "撤销审核决定"),
         ),
         Transition(
             "forward",
             frozenset({ReviewState.RECOMMENDED}),
             ReviewState.FORWARDED,
             _unit_admin,
-            "报送部级评审",
+            pgettext_lazy("workflow", "报送部级评审"),
         ),
     ],
 )
@@ -133,7 +139,7 @@ PROVINCIAL_SUBMISSION = StateMachine.declare(
             frozenset({SubmissionState.OPEN}),
             SubmissionState.CONFIRMED,
             _unit_admin,
-            "确认上报推荐名单",
+            pgettext_lazy("workflow", "确认上报推荐名单"),
         ),
     ],
 )
@@ -147,21 +153,21 @@ MINISTRY_REVIEW = StateMachine.declare(
             frozenset({MinistryState.SCORING}),
             MinistryState.APPROVED,
             _ministry_admin,
-            "确定为试点",
+            pgettext_lazy("workflow", "确定为试点"),
         ),
         Transition(
             "reject",
             frozenset({MinistryState.SCORING}),
             MinistryState.REJECTED,
             _ministry_admin,
-            "不予入选",
+            pgettext_lazy("workflow", "不予入选"),
         ),
         Transition(
             "reconsider",
             frozenset({MinistryState.APPROVED, MinistryState.REJECTED}),
             MinistryState.SCORING,
             _ministry_admin,
-            "重新评审",
+            pgettext_lazy("workflow", "重新评审"),
         ),
     ],
 )
@@ -175,14 +181,14 @@ PROGRESS_REPORT = StateMachine.declare(
             frozenset({ReportState.DRAFT}),
             ReportState.SUBMITTED,
             _report_author,
-            "报送进展报告",
+            pgettext_lazy("workflow", "报送进展报告"),
         ),
         Transition(
             "return",
             frozenset({ReportState.SUBMITTED}),
             ReportState.DRAFT,
             _ministry_admin,
-            "退回修改",
+            pgettext_lazy("workflow", "退回修改"),
         ),
     ],
 )

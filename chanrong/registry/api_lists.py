@@ -12,6 +12,7 @@ from urllib.parse import quote
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -414,12 +415,12 @@ def add_entry(request, id: ObjectId, number: Number, payload: EntryIn):
     given = [k for k in ("enterprise_id", "uscc", "project_id") if getattr(payload, k)]
     if len(given) != 1:
         raise ValidationFailed(
-            {"enterprise_id": "请只指定 enterprise_id、uscc、project_id 中的一项"}
+            {"enterprise_id": _("请只指定 enterprise_id、uscc、project_id 中的一项")}
         )
     if payload.project_id:
         project = Project.objects.visible_to(user).filter(pk=payload.project_id).first()
         if project is None:
-            raise ValidationFailed({"project_id": "项目不存在或不在您的管辖范围内"})
+            raise ValidationFailed({"project_id": _("项目不存在或不在您的管辖范围内")})
     else:
         visible = Enterprise.objects.visible_to(user)
         if payload.enterprise_id:
@@ -429,7 +430,7 @@ def add_entry(request, id: ObjectId, number: Number, payload: EntryIn):
             enterprise = visible.filter(uscc=normalise_uscc(payload.uscc)).first()
             key = "uscc"
         if enterprise is None:
-            raise ValidationFailed({key: "企业不存在或不在您的管辖范围内"})
+            raise ValidationFailed({key: _("企业不存在或不在您的管辖范围内")})
     entry = services.add_list_entry(
         user, version, enterprise=enterprise, project=project, reason=payload.reason
     )
@@ -447,7 +448,7 @@ def remove_entry(request, id: ObjectId, number: Number, entry_id: ObjectId, payl
         ListEntry.objects.visible_to(actor(request)).filter(version=version, pk=entry_id).first()
     )
     if entry is None:
-        raise NotFound("该版本中没有这一成员")
+        raise NotFound(_("该版本中没有这一成员"))
     services.remove_list_entry(actor(request), version, entry, reason=payload.reason)
     return Status(204, None)
 

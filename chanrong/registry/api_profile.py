@@ -623,7 +623,7 @@ def operating_queue(request, filters: Query[ReviewQueueFilter]):
     if filters.region:
         region = Region.objects.filter(pk=filters.region).first()
         if region is None:
-            raise ValidationFailed({"region": f"行政区划代码 {filters.region} 不存在"})
+            raise ValidationFailed({"region": gettext("行政区划代码 %s 不存在") % filters.region})
         queryset = queryset.filter(enterprise__region__code__startswith=region.prefix)
     return _operating_filter(queryset, filters).order_by("-period_start", "enterprise__name", "pk")
 
@@ -648,7 +648,7 @@ def apply_registry_filters(queryset, filters, user):
         queryset = queryset.with_active_qualification(filters.qualification)
     if getattr(filters, "list_id", None):
         if not EnterpriseList.objects.visible_to(user).filter(pk=filters.list_id).exists():
-            raise ValidationFailed({"list_id": f"名单 {filters.list_id} 不存在"})
+            raise ValidationFailed({"list_id": gettext("名单 %s 不存在") % filters.list_id})
         queryset = queryset.on_list(list_id=filters.list_id, viewer=user)
     if getattr(filters, "list_type", None):
         queryset = queryset.on_list(list_type=filters.list_type, viewer=user)

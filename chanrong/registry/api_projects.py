@@ -9,6 +9,7 @@ from typing import Annotated
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -170,7 +171,7 @@ def list_projects(request, filters: Query[ProjectFilter]):
     if filters.region:
         region = Region.objects.filter(pk=filters.region).first()
         if region is None:
-            raise ValidationFailed({"region": f"行政区划代码 {filters.region} 不存在"})
+            raise ValidationFailed({"region": _("行政区划代码 %s 不存在") % filters.region})
         queryset = queryset.filter(region__code__startswith=region.prefix)
     return queryset.order_by("name", "pk")
 

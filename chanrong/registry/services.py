@@ -86,16 +86,16 @@ def _decimal(value: Any, field: str, errors: list[FieldError]) -> Decimal | None
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        errors.append(FieldError(field, "应为数字（单位：万元）"))
+        errors.append(FieldError(field, _("应为数字（单位：万元）")))
         return None
     if not number.is_finite():
-        errors.append(FieldError(field, "应为有限数字"))
+        errors.append(FieldError(field, _("应为有限数字")))
         return None
     if number < 0:
-        errors.append(FieldError(field, "不能为负数"))
+        errors.append(FieldError(field, _("不能为负数")))
         return None
     if number > MAX_AMOUNT_WAN:
-        errors.append(FieldError(field, "数值过大（上限 1 万亿元）"))
+        errors.append(FieldError(field, _("数值过大（上限 1 万亿元）")))
         return None
     return number.quantize(Decimal("0.000001"))
 
@@ -110,7 +110,7 @@ def clean_enterprise_data(data: dict[str, Any], *, partial: bool = False) -> dic
     required = () if partial else ("uscc", "name", "region_code", "industry_code")
     for key in required:
         if data.get(key) in (None, ""):
-            errors.append(FieldError(key, "必填"))
+            errors.append(FieldError(key, _("必填")))
     if data.get("uscc") not in (None, ""):
         try:
             out["uscc"] = validate_uscc(str(data["uscc"]))
@@ -119,25 +119,25 @@ def clean_enterprise_data(data: dict[str, Any], *, partial: bool = False) -> dic
     if data.get("name") not in (None, ""):
         name = " ".join(str(data["name"]).split())
         if len(name) < 2 or len(name) > 100:
-            errors.append(FieldError("name", "企业名称应为 2–100 个字符"))
+            errors.append(FieldError("name", _("企业名称应为 2–100 个字符")))
         else:
             out["name"] = name
     if data.get("region_code") not in (None, ""):
         code = str(data["region_code"]).strip()
         region = Region.objects.filter(pk=code).first()
         if region is None:
-            errors.append(FieldError("region_code", f"行政区划代码 {code} 不存在"))
+            errors.append(FieldError("region_code", _("行政区划代码 %s 不存在") % code))
         elif region.level != RegionLevel.COUNTY:
-            errors.append(FieldError("region_code", "应为县级行政区划代码（6 位）"))
+            errors.append(FieldError("region_code", _("应为县级行政区划代码（6 位）")))
         else:
             out["region"] = region
     if data.get("industry_code") not in (None, ""):
         code = str(data["industry_code"]).strip().upper()
         industry = Industry.objects.filter(pk=code).first()
         if industry is None:
-            errors.append(FieldError("industry_code", f"行业代码 {code} 不存在"))
+            errors.append(FieldError("industry_code", _("行业代码 %s 不存在") % code))
         elif industry.level == IndustryLevel.SECTION:
-            errors.append(FieldError("industry_code", "应为行业大类代码，如 C39"))
+            errors.append(FieldError("industry_code", _("应为行业大类代码，如 C39")))
         else:
             out["industry"] = industry
     if "employees" in data:
@@ -151,7 +151,7 @@ def clean_enterprise_data(data: dict[str, Any], *, partial: bool = False) -> dic
                     raise ValueError
                 out["employees"] = number
             except (TypeError, ValueError):
-                errors.append(FieldError("employees", "从业人员应为 0 至 10,000,000 之间的整数"))
+                errors.append(FieldError("employees", _("从业人员应为 0 至 10,000,000 之间的整数")))
     for key, field in (("revenue_wan", "revenue"), ("assets_wan", "assets")):
         if key in data:
             wan = _decimal(data[key], key, errors)
@@ -223,16 +223,16 @@ def can_edit_enterprise(actor, enterprise: Enterprise) -> bool:
 
 def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
     if not can_create_enterprise(actor):
-        raise NotAllowed("只有政府用户或平台管理员可以登记企业")
+        raise NotAllowed(_("只有政府用户或平台管理员可以登记企业"))
     values = _clean_with_profile(data, partial=False)
     scope = scope_of(actor)
     if scope.kind == ScopeKind.GOVERNMENT and not values["region"].code.startswith(
         scope.region_prefix
     ):
-        raise ValidationFailed({"region_code": "只能登记本辖区内的企业"})
+        raise ValidationFailed({"region_code": _("只能登记本辖区内的企业")})
     with transaction.atomic():
         if Enterprise.objects.filter(uscc=values["uscc"]).exists():
-            raise ValidationFailed({"uscc": "该统一社会信用代码已登记"})
+            raise ValidationFailed({"uscc": _("该统一社会信用代码已登记")})
         enterprise = Enterprise(**values)
         enterprise.size = compute_size(enterprise)
         enterprise.save()
@@ -247,24 +247,24 @@ def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
 
 def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
     if not can_edit_enterprise(actor, enterprise):
-        raise NotAllowed("无权修改该企业")
+        raise NotAllowed(_("无权修改该企业"))
     values = _clean_with_profile(data, partial=True)
     scope = scope_of(actor)
     uscc_changes = "uscc" in values and values["uscc"] != enterprise.uscc
     if uscc_changes and scope.kind == ScopeKind.ENTERPRISE:
-        raise ValidationFailed({"uscc": "统一社会信用代码不能由企业自行修改"})
+        raise ValidationFailed({"uscc": _("统一社会信用代码不能由企业自行修改")})
     region = values.get("region")
     if (
         region
         and scope.kind == ScopeKind.GOVERNMENT
         and not region.code.startswith(scope.region_prefix)
     ):
-        raise ValidationFailed({"region_code": "不能把企业迁出本辖区"})
+        raise ValidationFailed({"region_code": _("不能把企业迁出本辖区")})
     with transaction.atomic():
         locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
         taken = Enterprise.objects.filter(uscc=values.get("uscc")).exclude(pk=locked.pk)
         if uscc_changes and taken.exists():
-            raise ValidationFailed({"uscc": "该统一社会信用代码已登记"})
+            raise ValidationFailed({"uscc": _("该统一社会信用代码已登记")})
         before = _snapshot(locked)
         for key, value in values.items():
             setattr(locked, key, value)
@@ -282,9 +282,9 @@ def delete_enterprise(actor, enterprise: Enterprise) -> None:
     if scope.kind not in (ScopeKind.PLATFORM, ScopeKind.GOVERNMENT) or not can_edit_enterprise(
         actor, enterprise
     ):
-        raise NotAllowed("无权删除该企业")
+        raise NotAllowed(_("无权删除该企业"))
     if enterprise.users.exists():
-        raise ValidationFailed({"id": "该企业仍有用户账号，不能删除"})
+        raise ValidationFailed({"id": _("该企业仍有用户账号，不能删除")})
     with transaction.atomic():
         snapshot = _snapshot(enterprise)
         audit.record("enterprise.delete", actor=actor, obj=enterprise, changes=snapshot)
@@ -294,14 +294,14 @@ def delete_enterprise(actor, enterprise: Enterprise) -> None:
 def get_visible_enterprise(actor, pk: int) -> Enterprise:
     enterprise = Enterprise.objects.visible_to(actor).filter(pk=pk).first()
     if enterprise is None:
-        raise NotFound("企业不存在")
+        raise NotFound(_("企业不存在"))
     return enterprise
 
 
 def authorise_institution(actor, enterprise: Enterprise, institution) -> DataAuthorisation:
     """The enterprise lets `institution` see its profile."""
     if scope_of(actor).enterprise_id != enterprise.pk:
-        raise NotAllowed("只有企业本身可以授权")
+        raise NotAllowed(_("只有企业本身可以授权"))
     with transaction.atomic():
         existing = DataAuthorisation.objects.filter(
             enterprise=enterprise, institution=institution, revoked_at__isnull=True
@@ -322,7 +322,7 @@ def authorise_institutions(actor, enterprise: Enterprise, institutions) -> list[
     """`authorise_institution` for several institutions at once (one query
     for the existing grants, one INSERT, one audit write)."""
     if scope_of(actor).enterprise_id != enterprise.pk:
-        raise NotAllowed("只有企业本身可以授权")
+        raise NotAllowed(_("只有企业本身可以授权"))
     wanted = list({institution.pk: institution for institution in institutions}.values())
     if not wanted:
         return []
@@ -355,7 +355,7 @@ def authorise_institutions(actor, enterprise: Enterprise, institutions) -> list[
 
 def revoke_authorisation(actor, grant: DataAuthorisation) -> None:
     if scope_of(actor).enterprise_id != grant.enterprise_id:
-        raise NotAllowed("只有企业本身可以撤销授权")
+        raise NotAllowed(_("只有企业本身可以撤销授权"))
     if grant.revoked_at is not None:
         return
     with transaction.atomic():
@@ -2501,7 +2501,7 @@ def _import_region(ctx: EnterpriseImport, value: Any, errors: list[FieldError]) 
                 )
             )
             return None
-        errors.append(FieldError("region_code", _("行政区划代码 %(code)s 不存在") % {"code": code}))
+        errors.append(FieldError("region_code", _("行政区划代码 %s 不存在") % code))
         return None
     if region.level != RegionLevel.COUNTY:
         errors.append(FieldError("region_code", _("应为县级行政区划代码（6 位）")))

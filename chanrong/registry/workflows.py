@@ -20,6 +20,8 @@ admin) confirms it, or corrects the figures, which derives the status anew.
 
 from __future__ import annotations
 
+from django.utils.translation import pgettext_lazy
+
 from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.workflow import StateMachine, Transition
 
@@ -57,11 +59,41 @@ LIST_VERSION = StateMachine.declare(
     "list_version",
     "status",
     [
-        Transition("submit", frozenset({V.DRAFT}), V.SUBMITTED, _drafter, "提交审批"),
-        Transition("withdraw", frozenset({V.SUBMITTED}), V.DRAFT, _drafter, "撤回"),
-        Transition("reject", frozenset({V.SUBMITTED}), V.REJECTED, _approver, "退回"),
-        Transition("reopen", frozenset({V.REJECTED}), V.DRAFT, _drafter, "重新编辑"),
-        Transition("publish", frozenset({V.SUBMITTED}), V.PUBLISHED, _approver, "审批发布"),
+        Transition(
+            "submit",
+            frozenset({V.DRAFT}),
+            V.SUBMITTED,
+            _drafter,
+            pgettext_lazy("workflow", "提交审批"),
+        ),
+        Transition(
+            "withdraw",
+            frozenset({V.SUBMITTED}),
+            V.DRAFT,
+            _drafter,
+            pgettext_lazy("workflow", "撤回"),
+        ),
+        Transition(
+            "reject",
+            frozenset({V.SUBMITTED}),
+            V.REJECTED,
+            _approver,
+            pgettext_lazy("workflow", "退回"),
+        ),
+        Transition(
+            "reopen",
+            frozenset({V.REJECTED}),
+            V.DRAFT,
+            _drafter,
+            pgettext_lazy("workflow", "重新编辑"),
+        ),
+        Transition(
+            "publish",
+            frozenset({V.SUBMITTED}),
+            V.PUBLISHED,
+            _approver,
+            pgettext_lazy("workflow", "审批发布"),
+        ),
     ],
 )
 
@@ -83,5 +115,13 @@ R = ReviewStatus
 OPERATING_REVIEW = StateMachine.declare(
     "operating_record",
     "review_status",
-    [Transition("confirm", frozenset({R.FLAGGED}), R.CONFIRMED, _reviewer, "核实无误")],
+    [
+        Transition(
+            "confirm",
+            frozenset({R.FLAGGED}),
+            R.CONFIRMED,
+            _reviewer,
+            pgettext_lazy("workflow", "核实无误"),
+        )
+    ],
 )

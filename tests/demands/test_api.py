@@ -5,12 +5,13 @@ visibility, and the whole flow as a bank's own system would drive it."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from chanrong.core.models import AuditEntry
 from chanrong.demands.models import DemandState
 
-from .conftest import dispatch_of, product_data
+from .conftest import API, dispatch_of, product_data
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +202,24 @@ def test_demand_links_one_of_its_own_projects(world, api_as):
     assert cleared.status_code == 200 and cleared.json()["project_id"] is None
     audit = AuditEntry.objects.filter(action="demand.update").order_by("-pk").first()
     assert audit.changes["project_id"] == [own.pk, None]
+
+
+def test_a_refused_transition_reads_in_the_callers_language(
+    world, bank_products, make_demand, settings
+):
+    """The state and the action named in a 409 (the workflow table's label)
+    follow Accept-Language; the code stays the same."""
+    settings.ROOT_URLCONF = "tests.demands.urls"
+    demand = make_demand()
+    assert demand.state == DemandState.DISPATCHED
+    expected = {
+        "zh-hans": "当前状态为「已派单」，不能执行「发布」",
+        "en": 'The state is "Dispatched"; you cannot publish now',
+    }
+    for language, message in expected.items():
+        client = Client(headers={"Accept-Language": language})
+        client.force_login(world.user("ent_user"))
+        response = client.post(f"{API}/demands/{demand.pk}/publish")
+        assert response.status_code == 409, response.content
+        assert response.json()["code"] == "invalid_transition"
+        assert response.json()["message"] == message

@@ -230,3 +230,33 @@ def test_openapi_schema_documents_the_router(settings):
     schema = api.get_openapi_schema()
     paths = {p.removeprefix(PREFIX) for p in schema["paths"] if p.startswith(PREFIX)}
     assert {"/batches", "/applications", "/applications/{application_id}/recommend"} <= paths
+
+
+def test_stage_labels_and_errors_follow_accept_language(pilot, world):
+    """`stage` is a code; `stage_label` and the messages of a 422 are read in
+    the caller's language (Chinese by default)."""
+    county = Api(world.user("gov_jiashan"))
+    start = start_year(pilot.batch)
+    years = pilot.batch.max_period_years
+    too_long = {
+        "batch_id": pilot.batch.pk,
+        "title": "方案",
+        "start_year": start,
+        "end_year": start + years,
+    }
+    error = county.post("/applications", too_long).json()
+    assert error["errors"][0]["message"] == (
+        f"方案实施期不超过{years}年（当前为{start}—{start + years}年，共{years + 1}年）"
+    )
+    county.headers["Accept-Language"] = "en"
+    error = county.post("/applications", too_long).json()
+    assert error["message"] == "Invalid input"
+    assert error["errors"][0]["message"] == (
+        f"The implementation period is at most {years} years "
+        f"(now {start}–{start + years}, {years + 1} years)"
+    )
+    created = _ok(county.post("/applications", {**too_long, "end_year": start}), 201)
+    assert (created["stage"], created["stage_label"]) == ("draft", "Draft")
+    del county.headers["Accept-Language"]
+    again = _ok(county.get(f"/applications/{created['id']}"))
+    assert (again["stage"], again["stage_label"]) == ("draft", "草稿")

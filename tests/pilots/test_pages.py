@@ -306,3 +306,22 @@ def test_every_page_renders_for_the_roles_that_use_it(pilot, world):
     staff = client_for(world.user("gov_jiashan_staff"))
     assert staff.get(f"/pilot/applications/{application.pk}/edit/").status_code == 403
     assert staff.get(f"/pilot/applications/{application.pk}/score/").status_code == 403
+
+
+def test_an_english_session_reads_stage_category_and_deadline_in_english(pilot, world):
+    from django.conf import settings
+
+    from tests.pilots.conftest import fill_application
+
+    application = fill_application(world.user("gov_jiashan"), pilot.batch)
+    client = client_for(world.user("gov_jiashan"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = _html(client.get(f"/pilot/applications/{application.pk}/"))
+    assert 'data-stage="draft">Draft</span>' in page
+    # the plan table's category: a stored code (产业发展), shown by its label
+    assert "Industrial development" in page and ">产业发展<" not in page
+    set_dates(pilot.batch, application_days=-1, provincial_days=5)
+    response = client.post(f"/pilot/applications/{application.pk}/submit/", follow=True)
+    page = _html(response)
+    assert "The deadline for applications was" in page
+    assert "you can no longer submit the application." in page

@@ -19,6 +19,7 @@ MO = PO.with_suffix(".mo")
 TEMPLATE_STRING = re.compile(r"""\{%\s*(?:translate|trans)\s+(["'])(.+?)\1""")
 GETTEXT_NAMES = {
     "_",
+    "_lazy",
     "N_",
     "gettext",
     "gettext_lazy",
