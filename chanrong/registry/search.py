@@ -114,7 +114,7 @@ def first_found(queryset: QuerySet, limit: int) -> QuerySet:
     match, in the exact order.
     """
     found = queryset.order_by().values("pk")[:limit]
-    result = queryset.model._default_manager.filter(pk__in=found)
+    result = queryset.model._default_manager.using(queryset.db).filter(pk__in=found)
     if related := _select_related(queryset):
         result = result.select_related(*related)
     return result.order_by(SortOnly("name"), "pk")
