@@ -66,6 +66,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
         refdata.load_all()
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started after the test database exists so
+    that it stops (closing its thread's connection) before the database is
+    dropped. A test asking for `live_server` before `world` used to set it up
+    first and tear it down last: "database … is being accessed by other users"."""
+    return live_server
+
+
 @pytest.fixture(autouse=True)
 def _reference_rows_after_flush(request):
     """Transactional tests flush every table, including the rows that the
