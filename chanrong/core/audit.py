@@ -409,6 +409,23 @@ def read_anchors(path: Path | None = None) -> list[Anchor]:
     return anchors
 
 
+def _last_anchor(path: Path) -> Anchor | None:
+    """The file's last anchor, read from its tail (the file grows by a line
+    every ten minutes; verify reads it all, writing need not)."""
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        handle.seek(max(0, handle.seek(0, os.SEEK_END) - 4096))
+        lines = handle.read().decode("utf-8", errors="replace").splitlines()
+    for line in reversed(lines):
+        try:
+            data = json.loads(line)
+            return Anchor(seq=int(data["seq"]), hash=str(data["hash"]), at=str(data["at"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # a partial first line of the tail, or a damaged one: verify reports it
+    return None
+
+
 def write_anchor(path: Path | None = None, *, now: datetime | None = None) -> Anchor | None:
     """Append the sealed chain's end to the anchor file (and the log), unless
     the chain is empty or has not moved since the last anchor. The file is
@@ -417,9 +434,9 @@ def write_anchor(path: Path | None = None, *, now: datetime | None = None) -> An
     if not seq:
         return None
     path = path or anchor_path()
-    previous = read_anchors(path)
-    if previous and previous[-1].seq == seq and previous[-1].hash == hash_:
-        return previous[-1]
+    last = _last_anchor(path)
+    if last is not None and last.seq == seq and last.hash == hash_:
+        return last
     moment = (now or timezone.now()).astimezone(UTC)
     anchor = Anchor(seq=seq, hash=hash_, at=moment.isoformat(timespec="seconds"))
     path.parent.mkdir(parents=True, exist_ok=True)

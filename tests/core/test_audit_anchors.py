@@ -150,3 +150,14 @@ def test_default_path_is_per_database(settings):
     path = audit.anchor_path()
     assert path.parent == settings.VAR_DIR
     assert path.name.startswith("audit-anchors.") and path.suffix == ".jsonl"
+
+
+def test_an_unchanged_end_is_not_written_again_in_a_long_file():
+    grow(2)
+    lines = [json.dumps({"seq": 1, "hash": "a" * 64, "at": "2026-01-01T00:00:00+00:00"})] * 200
+    settings.AUDIT_ANCHOR_FILE.write_text(
+        "\n".join(lines) + "\n"
+    )  # ≈ 20 kB: longer than the tail read
+    first = audit.write_anchor()
+    assert audit.write_anchor() == first
+    assert len(audit.read_anchors()) == 201
