@@ -31,7 +31,7 @@ from chanrong.core.models import Industry, Region
 from . import services
 from .api_profile import RegistryFilter, apply_registry_filters
 from .models import Enterprise, EnterpriseSize
-from .search import order_by_name, search
+from .search import normalise_query, order_by_name, search
 
 router = Router(tags=["enterprises 企业"])
 
@@ -189,7 +189,7 @@ def _filter(queryset, filters: EnterpriseFilter):
 def list_enterprises(request, filters: Query[EnterpriseFilter]):
     queryset = Enterprise.objects.visible_to(actor(request)).select_related("region", "industry")
     queryset = apply_registry_filters(queryset, filters, actor(request))
-    return order_by_name(_filter(queryset, filters))
+    return order_by_name(_filter(queryset, filters), text_search=bool(normalise_query(filters.q)))
 
 
 @router.get("/{id}", response=responses({200: EnterpriseOut}, 404, 422), summary="企业详情")

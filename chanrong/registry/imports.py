@@ -1098,6 +1098,8 @@ def export_enterprises(user, params) -> tuple[Any, int]:
     """The enterprise table as the list page shows it to `user` (same
     filters, same visibility), streamed into a temporary .xlsx."""
     form = EnterpriseFilterForm(params or None, user=user)
-    queryset = order_by_name(form.filter(Enterprise.objects.visible_to(user)))
+    queryset = order_by_name(
+        form.filter(Enterprise.objects.visible_to(user)), text_search=form.has_text_search()
+    )
     rows = queryset.values(*_EXPORT_VALUES).iterator(chunk_size=2000)
     return write_xlsx(ENTERPRISE_EXPORT_COLUMNS, rows, sheet_name=str(_("企业")))

@@ -158,14 +158,20 @@ def test_order_by_name_is_the_name_order(world):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner estimates")
-def test_order_by_name_sorts_narrow_filters_and_walks_broad_ones(world):
+def test_order_by_name_sorts_narrow_filters_and_walks_broad_ones(world, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE registry_enterprise")
-    narrow = order_by_name(search(Enterprise.objects.all(), "精工"))
+    everyone = Enterprise.objects.all()
+    # Few rows: sorted, whatever the filter.
+    assert isinstance(order_by_name(everyone).query.order_by[0], SortOnly)
+    # Many rows (threshold lowered to this tiny table): a text search is sorted
+    # while it keeps less than half the table; anything else is walked.
+    monkeypatch.setattr("chanrong.registry.search.SORT_BELOW_ROWS", 0)
+    narrow = order_by_name(search(everyone, "精工"), text_search=True)
     assert isinstance(narrow.query.order_by[0], SortOnly)
     assert [e.name for e in narrow] == ["嘉善精工机械有限公司"]
-    broad = order_by_name(Enterprise.objects.all())
-    assert broad.query.order_by == ("name", "pk")
+    assert order_by_name(search(everyone, "精工")).query.order_by == ("name", "pk")
+    assert order_by_name(everyone, text_search=True).query.order_by == ("name", "pk")
 
 
 def test_list_page_shows_the_first_found_of_a_broad_search(world, web_as, monkeypatch):
