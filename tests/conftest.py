@@ -70,8 +70,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def live_server(django_db_setup, live_server):
     """pytest-django's live server, started after the test database exists so
     that it stops (closing its thread's connection) before the database is
-    dropped. A test asking for `live_server` before `world` used to set it up
-    first and tear it down last: "database … is being accessed by other users"."""
+    dropped: a test asking for `live_server` before `world` used to set it up
+    first and tear it down last."""
     return live_server
 
 

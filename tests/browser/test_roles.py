@@ -93,7 +93,9 @@ def test_every_role_sees_its_menu_and_can_sign_out(world, live_server, browser):
             assert current == ["home"], username
             assert world.user(username).username in page.inner_text("[data-testid=current-user]")
             if VENDOR_HTMX.exists():
-                assert page.evaluate("typeof window.htmx") == "object"
+                # htmx is a deferred script: the menu can be in the DOM before it
+                # has run. Wait for it (up to the page timeout) rather than race it.
+                page.wait_for_function("typeof window.htmx === 'object'")
                 if username == "gov_zhejiang":
                     _filter_by_region_with_htmx(page, live_server.url)
 
