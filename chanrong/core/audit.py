@@ -388,6 +388,18 @@ def anchor_path() -> Path:
     return Path(settings.VAR_DIR) / f"audit-anchors.{slug}.jsonl"
 
 
+def _parse_anchor(line: str) -> Anchor:
+    """One line of the anchor file; ValueError saying why it is not an anchor."""
+    try:
+        data = json.loads(line)
+        anchor = Anchor(seq=int(data["seq"]), hash=str(data["hash"]), at=str(data["at"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"无法读取：{exc}") from None
+    if anchor.seq < 1 or not _HASH.fullmatch(anchor.hash):
+        raise ValueError("不是有效的锚点")
+    return anchor
+
+
 def read_anchors(path: Path | None = None) -> list[Anchor]:
     """The anchors in the file, oldest first; none when it does not exist."""
     path = path or anchor_path()
@@ -399,13 +411,9 @@ def read_anchors(path: Path | None = None) -> list[Anchor]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-                anchor = Anchor(seq=int(data["seq"]), hash=str(data["hash"]), at=str(data["at"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise AnchorFileError(f"{path} 第 {number} 行无法读取：{exc}") from None
-            if anchor.seq < 1 or not _HASH.fullmatch(anchor.hash):
-                raise AnchorFileError(f"{path} 第 {number} 行不是有效的锚点")
-            anchors.append(anchor)
+                anchors.append(_parse_anchor(line))
+            except ValueError as exc:
+                raise AnchorFileError(f"{path} 第 {number} 行{exc}") from None
     return anchors
 
 
@@ -419,9 +427,8 @@ def _last_anchor(path: Path) -> Anchor | None:
         lines = handle.read().decode("utf-8", errors="replace").splitlines()
     for line in reversed(lines):
         try:
-            data = json.loads(line)
-            return Anchor(seq=int(data["seq"]), hash=str(data["hash"]), at=str(data["at"]))
-        except (ValueError, KeyError, TypeError):
+            return _parse_anchor(line)
+        except ValueError:
             continue  # a partial first line of the tail, or a damaged one: verify reports it
     return None
 
