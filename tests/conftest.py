@@ -20,6 +20,7 @@ from chanrong.core import refdata
 from chanrong.core.codes import make_uscc
 from chanrong.finance.models import Branch, BranchLevel, FinancialInstitution, InstitutionKind
 from chanrong.registry.models import DataAuthorisation, Enterprise
+from tests.suite_guard import SuiteGuard
 
 PASSWORD = "Test-password-2026"
 
@@ -36,6 +37,11 @@ JIAXING = "330400"
 ZHEJIANG = "330000"
 SUZHOU_GUSU = "320508"
 JIANGSU = "320000"
+
+
+def pytest_configure(config):
+    """Every collected test runs, or the run fails: see tests/suite_guard.py."""
+    config.pluginmanager.register(SuiteGuard(), "chanrong-suite-guard")
 
 
 @pytest.fixture(autouse=True)
