@@ -8,12 +8,24 @@ reference data or the audit log, and builds again in the same transaction,
 so a failure leaves the previous state untouched.
 
 Generated rows are written with bulk_create and not audited one by one; the
-build appends one "demo.build" audit entry with the seed, scale, row counts
-and a digest of the key fields (same seed and scale => same digest).
+build appends one "demo.build" audit entry with the seed, scale, build day
+(`today`), row counts and a digest of the key fields.
+
+Every date is placed relative to the build day (`today`, by default today in
+Asia/Shanghai): open dispatches are due today or in the next working days, a
+few are a day or two past due so the scheduler's SLA run visibly reminds and
+re-dispatches, closed history runs up to the build day, indicators up to its
+month. Same seed, scale and build day => same world and digest, on SQLite and
+PostgreSQL alike. The digest is NOT the same across build days: deadlines are
+counted on the working-day calendar (holidays, 调休) and enterprises' ages
+and list versions follow the calendar year, so a different day makes a
+(slightly) different world; the build day is therefore printed and recorded
+with the digest.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,12 +48,16 @@ from chanrong.registry.models import DataAuthorisation, Enterprise
 
 from .builders import STEPS
 from .builders.accounts import ACCOUNTS
-from .builders.base import DemoContext
+from .builders.base import DemoContext, default_today
 
 BUILD_ACTION = "demo.build"
 RESET_ACTION = "demo.reset"
 DEFAULT_SEED = 2026
 MAX_SCALE = 1000.0
+# The build day's range: the indicator plan the demo reports against is
+# 嘉善's 2021—2023 table, so the demo needs at least those years behind it.
+FIRST_TODAY = dt.date(2024, 1, 1)
+LAST_TODAY = dt.date(2099, 12, 31)
 
 # Never emptied by a rebuild, whatever references them: reference data and
 # the audit log. A rebuild that would have to empty one of them fails.
@@ -62,6 +78,7 @@ class DemoState:
     scale: float | None = None
     built_at: str = ""
     digest: str = ""
+    today: str = ""
 
 
 @dataclass
@@ -72,6 +89,7 @@ class DemoResult:
     digest: str
     seconds: float
     reset: bool = False
+    today: dt.date | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -93,11 +111,17 @@ def demo_state() -> DemoState:
         scale=float(changes.get("scale") or 0),
         built_at=timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M"),
         digest=changes.get("digest", ""),
+        today=changes.get("today", ""),
     )
 
 
-def check_arguments(seed: int, scale: float) -> None:
+def check_arguments(seed: int, scale: float, today: dt.date | None = None) -> None:
     errors = {}
+    if today is not None and not (FIRST_TODAY <= today <= LAST_TODAY):
+        errors["today"] = _("基准日应在 %(first)s 至 %(last)s 之间") % {
+            "first": FIRST_TODAY.isoformat(),
+            "last": LAST_TODAY.isoformat(),
+        }
     if not isinstance(seed, int) or seed < 0:
         errors["seed"] = _("种子应为非负整数")
     if not (0 < scale <= MAX_SCALE):
@@ -110,12 +134,15 @@ def build_demo(
     *,
     seed: int = DEFAULT_SEED,
     scale: float = 1.0,
+    today: dt.date | None = None,
     reset: bool = False,
     allow_production: bool = False,
     progress: Callable[[str], None] = lambda message: None,
 ) -> DemoResult:
-    """Build the demo world (see the module docstring for when it refuses)."""
-    check_arguments(seed, scale)
+    """Build the demo world as of `today` (default: today in Asia/Shanghai);
+    see the module docstring for when it refuses."""
+    today = today or default_today()
+    check_arguments(seed, scale, today)
     if settings.PRODUCTION and not allow_production:
         raise Conflict(
             _("CHANRONG_ENV=production：拒绝生成演示数据（确需演示站点请加 --allow-production）"),
@@ -149,12 +176,18 @@ def build_demo(
             audit.record(
                 RESET_ACTION,
                 object_type="demo",
-                changes={"seed": state.seed, "scale": state.scale, "rows": removed},
+                changes={
+                    "seed": state.seed,
+                    "scale": state.scale,
+                    "today": state.today,
+                    "rows": removed,
+                },
             )
         ctx = DemoContext(
             seed=seed,
             scale=scale,
             password_hash=make_password(settings.CHANRONG_DEMO_PASSWORD),
+            today=today,
             progress=progress,
         )
         for step in STEPS:
@@ -165,11 +198,23 @@ def build_demo(
         audit.record(
             BUILD_ACTION,
             object_type="demo",
-            object_repr=f"seed={seed} scale={scale:g}",
-            changes={"seed": seed, "scale": scale, "counts": ctx.counts, "digest": digest},
+            object_repr=f"seed={seed} scale={scale:g} today={today.isoformat()}",
+            changes={
+                "seed": seed,
+                "scale": scale,
+                "today": today.isoformat(),
+                "counts": ctx.counts,
+                "digest": digest,
+            },
         )
     return DemoResult(
-        seed, scale, ctx.counts, digest, time.monotonic() - started, reset=state.kind == "demo"
+        seed,
+        scale,
+        ctx.counts,
+        digest,
+        time.monotonic() - started,
+        reset=state.kind == "demo",
+        today=today,
     )
 
 

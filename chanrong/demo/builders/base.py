@@ -5,22 +5,34 @@ demo seed and the builder's name (`ctx.rng("enterprises")`). Adding a new
 builder, or drawing more numbers in one, never changes what another builder
 makes, so a later issue that adds products does not reshuffle enterprises.
 Nothing here iterates over a set or relies on database order without
-ORDER BY, and no value depends on the clock.
+ORDER BY, and no value depends on the clock: every date is placed relative
+to `ctx.today`, the build day (`chanrong demo --today`, by default today in
+Asia/Shanghai), so a demo built on any day reads as current on that day,
+and the same seed, scale and build day give the same world.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from chanrong.core.codes import USCC_ALPHABET, make_uscc
+from chanrong.core.workdays import is_workday
 
 T = TypeVar("T")
 
 # GB 11714-1997 (组织机构代码): weights of the first 8 characters.
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def default_today() -> dt.date:
+    """The build day when none is given: today on the platform's clock (Asia/Shanghai)."""
+    return dt.datetime.now(TZ).date()
 
 
 @dataclass
@@ -34,11 +46,19 @@ class DemoContext:
     seed: int
     scale: float
     password_hash: str
+    # The build day: every date in the demo is placed relative to it.
+    today: dt.date = field(default_factory=default_today)
     progress: Callable[[str], None] = lambda message: None
     refs: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     used_usccs: set[str] = field(default_factory=set)
     batch_size: int = 2000
+
+    @property
+    def history_end(self) -> dt.datetime:
+        """The start of the build day: the demo's history happens before it,
+        so nothing in it is later than the moment it is built, whatever the hour."""
+        return dt.datetime.combine(self.today, dt.time.min, tzinfo=TZ)
 
     def rng(self, stream: str) -> random.Random:
         # A str seed is hashed with SHA-512 by random.seed (version 2): stable
@@ -53,6 +73,32 @@ class DemoContext:
                 self.used_usccs.add(code)
                 return code
         raise RuntimeError(f"no free USCC left in region {region_code}")  # pragma: no cover
+
+
+def workdays_before(day: dt.date, days: int) -> dt.date:
+    """The working day `days` working days before `day` (the inverse of
+    core.workdays.add_workdays for a working day): add_workdays(result, days)
+    is `day` when `day` is a working day."""
+    current = day
+    remaining = days
+    while remaining:
+        current -= dt.timedelta(days=1)
+        if is_workday(current):
+            remaining -= 1
+    return current
+
+
+def next_workday(day: dt.date) -> dt.date:
+    """`day` itself if it is a working day, else the next one (events are held on one)."""
+    while not is_workday(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month `months` months after `day`'s month (negative: before)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def org_code(rng: random.Random) -> str:

@@ -16,8 +16,16 @@ the declared transitions (claim → offer → acceptance → 授信 → 放款, 
 Rows are bulk-inserted and not audited one by one (the demo build records one
 audit entry).
 
-Dates are anchored at HISTORY_END, not the clock, so a seed gives the same
-world whenever it is built; demands from its last weeks are still open.
+Dates are placed relative to the build day (`ctx.today`), not the clock:
+the history runs over the HISTORY_DAYS before it and stops at its start
+(`ctx.history_end`), so no event is later than the moment of the build.
+Stories that would end after it start earlier instead; demands still open
+stop where the history stops (a claim or offer due later has not happened).
+Open dispatches are therefore due today or in the next working days. What
+the SLA (demands.sla, the scheduler's 5-minute run) would have done to a
+dispatch more than QUIET_WORKDAYS working days past due — remind, then
+expire — is in the history; the last few working days are left to the live
+scheduler, so a demo reminds and re-dispatches within minutes of its start.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from chanrong.accounts.models import User
-from chanrong.core.workdays import add_workdays
+from chanrong.core.workdays import add_workdays, workdays_between
 from chanrong.demands.models import (
     Demand,
     DemandEvent,
@@ -46,6 +54,7 @@ from chanrong.demands.models import (
     Urgency,
 )
 from chanrong.demands.services import choose_branch, demand_facts
+from chanrong.demands.sla import redispatch_workdays
 from chanrong.finance import eligibility as el
 from chanrong.finance.models import (
     CollateralKind,
@@ -62,12 +71,11 @@ from chanrong.finance.services import ConditionsBuilder, effective_rate_max, eff
 from chanrong.finance.services import enterprise_facts as facts_of
 from chanrong.registry.models import Enterprise
 
-from .base import DemoContext
+from .base import DemoContext, default_today, workdays_before
 
 NAME = "demands"
 
 TZ = ZoneInfo("Asia/Shanghai")
-HISTORY_END = date(2026, 11, 20)
 HISTORY_DAYS = 730
 BASE_DEMANDS = 1200
 WAN = Decimal(10000)
@@ -207,12 +215,13 @@ class Counts:
         self.values[key] = self.values.get(key, 0) + n
 
 
-def build(ctx_or_rng, *, scale: float | None = None) -> None:
+def build(ctx_or_rng, *, scale: float | None = None, today: date | None = None) -> None:
     """Build products and demands. Takes the demo's DemoContext, or a bare
-    random.Random and a scale (everything else is looked up by name)."""
+    random.Random, a scale and a build day (everything else is looked up by name)."""
     if isinstance(ctx_or_rng, DemoContext):
         ctx = ctx_or_rng
         product_rng, demand_rng, scale = ctx.rng("products"), ctx.rng("demands"), ctx.scale
+        today = ctx.today
         counts = ctx.counts
     else:
         seed = ctx_or_rng.getrandbits(64)
@@ -221,11 +230,12 @@ def build(ctx_or_rng, *, scale: float | None = None) -> None:
             random.Random(f"{seed}:demands"),
         )
         scale = 1.0 if scale is None else scale
+        today = today or default_today()
         counts = {}
-    products = build_products(product_rng)
+    products = build_products(product_rng, today)
     counts["products"] = counts.get("products", 0) + len(products)
     built = build_demands(
-        demand_rng, scale, [p for p in products if p.state == ProductState.PUBLISHED]
+        demand_rng, scale, [p for p in products if p.state == ProductState.PUBLISHED], today
     )
     for key, value in built.values.items():
         counts[key] = counts.get(key, 0) + value
@@ -296,8 +306,8 @@ def _d(value: float) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.0001"))
 
 
-def build_products(rng: random.Random) -> list[Product]:
-    start = _moment(HISTORY_END - timedelta(days=HISTORY_DAYS + 60), 10)
+def build_products(rng: random.Random, today: date) -> list[Product]:
+    start = _moment(today - timedelta(days=HISTORY_DAYS + 60), 10)
     rows: list[Product] = []
     for institution in FinancialInstitution.objects.order_by("name", "pk"):
         if institution.kind == InstitutionKind.BANK:
@@ -404,6 +414,15 @@ class Story:
     accepted: Offer | None = None
     # (dispatch, offer) pairs to link once rows have keys
     links: list[tuple[Dispatch, Offer]] = field(default_factory=list)
+    # Still open at the build (dispatched, claimed, negotiating): stops at the cutoff.
+    open: bool = False
+
+    def last_moment(self) -> datetime:
+        """The latest thing that happens in this story (ratings excluded)."""
+        moments = [e.created_at for e in self.events]
+        if self.demand.updated_at is not None:
+            moments.append(self.demand.updated_at)
+        return max(moments)
 
     def event(
         self, at: datetime, verb: str, message: str, institution_id=None, actor=None, private=False
@@ -424,7 +443,10 @@ class Story:
 class World:
     """What the demand stories draw on: enterprises, products, branches, users."""
 
-    def __init__(self, products: list[Product]):
+    def __init__(self, products: list[Product], today: date):
+        self.today = today
+        # The history stops at the start of the build day.
+        self.cutoff = _moment(today, 0)
         self.products = sorted(products, key=lambda p: (p.institution_id, p.pk))
         self.builder = ConditionsBuilder(self.products)
         self.conditions = {p.pk: self.builder.build(p) for p in self.products}
@@ -445,6 +467,12 @@ class World:
             for pk, i in self.institutions.items()
         }
         self.by_pk = {p.pk: p for p in self.products}
+        # The institution of the demo bank's staff (bank_staff), if any.
+        self.demo_bank = (
+            User.objects.filter(username="bank_staff")
+            .values_list("institution_id", flat=True)
+            .first()
+        )
 
     def branch(self, institution_id: int, region):
         key = (institution_id, region.code)
@@ -467,29 +495,39 @@ def demand_count(scale: float) -> int:
     return max(12, round(BASE_DEMANDS * scale))
 
 
-def build_demands(rng: random.Random, scale: float, products: list[Product]) -> Counts:
+def build_demands(rng: random.Random, scale: float, products: list[Product], today: date) -> Counts:
     counts = Counts()
     enterprises = list(
         Enterprise.objects.select_related("region__parent__parent", "industry").order_by("uscc")
     )
     if not enterprises:
         return counts
-    world = World(products)
+    world = World(products, today)
     special = [e for e in enterprises if e.name in DEMO_ENTERPRISE_NAMES]
     special.sort(key=lambda e: DEMO_ENTERPRISE_NAMES.index(e.name))
     stories: list[Story] = []
-    end = _moment(HISTORY_END, 17)
+    last_day = today - timedelta(days=1)
+    end = _moment(last_day, 17)
     total = demand_count(scale)
     # The demo accounts' enterprises get a demand in every interesting state.
+    # "stale", ("due", n): published so that the claim deadline passed n
+    # working days before the build day and nobody has claimed it: the
+    # scheduler's first SLA run reminds (n = 1) or expires and re-dispatches
+    # it (n = 3).
     scripted = [
         (0, "disbursed", 200), (0, "negotiating", 12), (0, "dispatched", 1),
         (0, "draft", 0), (0, "rejected", 150), (1, "claimed", 3), (1, "disbursed", 90),
-        (1, "withdrawn", 60),
+        (1, "withdrawn", 60), (0, "stale", ("due", 1)), (1, "stale", ("due", 3)),
     ]  # fmt: skip
-    for index, outcome, days_ago in scripted:
+    for index, outcome, when in scripted:
         if index < len(special):
-            at = end - timedelta(days=days_ago, hours=rng.randint(1, 6))
-            stories.append(_story(rng, world, special[index], at, outcome))
+            hours = rng.randint(1, 6)
+            if isinstance(when, tuple):
+                day = workdays_before(today, when[1] + CLAIM_WORKDAYS)
+                at = _moment(day, 10 + hours)
+            else:
+                at = end - timedelta(days=when, hours=hours)
+            stories.append(_told(rng, world, special[index], at, outcome))
     weights = [e.revenue or Decimal(1) for e in enterprises]
     picks = [float(w) ** 0.3 for w in weights]
     cum = []
@@ -501,12 +539,127 @@ def build_demands(rng: random.Random, scale: float, products: list[Product]) -> 
         enterprise = rng.choices(enterprises, cum_weights=cum, k=1)[0]
         # Later days a little likelier: the platform's use grows.
         offset = int(HISTORY_DAYS * (1 - rng.random() ** 1.3))
-        day = HISTORY_END - timedelta(days=HISTORY_DAYS - offset)
+        day = last_day - timedelta(days=HISTORY_DAYS - offset)
         at = _moment(day, rng.randint(8, 17), rng.randint(0, 59))
-        stories.append(_story(rng, world, enterprise, at, None))
+        stories.append(_told(rng, world, enterprise, at, None))
     _link_projects(stories)
     _write(stories, counts)
     return counts
+
+
+OPEN_OUTCOMES = ("dispatched", "stale", "claimed", "negotiating")
+
+
+def _told(rng: random.Random, world: World, enterprise, at: datetime, outcome: str | None):
+    """One demand's story, as it stands at the start of the build day.
+
+    A story that has ended would not end after the build: if it would, it
+    is told again from an earlier start. An open story stops where the
+    history stops (inside `_lend`). Either way, what the SLA would have done
+    to long-overdue dispatches is added (`_supervise`)."""
+    for _attempt in range(20):
+        story = _story(rng, world, enterprise, at, outcome)
+        last = story.last_moment()
+        if story.open or last < world.cutoff:
+            break
+        at -= (last - world.cutoff) + timedelta(hours=rng.randint(24, 96))
+    # A rating comes after the outcome: one not given yet is left out.
+    story.feedback = [f for f in story.feedback if f.created_at < world.cutoff]
+    _supervise(rng, world, story)
+    return story
+
+
+# The share of dispatches that the history could have expired (at most
+# quiet_workdays() past due) left to the live scheduler to expire and re-dispatch.
+SPARED = 0.1
+
+
+def quiet_workdays() -> int:
+    """Working days past due that the history leaves for the live scheduler.
+
+    An overdue dispatch is reminded at once and expired (then re-dispatched)
+    after redispatch_workdays() more working days; leaving two days beyond
+    that means the first SLA run after the build both reminds and re-dispatches.
+    """
+    return redispatch_workdays() + 2
+
+
+def _sla_expire(world: World, story: Story, d: Dispatch, stage: str, due: datetime) -> datetime:
+    """What demands.sla does to a dispatch left past its deadline: remind the
+    supervising government at its next run, expire it after the second deadline."""
+    name = world.institutions[d.institution_id]
+    what = _("接单") if stage == "claim" else _("办理")
+    second = deadline(due, redispatch_workdays())
+    story.event(
+        due + timedelta(minutes=5),
+        f"dispatch.escalate_{stage}",
+        _(
+            "督办：%(enterprise)s 的融资需求派给 %(institution)s 后，未在期限（%(due)s）内%(what)s；"
+            "%(second)s 前仍未处理将重新派单"
+        )
+        % {
+            "enterprise": story.demand.enterprise.name,
+            "institution": name,
+            "due": due.strftime("%Y-%m-%d %H:%M"),
+            "what": what,
+            "second": second.strftime("%Y-%m-%d %H:%M"),
+        },
+        institution_id=d.institution_id,
+    )
+    when = second + timedelta(minutes=5)
+    d.state = DispatchState.EXPIRED
+    story.event(
+        when, "dispatch.expire",
+        _("%(name)s 未在期限内%(what)s，派单超时") % {"name": name, "what": what},
+        institution_id=d.institution_id,
+    )  # fmt: skip
+    return when
+
+
+LIVE = (DispatchState.DISPATCHED, DispatchState.CLAIMED, DispatchState.OFFERED,
+        DispatchState.ACCEPTED, DispatchState.GRANTED)  # fmt: skip
+
+
+def _supervise(rng: random.Random, world: World, story: Story) -> None:
+    """Apply the SLA's history to the open dispatches past due at the build day.
+
+    A dispatch whose second deadline passed before the build is reminded and
+    expired in the history, as the scheduler would have done it, except a
+    few (SPARED) that are at most quiet_workdays() working days past due:
+    those and the ones due in the last working day or two are left for the
+    live scheduler, which reminds them (待提醒 → 已提醒) and expires and
+    re-dispatches the spared ones on its first run after the build."""
+    demand = story.demand
+    if demand.state not in (DemandState.DISPATCHED, DemandState.CLAIMED, DemandState.NEGOTIATING):
+        return
+    quiet = quiet_workdays()
+    latest = None
+    for d in story.dispatches:
+        if d.state == DispatchState.DISPATCHED:
+            stage, due = "claim", d.claim_due_at
+        elif d.state == DispatchState.CLAIMED:
+            stage, due = "decide", d.decide_due_at
+        else:
+            continue
+        if due is None or due >= world.cutoff:
+            continue
+        second = deadline(due, redispatch_workdays()) + timedelta(minutes=5)
+        if second >= world.cutoff:
+            continue  # not yet expired: the live scheduler reminds it
+        if workdays_between(due.date(), world.today) <= quiet and rng.random() < SPARED:
+            continue
+        when = _sla_expire(world, story, d, stage, due)
+        latest = when if latest is None else max(latest, when)
+    if latest is None:
+        return
+    if not any(d.state in LIVE for d in story.dispatches):
+        demand.state = DemandState.EXPIRED
+        story.event(
+            latest,
+            "demand.expire",
+            _("%(reason)s，需求超时，待重新派单") % {"reason": _("已派单机构均未在期限内响应")},
+        )
+    demand.updated_at = max(demand.updated_at, latest)
 
 
 def _link_projects(stories: list[Story]) -> None:
@@ -574,8 +727,10 @@ def _story(
         exclusive=False,
     )
     story = Story(demand)
-    age = (HISTORY_END - at.date()).days
+    age = (world.today - at.date()).days - 1
+    scripted = outcome is not None
     outcome = outcome or _pick_outcome(rng, age)
+    story.open = outcome in OPEN_OUTCOMES
     story.event(
         at - timedelta(minutes=20), "demand.create", _("企业创建了融资需求（草稿）"), actor=owner
     )
@@ -600,6 +755,11 @@ def _story(
         _finish(demand, at, None)
         return story
     claim_due = deadline(at, CLAIM_WORKDAYS)
+    if outcome == "dispatched" and claim_due < world.cutoff and not scripted:
+        # Nobody at all answering by the deadline is the exception the
+        # scripted "stale" stories show; here someone has claimed it.
+        outcome = "claimed"
+        story.open = True
     for institution_id in sorted(matched):
         dispatch = Dispatch(
             institution_id=institution_id,
@@ -632,18 +792,28 @@ def _play(rng: random.Random, world: World, story: Story, outcome: str, at: date
     if outcome == "dispatched":
         _finish(demand, at, None)
         return
+    if outcome == "stale":
+        # Past its claim deadline: most institutions declined in time, two
+        # (the demo bank among them when it was asked) let it pass unanswered.
+        keep = {d.institution_id for d in dispatches[-2:]}
+        keep |= {world.demo_bank} & {d.institution_id for d in dispatches}
+        latest = at
+        for d in dispatches:
+            if d.institution_id not in keep:
+                latest = at + timedelta(hours=rng.randint(2, 30))
+                _decline(rng, world, story, d, latest)
+        _finish(demand, max(latest, at), None)
+        return
     if outcome in ("expired", "redispatched"):
-        when = max(d.claim_due_at for d in dispatches) + timedelta(seconds=1)
+        # As demands.sla does it: the supervising government is reminded at
+        # the deadline, the dispatch expires after the second deadline.
+        when = deadline(max(d.claim_due_at for d in dispatches), redispatch_workdays())
+        when += timedelta(minutes=5)
         for d in dispatches:
             if rng.random() < 0.3:
                 _decline(rng, world, story, d, at + timedelta(hours=rng.randint(2, 30)))
             else:
-                d.state = DispatchState.EXPIRED
-                story.event(
-                    when, "dispatch.expire",
-                    _("%(name)s 未在期限内%(what)s，派单超时") % {"name": world.institutions[d.institution_id], "what": _("接单")},
-                    institution_id=d.institution_id,
-                )  # fmt: skip
+                when = max(when, _sla_expire(world, story, d, "claim", d.claim_due_at))
         demand.state = DemandState.EXPIRED
         story.event(
             when,
@@ -651,7 +821,8 @@ def _play(rng: random.Random, world: World, story: Story, outcome: str, at: date
             _("%(reason)s，需求超时，待重新派单") % {"reason": _("已派单机构均未在期限内响应")},
         )
         if outcome == "redispatched":
-            again = when + timedelta(days=rng.randint(1, 5))
+            # The same SLA run sends it round again.
+            again = when + timedelta(seconds=rng.randint(1, 50))
             demand.round = 2
             due = deadline(again, CLAIM_WORKDAYS)
             for d in dispatches:
@@ -714,9 +885,15 @@ def _decline(rng, world, story: Story, d: Dispatch, when: datetime) -> None:
     )  # fmt: skip
 
 
-def _claim(rng, world, story: Story, d: Dispatch, start: datetime) -> datetime:
+def _claim(
+    rng, world, story: Story, d: Dispatch, start: datetime, limit: datetime | None = None
+) -> datetime | None:
+    """Claim `d` within its claim window; None if that would be at or after
+    `limit` (an open story's history stops there: not claimed yet)."""
     window = max(1.0, (d.claim_due_at - start).total_seconds() / 3600 - 1)
     when = start + timedelta(hours=rng.uniform(0.5, min(window, 40)))
+    if limit is not None and when >= limit:
+        return None
     d.state = DispatchState.CLAIMED
     d.claimed_at = when
     d.claimed_by = world.inst_users.get(d.institution_id)
@@ -728,9 +905,14 @@ def _claim(rng, world, story: Story, d: Dispatch, start: datetime) -> datetime:
     return when
 
 
-def _offer(rng, world, story: Story, d: Dispatch, start: datetime, products) -> datetime:
+def _offer(
+    rng, world, story: Story, d: Dispatch, start: datetime, products, limit: datetime | None = None
+) -> datetime | None:
+    """Offer on claimed `d`; None if that would be at or after `limit` (not yet)."""
     demand = story.demand
     when = start + timedelta(hours=rng.uniform(4, 24 * 6))
+    if limit is not None and when >= limit:
+        return None
     product = products.get(d.matched_products[0]) if d.matched_products else None
     cap = product.amount_max if product else demand.amount
     amount = min(cap, _round_wan(float(demand.amount / WAN) * rng.uniform(0.6, 1.0), 5))
@@ -770,6 +952,9 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
     demand = story.demand
     owner = demand.created_by
     products = {p.pk: p for p in world.products}
+    # An open story stops at the start of the build day: what would come
+    # later has not happened yet.
+    limit = world.cutoff if outcome in OPEN_OUTCOMES else None
     # Who responds: most claim, some decline, the rest let the deadline pass.
     claimed: list[Dispatch] = []
     latest = start
@@ -777,10 +962,17 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
     for d in dispatches:
         roll = rng.random()
         if roll < 0.3 + 0.5 * odds[id(d)] or (not claimed and d is dispatches[-1]):
-            latest = max(latest, _claim(rng, world, story, d, start))
-            claimed.append(d)
+            when = _claim(rng, world, story, d, start, limit)
+            if when is not None:
+                latest = max(latest, when)
+                claimed.append(d)
         elif roll < 0.8:
-            _decline(rng, world, story, d, start + timedelta(hours=rng.randint(2, 40)))
+            when = start + timedelta(hours=rng.randint(2, 40))
+            if limit is None or when < limit:
+                _decline(rng, world, story, d, when)
+    if not claimed:  # only in an open story: nobody has claimed it yet
+        _finish(demand, latest, None)
+        return
     demand.state = DemandState.CLAIMED
     if outcome == "claimed":
         _finish(demand, latest, None)
@@ -788,8 +980,13 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
     offered: list[Dispatch] = []
     for d in claimed:
         if rng.random() < 0.4 + 0.5 * odds[id(d)] or not offered and d is claimed[-1]:
-            latest = max(latest, _offer(rng, world, story, d, d.claimed_at, products))
-            offered.append(d)
+            when = _offer(rng, world, story, d, d.claimed_at, products, limit)
+            if when is not None:
+                latest = max(latest, when)
+                offered.append(d)
+    if not offered:  # only in an open story: no offer yet
+        _finish(demand, latest, None)
+        return
     demand.state = DemandState.NEGOTIATING
     if outcome == "negotiating":
         _finish(demand, latest, None)
@@ -855,8 +1052,6 @@ def _lend(rng, world, story: Story, dispatches: list[Dispatch], start: datetime,
         _reject(rng, story, winner, name, granted_at + timedelta(days=rng.uniform(1, 5)), staff)
         return
     paid_at = granted_at + timedelta(days=rng.uniform(0.5, 6))
-    if paid_at.date() > HISTORY_END:
-        paid_at = _moment(HISTORY_END, 16)
     winner.state = DispatchState.DISBURSED
     demand.state = DemandState.DISBURSED
     demand.disbursed_amount = offer.amount
@@ -952,8 +1147,10 @@ def _finish(demand: Demand, last: datetime, closed: datetime | None) -> None:
 
 def _write(stories: list[Story], counts: Counts) -> None:
     demands = [s.demand for s in stories]
+    # bulk_create stamps auto_now(_add) fields with the clock: keep the story's.
+    times = [(d.created_at, d.updated_at) for d in demands]
     Demand.objects.bulk_create(demands, batch_size=2000)
-    _stamp(Demand, demands, [(d.created_at, d.updated_at) for d in demands])
+    _stamp(Demand, demands, times)
     through = Demand.preferred_institutions.through
     through.objects.bulk_create(
         [

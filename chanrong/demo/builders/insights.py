@@ -3,11 +3,18 @@
 - 嘉善's 定量指标表 (2021–2023, seed 004) as the county's indicator plan,
   loaded through the same parser and service the import page uses;
 - reported actuals for 2021–2023 near the targets (monthly for a few flows,
-  year-end for stocks, yearly for the rest) and a first half of 2024;
+  year-end for stocks, yearly for the rest), then every later year up to the
+  build day's month continuing the 2023 trend (the build year: stocks at its
+  month, monthly flows up to it, yearly flows not yet);
 - platform financing outcomes (FinancingRecord, ~1,100 a year at scale 1,
-  mostly in 嘉善, some elsewhere in 嘉兴) with their rollup built in one pass;
+  growing, mostly in 嘉善, some elsewhere in 嘉兴) from 2021 up to the build
+  day, with their rollup built in one pass;
 - 银企对接会 / 路演 with invitations, registrations and signed deals, most of
-  them held (closed) so they count towards the 信息对接 indicators.
+  them held (closed) so they count towards the 信息对接 indicators: the plan
+  years' fixed ones, then twice a year up to the build day, one cancelled,
+  one published a few weeks ahead and one draft for later.
+
+Every date is placed relative to the build day (`ctx.today`).
 
 Written with bulk_create (no per-row audit), except the plan, which goes
 through insights.services so that the demo shows the import path.
@@ -17,7 +24,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from chanrong.accounts.models import GovernmentAgency, User
@@ -41,14 +48,13 @@ from chanrong.insights.models import (
 from chanrong.insights.tables import JIASHAN_TABLE
 from chanrong.registry.models import Enterprise
 
-from .base import DemoContext, bulk_insert
+from .base import DemoContext, add_months, bulk_insert, next_workday
 
 NAME = "insights"
 
 PILOT_COUNTY = "330421"
 PILOT_CITY = "330400"
 PLAN_YEARS = (2021, 2022, 2023)
-LAST_REPORTED = date(2024, 6, 30)
 # Flows reported month by month (the rest yearly): shows the monthly roll-up.
 MONTHLY = {"fixed-asset-investment", "industrial-value-added", "fiscal-funds"}
 YI = Decimal(100_000_000)
@@ -67,7 +73,7 @@ def build(ctx: DemoContext) -> None:
     )
     ctx.counts["indicator_plans"] = 1
     ctx.refs["indicator_plan"] = plan
-    _actuals(ctx, plan, gov)
+    _actuals(ctx, plan, gov, ctx.today)
     _financing(ctx)
     _events(ctx)
 
@@ -76,8 +82,12 @@ def _q(value: float, places: int = 2) -> Decimal:
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def _actuals(ctx: DemoContext, plan, gov: User) -> None:
+def _actuals(ctx: DemoContext, plan, gov: User, today: date) -> None:
+    """Actuals from 2021 up to `today`'s month: the build year is reported
+    so far (stocks at the current month, monthly flows up to it)."""
     rng = ctx.rng("insights-actuals")
+    current = today.year
+    after = PLAN_YEARS[-1]
     targets = {
         (t.definition.code, t.year): t
         for t in IndicatorTarget.objects.filter(plan=plan).select_related("definition")
@@ -85,12 +95,18 @@ def _actuals(ctx: DemoContext, plan, gov: User) -> None:
     definitions = [d for d in IndicatorDefinition.objects.order_by("sort_order") if not d.source]
     rows: list[IndicatorActual] = []
     for d in definitions:
-        for year in (*PLAN_YEARS, 2024):
-            target = targets.get((d.code, min(year, PLAN_YEARS[-1])))
+        for year in range(PLAN_YEARS[0], current + 1):
+            target = targets.get((d.code, min(year, after)))
             if target is None or target.value is None:
                 continue
-            # 2024 continues the 2023 trend; earlier years land near target.
-            level = float(target.value) * (1.08 if year == 2024 else rng.uniform(0.93, 1.07))
+            # Later years continue the 2023 trend; the plan years land near target.
+            if year <= after:
+                factor = rng.uniform(0.93, 1.07)
+            elif d.is_rate:
+                factor = rng.uniform(1.0, 1.06)
+            else:
+                factor = 1.08 ** (year - after) * rng.uniform(0.97, 1.03)
+            level = float(target.value) * factor
             places = target.value_places or 0
             second = None
             if target.second_value is not None and d.second_kind == "measure":
@@ -99,7 +115,7 @@ def _actuals(ctx: DemoContext, plan, gov: User) -> None:
                 if d.unit in ("个", "支"):
                     level = round(level)
                     places = 0
-                ends = [(year, 12)] if year < 2024 else [(2024, 6)]
+                ends = [(year, 12)] if year < current else [(current, today.month)]
                 for y, m in ends:
                     start, end = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
                     rows.append(
@@ -117,7 +133,7 @@ def _actuals(ctx: DemoContext, plan, gov: User) -> None:
                         )
                     )
             elif d.code in MONTHLY and not d.is_rate:
-                months = 12 if year < 2024 else LAST_REPORTED.month
+                months = 12 if year < current else today.month
                 weights = [1 + 0.25 * math.sin(m / 2) + rng.uniform(-0.1, 0.1) for m in range(12)]
                 total = sum(weights)
                 for m in range(1, months + 1):
@@ -136,7 +152,7 @@ def _actuals(ctx: DemoContext, plan, gov: User) -> None:
                             reported_by=gov,
                         )
                     )
-            elif year < 2024:
+            elif year < current:
                 rows.append(
                     IndicatorActual(
                         region_id=PILOT_COUNTY,
@@ -198,15 +214,19 @@ def _financing(ctx: DemoContext) -> None:
         .values_list("pk", flat=True)
     )
     weights = [3.0 if pk in local_first else 1.0 for pk in institutions]
-    per_year = {2021: 1100, 2022: 1200, 2023: 1350, 2024: 700}
+    today = ctx.today
+    # ~1,100 in 2021, growing by ~120 a year; the build year up to today.
     records: list[FinancingRecord] = []
     serial = 0
-    for year, count in per_year.items():
-        last_month = 12 if year < 2024 else LAST_REPORTED.month
+    for year in range(PLAN_YEARS[0], today.year + 1):
+        count = 1100 + 120 * (year - PLAN_YEARS[0])
+        days = 366 if calendar.isleap(year) else 365
+        if year == today.year:
+            count = count * today.timetuple().tm_yday / days
+            days = today.timetuple().tm_yday
         for _ in range(max(1, round(count * ctx.scale))):
             enterprise_id, region_id, industry_id = rng.choice(enterprises)
-            month = rng.randint(1, last_month)
-            day = rng.randint(1, calendar.monthrange(year, month)[1])
+            on = date(year, 1, 1) + timedelta(days=rng.randrange(days))
             # Log-normal around 800 万元: most loans small, a few very large.
             amount = Decimal(str(round(math.exp(rng.gauss(math.log(600), 0.9)), 2))) * WAN
             serial += 1
@@ -217,7 +237,7 @@ def _financing(ctx: DemoContext) -> None:
                     section=(industry_id or "")[:1],
                     institution_id=rng.choices(institutions, weights)[0],
                     enterprise_id=enterprise_id,
-                    date=date(year, month, day),
+                    date=on,
                     amount=amount.quantize(Decimal("0.01")),
                     source_ref=f"demo:{serial}",
                 )
@@ -234,6 +254,33 @@ EVENT_TITLES = (
     ("roadshow", "数字经济产业项目路演"),
 )
 PLACES = ("嘉善县行政中心", "祥符荡科创绿谷", "嘉善县人民大会堂", "西塘古镇会议中心")
+
+
+def event_plan(today: date) -> list[tuple[date, str]]:
+    """When the demo's events are held: the plan years' (fixed: the 信息对接
+    indicators of 2021–2023 count them), then one in spring and one in
+    autumn of every later year up to `today` (the autumn one of the first
+    later year cancelled), one published for about three weeks ahead and a
+    draft about two months ahead. Events fall on working days."""
+    plan = [
+        (date(2021, 5, 18), EventStatus.CLOSED),
+        (date(2021, 11, 9), EventStatus.CLOSED),
+        (date(2022, 4, 22), EventStatus.CLOSED),
+        (date(2022, 10, 14), EventStatus.CLOSED),
+        (date(2023, 3, 30), EventStatus.CLOSED),
+        (date(2023, 6, 16), EventStatus.CLOSED),
+        (date(2023, 11, 2), EventStatus.CLOSED),
+    ]
+    for year in range(PLAN_YEARS[-1] + 1, today.year + 1):
+        for month, day in ((5, 10), (10, 20)):
+            on = next_workday(date(year, month, day))
+            if on >= today:
+                break
+            cancelled = year == PLAN_YEARS[-1] + 1 and month == 10
+            plan.append((on, EventStatus.CANCELLED if cancelled else EventStatus.CLOSED))
+    plan.append((next_workday(today + timedelta(days=21)), EventStatus.PUBLISHED))
+    plan.append((next_workday(add_months(today, 2) + timedelta(days=9)), EventStatus.DRAFT))
+    return plan
 
 
 def _events(ctx: DemoContext) -> None:
@@ -257,27 +304,16 @@ def _events(ctx: DemoContext) -> None:
     }
     creator = User.objects.filter(username="gov_jiashan").first()
     events: list[Event] = []
-    plan = [  # (year, month, day, status)
-        (2021, 5, 18, EventStatus.CLOSED),
-        (2021, 11, 9, EventStatus.CLOSED),
-        (2022, 4, 22, EventStatus.CLOSED),
-        (2022, 10, 14, EventStatus.CLOSED),
-        (2023, 3, 30, EventStatus.CLOSED),
-        (2023, 6, 16, EventStatus.CLOSED),
-        (2023, 11, 2, EventStatus.CLOSED),
-        (2024, 5, 10, EventStatus.CLOSED),
-        (2024, 9, 20, EventStatus.CANCELLED),
-        (2026, 9, 18, EventStatus.PUBLISHED),
-        (2026, 11, 5, EventStatus.DRAFT),
-    ]
-    for i, (y, m, d, status) in enumerate(plan):
+    plan = event_plan(ctx.today)
+    for i, (on, status) in enumerate(plan):
+        y = on.year
         kind, title = EVENT_TITLES[i % len(EVENT_TITLES)]
         events.append(
             Event(
                 kind=kind,
                 title=f"{y}年{title}",
                 description="由嘉善县经济和信息化局会同人行嘉善县支行、县金融发展服务中心举办。",
-                date=date(y, m, d),
+                date=on,
                 place=PLACES[i % len(PLACES)],
                 region_id=PILOT_COUNTY,
                 organiser=organiser,

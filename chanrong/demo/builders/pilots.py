@@ -10,19 +10,22 @@
   绍兴市 not recommended (浙江's two places were used); 宁波市鄞州区
   recommended by 宁波 on its own 计划单列市 place and approved; 湖州市's
   renewal, submitted directly and continued. 嘉善 has progress reports.
-- 第三批 (not yet opened): the ministry's next call, ready to edit and open.
+- 第三批 (not yet opened): the ministry's next call, ready to edit and open,
+  its deadlines about three and a half months after the build day.
 
 Run after the insights builder (it links 嘉善's IndicatorPlan; without it,
 this builder imports the table itself). Rows go in with bulk_create, no
 per-row audit; the uploaded documents are tiny generated PDFs stored under
 MEDIA_ROOT/pilots/demo/ with fixed names, so rebuilding overwrites rather
-than piles up. Nothing depends on the clock: every date is fixed.
+than piles up. Nothing depends on the clock: the first two batches' dates are
+the programme's real history (2016, 2020), the third batch's deadlines are
+placed relative to the build day (`ctx.today`, at least 2024-01-01).
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -56,7 +59,7 @@ from chanrong.pilots.models import (
     SubmissionState,
 )
 
-from .base import DemoContext, bulk_insert
+from .base import DemoContext, add_months, bulk_insert
 
 NAME = "pilots"
 
@@ -293,14 +296,16 @@ def build(ctx: DemoContext) -> None:
         published_at=_at(2021, 1, 20),
         result_title="第二批产融合作试点城市名单",
     )
+    # The next call: applications due at the end of the month three months on.
+    third_deadline = add_months(ctx.today, 4) - timedelta(days=1)
     third = Batch(
         number=3,
         name="第三批",
         state=BatchState.DRAFT,
         notice_title="关于组织申报第三批产融合作试点城市的通知（演示草稿）",
         notice_text="演示数据：发布前请按实际修改申报截止日期和省级确认推荐截止日期。",
-        application_deadline=date(2030, 8, 31),
-        provincial_deadline=date(2030, 9, 15),
+        application_deadline=third_deadline,
+        provincial_deadline=third_deadline + timedelta(days=15),
         outline=THIRD_BATCH_OUTLINE,
         created_by=ministry,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -35,10 +36,25 @@ def _seed(value: str) -> int:
     return number
 
 
+def _today(value: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _("基准日应为 YYYY-MM-DD 格式的日期，如 2026-12-04")
+        ) from None
+    if not (services.FIRST_TODAY <= day <= services.LAST_TODAY):
+        raise argparse.ArgumentTypeError(
+            _("基准日应在 %(first)s 至 %(last)s 之间")
+            % {"first": services.FIRST_TODAY.isoformat(), "last": services.LAST_TODAY.isoformat()}
+        )
+    return day
+
+
 class Command(BaseCommand):
     help = gettext_lazy(
         "生成演示数据：试点县嘉善县（330421）的政府部门、金融机构及其分支机构、企业、数据授权和演示账号。"
-        "同一种子和规模总是生成相同的数据。"
+        "所有日期以基准日（--today，默认今天）为准；同一种子、规模和基准日总是生成相同的数据。"
     )
 
     def add_arguments(self, parser):
@@ -53,6 +69,15 @@ class Command(BaseCommand):
             type=_scale,
             default=1.0,
             help=_("规模倍数：1 = 3,000 家企业；0.1、10、100 均可（默认 1）"),
+        )
+        parser.add_argument(
+            "--today",
+            type=_today,
+            default=None,
+            help=_(
+                "基准日 YYYY-MM-DD（默认今天，北京时间）：历史截至这一天，"
+                "待办派单的期限落在这一天前后的工作日"
+            ),
         )
         parser.add_argument(
             "--reset",
@@ -70,7 +95,7 @@ class Command(BaseCommand):
             help=_("允许在 CHANRONG_ENV=production 下生成（公开演示站点）"),
         )
 
-    def handle(self, *args, seed, scale, reset, if_missing, allow_production, **options):
+    def handle(self, *args, seed, scale, today, reset, if_missing, allow_production, **options):
         if if_missing and not reset:
             if settings.PRODUCTION and not allow_production:
                 self.stdout.write(_("CHANRONG_ENV=production：不生成演示数据。"))
@@ -78,8 +103,16 @@ class Command(BaseCommand):
             state = services.demo_state()
             if state.kind == "demo":
                 self.stdout.write(
-                    _("演示数据已存在（种子 %(seed)s，规模 %(scale)s，生成于 %(at)s），跳过。")
-                    % {"seed": state.seed, "scale": f"{state.scale:g}", "at": state.built_at}
+                    _(
+                        "演示数据已存在（种子 %(seed)s，规模 %(scale)s，基准日 %(today)s，"
+                        "生成于 %(at)s），跳过。"
+                    )
+                    % {
+                        "seed": state.seed,
+                        "scale": f"{state.scale:g}",
+                        "today": state.today or "—",
+                        "at": state.built_at,
+                    }
                 )
                 self.print_accounts()
                 return
@@ -90,6 +123,7 @@ class Command(BaseCommand):
             result = services.build_demo(
                 seed=seed,
                 scale=scale,
+                today=today,
                 reset=reset,
                 allow_production=allow_production,
                 progress=lambda message: self.stdout.write(message),
@@ -102,18 +136,20 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 _(
-                    "演示数据已生成（种子 %(seed)s，规模 %(scale)s，用时 %(seconds).1f 秒）：%(counts)s"
+                    "演示数据已生成（种子 %(seed)s，规模 %(scale)s，基准日 %(today)s，"
+                    "用时 %(seconds).1f 秒）：%(counts)s"
                 )
                 % {
                     "seed": result.seed,
                     "scale": f"{result.scale:g}",
+                    "today": result.today.isoformat(),
                     "seconds": result.seconds,
                     "counts": counts,
                 }
             )
         )
         self.stdout.write(
-            _("数据摘要（同种子同规模必相同）：%(digest)s") % {"digest": result.digest}
+            _("数据摘要（同种子、同规模、同基准日必相同）：%(digest)s") % {"digest": result.digest}
         )
         self.print_accounts()
 
