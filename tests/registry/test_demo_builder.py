@@ -4,14 +4,13 @@ the services' rules, and the same world for the same seed."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 
 import pytest
 from django.db.models import Count
 
 from chanrong.demo import services as demo
 from chanrong.demo.builders import registry as builder
-from chanrong.demo.builders.base import DemoContext
+from chanrong.demo.builders.base import DemoContext, default_today
 from chanrong.registry import services
 from chanrong.registry.models import (
     Enterprise,
@@ -26,7 +25,8 @@ from chanrong.registry.models import (
 
 pytestmark = pytest.mark.django_db
 SCALE = 0.05
-ON = date(2026, 11, 20)
+# The build day: the registry's dates are placed relative to it.
+ON = default_today()
 
 
 def _digest() -> str:
@@ -39,10 +39,10 @@ def _digest() -> str:
 
 
 def _build(seed: int, reset: bool = False) -> dict:
-    demo.build_demo(seed=seed, scale=SCALE, reset=reset)
+    demo.build_demo(seed=seed, scale=SCALE, today=ON, reset=reset)
     if ListVersion.objects.exists():  # the lead has wired the builder into the demo
         return {}
-    ctx = DemoContext(seed=seed, scale=SCALE, password_hash="x")
+    ctx = DemoContext(seed=seed, scale=SCALE, password_hash="x", today=ON)
     builder.build(ctx)
     return ctx.counts
 

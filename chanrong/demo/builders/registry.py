@@ -6,21 +6,22 @@ monthly operating data.
   first, then the rest of 嘉兴 (capped at DETAIL_CAP, so a huge demo scale
   does not spend hours here).
 - Lists: 嘉善's manufacturing and 科创 white lists, 嘉兴's 金融守信红名单 and
-  嘉善's 失信黑名单 each have a first version in force in 2025 and a second
-  one in force since 2026-01-01 that adds and removes members with reasons;
+  嘉善's 失信黑名单 each have a first version in force last year and a second
+  one in force since this year's 1 January that adds and removes members with reasons;
   a third version of the manufacturing white list is submitted and waits
   for gov_jiashan's approval. There is also a 重点项目白名单 and a 上市后备库.
   ent_user's enterprise is on the manufacturing white list now; ent2_user's
-  was on it in 2025 and was taken off in the second version.
-- Operating data: 24 months (2024-11 … 2026-10) for the 规上 industrial
+  was on it last year and was taken off in the second version.
+- Operating data: 24 months (up to the month before last) for the 规上 industrial
   enterprises and both demo enterprises; a few rows are implausible
   (a negative figure, a ten-fold jump, a month entered in 元 instead of
   万元) and are flagged exactly as services.plausibility_flags flags them;
   some of those are already confirmed by the county.
 
-Dates are fixed (not the clock), rows are bulk-inserted and not audited one
-by one, and every number comes from this builder's own random stream.
-`build` accepts the demo's DemoContext, or a bare random.Random and a scale.
+Dates are placed relative to the build day (`ctx.today`; "this year" is its
+year), not the clock; rows are bulk-inserted and not audited one by one, and
+every number comes from this builder's own random stream. `build` accepts
+the demo's DemoContext, or a bare random.Random, a scale and a build day.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from chanrong.registry.models import (
 from chanrong.registry.services import plausibility_flags
 
 from ..vocabulary import JIASHAN_STREETS, JIASHAN_TOWNS
-from .base import DemoContext
+from .base import DemoContext, add_months, default_today
 
 NAME = "registry"
 # What this builder writes; a rebuild empties these and whatever references them.
@@ -74,11 +75,7 @@ MODELS = (
 PILOT_COUNTY = "330421"
 PILOT_CITY_PREFIX = "3304"
 DETAIL_CAP = 20_000
-GRADE_YEARS = (2022, 2023, 2024, 2025)
-FIRST_MONTH = date(2024, 11, 1)
 MONTHS = 24
-V1_FROM = date(2025, 1, 1)
-V2_FROM = date(2026, 1, 1)
 DEMO_ENTERPRISE_NAMES = ("嘉善精工机械有限公司", "嘉善新材料科技有限公司")
 WAN = Decimal(10000)
 BATCH = 2000
@@ -138,21 +135,54 @@ class Counts:
         self.values[key] = self.values.get(key, 0) + n
 
 
-def build(ctx_or_rng, *, scale: float | None = None) -> None:
+@dataclass(frozen=True)
+class Dates:
+    """The registry's dates, from the build day: "this year" (Y) is its year."""
+
+    today: date
+
+    @property
+    def year(self) -> int:
+        return self.today.year
+
+    @property
+    def grade_years(self) -> tuple[int, ...]:
+        """Four years of tax credit grades; a year's grades are published in April."""
+        last = self.year - 1 if self.today >= date(self.year, 4, 20) else self.year - 2
+        return tuple(range(last - 3, last + 1))
+
+    @property
+    def v1_from(self) -> date:
+        return date(self.year - 1, 1, 1)
+
+    @property
+    def v2_from(self) -> date:
+        return date(self.year, 1, 1)
+
+    def months(self) -> list[date]:
+        """MONTHS months of operating data, up to the month before last
+        (reported about 40 days after the month, reviewed after 45)."""
+        return [add_months(self.today, -2 - n) for n in range(MONTHS - 1, -1, -1)]
+
+
+def build(ctx_or_rng, *, scale: float | None = None, today: date | None = None) -> None:
     if isinstance(ctx_or_rng, DemoContext):
         rng, scale, counts = ctx_or_rng.rng(NAME), ctx_or_rng.scale, ctx_or_rng.counts
+        today = ctx_or_rng.today
     else:
         rng, scale, counts = ctx_or_rng, 1.0 if scale is None else scale, {}
+        today = today or default_today()
+    dates = Dates(today)
     tally = Counts(counts)
     enterprises = _chosen_enterprises()
     if not enterprises:
         return
-    _profiles(rng, enterprises)
-    _tax_grades(rng, enterprises, tally)
-    _qualifications(rng, enterprises, tally)
-    projects = _projects(rng, enterprises, scale, tally)
-    _lists(rng, enterprises, projects, tally)
-    _operating(rng, enterprises, tally)
+    _profiles(rng, enterprises, dates)
+    _tax_grades(rng, enterprises, tally, dates)
+    _qualifications(rng, enterprises, tally, dates)
+    projects = _projects(rng, enterprises, scale, tally, dates)
+    _lists(rng, enterprises, projects, tally, dates)
+    _operating(rng, enterprises, tally, dates)
 
 
 def _chosen_enterprises() -> list[Enterprise]:
@@ -187,11 +217,11 @@ def _is_industrial(enterprise: Enterprise) -> bool:
 # --- profiles, grades, qualifications -------------------------------------------------------
 
 
-def _profiles(rng: random.Random, enterprises: list[Enterprise]) -> None:
+def _profiles(rng: random.Random, enterprises: list[Enterprise], dates: Dates) -> None:
     for index, e in enumerate(enterprises):
         revenue_wan = float(e.revenue or 0) / 10000
         age = rng.randint(2, 28)
-        e.founded_on = date(2025 - age, rng.randint(1, 12), rng.randint(1, 28))
+        e.founded_on = date(dates.year - 1 - age, rng.randint(1, 12), rng.randint(1, 28))
         e.registered_capital = _wan(max(50, round(revenue_wan * rng.uniform(0.05, 0.4), -1)))
         e.legal_representative = _person(rng)
         e.contact_name = _person(rng)
@@ -244,12 +274,15 @@ def _grade(rng: random.Random, year: int, founded: date) -> str | None:
     return "A" if roll < 0.36 else "B" if roll < 0.84 else "C" if roll < 0.97 else "D"
 
 
-def _tax_grades(rng: random.Random, enterprises: list[Enterprise], tally: Counts) -> None:
+def _tax_grades(
+    rng: random.Random, enterprises: list[Enterprise], tally: Counts, dates: Dates
+) -> None:
+    grade_years = dates.grade_years
     rows: list[TaxCreditGrade] = []
     for e in enterprises:
         latest = None
         grade = None
-        for year in GRADE_YEARS:
+        for year in grade_years:
             # Grades are sticky: most enterprises keep last year's.
             if grade in ("A", "B") and rng.random() < 0.8:
                 pass
@@ -261,8 +294,8 @@ def _tax_grades(rng: random.Random, enterprises: list[Enterprise], tally: Counts
             latest = (year, grade)
         if e is enterprises[0]:
             rows = [r for r in rows if r.enterprise is not e]
-            rows += [TaxCreditGrade(enterprise=e, year=y, grade="A") for y in GRADE_YEARS]
-            latest = (GRADE_YEARS[-1], "A")
+            rows += [TaxCreditGrade(enterprise=e, year=y, grade="A") for y in grade_years]
+            latest = (grade_years[-1], "A")
         e.tax_grade_year, e.tax_grade = latest if latest else (None, "")
     TaxCreditGrade.objects.bulk_create(rows, batch_size=BATCH)
     _stamp(TaxCreditGrade, rows, lambda r: _moment(date(r.year + 1, 4, 20)))
@@ -277,17 +310,20 @@ def _stamp(model, rows, when) -> None:
     model.objects.bulk_update(rows, ["created_at", "updated_at"], batch_size=500)
 
 
-def _qualifications(rng: random.Random, enterprises: list[Enterprise], tally: Counts) -> None:
+def _qualifications(
+    rng: random.Random, enterprises: list[Enterprise], tally: Counts, dates: Dates
+) -> None:
     rows: list[Qualification] = []
+    y = dates.year
     for index, e in enumerate(enterprises):
         size_boost = {"large": 3.0, "medium": 2.0, "small": 1.0, "micro": 0.4}.get(e.size, 0.5)
         for kind, share, issuer, years in QUALIFICATIONS:
             wanted = index == 0 and kind in (Q.HIGH_TECH, Q.SPECIALISED_SME)
             if not wanted and rng.random() >= share * size_boost:
                 continue
-            start = date(rng.randint(2018, 2025), rng.choice((1, 6, 9, 12)), rng.randint(1, 28))
+            start = date(rng.randint(y - 8, y - 1), rng.choice((1, 6, 9, 12)), rng.randint(1, 28))
             if wanted:
-                start = date(2024, 12, 10) if kind == Q.HIGH_TECH else date(2023, 9, 1)
+                start = date(y - 2, 12, 10) if kind == Q.HIGH_TECH else date(y - 3, 9, 1)
             while True:
                 until = (
                     None
@@ -296,21 +332,19 @@ def _qualifications(rng: random.Random, enterprises: list[Enterprise], tally: Co
                 )
                 rows.append(_qualification(rng, e, kind, issuer, start, until))
                 # About half renew when the period ends; the old row stays.
-                if until is None or until.year >= 2026 or rng.random() < 0.5:
+                if until is None or until.year >= y or rng.random() < 0.5:
                     break
                 start = until + timedelta(days=1)
         # 科技型中小企业: evaluated every year, valid to the year's end.
         if _is_industrial(e) and e.size in ("small", "micro", "medium") and rng.random() < 0.25:
-            first = rng.randint(2023, 2026)
-            for year in range(first, 2027):
+            first = rng.randint(y - 3, y)
+            for year in range(first, y + 1):
+                evaluated = date(year, rng.randint(3, 6), rng.randint(1, 28))
+                if evaluated > dates.today:
+                    continue  # this year's evaluation is still to come
                 rows.append(
                     _qualification(
-                        rng,
-                        e,
-                        Q.TECH_SME,
-                        "浙江省科学技术厅",
-                        date(year, rng.randint(3, 6), rng.randint(1, 28)),
-                        date(year, 12, 31),
+                        rng, e, Q.TECH_SME, "浙江省科学技术厅", evaluated, date(year, 12, 31)
                     )
                 )
         if e.size in ("large", "medium") and rng.random() < 0.04:
@@ -332,8 +366,8 @@ def _qualifications(rng: random.Random, enterprises: list[Enterprise], tally: Co
                     issuer="上海证券交易所" if listed else "嘉兴市人民政府金融工作办公室",
                     certificate_no=""
                     if listed
-                    else f"JX-SSHB-{rng.randint(2021, 2025)}-{rng.randint(1, 300):03d}",
-                    valid_from=date(rng.randint(2019, 2025), rng.randint(1, 12), 1),
+                    else f"JX-SSHB-{rng.randint(y - 5, y - 1)}-{rng.randint(1, 300):03d}",
+                    valid_from=date(rng.randint(y - 7, y - 1), rng.randint(1, 12), 1),
                     valid_until=None,
                     source=QualificationSource.GOVERNMENT,
                 )
@@ -371,7 +405,9 @@ PROJECT_TEMPLATES = (
 )
 
 
-def _projects(rng, enterprises: list[Enterprise], scale: float, tally: Counts) -> list[Project]:
+def _projects(
+    rng, enterprises: list[Enterprise], scale: float, tally: Counts, dates: Dates
+) -> list[Project]:
     industrial = [e for e in enterprises if _is_industrial(e) and e.size != "micro"]
     count = min(len(industrial), max(2, round(120 * scale)))
     owners = industrial[:1] + rng.sample(industrial[1:], max(0, count - 1))
@@ -398,7 +434,7 @@ def _projects(rng, enterprises: list[Enterprise], scale: float, tally: Counts) -
                 else None,
                 stage=rng.choice(list(ProjectStage.values)),
                 region_id=owner.region_id,
-                start_year=rng.randint(2023, 2026),
+                start_year=rng.randint(dates.year - 3, dates.year),
                 description=f"新增{product}生产设备，提升产能与自动化水平。",
             )
         )
@@ -446,7 +482,9 @@ def _agency(name: str) -> GovernmentAgency | None:
     return GovernmentAgency.objects.filter(name=name).first()
 
 
-def _lists(rng, enterprises: list[Enterprise], projects: list[Project], tally: Counts) -> None:
+def _lists(
+    rng, enterprises: list[Enterprise], projects: list[Project], tally: Counts, dates: Dates
+) -> None:
     admin = User.objects.filter(username="gov_jiashan").first()
     county = [e for e in enterprises if e.region_id == PILOT_COUNTY]
     demo_ent, demo_ent2 = enterprises[0], enterprises[1]
@@ -483,18 +521,18 @@ def _lists(rng, enterprises: list[Enterprise], projects: list[Project], tally: C
             rng.sample(range(2, len(first)), max(0, min(len(first) - 2, max(1, size // 12))))
         )
         if spec.list_type == ListType.KEY_ENTERPRISES and spec.sector == ListSector.MANUFACTURING:
-            leaving.add(1)  # ent2_user's enterprise: on it in 2025, not since 2026
+            leaving.add(1)  # ent2_user's enterprise: on it last year, not this year
         rest = [e for e in pool if e not in first]
         joining = rng.sample(rest, min(len(rest), max(1, size // 8)))
         v2_changes = {
             "removed": [(first[i], None, rng.choice(REMOVE_REASONS[spec.list_type])) for i in sorted(leaving)],
             "added": [(e, None, rng.choice(reasons)) for e in joining],
         }  # fmt: skip
-        _versions(lst, v1_members, v2_changes, admin, tally)
+        _versions(lst, v1_members, v2_changes, admin, tally, dates)
         if spec.sector == ListSector.MANUFACTURING:
-            _pending(rng, lst, rest, joining, admin, tally)
-    _project_list(rng, projects, admin, tally)
-    _listing_reserve(rng, enterprises, admin, tally)
+            _pending(rng, lst, rest, joining, admin, tally, dates)
+    _project_list(rng, projects, admin, tally, dates)
+    _listing_reserve(rng, enterprises, admin, tally, dates)
 
 
 def _version(lst, number, status, start, until, note, admin) -> ListVersion:
@@ -527,11 +565,12 @@ def _entries(version, members, change, rows: list) -> None:
         )
 
 
-def _versions(lst, v1_members, v2_changes, admin, tally: Counts) -> None:
+def _versions(lst, v1_members, v2_changes, admin, tally: Counts, dates: Dates) -> None:
+    v1_from, v2_from = dates.v1_from, dates.v2_from
     v1 = _version(
-        lst, 1, VersionStatus.PUBLISHED, V1_FROM, V2_FROM - timedelta(days=1), "首次发布", admin
+        lst, 1, VersionStatus.PUBLISHED, v1_from, v2_from - timedelta(days=1), "首次发布", admin
     )
-    v2 = _version(lst, 2, VersionStatus.PUBLISHED, V2_FROM, None, "年度动态调整", admin)
+    v2 = _version(lst, 2, VersionStatus.PUBLISHED, v2_from, None, "年度动态调整", admin)
     rows: list[ListEntry] = []
     _entries(v1, v1_members, EntryChange.ADDED, rows)
     removed = {(e.pk, p.pk if p else None) for e, p, _ in v2_changes["removed"]}
@@ -546,20 +585,23 @@ def _versions(lst, v1_members, v2_changes, admin, tally: Counts) -> None:
     lst._v2_members = kept + v2_changes["added"]  # for a third version
 
 
-def _pending(rng, lst, rest, joining, admin, tally: Counts) -> None:
-    """A third version of the manufacturing white list, submitted and waiting
-    for gov_jiashan's approval."""
+def _pending(rng, lst, rest, joining, admin, tally: Counts, dates: Dates) -> None:
+    """A third version of the manufacturing white list for next year,
+    submitted a few days before the build day and waiting for gov_jiashan's approval."""
+    y = dates.year
     v3 = _version(
-        lst, 3, VersionStatus.SUBMITTED, date(2027, 1, 1), None, "2026 年度调整（拟）", admin
+        lst, 3, VersionStatus.SUBMITTED, date(y + 1, 1, 1), None, f"{y} 年度调整（拟）", admin
     )
     v3.published_at = None
+    v3.submitted_at = min(v3.submitted_at, _moment(dates.today - timedelta(days=3)))
+    ListVersion.objects.filter(pk=v3.pk).update(submitted_at=v3.submitted_at)
     rows: list[ListEntry] = []
     members = lst._v2_members
     _entries(v3, members, EntryChange.KEPT, rows)
     candidates = [e for e in rest if e not in joining]
     _entries(
         v3,
-        [(e, None, "2026 年度亩均效益综合评价 A 类") for e in candidates[:3]],
+        [(e, None, f"{y} 年度亩均效益综合评价 A 类") for e in candidates[:3]],
         EntryChange.ADDED,
         rows,
     )
@@ -568,7 +610,7 @@ def _pending(rng, lst, rest, joining, admin, tally: Counts) -> None:
     tally.add("list_entries", len(rows))
 
 
-def _project_list(rng, projects: list[Project], admin, tally: Counts) -> None:
+def _project_list(rng, projects: list[Project], admin, tally: Counts, dates: Dates) -> None:
     agency = _agency("嘉善县发展和改革局")
     county = [p for p in projects if p.region_id == PILOT_COUNTY]
     if agency is None or not county:
@@ -581,7 +623,10 @@ def _project_list(rng, projects: list[Project], admin, tally: Counts) -> None:
         description="银行可据此优先对接项目融资需求",
     )
     chosen = rng.sample(county, min(len(county), 25))
-    v1 = _version(lst, 1, VersionStatus.PUBLISHED, date(2026, 3, 1), None, "首次发布", admin)
+    start = date(dates.year, 3, 1)
+    if start - timedelta(days=20) > dates.today:  # not submitted yet this year: last year's
+        start = date(dates.year - 1, 3, 1)
+    v1 = _version(lst, 1, VersionStatus.PUBLISHED, start, None, "首次发布", admin)
     rows: list[ListEntry] = []
     _entries(v1, [(p.owner, p, rng.choice(REASONS[ListType.KEY_PROJECTS])) for p in chosen], EntryChange.ADDED, rows)  # fmt: skip
     ListEntry.objects.bulk_create(rows, batch_size=BATCH)
@@ -590,7 +635,9 @@ def _project_list(rng, projects: list[Project], admin, tally: Counts) -> None:
     tally.add("list_entries", len(rows))
 
 
-def _listing_reserve(rng, enterprises: list[Enterprise], admin, tally: Counts) -> None:
+def _listing_reserve(
+    rng, enterprises: list[Enterprise], admin, tally: Counts, dates: Dates
+) -> None:
     agency = _agency("浙江省经济和信息化厅")
     reserve = [
         q.enterprise
@@ -606,7 +653,9 @@ def _listing_reserve(rng, enterprises: list[Enterprise], admin, tally: Counts) -
         agency=agency,
         region_id="330400",
     )
-    v1 = _version(lst, 1, VersionStatus.PUBLISHED, date(2025, 7, 1), None, "首次发布", admin)
+    v1 = _version(
+        lst, 1, VersionStatus.PUBLISHED, date(dates.year - 1, 7, 1), None, "首次发布", admin
+    )
     rows: list[ListEntry] = []
     unique = list(dict.fromkeys(reserve))
     _entries(v1, [(e, None, rng.choice(REASONS[ListType.LISTING_RESERVE])) for e in unique], EntryChange.ADDED, rows)  # fmt: skip
@@ -619,20 +668,12 @@ def _listing_reserve(rng, enterprises: list[Enterprise], admin, tally: Counts) -
 # --- operating data ------------------------------------------------------------------------------
 
 
-def _months() -> list[date]:
-    out, day = [], FIRST_MONTH
-    for _ in range(MONTHS):
-        out.append(day)
-        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return out
-
-
 SEASON = (0.78, 0.82, 1.02, 0.98, 1.0, 1.05, 0.97, 0.96, 1.02, 1.04, 1.08, 1.28)  # Jan … Dec
 
 
-def _operating(rng, enterprises: list[Enterprise], tally: Counts) -> None:
+def _operating(rng, enterprises: list[Enterprise], tally: Counts, dates: Dates) -> None:
     reporters = enterprises[:2] + [e for e in enterprises[2:] if e.is_above_scale]
-    months = _months()
+    months = dates.months()
     reviewer = User.objects.filter(username="gov_jiashan").first()
     rows: list[OperatingRecord] = []
     flagged = 0
