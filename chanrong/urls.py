@@ -20,6 +20,8 @@ urlpatterns = [
     path("insights/", include("chanrong.insights.urls")),
     path("matching/", include("chanrong.matching.urls")),
     path("webhooks/", include("chanrong.api.urls")),
+    path("ops/", include("chanrong.ops.urls")),
+    path("", include("chanrong.portal.urls")),
     path("", include("chanrong.core.urls")),
 ]
 if settings.DEBUG:

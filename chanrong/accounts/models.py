@@ -3,7 +3,7 @@
 A user belongs to exactly one organisation: an enterprise, a financial
 institution (optionally one branch of it), or a government agency; platform
 admins belong to none. Everything a user may see follows from that
-organisation (see `chanrong.accounts.scope`).
+organisation (see `chanrong.core.scope`).
 """
 
 from django.contrib.auth.models import AbstractUser

@@ -5,11 +5,11 @@ here with `api.add_router("/<plural noun>", router)`. Conventions every router
 follows:
 
 - authentication is the API's default (bearer token or session + CSRF);
-- the caller is `chanrong.api.auth.actor(request)`; querysets come from the
+- the caller is `chanrong.accounts.api_auth.actor(request)`; querysets come from the
   model's `visible_to(actor)`; anything not visible is a 404;
 - writes call the app's services; their ServiceErrors become the error shape;
-- list operations use `chanrong.api.pagination.paginated`;
-- every operation declares its error responses with `chanrong.api.errors.responses`.
+- list operations use `chanrong.core.apikit.pagination.paginated`;
+- every operation declares its error responses with `chanrong.core.apikit.errors.responses`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.renderers import JSONRenderer
 
-from . import errors
-from .auth import AUTH
+from chanrong.accounts.api_auth import AUTH
+from chanrong.core.apikit import errors
 
 DESCRIPTION = """\
 产融通（chanrong）的 REST API。

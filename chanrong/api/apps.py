@@ -5,3 +5,14 @@ class ApiConfig(AppConfig):
     name = "chanrong.api"
     label = "api"
     verbose_name = "API"
+
+    def ready(self) -> None:
+        from chanrong.demands.signals import institution_events
+
+        from .webhooks import on_institution_events
+
+        # Events for institutions' own systems arrive as a domain signal from
+        # the demands app and become webhook deliveries in the same transaction.
+        institution_events.connect(
+            on_institution_events, dispatch_uid="chanrong.api.webhooks.institution_events"
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from chanrong.api.errors import responses
+from chanrong.core.apikit.errors import responses
 
 router = Router(tags=["health"])
 

@@ -1,6 +1,6 @@
-"""Background tasks of the webhooks: one attempt of one delivery, and the
-periodic sweep that retries whatever is due (in case a deferred retry was
-lost, or the backend cannot defer)."""
+"""Periodic job of the webhooks: the sweep that retries whatever is due (in
+case a deferred retry was lost, or the backend cannot defer). The task of one
+attempt, `deliver_webhook`, lives beside the delivery code in `webhooks`."""
 
 from __future__ import annotations
 
@@ -20,11 +20,6 @@ SWEEP_LIMIT = 500
 SWEEP_GRACE = timedelta(minutes=2)
 
 
-@task
-def deliver_webhook(delivery_id: int) -> str | None:
-    return webhooks.attempt(delivery_id)
-
-
 @periodic(minutes=1)
 @task
 def retry_due_deliveries() -> int:
@@ -34,5 +29,5 @@ def retry_due_deliveries() -> int:
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     for delivery_id in ids:
-        deliver_webhook.enqueue(delivery_id)
+        webhooks.deliver_webhook.enqueue(delivery_id)
     return len(ids)

@@ -42,6 +42,7 @@ import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -233,8 +234,6 @@ def emit_many(
 
 
 def schedule(delivery: WebhookDelivery) -> None:
-    from .tasks import deliver_webhook
-
     enqueue_on_commit(deliver_webhook, delivery.pk)
 
 
@@ -247,8 +246,6 @@ def schedule_many(deliveries: Iterable[WebhookDelivery]) -> None:
 
 
 def _enqueue_deliveries(ids: list[int]) -> None:
-    from .tasks import deliver_webhook
-
     for delivery_id in ids:
         try:
             deliver_webhook.enqueue(delivery_id)
@@ -360,8 +357,6 @@ def attempt(delivery_id: int) -> str | None:
 def _schedule_retry(delivery_id: int, when) -> None:
     """Ask the backend to run the retry at its time; backends that cannot
     defer (immediate) leave it to the periodic sweep (`retry_due_deliveries`)."""
-    from .tasks import deliver_webhook
-
     backend = deliver_webhook.get_backend()
     if not getattr(backend, "supports_defer", False):
         return
@@ -376,3 +371,16 @@ def due_deliveries(now=None):
     return WebhookDelivery.objects.filter(
         status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now
     )
+
+
+def on_institution_events(sender, events, **kwargs) -> list[WebhookDelivery]:
+    """Receiver of `chanrong.demands.signals.institution_events` (in the sender's
+    transaction, so a delivery exists exactly when the change does)."""
+    return emit_many(events)
+
+
+@task
+def deliver_webhook(delivery_id: int) -> str | None:
+    """One attempt of one delivery, in a worker (enqueued after the commit
+    that created it, and again at each retry time)."""
+    return attempt(delivery_id)

@@ -14,10 +14,10 @@ from uuid import UUID
 
 from ninja import Field, Query, Router, Schema, Status
 
-from chanrong.api.auth import actor
-from chanrong.api.errors import responses
-from chanrong.api.pagination import paginated
-from chanrong.api.schemas import InputSchema, ObjectId, Text
+from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.errors import responses
+from chanrong.core.apikit.pagination import paginated
+from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text
 
 from . import services, webhooks
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint

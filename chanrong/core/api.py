@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from chanrong.api.errors import responses
-from chanrong.api.pagination import paginated
-from chanrong.api.schemas import IndustryCode, RegionCode, Text
+from chanrong.core.apikit.errors import responses
+from chanrong.core.apikit.pagination import paginated
+from chanrong.core.apikit.schemas import IndustryCode, RegionCode, Text
 from chanrong.core.errors import ValidationFailed
 
 from .models import Industry, IndustryLevel, Region, RegionLevel

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from stdnum.cn import uscc as stdnum_uscc
 
 # GB 32100-2015: 18 characters from the digits and the upper-case letters
@@ -157,6 +158,27 @@ def make_uscc(body17: str) -> str:
 # --- enterprise size -------------------------------------------------------
 
 Size = Literal["large", "medium", "small", "micro"]
+
+
+class EnterpriseSize(models.TextChoices):
+    """The four classes as stored on an enterprise (`registry.Enterprise.size`)
+    and shown everywhere (the kernel's `size_tag`, the 工作台's chart)."""
+
+    LARGE = "large", gettext_lazy("大型")
+    MEDIUM = "medium", gettext_lazy("中型")
+    SMALL = "small", gettext_lazy("小型")
+    MICRO = "micro", gettext_lazy("微型")
+
+
+UNKNOWN_SIZE = "unknown"
+SIZE_LABELS = {size: size.label for size in EnterpriseSize}
+
+
+def size_label(size: str | None):
+    """大型 / 中型 / 小型 / 微型, or 未知 for an enterprise not yet classified."""
+    return SIZE_LABELS.get(size or "", gettext_lazy("未知"))
+
+
 Measure = Literal["employees", "revenue", "assets"]
 
 

@@ -78,6 +78,8 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("imports", _("数据导入"), _url("core:imports")))
     if user.is_government_admin or user.is_platform_admin:
         entries.append(("audit", _("审计日志"), _url("core:audit")))
+    if user.is_platform_admin:
+        entries.append(("status", _("系统状态"), _url("ops:status")))
     if user.is_platform_admin and user.is_staff:
         entries.append(("admin", _("系统管理"), _url("admin:index")))
     return entries

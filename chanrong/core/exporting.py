@@ -19,7 +19,43 @@ from typing import Any
 
 import xlsxwriter
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
+
+# --- the exports apps offer --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """A table an app offers for download at `/exports/<kind>/` (`core:export`).
+
+    `build(user, params)` applies the same visibility and filters as the page
+    the link sits on and returns (open .xlsx file, rows written); `label`
+    names the file. Apps register theirs in their `imports` module (the same
+    module that registers their import specs), so the kernel's download view
+    knows no app."""
+
+    kind: str
+    label: Any
+    build: Callable[[Any, Any], tuple[Any, int]]
+
+
+_EXPORTS: dict[str, Export] = {}
+_discovered = False
+
+
+def register_export(export: Export) -> Export:
+    _EXPORTS[export.kind] = export
+    return export
+
+
+def get_export(kind: str) -> Export | None:
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("imports")
+        _discovered = True
+    return _EXPORTS.get(kind)
+
 
 #: Excel's last row is 1,048,576; the header takes one.
 MAX_ROWS = 1_048_575

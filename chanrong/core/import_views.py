@@ -1,5 +1,5 @@
 """Import pages (upload, status with a polled progress bar, report and
-template downloads) and the enterprise table export.
+template downloads) and the download of the tables apps register for export.
 
 The job's state is in the database, so the status page shows the same
 thing after a reload, in another tab, or while a background worker runs
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chanrong.core.errors import NotAllowed, NotFound, ValidationFailed
-from chanrong.core.exporting import export_filename
+from chanrong.core.exporting import export_filename, get_export
 from chanrong.core.importing import services
 from chanrong.core.importing.report import report_workbook, template_workbook
 from chanrong.core.importing.spec import get_spec
@@ -229,14 +229,16 @@ def import_template(request, kind: str):
 
 @login_required
 @require_GET
-def export_enterprises(request):
-    """The enterprise list's current filters (same query string) as .xlsx."""
-    from chanrong.registry.imports import export_enterprises as build
-
-    handle, _count = build(request.user, request.GET)
+def export_table(request, kind: str):
+    """A registered export (`core.exporting.register_export`) of the page's
+    current filters (same query string) as .xlsx."""
+    export = get_export(kind)
+    if export is None:
+        raise Http404
+    handle, _count = export.build(request.user, request.GET)
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=export_filename(_("企业名录")),
+        filename=export_filename(str(export.label)),
         content_type=XLSX,
     )

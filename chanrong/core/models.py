@@ -8,7 +8,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from chanrong.accounts.scope import ScopeKind, scope_of
+from chanrong.core.scope import ScopeKind, scope_of
 
 
 class RegionLevel(models.TextChoices):

@@ -2,9 +2,8 @@ from django.urls import include, path
 
 from . import import_views, inbox_views, views
 
-# The "core:" namespace, kept apart so that the un-namespaced "home" (used by
-# LOGIN_REDIRECT_URL and the menus) keeps its name. Add further core: URLs here
-# rather than including a second "core" namespace.
+# The "core:" namespace. Add further core: URLs here rather than including a
+# second "core" namespace (the un-namespaced "home" is the portal app's).
 audit_patterns = [
     path("", views.audit_list, name="audit"),
     path("<int:seq>/", views.audit_detail, name="audit_detail"),
@@ -29,10 +28,9 @@ core_patterns = [
     path("audit/", include(audit_patterns)),
     path("inbox/", include(inbox_patterns)),
     path("imports/", include(import_patterns)),
-    path("exports/enterprises/", import_views.export_enterprises, name="export_enterprises"),
+    path("exports/<slug:kind>/", import_views.export_table, name="export"),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("", include((core_patterns, "core"), namespace="core")),
 ]

@@ -14,11 +14,6 @@ from .models import AuditEntry, can_browse_audit
 AUDIT_PAGE_SIZE = 50
 
 
-@login_required
-def home(request):
-    return render(request, "core/home.html")
-
-
 # --- audit log browsing (platform admins, government admins) ---------------
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from chanrong.api.auth import actor
-from chanrong.api.errors import responses
+from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.errors import responses
 
 from . import stats
 

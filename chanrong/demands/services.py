@@ -27,10 +27,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit, notify
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.money import AmountError, parse_amount
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workdays import deadline_after
 from chanrong.core.workflow import StateMachine, apply_transition
 from chanrong.finance import eligibility as el
@@ -40,11 +40,11 @@ from chanrong.finance.models import (
     FinancialInstitution,
     Product,
 )
-from chanrong.matching import hooks as matching_hooks
 from chanrong.registry import services as registry_services
 from chanrong.registry.models import DataAuthorisation, Enterprise, Project
 
-from . import workflows
+from . import ranking, workflows
+from . import signals as demand_signals
 from .models import (
     CLOSED_STATES,
     LIVE_DISPATCH_STATES,
@@ -240,9 +240,9 @@ def _move(
 
 
 def _emit(institution_ids: Iterable[int], event: str, payload: dict[str, Any]) -> None:
-    from chanrong.api import webhooks
-
-    webhooks.emit_many((pk, event, payload) for pk in sorted(set(institution_ids)))
+    demand_signals.institution_events.send_in_transaction(
+        events=[(pk, event, payload) for pk in sorted(set(institution_ids))]
+    )
 
 
 def _emit_status_changed(demand: Demand, before: str) -> None:
@@ -532,7 +532,7 @@ def create_demand(actor, data: dict[str, Any]) -> Demand:
         audit.record(
             "demand.create", actor=actor, obj=demand, changes=audit.diff({}, _snapshot(demand))
         )
-        matching_hooks.demand_changed(demand.pk)
+        demand_signals.demands_changed.send_after_commit([demand.pk])
         _notify(demand, "demand.create", _("企业创建了融资需求（草稿）"), actor=actor)
     return demand
 
@@ -562,7 +562,7 @@ def update_demand(actor, demand: Demand, data: dict[str, Any]) -> Demand:
             setattr(locked, key, value)
         locked.save()
         locked.preferred_institutions.set(preferred)
-        matching_hooks.demand_changed(locked.pk)
+        demand_signals.demands_changed.send_after_commit([locked.pk])
         changes = audit.diff(before, _snapshot(locked))
         if changes:
             audit.record("demand.update", actor=actor, obj=locked, changes=changes)
@@ -587,10 +587,7 @@ def qualifying_institutions(demand: Demand, *, today: date | None = None) -> dic
     the published products this demand can qualify for, ranked by the
     matching engine (issue #5). Unknown enterprise facts do not exclude (the
     institution asks for them); only a condition known to fail does."""
-    # matching (helper C): dispatch goes through the engine, not plain eligibility.
-    from chanrong.matching.services import dispatch_targets
-
-    return dispatch_targets(demand, today=today)
+    return ranking.dispatch_targets(demand, today=today)
 
 
 def _region_prefixes(region) -> list[str]:
@@ -734,22 +731,22 @@ def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
         actor=actor,
         recipients={d.institution_id: users[(d.institution_id, d.branch_id)] for d in sent},
     )
-    from chanrong.api import webhooks
-
-    webhooks.emit_many(
-        (
-            dispatch.institution_id,
-            "dispatch.created",
-            {
-                "dispatch_id": dispatch.pk,
-                "demand_id": demand.pk,
-                "round": demand.round,
-                "claim_due_at": claim_due,
-                "amount": demand.amount,
-                "kind": demand.kind,
-            },
-        )
-        for dispatch in sent
+    demand_signals.institution_events.send_in_transaction(
+        events=[
+            (
+                dispatch.institution_id,
+                "dispatch.created",
+                {
+                    "dispatch_id": dispatch.pk,
+                    "demand_id": demand.pk,
+                    "round": demand.round,
+                    "claim_due_at": claim_due,
+                    "amount": demand.amount,
+                    "kind": demand.kind,
+                },
+            )
+            for dispatch in sent
+        ]
     )
     if demand.share_profile and workflows.is_owner(actor, demand):
         registry_services.authorise_institutions(
@@ -776,7 +773,7 @@ def publish_demand(actor, demand: Demand) -> Demand:
             event=_Event(_("企业发布了融资需求"), owners),
         )  # fmt: skip
         _dispatch_round(actor, locked, "dispatch", now, owners=owners)
-        matching_hooks.demand_changed(locked.pk)
+        demand_signals.demands_changed.send_after_commit([locked.pk])
     # Everything may have changed but the enterprise: keep it (and its region) loaded.
     demand.refresh_from_db(fields=_REFRESHED_FIELDS)
     return demand
@@ -1194,10 +1191,8 @@ def record_result(actor, dispatch: Dispatch, outcome: str, data: dict[str, Any])
 def _record_financing(demand: Demand, dispatch: Dispatch, actor) -> None:
     """已放款 feeds the indicator system's fact table (insights.FinancingRecord)
     in the same transaction; `source_ref` keeps it counted once."""
-    from chanrong.insights.services import record_financing
-
     enterprise = demand.enterprise
-    record_financing(
+    demand_signals.financing_disbursed.send_in_transaction(
         region=enterprise.region,
         institution=dispatch.institution,
         amount=demand.disbursed_amount,

@@ -290,6 +290,6 @@ def supervision_board(actor, now: dt.datetime | None = None) -> Board:
 
 
 def can_supervise(actor) -> bool:
-    from chanrong.accounts.scope import ScopeKind, scope_of
+    from chanrong.core.scope import ScopeKind, scope_of
 
     return scope_of(actor).kind in (ScopeKind.GOVERNMENT, ScopeKind.PLATFORM)

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from chanrong.core.panels import panel_context
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.finance.eligibility import COLLATERAL_LABELS
 from chanrong.finance.models import FinancialInstitution
-from chanrong.matching import access as matching_access
 
 from . import services
 from .forms import DemandForm, FeedbackForm, OfferForm, ReasonForm, ResultForm
@@ -41,14 +41,6 @@ def _demand_or_404(user, pk: int) -> Demand:
         return services.get_visible_demand(user, pk)
     except NotFound:
         raise Http404 from None
-
-
-def _matches(user, demand: Demand):
-    """The demand's matches as this user may see them (matching.access)."""
-    try:
-        return matching_access.demand_matches(user, demand.pk)
-    except NotFound:
-        return None
 
 
 def _dispatch_or_404(user, pk: int) -> Dispatch:
@@ -232,7 +224,8 @@ def demand_detail(request, pk: int):
             if scope.kind != ScopeKind.INSTITUTION
             else [],
             "withdraw_form": ReasonForm(),
-            "matches": _matches(user, demand),  # matching (issue #5)
+            # what higher apps add to the page (matching's ranked products)
+            **panel_context("demands.detail", user=user, demand=demand),
         },
     )
 
@@ -353,9 +346,8 @@ def workbench(request):
             "open_count": Dispatch.objects.visible_to(request.user)
             .filter(state=DispatchState.DISPATCHED)
             .count(),
-            # matching (issue #5): ranked open demands and the outreach list
-            "ranked_demands": matching_access.institution_demands(request.user, limit=20),
-            "outreach": matching_access.institution_outreach(request.user, limit=20),
+            # what higher apps add (matching: ranked open demands, outreach list)
+            **panel_context("demands.workbench", user=request.user),
         },
     )
 

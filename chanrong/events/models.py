@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
+from chanrong.core.scope import ScopeKind, scope_of
 
 
 class EventKind(models.TextChoices):

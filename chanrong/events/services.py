@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit, notify
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Region
 from chanrong.core.money import AmountError, parse_amount
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import StateMachine, Transition, apply_transition
 
 from .models import (

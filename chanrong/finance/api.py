@@ -4,10 +4,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from chanrong.api.auth import actor
-from chanrong.api.errors import responses
-from chanrong.api.pagination import paginated
-from chanrong.api.schemas import ObjectId, RegionCode, Text
+from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.errors import responses
+from chanrong.core.apikit.pagination import paginated
+from chanrong.core.apikit.schemas import ObjectId, RegionCode, Text
 from chanrong.core.errors import NotFound, ValidationFailed
 from chanrong.core.models import Region
 

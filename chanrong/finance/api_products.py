@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictBool
 
-from chanrong.accounts.scope import ScopeKind, scope_of
-from chanrong.api.auth import actor
-from chanrong.api.errors import responses
-from chanrong.api.pagination import paginated
-from chanrong.api.schemas import InputSchema, ObjectId, Text, drop_null_default
+from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.errors import responses
+from chanrong.core.apikit.pagination import paginated
+from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text, drop_null_default
+from chanrong.core.scope import ScopeKind, scope_of
 
 from . import eligibility as el
 from . import services

@@ -22,9 +22,16 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
 
 WAN = Decimal(10000)
+
+
+def N_(message: str) -> str:
+    """Marks a label for translation (makemessages extracts N_) without
+    touching Django's settings at import: the matching engine imports these
+    vocabularies and runs on arrays alone."""
+    return message
+
 
 # --- vocabularies (codes are stored; labels are shown) ---------------------------
 

@@ -157,7 +157,7 @@ class ProductQuerySet(models.QuerySet):
         institution also sees its own products in every state; government
         sees every product past the draft (it reviews them); platform admins
         see all."""
-        from chanrong.accounts.scope import ScopeKind, scope_of
+        from chanrong.core.scope import ScopeKind, scope_of
 
         scope = scope_of(user)
         if scope.kind == ScopeKind.NONE:

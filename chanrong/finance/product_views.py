@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel
+from chanrong.core.panels import panel_context
+from chanrong.core.scope import ScopeKind, scope_of
 
 from . import eligibility as el
 from . import services
@@ -437,9 +438,6 @@ def product_action(request, pk: int, action: str):
 def institution_detail(request, pk: int):
     """An institution's page: who it is, its branches, its published
     products and how enterprises rate its service."""
-    from chanrong.demands.models import Feedback
-    from chanrong.demands.services import ratings
-
     institution = (
         FinancialInstitution.objects.visible_to(request.user)
         .select_related("region")
@@ -462,10 +460,9 @@ def institution_detail(request, pk: int):
             "institution": institution,
             "branches": institution.branches.select_related("region").order_by("region_id", "name"),
             "products": products,
-            "rating": ratings([institution.pk])[institution.pk],
-            "comments": Feedback.objects.visible_to(request.user)
-            .filter(institution=institution)
-            .exclude(comment="")
-            .order_by("-created_at", "-pk")[:10],
+            # how enterprises rate its service (the demands app's panel)
+            **panel_context(
+                "finance.institution_detail", user=request.user, institution=institution
+            ),
         },
     )

@@ -21,15 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel, Region
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import StateMachine, Transition, apply_transition
-from chanrong.matching import hooks as matching_hooks
 from chanrong.registry.services import eligibility_facts
 
 from . import eligibility as el
+from . import signals as finance_signals
 from .models import (
     PLEDGE_KINDS,
     Branch,
@@ -571,7 +571,7 @@ def update_product(actor, product: Product, data: dict[str, Any]) -> Product:
         for key, value in values.items():
             setattr(locked, key, value)
         locked.save()
-        matching_hooks.product_changed(locked.pk)
+        finance_signals.products_changed.send_after_commit([locked.pk])
         changes = audit.diff(before, _snapshot(locked))
         if changes:
             audit.record("product.update", actor=actor, obj=locked, changes=changes)
@@ -581,7 +581,7 @@ def update_product(actor, product: Product, data: dict[str, Any]) -> Product:
 def _notify_product(product: Product, transition: Transition, actor) -> None:
     from chanrong.core import notify
 
-    matching_hooks.product_changed(product.pk)
+    finance_signals.products_changed.send_after_commit([product.pk])
     recipients = list(product.institution.users.filter(is_active=True).order_by("pk"))
     if product.created_by_id:
         recipients.append(product.created_by)

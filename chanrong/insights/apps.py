@@ -7,6 +7,13 @@ class InsightsConfig(AppConfig):
     verbose_name = "指标与统计"
 
     def ready(self) -> None:
-        from .services import register_default_sources
+        from chanrong.demands.signals import financing_disbursed
+
+        from .services import on_financing_disbursed, register_default_sources
 
         register_default_sources()
+        # A loan reported disbursed on a demand becomes a financing fact in
+        # the same transaction (the demands app sends; it does not import us).
+        financing_disbursed.connect(
+            on_financing_disbursed, dispatch_uid="chanrong.insights.financing_disbursed"
+        )

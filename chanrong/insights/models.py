@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
+from chanrong.core.scope import ScopeKind, scope_of
 
 
 class Category(models.TextChoices):

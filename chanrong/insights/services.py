@@ -22,11 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit
 from chanrong.core.errors import FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Region
 from chanrong.core.money import YI, to_halfwidth
+from chanrong.core.scope import ScopeKind, scope_of
 
 from . import aggregate
 from .models import (
@@ -733,6 +733,11 @@ def _apply_rollup(cells: list[tuple[str, str, int, date, int, Decimal]]) -> None
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, [(r, s, i, m, c, str(a)) for r, s, i, m, c, a in cells])
+
+
+def on_financing_disbursed(sender, signal=None, **facts) -> FinancingRecord:
+    """Receiver of `chanrong.demands.signals.financing_disbursed`."""
+    return record_financing(**facts)
 
 
 def record_financing(

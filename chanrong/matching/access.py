@@ -30,9 +30,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import NotFound
 from chanrong.core.models import Region
+from chanrong.core.scope import ScopeKind, scope_of
 
 from .engine import FEATURE_LABELS
 from .policy import policy_labels
@@ -367,4 +367,24 @@ def _profile(enterprise) -> dict[str, Any]:
         "size": enterprise.size or "",
         "employees": enterprise.employees,
         "revenue_wan": None if enterprise.revenue is None else float(enterprise.revenue / 10000),
+    }
+
+
+# --- panels on the demands app's pages (registered in MatchingConfig.ready) -----------------
+
+
+def demand_detail_panel(*, user, demand) -> dict[str, Any]:
+    """`matches` for the demand page (templates/matching/_demand_matches.html)."""
+    try:
+        return {"matches": demand_matches(user, demand.pk)}
+    except NotFound:
+        return {"matches": None}
+
+
+def workbench_panel(*, user) -> dict[str, Any]:
+    """The institution workbench's ranked open demands and outreach list
+    (templates/matching/_workbench.html)."""
+    return {
+        "ranked_demands": institution_demands(user, limit=20),
+        "outreach": institution_outreach(user, limit=20),
     }

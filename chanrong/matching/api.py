@@ -25,10 +25,10 @@ from typing import Annotated, Literal
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from chanrong.api.auth import actor
-from chanrong.api.errors import responses
-from chanrong.api.pagination import paginated
-from chanrong.api.schemas import InputSchema, ObjectId, RegionCode
+from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.errors import responses
+from chanrong.core.apikit.pagination import paginated
+from chanrong.core.apikit.schemas import InputSchema, ObjectId, RegionCode
 from chanrong.core.errors import NotFound
 from chanrong.core.models import Region
 

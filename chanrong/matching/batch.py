@@ -347,9 +347,20 @@ def batch_top_k(
     weights: np.ndarray = engine.DEFAULT_WEIGHTS,
     policy_weights: np.ndarray = engine.DEFAULT_POLICY_WEIGHTS,
     probability=None,
-    block_rows: int = 256,
+    max_pairs: int | None = None,
+    block_rows: int | None = None,
     workers: int = 1,
 ) -> engine.Ranking:
+    """Top k products for every demand: the same result as `engine.rank_block`
+    over all products, computed on bitsets of possible pairs.
+
+    Rows go in blocks of `block_rows` (default 256; or `max_pairs` divided by
+    the number of products). `policy_weights` is (K,) or (len(facts), K).
+    With workers > 1 the blocks are shared among worker processes; results
+    are identical (each demand is ranked by the same arithmetic whichever
+    process runs it)."""
+    if block_rows is None:
+        block_rows = 256 if max_pairs is None else max(1, max_pairs // max(1, len(products)))
     n = len(facts)
     out_idx = np.full((n, k), -1, dtype=np.int64)
     out_score = np.full((n, k), -np.inf)

@@ -11,7 +11,7 @@ rates are compared pair by pair.
 `score` turns eligible pairs into a number from fit, policy priority (weights
 set per region by the government), the institution's service record and a
 learned approval probability; `top_k` picks the best per row with a
-deterministic tie-break (score desc, then product id asc); `batch_top_k` runs
+deterministic tie-break (score desc, then product id asc); `batch.batch_top_k` runs
 the whole demand × product matrix in memory-bounded blocks, skipping pairs
 whose region or demand kind can never match.
 """
@@ -22,10 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.utils.translation import gettext_noop as N_
 
 from . import features as F
 from .features import FAIL, UNKNOWN, FactTable, ProductTable
+
+
+def N_(message: str) -> str:
+    """Marks a label for translation (makemessages extracts N_) without
+    importing Django: the engine runs on arrays alone."""
+    return message
+
 
 ZERO = np.uint32(0)
 
@@ -473,42 +479,6 @@ def rank_block(
     s[ri, ci] = score(feats, weights, prob)
     idx, best = top_k(s, products.ids[cols], k)
     return Ranking(np.where(idx >= 0, cols[np.maximum(idx, 0)], -1), best)
-
-
-def batch_top_k(
-    products: ProductTable,
-    facts: FactTable,
-    k: int = 10,
-    *,
-    weights: np.ndarray = DEFAULT_WEIGHTS,
-    policy_weights: np.ndarray = DEFAULT_POLICY_WEIGHTS,
-    probability: ProbabilityFn | None = None,
-    max_pairs: int | None = None,
-    block_rows: int | None = None,
-    workers: int = 1,
-) -> Ranking:
-    """Top k products for every demand: the same result as `rank_block` over
-    all products, computed on bitsets of possible pairs (see `batch.py`).
-
-    Rows go in blocks of `block_rows` (default 256; or `max_pairs` divided by
-    the number of products). `policy_weights` is (K,) or (len(facts), K).
-    With workers > 1 the blocks are shared among forked processes; results
-    are identical (each demand is ranked by the same arithmetic whichever
-    process runs it)."""
-    from . import batch
-
-    if block_rows is None:
-        block_rows = 256 if max_pairs is None else max(1, max_pairs // max(1, len(products)))
-    return batch.batch_top_k(
-        products,
-        facts,
-        k,
-        weights=weights,
-        policy_weights=policy_weights,
-        probability=probability,
-        block_rows=block_rows,
-        workers=workers,
-    )
 
 
 def rank_demands(

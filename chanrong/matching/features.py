@@ -26,13 +26,13 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
-from django.utils.translation import gettext_noop as N_
 from scipy import sparse
 
 from chanrong.finance.eligibility import (
     COLLATERAL_LABELS,
     DEMAND_KIND_LABELS,
     LIST_LABELS,
+    N_,
     PRODUCT_DEMAND_KINDS,
     QUALIFICATION_LABELS,
     SIZE_LABELS,

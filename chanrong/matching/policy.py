@@ -17,10 +17,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit
 from chanrong.core.errors import FieldError, NotAllowed, ValidationFailed
 from chanrong.core.models import Region
+from chanrong.core.scope import ScopeKind, scope_of
 
 from .models import MAX_WEIGHT, MIN_WEIGHT, POLICY_KEYS, PolicyWeights, default_weights
 

@@ -36,7 +36,7 @@ from django.utils import timezone
 from chanrong.demands.models import Demand
 from chanrong.finance.eligibility import evaluate
 
-from . import adapter, engine, model
+from . import adapter, batch, engine, model
 from . import features as F
 from .features import FactTable, ProductTable
 from .reasons import reason_labels
@@ -433,7 +433,7 @@ def rematch(
         part = pks[i : i + chunk]
         facts = adapter.demand_table(part, today=day)
         if len(products):
-            ranking = engine.batch_top_k(
+            ranking = batch.batch_top_k(
                 products,
                 facts,
                 k=k,

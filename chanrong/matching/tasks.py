@@ -1,7 +1,7 @@
 """Background jobs of the matching engine: incremental re-matching and retraining.
 
 Other apps never import this module at load time: they call
-`chanrong.matching.hooks`, which enqueues these tasks once the change commits.
+`chanrong.matching.receivers`, which enqueue these tasks once the change commits.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import NotAllowed, ValidationFailed
 from chanrong.core.models import Region
+from chanrong.core.scope import ScopeKind, scope_of
 
 from . import access, policy
 from .forms import PolicyWeightsForm, RegionLookupForm

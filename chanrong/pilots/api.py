@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from ninja import Body, Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from chanrong.api.auth import actor
-from chanrong.api.errors import responses
-from chanrong.api.pagination import paginated
-from chanrong.api.schemas import InputSchema, ObjectId, Text
+from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.errors import responses
+from chanrong.core.apikit.pagination import paginated
+from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text
 from chanrong.core.errors import NotFound
 
 from . import services
@@ -785,7 +785,7 @@ def _summary(review, summary) -> dict[str, Any]:
 
 
 def _ministry_review(request, application: Application):
-    from chanrong.accounts.scope import ScopeKind, scope_of
+    from chanrong.core.scope import ScopeKind, scope_of
 
     from . import permissions as perms
     from .models import MinistryReview

@@ -42,10 +42,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from chanrong.accounts.models import AgencyFunction, GovernmentAgency, User
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit, notify
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Region, RegionLevel
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import apply_transition
 
 from . import permissions as perms

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
+from chanrong.core.scope import ScopeKind, scope_of
 
 from . import forms as f
 from . import permissions as perms

@@ -17,10 +17,10 @@ from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BeforeValidator, ConfigDict, StrictBool
 
-from chanrong.api.auth import actor
-from chanrong.api.errors import responses
-from chanrong.api.pagination import paginated
-from chanrong.api.schemas import InputSchema, ObjectId, RegionCode, Text, drop_null_default
+from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.errors import responses
+from chanrong.core.apikit.pagination import paginated
+from chanrong.core.apikit.schemas import InputSchema, ObjectId, RegionCode, Text, drop_null_default
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Region
 

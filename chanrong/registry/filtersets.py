@@ -8,21 +8,11 @@ from django.db.models import QuerySet
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core.codes import SIZE_LABELS, UNKNOWN_SIZE
+
 from .forms import REGION_LEVEL_FIELDS, RegionFieldsMixin, industry_choices
-from .models import EnterpriseList, EnterpriseSize, ListType, QualificationKind, TaxGrade
+from .models import EnterpriseList, ListType, QualificationKind, TaxGrade
 from .search import normalise_query, search
-
-UNKNOWN_SIZE = "unknown"
-SIZE_LABELS = {
-    EnterpriseSize.LARGE: _("大型"),
-    EnterpriseSize.MEDIUM: _("中型"),
-    EnterpriseSize.SMALL: _("小型"),
-    EnterpriseSize.MICRO: _("微型"),
-}
-
-
-def size_label(size: str | None):
-    return SIZE_LABELS.get(size or "", _("未知"))
 
 
 class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):

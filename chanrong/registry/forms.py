@@ -10,9 +10,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel, Region, RegionLevel
+from chanrong.core.scope import ScopeKind, scope_of
 
 REGION_LEVEL_FIELDS = ("province", "city", "county")
 

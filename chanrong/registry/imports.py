@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from chanrong.core.errors import FieldError, NotAllowed, ServiceError, ValidationFailed
-from chanrong.core.exporting import ExportColumn, write_xlsx
+from chanrong.core.exporting import Export, ExportColumn, register_export, write_xlsx
 from chanrong.core.importing.cells import (
     Amount,
     Boolean,
@@ -1103,3 +1103,6 @@ def export_enterprises(user, params) -> tuple[Any, int]:
     )
     rows = queryset.values(*_EXPORT_VALUES).iterator(chunk_size=2000)
     return write_xlsx(ENTERPRISE_EXPORT_COLUMNS, rows, sheet_name=str(_("企业")))
+
+
+register_export(Export("enterprises", _("企业名录"), export_enterprises))

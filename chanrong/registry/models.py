@@ -19,15 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
+from chanrong.core.codes import EnterpriseSize
 from chanrong.core.errors import Conflict
-
-
-class EnterpriseSize(models.TextChoices):
-    LARGE = "large", _("大型")
-    MEDIUM = "medium", _("中型")
-    SMALL = "small", _("小型")
-    MICRO = "micro", _("微型")
+from chanrong.core.scope import ScopeKind, scope_of
 
 
 class StrategicEmergingCategory(models.TextChoices):
@@ -554,18 +548,12 @@ def version_visibility(user, path: str = "") -> Q:
         )
         return own | (published & above)
     if scope.kind == ScopeKind.INSTITUTION:
-        from chanrong.finance.models import Branch, FinancialInstitution
-
-        places = set(
-            Branch.objects.filter(institution_id=scope.institution_id).values_list(
-                "region__code", "region__prefix"
-            )
-        )
-        places |= set(
-            FinancialInstitution.objects.filter(pk=scope.institution_id).values_list(
-                "region__code", "region__prefix"
-            )
-        )
+        # Through the user's own institution (a relation accounts declares), so
+        # the registry needs no import of the finance app above it.
+        institution = user.institution
+        places = set(institution.branches.values_list("region__code", "region__prefix"))
+        if institution.region_id:
+            places.add((institution.region.code, institution.region.prefix))
         if not places:
             return none
         containing: set[str] = set()

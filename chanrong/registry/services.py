@@ -28,15 +28,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from chanrong.accounts.models import GovernmentAgency, Role, User
-from chanrong.accounts.scope import ScopeKind, scope_of
 from chanrong.core import audit, notify
 from chanrong.core.codes import CodeError, classify_size, normalise_uscc, validate_uscc
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel, Region, RegionLevel
 from chanrong.core.money import AmountError, parse_amount, to_halfwidth
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import apply_transition
-from chanrong.matching import hooks as matching_hooks
 
+from . import signals as registry_signals
 from .models import (
     OPEN_STATUSES,
     ChongqingClass,
@@ -273,7 +273,7 @@ def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any]) -> En
         changes = audit.diff(before, _snapshot(locked))
         if changes:
             audit.record("enterprise.update", actor=actor, obj=locked, changes=changes)
-            matching_hooks.enterprise_changed(locked.pk)
+            registry_signals.enterprises_changed.send_after_commit([locked.pk])
     return locked
 
 
@@ -656,7 +656,7 @@ def update_enterprise_profile(actor, enterprise: Enterprise, data: dict[str, Any
         if changes:
             locked.save()
             audit.record("enterprise.profile", actor=actor, obj=locked, changes=changes)
-            matching_hooks.enterprise_changed(locked.pk)
+            registry_signals.enterprises_changed.send_after_commit([locked.pk])
     return locked
 
 
@@ -756,7 +756,7 @@ def set_tax_grade(actor, enterprise: Enterprise, year: Any, grade: Any) -> TaxCr
             obj=locked,
             changes={f"tax_grade_{year}": [before, grade]},
         )
-        matching_hooks.enterprise_changed(locked.pk)
+        registry_signals.enterprises_changed.send_after_commit([locked.pk])
     enterprise.tax_grade, enterprise.tax_grade_year = locked.tax_grade, locked.tax_grade_year
     return row
 
@@ -887,7 +887,7 @@ def add_qualification(actor, enterprise: Enterprise, data: dict[str, Any]) -> Qu
             obj=qualification,
             changes=audit.diff({}, _qualification_snapshot(qualification)),
         )
-        matching_hooks.enterprise_changed(enterprise.pk)
+        registry_signals.enterprises_changed.send_after_commit([enterprise.pk])
     return qualification
 
 
@@ -914,7 +914,7 @@ def _update_qualification(actor, qualification: Qualification, values: dict[str,
         locked.recorded_by = actor
         locked.save()
         audit.record("qualification.update", actor=actor, obj=locked, changes=changes)
-        matching_hooks.enterprise_changed(locked.enterprise_id)
+        registry_signals.enterprises_changed.send_after_commit([locked.enterprise_id])
     return locked
 
 
@@ -947,7 +947,7 @@ def revoke_qualification(
             obj=locked,
             changes={"valid_until": [before, until], "reason": text},
         )
-        matching_hooks.enterprise_changed(locked.enterprise_id)
+        registry_signals.enterprises_changed.send_after_commit([locked.enterprise_id])
     return locked
 
 
@@ -1755,7 +1755,7 @@ def publish_version(
             notify=_notify_version,
             audit_extra={"members": version.entries.members().count()},
         )
-        matching_hooks.list_version_changed(published.pk)
+        registry_signals.list_versions_published.send_after_commit([published.pk])
         if previous is not None:
             until = day - timedelta(days=1)
             if previous.effective_until is None or previous.effective_until > until:

@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from chanrong.core.codes import size_label
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.paging import CappedPaginator
 
 from . import services
-from .filtersets import EnterpriseFilterForm, size_label
+from .filtersets import EnterpriseFilterForm
 from .forms import (
     EnterpriseForm,
     OperatingForm,

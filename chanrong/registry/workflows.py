@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from django.utils.translation import pgettext_lazy
 
-from chanrong.accounts.scope import ScopeKind, scope_of
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import StateMachine, Transition
 
 from .models import ReviewStatus, VersionStatus

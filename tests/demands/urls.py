@@ -4,8 +4,8 @@ so their tests do not depend on the lead's mounting them under /api/v1."""
 from django.urls import path
 from ninja import NinjaAPI
 
-from chanrong.api import errors
-from chanrong.api.auth import AUTH
+from chanrong.accounts.api_auth import AUTH
+from chanrong.core.apikit import errors
 from chanrong.demands.api import dispatch_router
 from chanrong.demands.api import router as demands
 from chanrong.finance.api_products import router as products

@@ -3,8 +3,8 @@
 from django.urls import path
 from ninja import NinjaAPI
 
-from chanrong.api import errors
-from chanrong.api.auth import AUTH
+from chanrong.accounts.api_auth import AUTH
+from chanrong.core.apikit import errors
 from chanrong.demands.api_stats import router as stats
 from chanrong.urls import urlpatterns as site
 

@@ -227,14 +227,16 @@ def test_export_follows_filters_and_visibility_and_imports_back(world):
         data=xlsx([HEADER, enterprise_row(900), enterprise_row(901, industry="C34")]),
     )
     client = _client(world, "gov_jiashan")
-    response = client.get(reverse("core:export_enterprises"), {"industry": "C39"})
+    response = client.get(reverse("core:export", args=["enterprises"]), {"industry": "C39"})
     assert response.status_code == 200
     content = b"".join(response.streaming_content)
     sheet = _sheet(content)
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("统一社会信用代码", "企业名称", "所在地区代码")
     assert {r[0] for r in rows[1:]} == {uscc(900)}  # C39 only, 苏州 not visible anyway
-    everything = b"".join(client.get(reverse("core:export_enterprises")).streaming_content)
+    everything = b"".join(
+        client.get(reverse("core:export", args=["enterprises"])).streaming_content
+    )
     exported = {r[0] for r in list(_sheet(everything).iter_rows(values_only=True))[1:]}
     assert world.ent.uscc in exported and world.ent_js.uscc not in exported
     # The exported file imports back unchanged: no warnings about its extra columns.
@@ -244,7 +246,9 @@ def test_export_follows_filters_and_visibility_and_imports_back(world):
     assert job.status == "done", job.issues
     assert (job.created_count, job.updated_count) == (0, 0) and not job.issues
     bank = b"".join(
-        _client(world, "bank_staff").get(reverse("core:export_enterprises")).streaming_content
+        _client(world, "bank_staff")
+        .get(reverse("core:export", args=["enterprises"]))
+        .streaming_content
     )
     assert {r[0] for r in list(_sheet(bank).iter_rows(values_only=True))[1:]} == {world.ent.uscc}
 

@@ -4,10 +4,10 @@ until the lead mounts it in chanrong/api/api.py."""
 from django.urls import path
 from ninja.renderers import JSONRenderer
 
-from chanrong.api import errors
+from chanrong.accounts.api_auth import AUTH
 from chanrong.api.api import ChanrongAPI
-from chanrong.api.auth import AUTH
 from chanrong.core.api_imports import router
+from chanrong.core.apikit import errors
 from chanrong.urls import urlpatterns as site
 
 

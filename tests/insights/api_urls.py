@@ -3,9 +3,9 @@
 from django.urls import path
 from ninja.renderers import JSONRenderer
 
+from chanrong.accounts.api_auth import AUTH
 from chanrong.api import errors
 from chanrong.api.api import ChanrongAPI
-from chanrong.api.auth import AUTH
 from chanrong.events.api import router as events_router
 from chanrong.insights.api import router as indicators_router
 from chanrong.insights.api import stats_router

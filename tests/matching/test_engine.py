@@ -20,7 +20,7 @@ from chanrong.finance.eligibility import (
     ProductConditions,
     evaluate,
 )
-from chanrong.matching import engine
+from chanrong.matching import batch, engine
 from chanrong.matching.features import FactTable, ProductTable
 from chanrong.matching.reasons import eligibility_messages
 
@@ -133,7 +133,7 @@ def test_reasons_are_plain_chinese_and_sparse_profiles_get_need_more():
     assert "额度上限 500 万元，需求 800 万元" in msgs
     msgs = eligibility_messages(failed[1, 0], unknown[1, 0], cond, sparse, None, today=TODAY)
     assert msgs == ["需补充：纳税信用等级", "需补充：营业收入"]
-    ranking = engine.batch_top_k(ptable, ftable, k=3)
+    ranking = batch.batch_top_k(ptable, ftable, k=3)
     assert ranking.product_index[1, 0] == 0  # possible (unknowns only), still ranked
     assert ranking.product_index[0, 0] == -1  # fails
 
@@ -155,9 +155,9 @@ def test_top_k_breaks_ties_by_product_id_not_position():
 def test_batch_equals_full_block_and_is_deterministic(conds, rows):
     ptable, ftable = tables(conds, rows)
     full = engine.rank_block(ptable, ftable, np.arange(len(rows)), np.arange(len(conds)), 4)
-    batch = engine.batch_top_k(ptable, ftable, k=4, max_pairs=3)
-    assert np.array_equal(full.product_index, batch.product_index)
-    assert np.array_equal(full.scores, batch.scores)
+    batched = batch.batch_top_k(ptable, ftable, k=4, max_pairs=3)
+    assert np.array_equal(full.product_index, batched.product_index)
+    assert np.array_equal(full.scores, batched.scores)
 
 
 def test_batch_with_two_workers_gives_the_same_result():
@@ -171,8 +171,8 @@ def test_batch_with_two_workers_gives_the_same_result():
         for i in range(40)
     ]
     ptable, ftable = tables(conds, rows)
-    one = engine.batch_top_k(ptable, ftable, k=5, max_pairs=50)
-    two = engine.batch_top_k(ptable, ftable, k=5, max_pairs=50, workers=2)
+    one = batch.batch_top_k(ptable, ftable, k=5, max_pairs=50)
+    two = batch.batch_top_k(ptable, ftable, k=5, max_pairs=50, workers=2)
     assert np.array_equal(one.product_index, two.product_index)
     assert np.array_equal(one.scores, two.scores)
 
@@ -192,10 +192,10 @@ def _policy_world():
 
 def test_policy_weights_set_by_region_change_the_order():
     ptable, ftable = _policy_world()
-    green_first = engine.batch_top_k(ptable, ftable, k=3, policy_weights=np.array([0, 0, 0, 1.0]))
+    green_first = batch.batch_top_k(ptable, ftable, k=3, policy_weights=np.array([0, 0, 0, 1.0]))
     assert green_first.product_index[0, 0] == 1  # the green loan for the green factory
     per_row = np.array([[0, 0, 0, 1.0], [0, 0, 1.0, 0], [1.0, 0, 0, 0]])
-    ranking = engine.batch_top_k(ptable, ftable, k=3, policy_weights=per_row)
+    ranking = batch.batch_top_k(ptable, ftable, k=3, policy_weights=per_row)
     assert ranking.product_index[1, 0] == 2  # the 科创 loan for the high-tech firm
     assert (ranking.scores[2] > -np.inf).all()  # no demand: every product possible
 
@@ -217,7 +217,7 @@ def test_probability_hook_and_reasons():
         seen.append(len(feats))
         return np.full(feats[0].shape, 0.9)
 
-    ranking = engine.batch_top_k(ptable, ftable, k=2, probability=probability)
+    ranking = batch.batch_top_k(ptable, ftable, k=2, probability=probability)
     assert seen and seen[0] == len(engine.FEATURE_NAMES)
     assert (ranking.product_index >= 0).all()
     rows, cols = np.arange(1), np.arange(3)

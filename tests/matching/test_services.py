@@ -10,12 +10,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from chanrong.core import domain
 from chanrong.core.models import Region
 from chanrong.demands import services as demands
+from chanrong.demands import signals as demand_signals
 from chanrong.demands.models import Demand, DemandState
 from chanrong.finance import services as finance
 from chanrong.finance.models import Product, ProductState
-from chanrong.matching import adapter, hooks, policy, services
+from chanrong.matching import adapter, policy, services
 from chanrong.matching.models import DemandMatch
 from chanrong.registry import services as registry
 from chanrong.registry.models import Enterprise
@@ -194,6 +196,7 @@ def test_changes_enqueue_rematch_tasks_after_commit(
         return sorted(DBTaskResult.objects.values_list("task_path", flat=True))
 
     DBTaskResult.objects.all().delete()
+    domain.discard_pending()  # the fixtures' products, never committed
     with django_capture_on_commit_callbacks(execute=True):
         demand = _demand(world)
     assert queued() == ["chanrong.matching.tasks.rematch_demands"]
@@ -216,7 +219,7 @@ def test_changes_enqueue_rematch_tasks_after_commit(
         from django.db import transaction
 
         with transaction.atomic():
-            hooks.demand_changed(demand.pk)
+            demand_signals.demands_changed.send_after_commit([demand.pk])
             raise RuntimeError
     assert len(queued()) == before
 

@@ -4,9 +4,9 @@ the lead mounting it under /api/v1/pilot."""
 
 from django.urls import path
 
-from chanrong.api import errors
+from chanrong.accounts.api_auth import AUTH
 from chanrong.api.api import ChanrongAPI
-from chanrong.api.auth import AUTH
+from chanrong.core.apikit import errors
 from chanrong.pilots.api import router
 from chanrong.urls import urlpatterns as project_urlpatterns
 

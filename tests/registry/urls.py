@@ -4,9 +4,9 @@ them (under /projects/, /lists/ and /api/v1)."""
 
 from django.urls import include, path
 
-from chanrong.api import errors
+from chanrong.accounts.api_auth import AUTH
 from chanrong.api.api import ChanrongAPI
-from chanrong.api.auth import AUTH
+from chanrong.core.apikit import errors
 from chanrong.registry.api import router as enterprises
 from chanrong.registry.api_lists import router as lists
 from chanrong.registry.api_profile import operating_router

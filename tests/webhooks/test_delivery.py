@@ -252,7 +252,7 @@ def test_database_backend_end_to_end_with_the_worker(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         (delivery,) = webhooks.emit(world.bank.pk, "dispatch.created", {"demand_id": 1})
-    assert DBTaskResult.objects.filter(task_path="chanrong.api.tasks.deliver_webhook").exists()
+    assert DBTaskResult.objects.filter(task_path="chanrong.api.webhooks.deliver_webhook").exists()
     assert receiver.requests == []
     run_db_worker()
     delivery.refresh_from_db()
@@ -275,7 +275,7 @@ def test_database_backend_defers_the_retry(
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     retry = DBTaskResult.objects.filter(
-        task_path="chanrong.api.tasks.deliver_webhook", status="READY"
+        task_path="chanrong.api.webhooks.deliver_webhook", status="READY"
     ).get()
     assert retry.run_after == delivery.next_attempt_at
     assert retry.args_kwargs["args"] == [delivery.pk]

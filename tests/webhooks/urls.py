@@ -3,10 +3,10 @@ has not mounted them (then this adds nothing)."""
 
 from django.urls import include, path
 
+from chanrong.accounts.api_auth import AUTH
 from chanrong.api.api import ChanrongAPI, api
-from chanrong.api.auth import AUTH
-from chanrong.api.errors import install
 from chanrong.api.webhooks_api import router
+from chanrong.core.apikit.errors import install
 from chanrong.urls import urlpatterns as project_patterns
 
 urlpatterns = list(project_patterns)

@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.html import format_html
 
+from chanrong.core.codes import size_label
+
 register = template.Library()
 
 WAN = Decimal(10000)
@@ -30,16 +32,6 @@ def wan(value, places: int = 2) -> str:
 @register.simple_tag
 def size_tag(size: str | None) -> str:
     """大型 / 中型 / 小型 / 微型 or 未知, as a coloured tag."""
-    from chanrong.registry.filtersets import size_label
 
     css = size if size in _SIZE_CLASSES else "unknown"
     return format_html('<span class="tag tag--{}">{}</span>', css, size_label(size))
-
-
-@register.simple_tag(takes_context=True)
-def workbench_summary(context):
-    """The 工作台's figures for the signed-in user (computed when the page asks)."""
-    from chanrong.core.workbench import summary_for
-
-    request = context.get("request")
-    return summary_for(request.user) if request is not None else None

@@ -6,6 +6,9 @@ from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from chanrong.demands.services import ratings
 
 register = template.Library()
 
@@ -72,3 +75,17 @@ def ratio(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{Decimal(str(value)) * 100:.1f}%"
+
+
+@register.simple_tag
+def institution_rating(institution) -> str:
+    """ "4.6 ★（23 条评价）", or "暂无评价" (wherever institutions are listed)."""
+    rating = ratings([institution.pk])[institution.pk]
+    if not rating.count:
+        return format_html('<span class="help">{}</span>', _("暂无评价"))
+    return format_html(
+        '<span data-rating="{}">{} ★ <small>{}</small></span>',
+        rating.average,
+        rating.average,
+        _("（%(n)s 条评价）") % {"n": rating.count},
+    )

@@ -1,9 +1,7 @@
 """Who is calling: a bearer token (a bank's own system, scripts) or the
 browser session of a signed-in user.
 
-Handlers read the caller from `request.auth` (set by django-ninja), never
-from `request.user`: with a token, `request.user` is whoever the session
-cookie says, possibly nobody.
+Handlers read the caller with `chanrong.core.apikit.caller.actor(request)`.
 """
 
 from __future__ import annotations
@@ -57,8 +55,3 @@ session = Session(csrf=True)
 
 #: The API's default: token first, then session.
 AUTH = [bearer_token, session]
-
-
-def actor(request: HttpRequest):
-    """The authenticated user an operation acts for."""
-    return request.auth  # type: ignore[attr-defined]

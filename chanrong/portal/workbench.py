@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from chanrong.accounts.scope import ScopeKind, scope_of
+from chanrong.accounts.models import GovernmentAgency
+from chanrong.core.codes import size_label
+from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.finance.models import FinancialInstitution
+from chanrong.registry.models import DataAuthorisation, Enterprise
 
 SIZE_ORDER = ("large", "medium", "small", "micro", "")
 
 
 def _size_breakdown(enterprises) -> list[dict[str, Any]]:
-    from chanrong.registry.filtersets import size_label
-
     counts = {row["size"]: row["n"] for row in enterprises.values("size").annotate(n=Count("pk"))}
     return [
         {"size": size or "unknown", "label": str(size_label(size)), "count": counts.get(size, 0)}
@@ -46,9 +49,6 @@ def _size_chart(breakdown: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summary_for(user) -> dict[str, Any]:
-    from chanrong.finance.models import FinancialInstitution
-    from chanrong.registry.models import DataAuthorisation, Enterprise
-
     scope = scope_of(user)
     enterprises = Enterprise.objects.visible_to(user)
     summary: dict[str, Any] = {"kind": str(scope.kind)}
@@ -73,10 +73,6 @@ def summary_for(user) -> dict[str, Any]:
             summary["agency"] = agency
             summary["jurisdiction"] = agency.region.full_name if agency.region_id else _("全国")
         else:
-            from django.contrib.auth import get_user_model
-
-            from chanrong.accounts.models import GovernmentAgency
-
             summary["users"] = get_user_model().objects.filter(is_active=True).count()
             summary["agencies"] = GovernmentAgency.objects.count()
     return summary

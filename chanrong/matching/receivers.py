@@ -1,0 +1,58 @@
+"""How matching reacts to changes in the apps below it: each domain signal
+(sent once per committed transaction, with the ids concerned; see
+chanrong.core.domain) enqueues one re-match task. The tasks run in a worker,
+never in the request. Connected in `MatchingConfig.ready()`.
+
+An import that records 5,000 tax grades sends `enterprises_changed` once, so
+one task re-matches the 5,000 enterprises' open demands.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chanrong.core.periodic import already_queued
+from chanrong.core.tasking import _enqueue_logged
+from chanrong.demands import signals as demand_signals
+from chanrong.finance import signals as finance_signals
+from chanrong.registry import signals as registry_signals
+
+from . import tasks
+
+logger = logging.getLogger(__name__)
+
+
+def on_demands_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
+    _enqueue_logged(tasks.rematch_demands, (list(ids),), {})
+
+
+def on_enterprises_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
+    _enqueue_logged(tasks.rematch_enterprises, (list(ids),), {})
+
+
+def on_list_versions_published(sender, ids: tuple[int, ...], **kwargs) -> None:
+    for version in ids:
+        _enqueue_logged(tasks.rematch_list_version, (version,), {})
+
+
+def on_products_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
+    """A product affects every demand: one full re-match, not queued twice
+    while one is still waiting (database backend)."""
+    try:
+        if already_queued(tasks.rematch_all):
+            return
+    except Exception:  # the check is an optimisation only
+        logger.debug("could not check for a waiting re-match", exc_info=True)
+    _enqueue_logged(tasks.rematch_all, (), {})
+
+
+def connect() -> None:
+    uid = "chanrong.matching.receivers."
+    demand_signals.demands_changed.connect(on_demands_changed, dispatch_uid=uid + "demands")
+    registry_signals.enterprises_changed.connect(
+        on_enterprises_changed, dispatch_uid=uid + "enterprises"
+    )
+    registry_signals.list_versions_published.connect(
+        on_list_versions_published, dispatch_uid=uid + "versions"
+    )
+    finance_signals.products_changed.connect(on_products_changed, dispatch_uid=uid + "products")
