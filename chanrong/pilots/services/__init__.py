@@ -48,10 +48,10 @@ from chanrong.core.models import Region, RegionLevel
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import apply_transition
 
-from . import permissions as perms
-from . import uploads
-from .defaults import DEFAULT_OUTLINE, DEFAULT_RUBRIC
-from .models import (
+from .. import permissions as perms
+from .. import uploads
+from ..defaults import DEFAULT_OUTLINE, DEFAULT_RUBRIC
+from ..models import (
     APPLICATION_KINDS,
     BATCH_KINDS,
     Application,
@@ -77,7 +77,7 @@ from .models import (
     Stance,
     SubmissionState,
 )
-from .workflows import (
+from ..workflows import (
     APPLICATION,
     BATCH,
     MINISTRY_REVIEW,
