@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",  # serves Swagger UI for /api/v1/docs from its static files, not a CDN
     "chanrong.core",
+    "chanrong.ops",  # before django_tasks_db: its db_worker wraps the package's (heartbeat)
     "chanrong.accounts",
     "chanrong.registry",
     "chanrong.finance",

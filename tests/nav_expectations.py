@@ -49,6 +49,7 @@ NAV = {
         "webhooks",
         "imports",
         "audit",
+        "status",
         "admin",
     ],
     "gov_national": GOV_ADMIN,

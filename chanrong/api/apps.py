@@ -7,8 +7,10 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self) -> None:
+        from chanrong.core import health
         from chanrong.demands.signals import institution_events
 
+        from .checks import check_webhook_deliveries
         from .webhooks import on_institution_events
 
         # Events for institutions' own systems arrive as a domain signal from
@@ -16,3 +18,4 @@ class ApiConfig(AppConfig):
         institution_events.connect(
             on_institution_events, dispatch_uid="chanrong.api.webhooks.institution_events"
         )
+        health.register_check(check_webhook_deliveries)

@@ -27,10 +27,16 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
 logger = logging.getLogger(__name__)
+
+#: Sent by `chanrong tick` after each tick, with `since`, `now` (epoch seconds)
+#: and `outcomes` (see `tick`). The kernel keeps no state; whoever reports on
+#: the scheduler's health (chanrong.ops) listens and records the tick.
+ticked = Signal()
 
 MIN_INTERVAL = timedelta(minutes=1)
 
@@ -79,6 +85,11 @@ def periodic(*, minutes: int = 0, hours: int = 0, days: int = 0):
         return task
 
     return decorator
+
+
+def registered_paths() -> set[str]:
+    """The dotted paths of the jobs registered so far (no autodiscovery)."""
+    return set(_registry)
 
 
 def jobs() -> list[PeriodicJob]:

@@ -58,3 +58,37 @@ def retry_later(
     run_after = timezone.now() + timedelta(seconds=delays[attempt - 1])
     task.using(run_after=run_after).enqueue(*args, attempt=attempt + 1, **kwargs)
     return True
+
+
+# --- tasks that may run twice -------------------------------------------------
+#
+# A worker killed in the middle of a task (kill -9, out of memory, a power
+# cut) leaves it RUNNING; nobody knows whether its effect happened. The
+# recovery job (chanrong.ops.recovery) runs such a task again only when that
+# is harmless, and otherwise records it as failed. Periodic jobs must be
+# idempotent anyway (core.periodic) and count as rerunnable; other tasks say
+# so with `@rerunnable` above `@task`. An e-mail or SMS is not: sending it
+# twice is a visible duplicate, so a lost one is recorded as failed instead.
+
+_rerunnable: set[str] = set()
+
+
+def rerunnable(task):
+    """Mark a task (apply above `@task`) as safe to run twice: running it
+    again after a worker died mid-run does no harm."""
+    _rerunnable.add(task.module_path)
+    return task
+
+
+def is_rerunnable(task_path: str) -> bool:
+    """Whether the task at this dotted path is marked rerunnable or is a
+    periodic job. Imports the task's module, which registers its marks."""
+    from django.utils.module_loading import import_string
+
+    from . import periodic
+
+    try:
+        import_string(task_path)
+    except ImportError:
+        return False
+    return task_path in _rerunnable or task_path in periodic.registered_paths()

@@ -69,5 +69,13 @@ class Command(BaseCommand):
             self.stdout.write("tick: stopped")
 
     def _tick(self, since: float, now: float, *, everything: bool) -> None:
-        for job, outcome in periodic.tick(since, now, everything=everything):
+        outcomes = periodic.tick(since, now, everything=everything)
+        for job, outcome in outcomes:
             self.stdout.write(f"{outcome}\t{job.name}")
+        # Listeners record the tick (the scheduler's heartbeat); one that
+        # fails is logged and never stops the scheduler.
+        for receiver, error in periodic.ticked.send_robust(
+            sender=self.__class__, since=since, now=now, outcomes=outcomes
+        ):
+            if isinstance(error, Exception):
+                self.stderr.write(f"tick: {receiver!r} failed: {error}")
