@@ -43,9 +43,9 @@ from chanrong.finance.models import (
 from chanrong.registry import services as registry_services
 from chanrong.registry.models import DataAuthorisation, Enterprise, Project
 
-from . import ranking, workflows
-from . import signals as demand_signals
-from .models import (
+from .. import ranking, workflows
+from .. import signals as demand_signals
+from ..models import (
     CLOSED_STATES,
     LIVE_DISPATCH_STATES,
     Demand,
