@@ -74,6 +74,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request that failed because the database was busy answers
+    # 503 + Retry-After rather than 500 (chanrong.core.dbbusy).
+    "chanrong.core.dbbusy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,12 +121,27 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Writes on SQLite queue for its one write lock. A write that must happen
+# waits up to CHANRONG_SQLITE_BUSY_TIMEOUT_MS, meant to outlast the
+# platform's write transactions (a large import's write phase: see
+# docs/deployment.md, "When SQLite is enough") and shorter than gunicorn's
+# timeout; past it the request answers 503 + Retry-After. A write
+# made while serving a read (a token's last use, a session's sliding expiry)
+# waits at most CHANRONG_DB_SOFT_LOCK_TIMEOUT_MS and is skipped if the lock
+# is not free (chanrong.core.dbbusy; docs/architecture.md, "Reads under a
+# busy database").
+CHANRONG_SQLITE_BUSY_TIMEOUT_MS = env_int("CHANRONG_SQLITE_BUSY_TIMEOUT_MS", 30000)
+CHANRONG_DB_SOFT_LOCK_TIMEOUT_MS = env_int("CHANRONG_DB_SOFT_LOCK_TIMEOUT_MS", 100)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
+        # WAL: readers never wait for the writer. IMMEDIATE: a transaction
+        # takes the write lock at BEGIN, so writers queue on busy_timeout
+        # instead of failing at once when a read turns into a write.
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+            f"PRAGMA busy_timeout={CHANRONG_SQLITE_BUSY_TIMEOUT_MS:d}; "
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         ),
         "transaction_mode": "IMMEDIATE",
     }
@@ -158,6 +176,9 @@ CHANRONG_LOCKOUT_DURATION = env_int("CHANRONG_LOCKOUT_DURATION", 15 * 60)
 SESSION_COOKIE_AGE = env_int("CHANRONG_SESSION_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True  # sliding expiry: idle sessions end, active ones do not
+# Database sessions whose sliding expiry is rewritten at most once a minute,
+# and skipped while the database is busy: a page view is not a write.
+SESSION_ENGINE = "chanrong.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

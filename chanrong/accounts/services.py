@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chanrong.core import audit
+from chanrong.core.dbbusy import best_effort
 from chanrong.core.errors import NotAllowed
 
 from .models import ApiToken, LoginThrottle, User
@@ -134,7 +135,12 @@ def authenticate_token(raw: str) -> User | None:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        # A write made while serving a read: skipped, not waited for, when the
+        # database is busy (a long import on SQLite); the next call writes it.
+        best_effort(
+            lambda: ApiToken.objects.filter(pk=token.pk).update(last_used_at=now),
+            what="token last use",
+        )
     return token.user
 
 
@@ -245,8 +251,12 @@ def register_login_failure(username: str) -> bool:
 
 
 def register_login_success(username: str) -> None:
-    """A successful login clears the failure count."""
-    LoginThrottle.objects.filter(username=_throttle_key(username)).delete()
+    """A successful login clears the failure count. Most logins have none to
+    clear: look first, so that they write nothing here (a DELETE takes the
+    write lock even when it matches no row)."""
+    throttle = LoginThrottle.objects.filter(username=_throttle_key(username))
+    if throttle.exists():
+        throttle.delete()
 
 
 # --- sign-in events and passwords -------------------------------------------
