@@ -28,8 +28,8 @@ from chanrong.core.models import Region
 from chanrong.core.money import YI, to_halfwidth
 from chanrong.core.scope import ScopeKind, scope_of
 
-from . import aggregate
-from .models import (
+from .. import aggregate
+from ..models import (
     CATEGORY_ORDER,
     FinancingRecord,
     FinancingRollup,
@@ -41,7 +41,7 @@ from .models import (
     PeriodType,
     SecondKind,
 )
-from .sources import get_source
+from ..sources import get_source
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 _MAX_VALUE = Decimal("1e15")
@@ -910,8 +910,8 @@ def register_default_sources() -> None:
     app may register its own under the same keys with replace=True — or,
     better, write each outcome through record_financing so that dashboards and
     indicators read one set of facts."""
-    from .catalogue import SOURCE_PLATFORM_AMOUNT, SOURCE_PLATFORM_COUNT
-    from .sources import register_source
+    from ..catalogue import SOURCE_PLATFORM_AMOUNT, SOURCE_PLATFORM_COUNT
+    from ..sources import register_source
 
     register_source(
         SOURCE_PLATFORM_AMOUNT,
@@ -1065,7 +1065,7 @@ def import_plan_table(
     The category and 指标类型 printed for each row must agree with the
     catalogue: a plan that calls a stock a flow is refused, not silently
     re-typed."""
-    from .tables import KIND_LABELS, TableError, parse_table
+    from ..tables import KIND_LABELS, TableError, parse_table
 
     try:
         table = parse_table(text)
