@@ -224,6 +224,12 @@ AUDIT_ANCHOR_FILE = (
 )
 MEDIA_URL = "/media/"
 
+# `chanrong backup` writes here (timestamped files; `--keep N` prunes), and
+# finds pg_dump / pg_restore of the server's major version in
+# CHANRONG_PG_BIN when set, else on PATH (chanrong.core.backups).
+CHANRONG_BACKUP_DIR = Path(os.environ.get("CHANRONG_BACKUP_DIR") or VAR_DIR / "backups")
+CHANRONG_PG_BIN = os.environ.get("CHANRONG_PG_BIN") or None
+
 # Where `chanrong refdata load` finds the administrative divisions (the npm
 # package china-division, installed at set-up).
 CHANRONG_DIVISIONS_DIR = Path(
