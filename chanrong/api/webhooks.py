@@ -47,7 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chanrong.core import secretbox
-from chanrong.core.tasking import enqueue_on_commit
+from chanrong.core.tasking import enqueue_on_commit, rerunnable
 
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -379,6 +379,7 @@ def on_institution_events(sender, events, **kwargs) -> list[WebhookDelivery]:
     return emit_many(events)
 
 
+@rerunnable  # an attempt claims the delivery first and carries its Idempotency-Key
 @task
 def deliver_webhook(delivery_id: int) -> str | None:
     """One attempt of one delivery, in a worker (enqueued after the commit

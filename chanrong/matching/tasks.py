@@ -11,6 +11,7 @@ import logging
 from django.tasks import task
 
 from chanrong.core.periodic import periodic
+from chanrong.core.tasking import rerunnable
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 MIN_OUTCOMES = 200
 
 
+@rerunnable  # recomputes stored results from the current data
 @task
 def rematch_demands(demand_ids: list[int]) -> int:
     """Re-match these demands (a demand created, edited or published)."""
@@ -26,6 +28,7 @@ def rematch_demands(demand_ids: list[int]) -> int:
     return services.rematch(demand_ids)
 
 
+@rerunnable  # recomputes stored results from the current data
 @task
 def rematch_enterprises(enterprise_ids: list[int]) -> int:
     """Re-match the open demands of these enterprises (their facts changed:
@@ -46,6 +49,7 @@ def _rematch_enterprises(enterprise_ids) -> int:
     return services.rematch(pks) if pks else 0
 
 
+@rerunnable  # recomputes stored results from the current data
 @task
 def rematch_list_version(version_id: int) -> int:
     """Re-match the enterprises of a list version (and of the version it replaced)."""
@@ -62,6 +66,7 @@ def rematch_list_version(version_id: int) -> int:
     return _rematch_enterprises(sorted(ids)) if ids else 0
 
 
+@rerunnable  # recomputes stored results from the current data
 @task
 def rematch_all() -> int:
     """Re-match every open demand (a product changed: it may enter or leave any list)."""
