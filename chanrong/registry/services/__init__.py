@@ -36,8 +36,8 @@ from chanrong.core.money import AmountError, parse_amount, to_halfwidth
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import apply_transition
 
-from . import signals as registry_signals
-from .models import (
+from .. import signals as registry_signals
+from ..models import (
     OPEN_STATUSES,
     ChongqingClass,
     DataAuthorisation,
@@ -65,7 +65,7 @@ from .models import (
     TaxGrade,
     VersionStatus,
 )
-from .workflows import LIST_VERSION, OPERATING_REVIEW, can_review_operating_data, is_drafter
+from ..workflows import LIST_VERSION, OPERATING_REVIEW, can_review_operating_data, is_drafter
 
 WAN = Decimal(10000)
 MAX_AMOUNT_WAN = Decimal("100000000")  # 1 万亿元: beyond any real enterprise
