@@ -39,9 +39,9 @@ from chanrong.core.importing.cells import (
 from chanrong.core.importing.spec import Column, ImportSpec, RowsRejected, WriteResult, register
 from chanrong.core.money import WAN
 
-from . import services
-from .filtersets import EnterpriseFilterForm
-from .models import (
+from .. import services
+from ..filtersets import EnterpriseFilterForm
+from ..models import (
     ChongqingClass,
     Enterprise,
     EnterpriseSize,
@@ -59,8 +59,8 @@ from .models import (
     TaxGrade,
     VersionStatus,
 )
-from .search import order_by_name
-from .workflows import is_drafter
+from ..search import order_by_name
+from ..workflows import is_drafter
 
 
 def _zh(label) -> str:
