@@ -4,8 +4,8 @@ from django.urls import path
 from ninja.renderers import JSONRenderer
 
 from chanrong.accounts.api_auth import AUTH
-from chanrong.api import errors
 from chanrong.api.api import ChanrongAPI
+from chanrong.core.apikit import errors
 from chanrong.events.api import router as events_router
 from chanrong.insights.api import router as indicators_router
 from chanrong.insights.api import stats_router
