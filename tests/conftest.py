@@ -40,8 +40,9 @@ JIANGSU = "320000"
 
 
 def pytest_configure(config):
-    """Every collected test runs, or the run fails: see tests/suite_guard.py."""
-    config.pluginmanager.register(SuiteGuard(), "chanrong-suite-guard")
+    """Every collected test runs, or the run fails; a skip on CI must be declared
+    (@pytest.mark.postgres / sqlite): see tests/suite_guard.py."""
+    config.pluginmanager.register(SuiteGuard(config), "chanrong-suite-guard")
 
 
 @pytest.fixture(autouse=True)

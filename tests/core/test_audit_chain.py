@@ -176,18 +176,12 @@ def test_entries_left_unsealed_are_reported(history):
     assert verify_command() == f"OK: {len(history) + 2} entries"
 
 
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has a single writer and seals at once")
-
-
-@pytest.mark.postgres
+@pytest.mark.postgres("SQLite has a single writer and seals at once")
 @pytest.mark.django_db(transaction=True)
 def test_a_writer_does_not_wait_for_the_chain_and_the_holder_seals_its_entry():
     """One transaction holds the chain (it wrote an entry and is still open);
     another writer records, commits and returns without waiting, unsealed;
     when the holder commits, it seals that entry too."""
-    _postgres_only()
     holding, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -217,13 +211,12 @@ def test_a_writer_does_not_wait_for_the_chain_and_the_holder_seals_its_entry():
     assert audit.verify().ok
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("SQLite has a single writer and seals at once")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_keep_the_chain_whole_and_sealed():
     """Writers of single entries and of several entries per transaction at
     once: every entry ends up sealed, in one gap-free chain, without a
     sealing pass from outside."""
-    _postgres_only()
     threads_count, per_thread = 6, 12
     start = threading.Barrier(threads_count)
     errors: list[BaseException] = []

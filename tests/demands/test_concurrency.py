@@ -14,13 +14,10 @@ from chanrong.demands.models import Dispatch, DispatchState, Offer
 
 from .conftest import dispatch_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (real row locks and concurrent connections)")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres("real row locks and concurrent connections"),
+]
 
 
 def race(*calls):

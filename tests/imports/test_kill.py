@@ -33,7 +33,7 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite variant")
+@pytest.mark.sqlite("the SQLite variant")
 def test_kill_mid_import_on_sqlite(tmp_path):
     database = tmp_path / "kill.sqlite3"
     done = _run({"DATABASE_URL": f"sqlite:///{database}"}, "clerk", str(ROWS), "--prepare")
@@ -47,7 +47,7 @@ def test_kill_mid_import_on_sqlite(tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL variant")
+@pytest.mark.postgres("the PostgreSQL variant")
 @pytest.mark.django_db(transaction=True)
 def test_kill_mid_import_on_postgresql(world):
     before = Enterprise.objects.count()

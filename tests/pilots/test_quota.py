@@ -138,16 +138,15 @@ def restore_catalogue(django_db_blocker):
         sync_catalogue(IndicatorDefinition)
 
 
+@pytest.mark.postgres(
+    "SQLite has no row locks (SELECT … FOR UPDATE) and serialises writers on "
+    "the whole file, so it cannot show this race"
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_confirmation_holds_the_quota(restore_catalogue, pilot, world):
     """Two 浙江 reviewers confirm at the same moment, each a different city,
     when one of the two places is already taken: exactly one of them gets
     the last place; the other is refused with quota_exhausted."""
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL: SQLite has no row locks (SELECT … FOR UPDATE) and "
-            "serialises writers on the whole file, so it cannot show this race"
-        )
     first = world.user("gov_zhejiang")
     second = make_user("gov_zhejiang_2", "330000", role="gov_staff")
     batch = pilot.batch
@@ -161,10 +160,9 @@ def test_concurrent_confirmation_holds_the_quota(restore_catalogue, pilot, world
     assert _recommended(batch, "330000") == 2
 
 
+@pytest.mark.postgres("row locks (see test_concurrent_confirmation_holds_the_quota)")
 @pytest.mark.django_db(transaction=True)
 def test_many_concurrent_confirmations_never_exceed_the_quota(restore_catalogue, pilot, world):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks (see test_concurrent_confirmation_holds_the_quota)")
     users = [world.user("gov_zhejiang")] + [
         make_user(f"gov_zhejiang_{i}", "330000", role="gov_staff") for i in range(3)
     ]

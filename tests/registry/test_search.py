@@ -78,7 +78,7 @@ def test_helpers():
     assert name_grams("") == []
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes")
+@pytest.mark.postgres("PostgreSQL indexes")
 def test_postgres_plans_can_use_the_search_indexes(world):
     """With plain scans priced out, the planner must be able to answer
     1-, 2- and 3-character searches from the migrations' GIN indexes."""
@@ -129,7 +129,7 @@ def test_capped_count_on_the_list_page(world, web_as, monkeypatch):
     assert "共 2 家企业" in page
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL function and index")
+@pytest.mark.postgres("PostgreSQL function and index")
 def test_sql_name_pieces_match_python(world):
     """chanrong_name_grams (registry migration 0005) gives the pieces
     `name_grams` describes, so the index finds what the LIKE would."""
@@ -157,7 +157,7 @@ def test_order_by_name_is_the_name_order(world):
     assert list(order_by_name(Enterprise.objects.all()).values_list("pk", flat=True)) == expected
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner estimates")
+@pytest.mark.postgres("PostgreSQL planner estimates")
 def test_order_by_name_sorts_narrow_filters_and_walks_broad_ones(world, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE registry_enterprise")
