@@ -171,5 +171,6 @@ class DatabaseBusyMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception):
         if is_busy_error(exception):
+            logger.warning("database busy: %s %s answered 503", request.method, request.path)
             return busy_response(request)
         return None
