@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chanrong.core.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from chanrong.core.scope import ScopeKind, scope_of
 
-from . import forms as f
-from . import permissions as perms
-from . import services
-from .models import (
+from .. import forms as f
+from .. import permissions as perms
+from .. import services
+from ..models import (
     Application,
     ApplicationState,
     BatchState,
@@ -35,7 +35,7 @@ from .models import (
     ReportState,
     ReviewState,
 )
-from .uploads import max_upload_bytes
+from ..uploads import max_upload_bytes
 
 
 def _translate_errors(view):
@@ -144,7 +144,7 @@ def batch_list(request):
 def batch_create(request):
     if not perms.is_ministry_admin(request.user):
         raise PermissionDenied
-    from .defaults import DEFAULT_OUTLINE
+    from ..defaults import DEFAULT_OUTLINE
 
     if request.method == "POST":
         form = f.BatchForm(request.POST)
@@ -893,7 +893,7 @@ def document_download(request, pk: int):
         handle = doc.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
-    from .uploads import CONTENT_TYPES
+    from ..uploads import CONTENT_TYPES
 
     response = FileResponse(
         handle,
