@@ -20,11 +20,12 @@ from chanrong.demands.models import (
 )
 from chanrong.demo import services as demo
 from chanrong.demo.builders import demands as builder
-from chanrong.demo.builders.base import DemoContext
+from chanrong.demo.builders.base import DemoContext, default_today
 from chanrong.finance.models import FinancialInstitution, Product, ProductState
 
 pytestmark = pytest.mark.django_db
 SCALE = 0.05
+TODAY = default_today()
 
 
 def _digest() -> str:
@@ -37,10 +38,11 @@ def _digest() -> str:
 
 
 def _build(seed: int, reset: bool = False) -> dict:
-    demo.build_demo(seed=seed, scale=SCALE, reset=reset)
+    # An explicit build day: a rebuild across midnight would otherwise be another world.
+    demo.build_demo(seed=seed, scale=SCALE, today=TODAY, reset=reset)
     if Product.objects.exists():  # the lead has wired the builder into the demo
         return {}
-    ctx = DemoContext(seed=seed, scale=SCALE, password_hash="x")
+    ctx = DemoContext(seed=seed, scale=SCALE, password_hash="x", today=TODAY)
     builder.build(ctx)
     return ctx.counts
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -25,9 +26,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_same_seed_and_scale_give_the_same_world(refdata_loaded, demo_password):
-    first = services.build_demo(seed=5, scale=SMALL)
+    day = date(2026, 6, 15)  # and the same build day
+    first = services.build_demo(seed=5, scale=SMALL, today=day)
     first_rows = list(Enterprise.objects.order_by("uscc").values_list("uscc", "name", "size"))
-    second = services.build_demo(seed=5, scale=SMALL, reset=True)
+    second = services.build_demo(seed=5, scale=SMALL, today=day, reset=True)
     assert second.reset
     assert second.digest == first.digest == services.compute_digest()
     assert list(Enterprise.objects.order_by("uscc").values_list("uscc", "name", "size")) == (
@@ -118,7 +120,8 @@ def test_rebuild_spares_reference_data_and_catalogues():
 
 def test_command_prints_accounts_and_password(refdata_loaded, demo_password):
     out = StringIO()
-    call_command("demo", "--scale", str(SMALL), "--seed", "9", stdout=out)
+    # An explicit build day: a rebuild across midnight would otherwise be another world.
+    call_command("demo", "--scale", str(SMALL), "--seed", "9", "--today", "2026-06-15", stdout=out)
     text = out.getvalue()
     assert PASSWORD in text
     for username in ("admin", "gov_national", "bank_manager", "bank2_staff", "ent2_user"):
@@ -135,7 +138,9 @@ def test_command_prints_accounts_and_password(refdata_loaded, demo_password):
     assert services.compute_digest() == digest
 
     out = StringIO()
-    call_command("demo", "--reset", "--scale", str(SMALL), "--seed", "9", stdout=out)
+    call_command(
+        "demo", "--reset", "--scale", str(SMALL), "--seed", "9", "--today", "2026-06-15", stdout=out
+    )
     assert services.compute_digest() == digest
 
 

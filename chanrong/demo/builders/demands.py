@@ -416,6 +416,7 @@ class Story:
     links: list[tuple[Dispatch, Offer]] = field(default_factory=list)
     # Still open at the build (dispatched, claimed, negotiating): stops at the cutoff.
     open: bool = False
+    outcome: str = ""
 
     def last_moment(self) -> datetime:
         """The latest thing that happens in this story (ratings excluded)."""
@@ -632,6 +633,8 @@ def _supervise(rng: random.Random, world: World, story: Story) -> None:
     demand = story.demand
     if demand.state not in (DemandState.DISPATCHED, DemandState.CLAIMED, DemandState.NEGOTIATING):
         return
+    if story.outcome == "stale":
+        return  # scripted for the live scheduler
     quiet = quiet_workdays()
     latest = None
     for d in story.dispatches:
@@ -731,6 +734,7 @@ def _story(
     scripted = outcome is not None
     outcome = outcome or _pick_outcome(rng, age)
     story.open = outcome in OPEN_OUTCOMES
+    story.outcome = outcome
     story.event(
         at - timedelta(minutes=20), "demand.create", _("企业创建了融资需求（草稿）"), actor=owner
     )
@@ -758,7 +762,7 @@ def _story(
     if outcome == "dispatched" and claim_due < world.cutoff and not scripted:
         # Nobody at all answering by the deadline is the exception the
         # scripted "stale" stories show; here someone has claimed it.
-        outcome = "claimed"
+        outcome = story.outcome = "claimed"
         story.open = True
     for institution_id in sorted(matched):
         dispatch = Dispatch(

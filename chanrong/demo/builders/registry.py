@@ -148,7 +148,7 @@ class Dates:
     @property
     def grade_years(self) -> tuple[int, ...]:
         """Four years of tax credit grades; a year's grades are published in April."""
-        last = self.year - 1 if self.today >= date(self.year, 4, 20) else self.year - 2
+        last = self.year - 1 if self.today > date(self.year, 4, 20) else self.year - 2
         return tuple(range(last - 3, last + 1))
 
     @property
@@ -624,7 +624,7 @@ def _project_list(rng, projects: list[Project], admin, tally: Counts, dates: Dat
     )
     chosen = rng.sample(county, min(len(county), 25))
     start = date(dates.year, 3, 1)
-    if start - timedelta(days=20) > dates.today:  # not submitted yet this year: last year's
+    if start - timedelta(days=10) >= dates.today:  # not published yet this year: last year's
         start = date(dates.year - 1, 3, 1)
     v1 = _version(lst, 1, VersionStatus.PUBLISHED, start, None, "首次发布", admin)
     rows: list[ListEntry] = []
