@@ -1,0 +1,205 @@
+"""What every demand service shares: the settings that shape the
+workflow (exclusive claims, claim and decide deadlines), who hears about a
+demand or a dispatch, and the single path from a state change to its
+timeline line, inbox message and webhook event.
+
+`_move` is `apply_transition` (actor check, audit, notification in one
+transaction) with its notification written by `_notify`, the one place a
+demand event becomes a timeline line and a message (core.notify.send, which
+later also sends e-mail, SMS, webhooks). `_emit` hands events for
+institutions' own systems to the `institution_events` domain signal; the api
+app turns them into webhook deliveries in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from chanrong.core import audit, notify
+from chanrong.core.workflow import StateMachine, apply_transition
+
+from .. import signals as demand_signals
+from .. import workflows
+from ..models import Demand, DemandEvent
+
+# --- settings --------------------------------------------------------------------
+
+
+def exclusive_by_default() -> bool:
+    return bool(getattr(settings, "CHANRONG_DEMAND_EXCLUSIVE", False))
+
+
+def claim_workdays() -> int:
+    return int(getattr(settings, "CHANRONG_CLAIM_WORKDAYS", 2))
+
+
+def decide_workdays() -> int:
+    return int(getattr(settings, "CHANRONG_DECIDE_WORKDAYS", 10))
+
+
+# --- notification: the single entry point ------------------------------------------
+
+
+def enterprise_users(demand: Demand) -> list:
+    return list(demand.enterprise.users.filter(is_active=True).order_by("pk"))
+
+
+def institution_users(institution_id: int, branch_id: int | None = None) -> list:
+    """Who hears about a dispatch: the branch's staff, the institution's
+    managers and head-office staff; everyone at the institution if that is nobody."""
+    return institution_users_for([(institution_id, branch_id)])[(institution_id, branch_id)]
+
+
+def institution_users_for(
+    pairs: Iterable[tuple[int, int | None]],
+) -> dict[tuple[int, int | None], list]:
+    """`institution_users` for several (institution, branch) pairs in one query."""
+    from chanrong.accounts.models import Role, User
+
+    pairs = list(dict.fromkeys(pairs))
+    everyone: dict[int, list] = {}
+    if pairs:
+        for user in User.objects.filter(
+            institution_id__in={institution_id for institution_id, _branch in pairs},
+            is_active=True,
+        ).order_by("pk"):
+            everyone.setdefault(user.institution_id, []).append(user)
+    out: dict[tuple[int, int | None], list] = {}
+    for institution_id, branch_id in pairs:
+        users = everyone.get(institution_id, [])
+        if branch_id is not None:
+            chosen = [
+                user
+                for user in users
+                if user.branch_id == branch_id
+                or user.branch_id is None
+                or user.role == Role.INSTITUTION_MANAGER
+            ]
+            if chosen:
+                users = chosen
+        out[(institution_id, branch_id)] = users
+    return out
+
+
+def demand_link(demand: Demand) -> str:
+    return reverse("demands:detail", args=[demand.pk])
+
+
+def _notify(
+    demand: Demand,
+    verb: str,
+    message: str,
+    *,
+    actor=None,
+    recipients: Iterable = (),
+    institution_id: int | None = None,
+    private: bool = False,
+    link: str | None = None,
+) -> None:
+    """Record one timeline event on `demand` and tell `recipients`.
+
+    `institution_id` marks an event that concerns one institution (its
+    claim, its offer): other institutions never see it on the timeline.
+    `private` marks a message addressed to that institution alone ("派给贵机构"),
+    which the enterprise's and government's timelines leave out.
+    """
+    actor_id, actor_name, _organisation = audit.describe_actor(actor)
+    DemandEvent.objects.create(
+        demand=demand,
+        created_at=timezone.now(),
+        actor_id=actor_id,
+        actor_name=actor_name,
+        verb=verb[:64],
+        message=message[:500],
+        institution_id=institution_id,
+        private=private and institution_id is not None,
+    )
+    notify.send(recipients, verb, message, link if link is not None else demand_link(demand))
+
+
+def _notify_each_institution(
+    demand: Demand, verb: str, message: str, *, actor, recipients: dict[int, list]
+) -> None:
+    """`_notify` of one private message to each institution in `recipients`
+    ({institution pk: users}), in one INSERT for the timeline and one for the inboxes."""
+    if not recipients:
+        return
+    actor_id, actor_name, _organisation = audit.describe_actor(actor)
+    now = timezone.now()
+    DemandEvent.objects.bulk_create(
+        [
+            DemandEvent(
+                demand=demand,
+                created_at=now,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                verb=verb[:64],
+                message=message[:500],
+                institution_id=institution_id,
+                private=True,
+            )
+            for institution_id in recipients
+        ]
+    )
+    everyone = [user for users in recipients.values() for user in users]
+    notify.send(everyone, verb, message, demand_link(demand))
+
+
+@dataclass
+class _Event:
+    message: str
+    recipients: Iterable = ()
+    institution_id: int | None = None
+    private: bool = False
+
+
+def _move(
+    machine: StateMachine, obj, name: str, actor, *, changes=None, event: _Event | None = None
+):
+    """apply_transition, with its notification written by `_notify`."""
+
+    def notifier(locked, transition, who):
+        if event is None:
+            return
+        demand = locked if isinstance(locked, Demand) else locked.demand
+        _notify(
+            demand,
+            f"{machine.name}.{transition.name}",
+            event.message,
+            actor=who,
+            recipients=event.recipients,
+            institution_id=event.institution_id,
+            private=event.private,
+        )
+
+    before = getattr(obj, machine.field)
+    locked = apply_transition(machine, obj, name, actor, changes=changes, notify=notifier)
+    if machine is workflows.DEMAND and locked.state != before:
+        _emit_status_changed(locked, before)
+    return locked
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def _emit(institution_ids: Iterable[int], event: str, payload: dict[str, Any]) -> None:
+    demand_signals.institution_events.send_in_transaction(
+        events=[(pk, event, payload) for pk in sorted(set(institution_ids))]
+    )
+
+
+def _emit_status_changed(demand: Demand, before: str) -> None:
+    """demand.status_changed to every institution the demand was dispatched to."""
+    if not demand.round:
+        return  # never dispatched: nobody to tell
+    _emit(
+        demand.dispatches.values_list("institution_id", flat=True),
+        "demand.status_changed",
+        {"demand_id": demand.pk, "from": before, "to": demand.state, "round": demand.round},
+    )

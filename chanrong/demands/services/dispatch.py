@@ -1,0 +1,282 @@
+"""Dispatch (派单): publishing a demand sends it at once to every
+institution whose products it can qualify for, ranked by whoever registered
+as the dispatch ranker (`ranking.dispatch_targets`, the matching app), plus
+the enterprise's preferred institutions; each goes to the branch closest to
+the enterprise, with a claim deadline in working days. A demand that found
+nobody, or whose dispatches all ended, is sent round again by
+`redispatch_demand`. The demand row is locked before its dispatches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from functools import lru_cache
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chanrong.core import audit
+from chanrong.core.errors import Conflict, NotAllowed
+from chanrong.core.workdays import deadline_after
+from chanrong.finance.models import Branch, FinancialInstitution
+from chanrong.registry import services as registry_services
+
+from .. import ranking, workflows
+from .. import signals as demand_signals
+from ..models import Demand, Dispatch, DispatchState
+from .common import (
+    _Event,
+    _move,
+    _notify,
+    _notify_each_institution,
+    claim_workdays,
+    enterprise_users,
+    exclusive_by_default,
+    institution_users_for,
+)
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+def qualifying_institutions(demand: Demand, *, today: date | None = None) -> dict[int, list[int]]:
+    """{institution pk: [product pks, best first]}, institutions best first:
+    the published products this demand can qualify for, ranked by the
+    matching engine (issue #5). Unknown enterprise facts do not exclude (the
+    institution asks for them); only a condition known to fail does."""
+    return ranking.dispatch_targets(demand, today=today)
+
+
+def _region_prefixes(region) -> list[str]:
+    """The prefixes of the region and of each region above it, nearest first."""
+    if region is None:
+        return []
+    return list(_prefixes_of_code(region.code))
+
+
+@lru_cache(maxsize=4096)
+def _prefixes_of_code(code: str) -> tuple[str, ...]:
+    # Reference data (GB/T 2260): the tree does not change while a process
+    # runs, so each county's chain is read once per process, not per dispatch.
+    from chanrong.core.models import Region
+
+    prefixes = []
+    node = Region.objects.filter(code=code).first()
+    while node is not None:
+        prefixes.append(node.prefix)
+        node = node.parent if node.parent_id and node.parent_id != node.code else None
+    return tuple(prefixes)
+
+
+def _closest_branch(branches: list[Branch], prefixes: list[str]) -> Branch | None:
+    for prefix in prefixes:
+        here = [b for b in branches if b.region_id.startswith(prefix)]
+        if here:
+            here.sort(
+                key=lambda b: (
+                    b.parent is not None and b.parent.region_id.startswith(prefix),
+                    b.pk,
+                )
+            )
+            return here[0]
+    return None
+
+
+def choose_branch(institution_id: int, region) -> Branch | None:
+    """The institution's branch closest to the enterprise: in its county,
+    else its city, else its province; the top office there (a 营业部 before
+    the town branches under it). None: the head office handles it."""
+    return choose_branches([institution_id], region)[institution_id]
+
+
+def choose_branches(institution_ids: Iterable[int], region) -> dict[int, Branch | None]:
+    """`choose_branch` for several institutions in one query."""
+    ids = list(dict.fromkeys(institution_ids))
+    prefixes = _region_prefixes(region)
+    if not prefixes or not ids:
+        return dict.fromkeys(ids)
+    by_institution: dict[int, list[Branch]] = {pk: [] for pk in ids}
+    for branch in (
+        Branch.objects.filter(institution_id__in=ids, region__code__startswith=prefixes[-1])
+        .select_related("parent")
+        .order_by("pk")
+    ):
+        by_institution[branch.institution_id].append(branch)
+    return {pk: _closest_branch(by_institution[pk], prefixes) for pk in ids}
+
+
+def _targets(demand: Demand) -> dict[int, tuple[list[int], bool]]:
+    """{institution pk: (matched product pks, preferred?)}."""
+    matched = qualifying_institutions(demand)
+    preferred = set(demand.preferred_institutions.values_list("pk", flat=True))
+    targets = {pk: (products, pk in preferred) for pk, products in matched.items()}
+    for pk in sorted(preferred - set(matched)):
+        targets[pk] = ([], True)
+    return targets
+
+
+def _deadlines(now: datetime) -> datetime:
+    return deadline_after(timezone.localtime(now), claim_workdays())
+
+
+def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
+    """Create or revive the dispatches of a new round (demand row locked by
+    caller). New dispatches, their audit entries, timeline events, inbox
+    messages and webhook deliveries are written in one INSERT each."""
+    targets = _targets(demand)
+    existing = {d.institution_id: d for d in demand.dispatches.select_for_update().order_by("pk")}
+    claim_due = _deadlines(now)
+    fresh = [pk for pk in sorted(targets) if pk not in existing]
+    institutions = FinancialInstitution.objects.in_bulk(fresh)
+    branches = choose_branches(fresh, demand.enterprise.region)
+    created = Dispatch.objects.bulk_create(
+        [
+            Dispatch(
+                demand=demand,
+                institution=institutions[pk],
+                branch=branches[pk],
+                exclusive=demand.exclusive,
+                round=demand.round,
+                matched_products=targets[pk][0],
+                preferred=targets[pk][1],
+                dispatched_at=now,
+                claim_due_at=claim_due,
+            )
+            for pk in fresh
+            if pk in institutions
+        ]
+    )
+    who = audit.describe_actor(actor)
+    audit.record_many(
+        audit.entry(
+            "dispatch.create",
+            actor_info=who,
+            obj=dispatch,
+            changes={
+                "institution": dispatch.institution_id,
+                "branch": dispatch.branch_id,
+                "round": demand.round,
+            },
+        )
+        for dispatch in created
+    )
+    by_institution = {dispatch.institution_id: dispatch for dispatch in created}
+    sent: list[Dispatch] = []
+    for institution_id in sorted(targets):
+        dispatch = by_institution.get(institution_id) or existing.get(institution_id)
+        if dispatch is None:
+            continue  # no such institution
+        if institution_id in existing:
+            if dispatch.state not in (DispatchState.EXPIRED, DispatchState.CANCELLED):
+                continue  # declined, or still working on it
+            dispatch = _move(
+                workflows.DISPATCH, dispatch, "redispatch", actor,
+                changes={
+                    "round": demand.round, "exclusive": demand.exclusive,
+                    "matched_products": targets[institution_id][0], "dispatched_at": now,
+                    "claim_due_at": claim_due, "claimed_at": None, "claimed_by_id": None,
+                    "decide_due_at": None,
+                },
+            )  # fmt: skip
+        sent.append(dispatch)
+    users = institution_users_for((d.institution_id, d.branch_id) for d in sent)
+    _notify_each_institution(
+        demand,
+        "dispatch.new",
+        _("新的融资需求已派给贵机构，请于 %(due)s 前接单")
+        % {"due": timezone.localtime(claim_due).strftime("%Y-%m-%d %H:%M")},
+        actor=actor,
+        recipients={d.institution_id: users[(d.institution_id, d.branch_id)] for d in sent},
+    )
+    demand_signals.institution_events.send_in_transaction(
+        events=[
+            (
+                dispatch.institution_id,
+                "dispatch.created",
+                {
+                    "dispatch_id": dispatch.pk,
+                    "demand_id": demand.pk,
+                    "round": demand.round,
+                    "claim_due_at": claim_due,
+                    "amount": demand.amount,
+                    "kind": demand.kind,
+                },
+            )
+            for dispatch in sent
+        ]
+    )
+    if demand.share_profile and workflows.is_owner(actor, demand):
+        registry_services.authorise_institutions(
+            actor, demand.enterprise, [dispatch.institution for dispatch in sent]
+        )
+    return sent
+
+
+_REFRESHED_FIELDS = [
+    f.attname for f in Demand._meta.concrete_fields if f.attname not in ("id", "enterprise_id")
+]
+
+
+def publish_demand(actor, demand: Demand) -> Demand:
+    """三个第一: publish, and dispatch at once to every institution whose
+    products the demand can qualify for, plus the enterprise's preferred ones."""
+    with transaction.atomic():
+        locked = Demand.objects.select_for_update().get(pk=demand.pk)
+        now = timezone.now()
+        owners = enterprise_users(locked)
+        locked = _move(
+            workflows.DEMAND, locked, "publish", actor,
+            changes={"published_at": now, "exclusive": exclusive_by_default()},
+            event=_Event(_("企业发布了融资需求"), owners),
+        )  # fmt: skip
+        _dispatch_round(actor, locked, "dispatch", now, owners=owners)
+        demand_signals.demands_changed.send_after_commit([locked.pk])
+    # Everything may have changed but the enterprise: keep it (and its region) loaded.
+    demand.refresh_from_db(fields=_REFRESHED_FIELDS)
+    return demand
+
+
+def _dispatch_round(
+    actor, demand: Demand, name: str, now: datetime, *, owners: list | None = None
+) -> bool:
+    demand.round += 1
+    Demand.objects.filter(pk=demand.pk).update(round=demand.round)
+    sent = _send_dispatches(actor, demand, now)
+    if owners is None:
+        owners = enterprise_users(demand)
+    if not sent:
+        _notify(
+            demand,
+            "demand.no_target",
+            _("暂无符合条件的金融机构，需求保持已发布状态，待重新派单"),
+            actor=actor,
+            recipients=owners,
+        )
+        return False
+    # Public to every dispatched institution, so it does not name the others.
+    _move(
+        workflows.DEMAND, demand, name, actor,
+        event=_Event(_("已派单给 %(n)s 家金融机构") % {"n": len(sent)}, owners),
+    )  # fmt: skip
+    return True
+
+
+def redispatch_demand(actor, demand: Demand) -> Demand:
+    """超时 → 重新派单 (or a published demand that found nobody the first
+    time): revive the dispatches that expired or were cancelled and add any
+    institution that now qualifies. Institutions that declined are not asked again."""
+    with transaction.atomic():
+        locked = Demand.objects.select_for_update().get(pk=demand.pk)
+        transition = workflows.DEMAND.transitions["redispatch"]
+        if locked.state not in transition.source:
+            raise Conflict(
+                _("当前状态为「%(state)s」，不能重新派单") % {"state": locked.get_state_display()},
+                code="invalid_transition",
+            )
+        if not transition.allowed(actor, locked):
+            raise NotAllowed(_("无权重新派单"))
+        if not _dispatch_round(actor, locked, "redispatch", timezone.now()):
+            raise Conflict(_("没有可以派单的金融机构"), code="no_target")
+    demand.refresh_from_db()
+    return demand
