@@ -1,0 +1,234 @@
+"""Indicator values as dashboards and completion tables read them: a
+region subtree's reports loaded once (`FigureBook`) and rolled up over the
+region tree, summed over a period for a 时期指标 and taken at the period's
+end for a 时点指标, or read from a platform source; growth against the same
+period a year before; and a plan's completion against its targets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from chanrong.core.models import Region
+from chanrong.core.money import YI
+
+from .. import aggregate
+from ..models import (
+    CATEGORY_ORDER,
+    IndicatorActual,
+    IndicatorDefinition,
+    IndicatorPlan,
+    IndicatorTarget,
+    Kind,
+    SecondKind,
+)
+from ..sources import get_source
+from .values import format_number
+
+
+def _children_map(prefix: str) -> dict[str, list[str]]:
+    children: dict[str, list[str]] = defaultdict(list)
+    qs = Region.objects.filter(code__startswith=prefix) if prefix else Region.objects.all()
+    for code, parent_id in qs.values_list("code", "parent_id"):
+        if parent_id:
+            children[parent_id].append(code)
+    return children
+
+
+@dataclass(frozen=True)
+class Actual:
+    value: Decimal | None
+    second: Decimal | None  # growth (%) or second measure
+    complete: bool = True
+    computed: bool = False  # from a platform source
+    note: str = ""
+
+
+def _source_value(definition: IndicatorDefinition, region: Region, start: date, end: date):
+    source = get_source(definition.source)
+    if source is None:
+        return None
+    value = source.fn(region.prefix, None if definition.kind == Kind.STOCK else start, end)
+    if value is None:
+        return None
+    value = Decimal(value)
+    if source.money and definition.unit == "亿元":
+        value = value / YI
+    return value
+
+
+class FigureBook:
+    """Reported figures of one region subtree loaded once, then asked many
+    questions (every indicator × year of a plan) without further queries."""
+
+    def __init__(self, region: Region, definitions: list[IndicatorDefinition] | None = None):
+        self.region = region
+        self.children = _children_map(region.prefix)
+        qs = IndicatorActual.objects.filter(region__code__startswith=region.prefix)
+        if definitions is not None:
+            qs = qs.filter(definition__in=definitions)
+        self.reports: dict[int, dict[str, list[aggregate.Report]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for a in qs.values_list(
+            "definition_id",
+            "region_id",
+            "period_type",
+            "period_start",
+            "period_end",
+            "value",
+            "second_value",
+        ):
+            did, code, ptype, start, end, value, second = a
+            self.reports[did][code].append(aggregate.Report(code, ptype, start, end, value, second))
+
+    def main(self, definition: IndicatorDefinition, start: date, end: date):
+        """(value, second measure, complete) without growth."""
+        if definition.source and get_source(definition.source) is not None:
+            return _source_value(definition, self.region, start, end), None, True, True
+        figure = aggregate.figure_for(
+            self.reports.get(definition.pk, {}),
+            self.region.code,
+            self.children,
+            kind=definition.kind,
+            rate=definition.is_rate,
+            start=start,
+            end=end,
+        )
+        if figure is None:
+            return None, None, True, False
+        return figure.value, figure.second, figure.complete, False
+
+    def actual(self, definition: IndicatorDefinition, start: date, end: date) -> Actual:
+        value, second, complete, computed = self.main(definition, start, end)
+        if definition.second_kind == SecondKind.GROWTH:
+            prev_start = start.replace(year=start.year - 1)
+            prev_end = _same_day_last_year(end)
+            previous, _s, _c, _k = self.main(definition, prev_start, prev_end)
+            second = aggregate.growth(value, previous)
+        elif definition.second_kind == SecondKind.NONE:
+            second = None
+        return Actual(value, second, complete, computed)
+
+
+def _same_day_last_year(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return date(d.year - 1, 2, 28)
+
+
+def indicator_value(
+    definition: IndicatorDefinition, region: Region, start: date, end: date
+) -> Actual:
+    """One indicator for one region: over [start, end] for a 时期指标, at `end`
+    for a 时点指标, rolled up over the region tree."""
+    return FigureBook(region, [definition]).actual(definition, start, end)
+
+
+@dataclass
+class CompletionRow:
+    definition: IndicatorDefinition
+    target: Decimal | None
+    target_second: Decimal | None
+    target_text: str
+    target_second_text: str
+    actual: Decimal | None
+    actual_second: Decimal | None
+    ratio: Decimal | None  # 1.00 = exactly on target
+    status: str  # met | behind | in_progress | no_data | no_target
+    computed: bool = False
+    complete: bool = True
+
+    @property
+    def actual_text(self) -> str:
+        return format_number(self.actual)
+
+    @property
+    def actual_second_text(self) -> str:
+        return format_number(self.actual_second)
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
+
+    @property
+    def percent(self) -> str:
+        return "" if self.ratio is None else format_number(self.ratio * 100, 1) + "%"
+
+
+STATUS_LABELS = {
+    "met": gettext_lazy("已完成"),
+    "behind": gettext_lazy("未完成"),
+    "in_progress": gettext_lazy("进行中"),
+    "no_data": gettext_lazy("暂无数据"),
+    "no_target": gettext_lazy("未设目标"),
+}
+
+
+def completion(plan: IndicatorPlan, year: int, *, today: date | None = None) -> list[CompletionRow]:
+    """Each indicator of the plan against its target for `year`. A year not
+    yet over is compared year-to-date and marked in_progress unless already met."""
+    today = today or timezone.localdate()
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    running = today < end
+    if running:
+        end = min(end, today)
+    targets = {
+        t.definition_id: t
+        for t in IndicatorTarget.objects.filter(plan=plan, year=year).select_related("definition")
+    }
+    definitions = sorted(
+        {
+            t.definition
+            for t in IndicatorTarget.objects.filter(plan=plan).select_related("definition")
+        },
+        key=lambda d: (CATEGORY_ORDER.index(d.category), d.sort_order),
+    )
+    book = FigureBook(plan.region, definitions)
+    rows = []
+    for d in definitions:
+        t = targets.get(d.pk)
+        result = book.actual(d, start, end) if start <= end else Actual(None, None)
+        target = t.value if t else None
+        ratio = None
+        if target is not None and result.value is not None:
+            if d.lower_is_better:
+                ratio = Decimal(1) if result.value == 0 else (target / result.value)
+            elif target != 0:
+                ratio = result.value / target
+            else:
+                ratio = Decimal(1)
+            ratio = ratio.quantize(Decimal("0.0001"))
+        if target is None:
+            status = "no_target"
+        elif result.value is None:
+            status = "no_data"
+        elif ratio is not None and ratio >= 1 and not (running and d.lower_is_better):
+            status = "met"
+        elif running:
+            status = "in_progress"
+        else:
+            status = "behind"
+        rows.append(
+            CompletionRow(
+                definition=d,
+                target=target,
+                target_second=t.second_value if t else None,
+                target_text=format_number(target, t.value_places) if t else "",
+                target_second_text=format_number(t.second_value, t.second_places) if t else "",
+                actual=result.value,
+                actual_second=result.second,
+                ratio=ratio,
+                status=status,
+                computed=result.computed,
+                complete=result.complete,
+            )
+        )
+    return rows
