@@ -35,17 +35,17 @@ def main() -> None:
 
     from chanrong.accounts.models import User
     from chanrong.core.importing.services import create_job
-    from chanrong.registry import services
+    from chanrong.registry.services import enterprise_import
     from tests.imports.conftest import HEADER, enterprise_row, xlsx
 
-    real = services._upsert_enterprise_rows
+    real = enterprise_import._upsert_enterprise_rows
 
     def upsert_then_die(rows):
         real(rows)
         print("killing after inserting", len(rows), "rows", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    services._upsert_enterprise_rows = upsert_then_die
+    enterprise_import._upsert_enterprise_rows = upsert_then_die
     data = xlsx([HEADER, *[enterprise_row(5000 + i) for i in range(rows)]])
     create_job(User.objects.get(username=username), "enterprises", filename="kill.xlsx", data=data)
     print("import finished: the kill did not happen", flush=True)

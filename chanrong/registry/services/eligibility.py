@@ -1,0 +1,59 @@
+"""What the registry knows for financing eligibility (finance.eligibility codes).
+
+Product rules in chanrong.finance ask about tax grade, qualifications and
+list membership; this module answers for one enterprise on one day.
+chanrong.matching.adapter mirrors it in bulk.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+from ..models import Enterprise, ListEntry, ListSector, ListType, Qualification
+
+
+def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[str, Any]:
+    """The registry's facts for finance.eligibility.EnterpriseFacts: latest
+    tax grade, active qualifications, lists in force and whether the
+    enterprise is on a 失信黑名单 in force, as of `on` (default today).
+
+    List codes: each list type's own code, plus the names the product rules
+    use: "white_list" and "key_enterprise" for a 重点企业白名单 (and
+    "manufacturing_white_list" when it is the manufacturing one), "red_list"
+    for a 金融守信红名单. The registry always knows list membership, so
+    `lists` and `blacklisted` are never None; `qualifications` is never None
+    either (an empty set means none recorded and active)."""
+    day = on or timezone.localdate()
+    kinds = set(
+        Qualification.objects.active_on(day)
+        .filter(enterprise=enterprise)
+        .values_list("kind", flat=True)
+    )
+    qualifications = frozenset(kinds)  # the same codes as finance.eligibility
+    lists: set[str] = set()
+    blacklisted = False
+    rows = (
+        ListEntry.objects.in_force(day)
+        .filter(enterprise=enterprise, project__isnull=True)
+        .values_list("version__list__list_type", "version__list__sector")
+    )
+    for list_type, sector in rows:
+        lists.add(list_type)
+        if list_type == ListType.KEY_ENTERPRISES:
+            lists |= {"white_list", "key_enterprise"}
+            if sector == ListSector.MANUFACTURING:
+                lists.add("manufacturing_white_list")
+        elif list_type == ListType.RED:
+            lists.add("red_list")
+        elif list_type == ListType.BLACK:
+            blacklisted = True
+    return {
+        "founded_on": enterprise.founded_on,
+        "tax_grade": enterprise.tax_grade or None,
+        "qualifications": qualifications,
+        "lists": frozenset(lists),
+        "blacklisted": blacklisted,
+    }
