@@ -228,7 +228,7 @@ def enterprise_loop(client: Client, stats: Stats, stop_at: float, index: int) ->
             pk = json.loads(body)["id"]
             status, _b, s = client.call("POST", f"/api/v1/demands/{pk}/publish")
             stats.add("publish", status, 200, s)
-        status, body, s = client.call("GET", "/api/v1/demands?state=offered&page_size=20")
+        status, body, s = client.call("GET", "/api/v1/demands?state=negotiating&page_size=20")
         if not stats.add("list demands", status, 200, s):
             continue
         offered = json.loads(body).get("results", [])
