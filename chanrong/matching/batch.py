@@ -330,6 +330,13 @@ def plan_cols(plan: Plan) -> np.ndarray:
 _SHARED: list = []
 
 
+def _init_worker(shared: list) -> None:
+    from .pool import start_worker
+
+    start_worker()
+    _SHARED[:] = shared
+
+
 def _worker(i: int):
     plan, blocks, options, workers = _SHARED
     out = []
@@ -370,14 +377,15 @@ def batch_top_k(
     options = dict(k=k, weights=weights, policy_weights=policy_weights, probability=probability)
     blocks = [(s, min(n, s + block_rows)) for s in range(0, n, block_rows)]
     if workers > 1 and len(blocks) > 1:
-        import multiprocessing
+        # Processes from a forkserver, not forked from this (threaded)
+        # process: see pool.py. Each receives the plan once, pickled.
+        from . import pool as processes
 
-        _SHARED[:] = [plan, blocks, options, workers]
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = [p for part in pool.map(_worker, range(workers)) for p in part]
-        finally:
-            _SHARED.clear()
+        shared = [plan, blocks, options, workers]
+        with processes.context().Pool(workers, _init_worker, (shared,)) as pool:
+            parts = [p for part in pool.map(_worker, range(workers)) for p in part]
+            pool.close()
+            pool.join()  # its processes exit normally, running their finalizers
     else:
         parts = []
         for start, end in blocks:
