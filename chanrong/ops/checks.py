@@ -172,14 +172,28 @@ def check_audit_anchor() -> Finding:
         .values_list("seq", "created_at")
         .first()
     )
-    details = {"file": str(path), "chain_end": end[0] if end else 0}
+    end_seq = end[0] if end else 0
+    details = {"file": str(path), "chain_end": end_seq}
+    last = anchors[-1] if anchors else None
+    if last is not None and last.seq > end_seq:
+        # Rows gone from the chain's end, or a restore from an older
+        # backup: `chanrong audit verify` says which (docs/deployment.md).
+        details.update(anchored_seq=last.seq, anchored_at=last.at)
+        return Finding(
+            "audit_anchor",
+            State.FAIL,
+            f"审计日志止于 #{end_seq}，短于锚点 #{last.seq}：记录被删除或从较早的备份恢复；"
+            "请运行 chanrong audit verify",
+            f"the audit log ends at #{end_seq}, short of the anchor #{last.seq}: entries were "
+            "removed or an older backup was restored; run chanrong audit verify",
+            details,
+        )
     if end is None:
         return Finding("audit_anchor", State.OK, "审计日志为空，无需锚点", "the audit log is empty")
-    last = anchors[-1] if anchors else None
     if last is not None:
         details["anchored_seq"] = last.seq
         details["anchored_at"] = last.at
-        if last.seq >= end[0]:
+        if last.seq == end[0]:
             at = datetime.fromisoformat(last.at)
             return Finding(
                 "audit_anchor",

@@ -121,6 +121,10 @@ def test_audit_anchor_check(world):
     found = findings()["audit_anchor"]
     assert found.state == State.OK
     assert found.details["anchored_seq"] == found.details["chain_end"]
+    # The chain's end removed after it was anchored: the log stops short.
+    AuditEntry.objects.filter(seq=found.details["chain_end"]).delete()
+    after = findings()["audit_anchor"]
+    assert after.state == State.FAIL, (found, after)
 
 
 def test_a_damaged_anchor_file_fails_the_check(world, settings):
