@@ -219,6 +219,7 @@ def test_the_build_day_is_explicit_and_recorded(refdata_loaded, demo_password):
     out = StringIO()
     call_command("demo", "--if-missing", stdout=out)
     assert "2026-03-02" in out.getvalue()
+    assert "--reset" in out.getvalue()  # an old build day: says how to bring it to today
 
 
 @pytest.mark.parametrize("value", ["2026-13-01", "yesterday", "2023-12-31", "2100-01-01"])

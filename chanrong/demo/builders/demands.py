@@ -38,6 +38,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from chanrong.accounts.models import User
@@ -1212,7 +1213,11 @@ def digest_rows():
     )
     yield (
         "demands",
-        Demand.objects.order_by("enterprise__uscc", "published_at", "purpose", "amount")
+        # Drafts have no published_at: NULLs sort first on SQLite, last on
+        # PostgreSQL unless told, and the digest must not depend on the database.
+        Demand.objects.order_by(
+            "enterprise__uscc", F("published_at").asc(nulls_first=True), "purpose", "amount"
+        )
         .values_list(
             "enterprise__uscc",
             "kind",

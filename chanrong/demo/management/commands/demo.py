@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from chanrong.core.errors import ServiceError
 from chanrong.demo import services
+from chanrong.demo.builders.base import default_today
 
 
 def _scale(value: str) -> float:
@@ -114,6 +115,14 @@ class Command(BaseCommand):
                         "at": state.built_at,
                     }
                 )
+                if state.today and state.today < default_today().isoformat():
+                    # Its deadlines and history are as of that day, not today.
+                    self.stdout.write(
+                        _(
+                            "演示数据的基准日早于今天，期限已过；"
+                            "用 chanrong demo --reset 重建可使其回到今天。"
+                        )
+                    )
                 self.print_accounts()
                 return
             if state.kind == "other":
