@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
@@ -77,6 +77,21 @@ def pid_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return True
     return state not in {"Z", "X"}
+
+
+def process_started_at(pid: int) -> datetime | None:
+    """When the process `pid` of this machine started (Linux /proc), or None
+    when that cannot be read. Tells a dead worker's pid, since reused by
+    another process (a restarted container numbers its processes alike),
+    from the worker itself."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat", encoding="ascii") as machine:
+            boot = next(int(line.split()[1]) for line in machine if line.startswith("btime "))
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), tz=UTC)
 
 
 def beat(

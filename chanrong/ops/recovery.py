@@ -6,8 +6,9 @@ A worker killed mid-task (kill -9, out of memory, a power cut) leaves the
 row RUNNING for ever. A task counts as orphaned when its worker (the last id
 in `worker_ids`):
 
-- ran on this host and its process is gone (the worker ids we hand out name
-  the host and pid: `heartbeat.new_worker_ident`),
+- ran on this host and its process is gone, or its pid now belongs to a
+  process started after the worker (the worker ids we hand out name the host
+  and pid: `heartbeat.new_worker_ident`),
 - said it stopped, or has not beaten its heart for `heartbeat.stale_after()`,
 - or left no heartbeat at all and the task started longer ago than
   `CHANRONG_TASK_RUNNING_LIMIT` (default six hours: generous, since a worker
@@ -44,6 +45,8 @@ logger = logging.getLogger(__name__)
 #: again (it may be what kills the worker: memory, a crash in a library).
 MAX_RUNS = 3
 DEFAULT_RUNNING_LIMIT = timedelta(hours=6)
+#: /proc gives a process's start to the clock tick and the boot time to the second.
+PID_SLACK = timedelta(seconds=2)
 
 
 class WorkerLost(Exception):
@@ -90,13 +93,11 @@ def why_gone(
     if parsed and parsed[0] == heartbeat.HOST:
         if not heartbeat.pid_alive(parsed[1]):
             return "pid-gone"
-        # Alive on this host; the pid may have been reused by another
-        # process, which the heartbeat (stopped, or long silent) tells.
-        if beat is not None and beat.stopped_at is not None:
-            return "stopped"
-        if beat is not None and beat.seen_at < now - running_limit():
-            return "heartbeat-stale"
-        return None
+        # A process with that pid runs here. If it started after the worker
+        # recorded its start, the pid has been reused: the worker is gone.
+        started = heartbeat.process_started_at(parsed[1])
+        if beat is not None and started is not None and started > beat.started_at + PID_SLACK:
+            return "pid-gone"
     if beat is not None:
         if beat.stopped_at is not None:
             return "stopped"
