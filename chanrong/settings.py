@@ -267,6 +267,12 @@ if CHANRONG_TASK_BACKEND not in _TASK_BACKENDS:
         f"not {CHANRONG_TASK_BACKEND!r}"
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[CHANRONG_TASK_BACKEND], "QUEUES": ["default"]}}
+# The worker's heartbeat (chanrong.ops): seconds between beats (a worker
+# silent for six beats, 90 s at least, counts as dead); and how long, in
+# seconds, a task may run before it is recovered when its worker left no
+# heartbeat at all (docs/tasks.md, "When a worker dies").
+CHANRONG_HEARTBEAT_SECONDS = env_int("CHANRONG_HEARTBEAT_SECONDS", 10)
+CHANRONG_TASK_RUNNING_LIMIT = env_int("CHANRONG_TASK_RUNNING_LIMIT", 6 * 3600)
 RQ_QUEUES = {"default": {"URL": CHANRONG_REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 if CHANRONG_TASK_BACKEND == "redis":
     INSTALLED_APPS.append("django_rq")  # its `rqworker` command

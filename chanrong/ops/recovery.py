@@ -11,7 +11,7 @@ in `worker_ids`):
   and pid: `heartbeat.new_worker_ident`),
 - said it stopped, or has not beaten its heart for `heartbeat.stale_after()`,
 - or left no heartbeat at all and the task started longer ago than
-  `CHANRONG_TASK_RUNNING_LIMIT` (default six hours: generous, since a worker
+  `CHANRONG_TASK_RUNNING_LIMIT` seconds (default six hours: generous, since a worker
   we know nothing about may simply be slow).
 
 An orphan is put back in the queue when running it twice is harmless
@@ -77,7 +77,8 @@ REASONS_ZH = {
 
 
 def running_limit() -> timedelta:
-    return getattr(settings, "CHANRONG_TASK_RUNNING_LIMIT", DEFAULT_RUNNING_LIMIT)
+    seconds = getattr(settings, "CHANRONG_TASK_RUNNING_LIMIT", None)
+    return timedelta(seconds=seconds) if seconds else DEFAULT_RUNNING_LIMIT
 
 
 def why_gone(
