@@ -236,3 +236,6 @@ def test_status_page_for_the_platform_admin_only(world):
     assert "1 task worker(s) alive" in english.get("/ops/status/").content.decode()
     for username in ("gov_jiashan", "bank_manager", "ent_user"):
         assert login(username).get("/ops/status/").status_code == 404
+    # The heartbeats are also listed, read-only, in the Django admin.
+    admin_page = login("admin").get("/admin/ops/processheartbeat/")
+    assert admin_page.status_code == 200 and "otherhost:4242:" in admin_page.content.decode()
