@@ -355,6 +355,11 @@ def _workday_after(day: date, days: int) -> date:
     return add_workdays(day, days)
 
 
+@lru_cache(maxsize=4096)
+def _workdays_between(start: date, end: date) -> int:
+    return workdays_between(start, end)
+
+
 def deadline(moment: datetime, days: int) -> datetime:
     """core.workdays.deadline_after, with the calendar walk cached per day."""
     return datetime.combine(_workday_after(moment.date(), days), time(23, 59, 59), tzinfo=TZ)
@@ -650,7 +655,7 @@ def _supervise(rng: random.Random, world: World, story: Story) -> None:
         second = deadline(due, redispatch_workdays()) + timedelta(minutes=5)
         if second >= world.cutoff:
             continue  # not yet expired: the live scheduler reminds it
-        if workdays_between(due.date(), world.today) <= quiet and rng.random() < SPARED:
+        if _workdays_between(due.date(), world.today) <= quiet and rng.random() < SPARED:
             continue
         when = _sla_expire(world, story, d, stage, due)
         latest = when if latest is None else max(latest, when)
