@@ -20,6 +20,7 @@ from chanrong.core import refdata
 from chanrong.core.codes import make_uscc
 from chanrong.finance.models import Branch, BranchLevel, FinancialInstitution, InstitutionKind
 from chanrong.registry.models import DataAuthorisation, Enterprise
+from tests.db_hygiene import DatabaseHygiene
 from tests.suite_guard import SuiteGuard
 
 PASSWORD = "Test-password-2026"
@@ -43,6 +44,8 @@ def pytest_configure(config):
     """Every collected test runs, or the run fails; a skip on CI must be declared
     (@pytest.mark.postgres / sqlite): see tests/suite_guard.py."""
     config.pluginmanager.register(SuiteGuard(config), "chanrong-suite-guard")
+    # No connection outlives its test; no test database outlives the run.
+    config.pluginmanager.register(DatabaseHygiene(config), "chanrong-db-hygiene")
 
 
 @pytest.fixture(autouse=True)
