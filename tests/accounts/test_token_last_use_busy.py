@@ -18,7 +18,7 @@ from chanrong.accounts.models import ApiToken
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="a row lock on PostgreSQL"),
+    pytest.mark.postgres("a row lock on PostgreSQL"),
 ]
 
 

@@ -28,10 +28,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANRONG = str(Path(sys.executable).with_name("chanrong"))
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="pg_dump / pg_restore need PostgreSQL"
-)
-sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's backup API")
+postgres_only = pytest.mark.postgres("pg_dump / pg_restore need PostgreSQL")
+sqlite_only = pytest.mark.sqlite("SQLite's backup API")
 
 
 def _audited_changes(world) -> None:

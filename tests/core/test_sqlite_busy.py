@@ -38,9 +38,7 @@ from chanrong.accounts.models import ApiToken
 from chanrong.core.context_processors import nav_entries
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="SQLite's single writer is what is tested"
-)
+pytestmark = pytest.mark.sqlite("SQLite's single writer is what is tested")
 
 ROOT = Path(__file__).resolve().parents[2]
 
