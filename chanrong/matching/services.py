@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chanrong.core.transactions import atomic_with_retry
 from chanrong.demands.models import Demand
 from chanrong.finance.eligibility import evaluate
 
@@ -43,6 +43,8 @@ from .reasons import reason_labels
 
 #: Days without a published demand before a white-listed enterprise is an outreach candidate.
 OUTREACH_QUIET_DAYS = 180
+#: Demands whose stored matches are replaced in one write transaction.
+WRITE_SLICE = 500
 #: Products kept per demand by the batch.
 BATCH_K = 20
 
@@ -405,9 +407,9 @@ def rematch(
 ) -> int:
     """Recompute and store the top k products of open demands (all of them,
     or those among `demand_ids`); closed demands named in `demand_ids` lose
-    their stored matches. Each chunk of demands is replaced in one
-    transaction, so a reader sees a demand's old list or its new one, never
-    half. Returns the number of demands re-matched."""
+    their stored matches. A demand's stored list is replaced in one
+    transaction (with up to WRITE_SLICE others), so a reader sees its old
+    list or its new one, never half. Returns the number of demands re-matched."""
     from .models import DemandMatch
 
     day = today or timezone.localdate()
@@ -461,9 +463,24 @@ def rematch(
                         computed_at=now,
                     )
                 )
-        with transaction.atomic():
-            DemandMatch.objects.filter(demand_id__in=[int(x) for x in facts.ids]).delete()
-            DemandMatch.objects.bulk_create(rows, batch_size=5000)
+        # Written in slices of WRITE_SLICE demands, each replaced whole in its
+        # own short transaction (retried if PostgreSQL aborts it for a lock
+        # cycle with a request locking demands): a reader still sees a
+        # demand's old list or its new one, and requests never wait long on
+        # the key-share locks the inserts take.
+        ids = [int(x) for x in facts.ids]
+        by_demand: dict[int, list[DemandMatch]] = {}
+        for row in rows:
+            by_demand.setdefault(row.demand_id, []).append(row)
+        for j in range(0, len(ids), WRITE_SLICE):
+            some = ids[j : j + WRITE_SLICE]
+            slice_rows = [row for pk in some for row in by_demand.get(pk, ())]
+
+            def replace(some=some, slice_rows=slice_rows) -> None:
+                DemandMatch.objects.filter(demand_id__in=some).delete()
+                DemandMatch.objects.bulk_create(slice_rows, batch_size=5000)
+
+            atomic_with_retry(replace, what="matching.rematch")
         done += len(facts)
     return done
 
