@@ -301,8 +301,7 @@ def chaos(url: str, root: int, receiver: Receiver, env: dict, log: list[str]) ->
     # 2. A webhook delivery, killed mid-run (the receiver holds each POST 4 s;
     # the platform waits 5 s for an answer).
     receiver.slow = 4.0
-    since = time.time() - 1
-    ok, what = kill_worker_while(url, root, "chanrong.api.webhooks.deliver_webhook", since, 180)
+    ok, what = kill_worker_while(url, root, "chanrong.api.webhooks.deliver_webhook", 0, 180)
     receiver.slow = 0.0
     log.append(f"chaos 2 (webhook delivery): {what}")
     found["webhook_killed"] = ok

@@ -31,7 +31,15 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
+from chanrong.core.priority import prioritised
+
 logger = logging.getLogger(__name__)
+
+#: Periodic jobs go ahead of the fan-out a busy hour queues (webhook
+#: deliveries, re-matches): SLA escalation, the audit seal and dead-worker
+#: recovery must not wait behind thousands of them. (Backends without
+#: priorities, RQ, run them in order.)
+PERIODIC_PRIORITY = 50
 
 #: Sent by `chanrong tick` after each tick, with `since`, `now` (epoch seconds)
 #: and `outcomes` (see `tick`). The kernel keeps no state; whoever reports on
@@ -128,7 +136,7 @@ def tick(since: float, now: float, *, everything: bool = False) -> list[tuple[Pe
             if already_queued(job.task):
                 outcomes.append((job, "queued-already"))
                 continue
-            job.task.enqueue()
+            prioritised(job.task, PERIODIC_PRIORITY).enqueue()
         except Exception:
             logger.exception("periodic job %s could not be enqueued", job.name)
             outcomes.append((job, "error"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from chanrong.core.periodic import already_queued
+from chanrong.core.priority import prioritised
 from chanrong.core.tasking import _enqueue_logged
 from chanrong.demands import signals as demand_signals
 from chanrong.finance import signals as finance_signals
@@ -21,18 +22,26 @@ from . import tasks
 
 logger = logging.getLogger(__name__)
 
+#: Re-matching refreshes stored rankings that pages do not wait for (they
+#: rank on request): it goes after deliveries and periodic jobs.
+REMATCH_PRIORITY = -20
+
+
+def _low(task):
+    return prioritised(task, REMATCH_PRIORITY)
+
 
 def on_demands_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
-    _enqueue_logged(tasks.rematch_demands, (list(ids),), {})
+    _enqueue_logged(_low(tasks.rematch_demands), (list(ids),), {})
 
 
 def on_enterprises_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
-    _enqueue_logged(tasks.rematch_enterprises, (list(ids),), {})
+    _enqueue_logged(_low(tasks.rematch_enterprises), (list(ids),), {})
 
 
 def on_list_versions_published(sender, ids: tuple[int, ...], **kwargs) -> None:
     for version in ids:
-        _enqueue_logged(tasks.rematch_list_version, (version,), {})
+        _enqueue_logged(_low(tasks.rematch_list_version), (version,), {})
 
 
 def on_products_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
@@ -43,7 +52,7 @@ def on_products_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
             return
     except Exception:  # the check is an optimisation only
         logger.debug("could not check for a waiting re-match", exc_info=True)
-    _enqueue_logged(tasks.rematch_all, (), {})
+    _enqueue_logged(_low(tasks.rematch_all), (), {})
 
 
 def connect() -> None:
