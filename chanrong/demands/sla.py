@@ -120,13 +120,16 @@ def escalate_dispatch(dispatch_id: int, now: dt.datetime) -> bool:
         if dispatch is None:
             return False
         # Lock order of the services: the demand first, then its dispatch.
+        # of=("self",): lock the rows named, not the joined enterprise, region
+        # or institution (PostgreSQL would lock those too, serialising every
+        # operation of one institution and deadlocking crossing ones).
         demand = (
-            Demand.objects.select_for_update()
+            Demand.objects.select_for_update(of=("self",))
             .select_related("enterprise__region")
             .get(pk=dispatch.demand_id)
         )
         dispatch = (
-            Dispatch.objects.select_for_update()
+            Dispatch.objects.select_for_update(of=("self",))
             .select_related("institution")
             .filter(overdue_q(now), pk=dispatch_id)
             .first()

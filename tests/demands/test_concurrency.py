@@ -78,3 +78,40 @@ def test_enterprise_accepts_two_offers_at_once(world, bank_products, make_demand
     assert Offer.objects.filter(demand=demand, accepted_at__isnull=False).count() == 1
     demand.refresh_from_db()
     assert demand.accepted_offer_id == accepted[0].pk
+
+
+def test_one_institutions_dispatches_lock_independently(world, bank_products, make_demand):
+    """Locking a dispatch for a claim or an offer locks that row, not the
+    institution it is read with: a second claim on another of the same bank's
+    dispatches does not wait for the first transaction (under load such joined
+    locks serialised a bank's work and deadlocked crossing operations)."""
+    from django.db import transaction
+
+    from chanrong.demands.services.offers import _lock
+
+    first = dispatch_of(make_demand(), world.bank)
+    second = dispatch_of(make_demand(), world.bank)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_first():
+        try:
+            with transaction.atomic():
+                _lock(first)
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_first)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            demand, locked = _lock(second)  # would time out if the bank's row were locked
+        assert locked.pk == second.pk and locked.institution_id == world.bank.pk
+    finally:
+        release.set()
+        thread.join(30)

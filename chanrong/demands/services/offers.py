@@ -36,8 +36,12 @@ from .parsing import MAX_TERM_MONTHS, _amount, _int, _rate, _text, _valid_pk
 
 
 def _lock(dispatch: Dispatch) -> tuple[Demand, Dispatch]:
+    """The demand, then its dispatch (the services' lock order). `of=("self",)`
+    locks the dispatch row only, not the institution it is read with: that lock
+    serialised every claim and offer of one institution and deadlocked crossing
+    ones under load (bench/soak.py)."""
     demand = Demand.objects.select_for_update().get(pk=dispatch.demand_id)
-    locked = Dispatch.objects.select_for_update().select_related("institution").get(pk=dispatch.pk)
+    locked = Dispatch.objects.select_for_update(of=("self",)).select_related("institution").get(pk=dispatch.pk)
     return demand, locked
 
 
