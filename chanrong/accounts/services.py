@@ -107,7 +107,9 @@ def revoke_token(actor: User | None, token: ApiToken) -> ApiToken:
         raise NotAllowed(_("无权吊销该令牌"))
     with transaction.atomic():
         # Re-read under lock so two revocations record one audit entry.
-        token = ApiToken.objects.select_for_update(of=("self",)).select_related("user").get(pk=token.pk)
+        token = (
+            ApiToken.objects.select_for_update(of=("self",)).select_related("user").get(pk=token.pk)
+        )
         if token.revoked_at is not None:
             return token
         token.revoked_at = timezone.now()

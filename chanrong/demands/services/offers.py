@@ -41,7 +41,11 @@ def _lock(dispatch: Dispatch) -> tuple[Demand, Dispatch]:
     serialised every claim and offer of one institution and deadlocked crossing
     ones under load (bench/soak.py)."""
     demand = Demand.objects.select_for_update().get(pk=dispatch.demand_id)
-    locked = Dispatch.objects.select_for_update(of=("self",)).select_related("institution").get(pk=dispatch.pk)
+    locked = (
+        Dispatch.objects.select_for_update(of=("self",))
+        .select_related("institution")
+        .get(pk=dispatch.pk)
+    )
     return demand, locked
 
 
