@@ -293,7 +293,8 @@ def chaos(url: str, root: int, receiver: Receiver, env: dict, log: list[str]) ->
         ],
         env,
     )
-    ok, what = kill_worker_while(url, root, "chanrong.matching.tasks.rematch_all", since, 120)
+    # At priority −20 the re-match waits for the deliveries queued before it.
+    ok, what = kill_worker_while(url, root, "chanrong.matching.tasks.rematch_all", since, 600)
     log.append(f"chaos 1 (batch re-match): {what}")
     found["rematch_since"] = since
     found["rematch_killed"] = ok
