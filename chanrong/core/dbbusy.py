@@ -57,9 +57,14 @@ def is_busy_error(exc: BaseException | None) -> bool:
         return False
     if isinstance(exc, OperationalError) and any(text in str(exc).lower() for text in _SQLITE_BUSY):
         return True
-    cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    return sqlstate in _PG_BUSY_SQLSTATES
+    return sqlstate_of(exc) in _PG_BUSY_SQLSTATES
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind a Django database error (Django wraps
+    the driver's exception and keeps it as the cause), or None."""
+    cause = exc.__cause__ or exc.__context__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
 
 
 def soft_lock_timeout_ms() -> int:

@@ -20,6 +20,8 @@ from typing import TypeVar
 
 from django.db import OperationalError, transaction
 
+from .dbbusy import sqlstate_of
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -29,8 +31,7 @@ RETRYABLE = frozenset({"40P01", "40001"})
 
 
 def is_retryable(exc: BaseException) -> bool:
-    cause = exc.__cause__ or exc.__context__
-    return getattr(cause, "sqlstate", None) in RETRYABLE
+    return sqlstate_of(exc) in RETRYABLE
 
 
 def atomic_with_retry(fn: Callable[[], T], *, attempts: int = 5, what: str = "") -> T:
@@ -53,7 +54,7 @@ def atomic_with_retry(fn: Callable[[], T], *, attempts: int = 5, what: str = "")
             logger.warning(
                 "%s: transaction aborted (%s), attempt %d of %d, again in %.2f s",
                 what or getattr(fn, "__name__", "transaction"),
-                getattr(exc.__cause__, "sqlstate", "?"),
+                sqlstate_of(exc),
                 attempt,
                 attempts,
                 delay,
