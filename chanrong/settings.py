@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "chanrong.pilots",
     "chanrong.insights",
     "chanrong.matching",
+    "chanrong.policy",
     "chanrong.portal",
     "django_tasks_db",  # the database task backend's table and its `db_worker` command
 ]
