@@ -268,6 +268,7 @@ LIVE_STATES = (
     ApplicationState.APPROVED,
     ApplicationState.PAID,
 )
+LIVE_STATE_VALUES = [str(state) for state in LIVE_STATES]
 #: States that hold budget (committed at 财政复核, released on rejection/withdrawal).
 COMMITTED_STATES = (ApplicationState.NOTICE, ApplicationState.APPROVED)
 
@@ -370,38 +371,19 @@ class Application(models.Model):
         verbose_name = "政策申请"
         verbose_name_plural = "政策申请"
         constraints = [
-            # One live application per programme, loan and budget year; the
-            # service also refuses overlapping periods with a clear message.
+            # One live application per programme, loan and period start (a
+            # double submission); overlapping periods are refused by the
+            # service under the loan's row lock, with a clear message.
             models.UniqueConstraint(
-                fields=["programme", "loan", "year"],
-                condition=Q(loan__isnull=False)
-                & Q(
-                    state__in=[
-                        "proposed",
-                        "bank_pending",
-                        "submitted",
-                        "verified",
-                        "notice",
-                        "approved",
-                        "paid",
-                    ]
-                ),
-                name="application_one_live_per_loan_year",
+                fields=["programme", "loan", "period_start"],
+                condition=Q(loan__isnull=False) & Q(state__in=LIVE_STATE_VALUES),
+                name="application_one_live_per_loan_period",
             ),
             models.UniqueConstraint(
-                fields=["programme", "enterprise", "institution", "award_item"],
+                fields=["programme", "enterprise", "award_item"],
                 condition=Q(loan__isnull=True)
-                & Q(
-                    state__in=[
-                        "proposed",
-                        "bank_pending",
-                        "submitted",
-                        "verified",
-                        "notice",
-                        "approved",
-                        "paid",
-                    ]
-                ),
+                & Q(enterprise__isnull=False)
+                & Q(state__in=LIVE_STATE_VALUES),
                 name="application_one_live_award",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="application_amount_nonneg"),
@@ -665,6 +647,12 @@ class BridgeDraw(models.Model):
     )
     amount = models.DecimalField("转贷金额（元）", **MONEY)
     commitment_no = models.CharField("银行续贷承诺书编号", max_length=64)
+    #: The lending bank confirms its written renewal commitment on the platform
+    #: (at once when the bank itself files the request); approval waits for it.
+    commitment_confirmed_at = models.DateTimeField("银行确认承诺时间", null=True, blank=True)
+    commitment_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     state = models.CharField(max_length=12, choices=BridgeState.choices, db_index=True)
     requested_at = models.DateTimeField(auto_now_add=True)
     drawn_on = models.DateField("出款日期", null=True, blank=True)
@@ -676,6 +664,8 @@ class BridgeDraw(models.Model):
     fee = models.DecimalField("使用费（元）", null=True, blank=True, **MONEY)
     calculation = models.JSONField(default=dict)
     reason = models.CharField(max_length=500, blank=True)
+    #: The hourly overdue reminder tells people once a day, not every hour.
+    overdue_notified_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
