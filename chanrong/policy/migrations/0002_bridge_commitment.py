@@ -6,26 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('policy', '0001_initial'),
+        ("policy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bridgedraw',
-            name='commitment_confirmed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='银行确认承诺时间'),
+            model_name="bridgedraw",
+            name="commitment_confirmed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="银行确认承诺时间"),
         ),
         migrations.AddField(
-            model_name='bridgedraw',
-            name='commitment_confirmed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="bridgedraw",
+            name="commitment_confirmed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='bridgedraw',
-            name='overdue_notified_on',
+            model_name="bridgedraw",
+            name="overdue_notified_on",
             field=models.DateField(blank=True, null=True),
         ),
     ]
