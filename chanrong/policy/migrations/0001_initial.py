@@ -376,11 +376,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='application',
-            constraint=models.UniqueConstraint(condition=models.Q(('loan__isnull', False), ('state__in', ['proposed', 'bank_pending', 'submitted', 'verified', 'notice', 'approved', 'paid'])), fields=('programme', 'loan', 'year'), name='application_one_live_per_loan_year'),
+            constraint=models.UniqueConstraint(condition=models.Q(('loan__isnull', False), ('state__in', ['proposed', 'bank_pending', 'submitted', 'verified', 'notice', 'approved', 'paid'])), fields=('programme', 'loan', 'period_start'), name='application_one_live_per_loan_period'),
         ),
         migrations.AddConstraint(
             model_name='application',
-            constraint=models.UniqueConstraint(condition=models.Q(('loan__isnull', True), ('state__in', ['proposed', 'bank_pending', 'submitted', 'verified', 'notice', 'approved', 'paid'])), fields=('programme', 'enterprise', 'institution', 'award_item'), name='application_one_live_award'),
+            constraint=models.UniqueConstraint(condition=models.Q(('loan__isnull', True), ('enterprise__isnull', False), ('state__in', ['proposed', 'bank_pending', 'submitted', 'verified', 'notice', 'approved', 'paid'])), fields=('programme', 'enterprise', 'award_item'), name='application_one_live_award'),
         ),
         migrations.AddConstraint(
             model_name='application',

@@ -256,12 +256,36 @@ def _applicant(
     raise NotAllowed(_("只有企业（或奖励对象为金融机构时的金融机构）可以申请"))
 
 
-def _overlapping(programme: Programme, loan: Loan, claim: Claim) -> Application | None:
-    return (
-        Application.objects.filter(programme=programme, loan=loan, state__in=LIVE_STATES)
-        .filter(period_start__lte=claim.period_end, period_end__gte=claim.period_start)
-        .first()
-    )
+def _refuse_duplicates(programme: Programme, application: Application) -> None:
+    """409 when a live application already covers this loan and an
+    overlapping period, or this award item for this applicant."""
+    live = Application.objects.filter(programme=programme, state__in=LIVE_STATES)
+    if application.loan_id is not None and programme.kind != ProgrammeKind.AWARD:
+        other = live.filter(
+            loan_id=application.loan_id,
+            period_start__lte=application.period_end,
+            period_end__gte=application.period_start,
+        ).first()
+        if other is not None:
+            raise Conflict(
+                _("该笔贷款在 %(a)s 至 %(b)s 已有申请（%(state)s），不能重复申请")
+                % {
+                    "a": other.period_start,
+                    "b": other.period_end,
+                    "state": other.get_state_display(),
+                },
+                code="duplicate_application",
+            )
+        return
+    same = live.filter(award_item=application.award_item)
+    if application.loan_id is not None:
+        same = same.filter(loan_id=application.loan_id)
+    elif application.enterprise_id is not None:
+        same = same.filter(enterprise_id=application.enterprise_id, loan__isnull=True)
+    else:
+        same = same.filter(institution_id=application.institution_id, loan__isnull=True)
+    if same.exists():
+        raise Conflict(_("该奖励事项已申请，不能重复申请"), code="duplicate_application")
 
 
 def apply(
@@ -312,18 +336,6 @@ def apply(
                 [FieldError("eligibility", m) for m in result.messages],
                 message=_("不符合申请条件"),
             )
-    if needs_loan and programme.kind != ProgrammeKind.AWARD:
-        other = _overlapping(programme, loan, claim)
-        if other is not None:
-            raise Conflict(
-                _("该笔贷款在 %(a)s 至 %(b)s 已有申请（%(state)s），不能重复申请")
-                % {
-                    "a": other.period_start,
-                    "b": other.period_end,
-                    "state": other.get_state_display(),
-                },
-                code="duplicate_application",
-            )
     result = compute(
         programme,
         claim,
@@ -361,6 +373,14 @@ def apply(
     )
     try:
         with transaction.atomic():
+            # The loan's row lock orders two applications on one loan, so the
+            # overlap check below cannot be raced past; awards without a loan
+            # lock the programme row instead.
+            if needs_loan:
+                Loan.objects.select_for_update().filter(pk=loan.pk).first()
+            else:
+                Programme.objects.select_for_update().filter(pk=programme.pk).first()
+            _refuse_duplicates(programme, application)
             application.save()
             audit.record(
                 "policy.application.submit",
@@ -374,7 +394,7 @@ def apply(
                 _notify_reviewers(application)
     except IntegrityError as exc:
         raise Conflict(
-            _("该笔贷款本年度已有申请，不能重复申请"), code="duplicate_application"
+            _("该笔贷款在该期间已有申请，不能重复申请"), code="duplicate_application"
         ) from exc
     return application
 
