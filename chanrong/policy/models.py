@@ -751,3 +751,6 @@ class LossClaim(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.pk}"
+
+
+from .outreach_models import OutreachNotice  # noqa: E402, F401  (政策找人: services/outreach.py)
