@@ -88,6 +88,12 @@ LIST_LABELS: Mapping[str, str] = {
     "manufacturing_white_list": N_("制造业“白名单”"),
     "key_enterprise": N_("重点企业名录"),
     "red_list": N_("守信红名单"),
+    # The registry's own list-type codes (registry.ListType), for products and
+    # subsidy programmes that ask for membership of these libraries.
+    "green": N_("绿色融资企业（项目）库"),
+    "listing_reserve": N_("上市后备库"),
+    "financing_tech_sme": N_("融资信息清单（科技型中小企业）"),
+    "financing_military_civil": N_("融资信息清单（军民融合）"),
 }
 
 COLLATERAL_LABELS: Mapping[str, str] = {
