@@ -43,6 +43,16 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("ent_user", Role.ENTERPRISE_USER, "嘉善精工机械财务负责人", ("enterprise", 0)),
     DemoAccount("ent2_user", Role.ENTERPRISE_USER, "嘉善新材料科技财务负责人", ("enterprise", 1)),
+    # 嘉善县财政局 (issue 13, policy): appended so every earlier account keeps its row.
+    DemoAccount(
+        "gov_jiashan_finance", Role.GOV_ADMIN, "嘉善县财政局管理员", ("agency", "js_finance")
+    ),
+    DemoAccount(
+        "gov_jiashan_finance_staff",
+        Role.GOV_STAFF,
+        "嘉善县财政局经办人员",
+        ("agency", "js_finance"),
+    ),
 )
 
 
