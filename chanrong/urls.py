@@ -14,6 +14,7 @@ urlpatterns = [
     path("projects/", include("chanrong.registry.project_urls")),
     path("lists/", include("chanrong.registry.list_urls")),
     path("institutions/", include("chanrong.finance.urls")),
+    path("finance/", include("chanrong.finance.lpr_urls")),
     path("demands/", include("chanrong.demands.urls")),
     path("events/", include("chanrong.events.urls")),
     path("pilot/", include("chanrong.pilots.urls")),

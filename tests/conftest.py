@@ -88,8 +88,8 @@ def live_server(django_db_setup, live_server):
 @pytest.fixture(autouse=True)
 def _reference_rows_after_flush(request):
     """Transactional tests flush every table, including the rows that the
-    session set-up (regions, industries) and a data migration (the standard
-    indicator catalogue) put there; put them back for any database test."""
+    session set-up (regions, industries) and data migrations (the standard
+    indicator catalogue, the LPR history) put there; put them back for any database test."""
     marker = request.node.get_closest_marker("django_db")
     names = set(request.fixturenames)
     if marker is None and not names & {"db", "transactional_db"}:
@@ -103,6 +103,11 @@ def _reference_rows_after_flush(request):
         refdata.load_all()
     if not IndicatorDefinition.objects.exists():
         sync_catalogue(IndicatorDefinition)
+    from chanrong.finance import lpr
+    from chanrong.finance.models import LprRate
+
+    if not LprRate.objects.exists():
+        lpr.load_shipped()  # the LPR history (finance data migration)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ NAV = {
         "tokens",
         "webhooks",
         "imports",
+        "lpr",
         "audit",
         "status",
         "admin",

@@ -144,6 +144,7 @@ def _add_routers() -> None:
     from chanrong.demands.api_stats import router as demand_stats
     from chanrong.events.api import router as events
     from chanrong.finance.api import router as institutions
+    from chanrong.finance.api_lpr import router as lpr
     from chanrong.finance.api_products import router as products
     from chanrong.insights.api import router as indicators
     from chanrong.insights.api import stats_router as stats
@@ -166,6 +167,7 @@ def _add_routers() -> None:
     api.add_router("/institutions", institutions)
     api.add_router("/webhooks", webhooks)
     api.add_router("/products", products)
+    api.add_router("/lpr", lpr)
     api.add_router("/demands", demands)
     api.add_router("/dispatches", dispatches)
     api.add_router("/events", events)

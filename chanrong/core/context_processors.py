@@ -76,6 +76,8 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("webhooks", _("事件推送"), _url("webhooks:list")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("imports", _("数据导入"), _url("core:imports")))
+    if user.is_platform_admin:
+        entries.append(("lpr", _("LPR 报价"), _url("lpr:list")))
     if user.is_government_admin or user.is_platform_admin:
         entries.append(("audit", _("审计日志"), _url("core:audit")))
     if user.is_platform_admin:

@@ -12,6 +12,7 @@ refer to them; an abolished code is still the code on old records).
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,3 +180,29 @@ def load_all(source_dir: Path | None = None) -> LoadResult:
 
 def is_loaded() -> bool:
     return Region.objects.exists() and Industry.objects.exists()
+
+
+# --- reference data an app ships --------------------------------------------------
+# The kernel imports no app, yet `chanrong refdata load` should load all the
+# reference data there is. So an app that ships some (finance: the LPR history)
+# registers a loader here in its AppConfig.ready(); the command runs each after
+# regions and industries. A loader is idempotent and returns a one-line summary.
+
+Loader = Callable[[], str]
+
+_loaders: dict[str, Loader] = {}
+
+
+def register_loader(name: str, loader: Loader) -> Loader:
+    """Add a loader (idempotent: the same name again replaces it)."""
+    _loaders[name] = loader
+    return loader
+
+
+def registered_loaders() -> list[str]:
+    return list(_loaders)
+
+
+def run_loaders() -> list[tuple[str, str]]:
+    """(name, summary) of every registered loader, in registration order."""
+    return [(name, loader()) for name, loader in _loaders.items()]

@@ -5,3 +5,11 @@ class FinanceConfig(AppConfig):
     name = "chanrong.finance"
     label = "finance"
     verbose_name = "金融机构"
+
+    def ready(self):
+        from chanrong.core import refdata
+
+        from . import lpr
+
+        # `chanrong refdata load` also loads the shipped LPR history.
+        refdata.register_loader("finance.lpr", lambda: lpr.load_shipped().summary())

@@ -3,6 +3,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The LPR history and its tenors live in lpr_models.py (imported here so that
+# Django registers the model with this app, and `LprTenor` stays importable from here).
+from .lpr_models import LprRate, LprTenor  # noqa: F401
+
 
 class InstitutionKind(models.TextChoices):
     BANK = "bank", _("银行")
@@ -136,11 +140,6 @@ class RateType(models.TextChoices):
     FIXED = "fixed", _("固定利率")
     LPR = "lpr", _("LPR 加点")
     NONE = "none", _("不适用")
-
-
-class LprTenor(models.TextChoices):
-    ONE_YEAR = "1y", _("1 年期 LPR")
-    FIVE_YEAR = "5y", _("5 年期以上 LPR")
 
 
 class ProductState(models.TextChoices):
