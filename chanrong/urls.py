@@ -18,6 +18,7 @@ urlpatterns = [
     path("demands/", include("chanrong.demands.urls")),
     path("events/", include("chanrong.events.urls")),
     path("pilot/", include("chanrong.pilots.urls")),
+    path("policy/", include("chanrong.policy.urls")),
     path("insights/", include("chanrong.insights.urls")),
     path("matching/", include("chanrong.matching.urls")),
     path("webhooks/", include("chanrong.api.urls")),
