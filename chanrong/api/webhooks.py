@@ -59,6 +59,7 @@ EVENTS: dict[str, Any] = {
     "dispatch.created": _("新派单（有融资需求派给本机构）"),
     "demand.status_changed": _("融资需求状态变化"),
     "offer.accepted": _("本机构的融资方案被企业选定"),
+    "policy.confirmation_requested": _("企业申请政策资金，请本机构确认贷款信息和实付金额"),
 }
 #: Sent by the "test ping" button, whatever the endpoint subscribes to.
 PING = "ping"
@@ -374,8 +375,9 @@ def due_deliveries(now=None):
 
 
 def on_institution_events(sender, events, **kwargs) -> list[WebhookDelivery]:
-    """Receiver of `chanrong.demands.signals.institution_events` (in the sender's
-    transaction, so a delivery exists exactly when the change does)."""
+    """Receiver of `chanrong.demands.signals.institution_events` and
+    `chanrong.policy.signals.institution_events` (in the sender's transaction,
+    so a delivery exists exactly when the change does)."""
     return emit_many(events)
 
 
