@@ -1,12 +1,13 @@
 """财政金融政策 (mounted at /policy/). The UI grows here; route names are
 stable (services link to "policy:application")."""
 
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import urls_gov, views
 
 app_name = "policy"
 
 urlpatterns = [
     path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("", include(urls_gov.urlpatterns)),
 ]
