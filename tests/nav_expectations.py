@@ -12,10 +12,12 @@ GOV_ADMIN = [
     "supervision",
     "matching_policy",
     "events",
+    "policy_public",
     "insights",
     "indicator_plans",
     "indicator_report",
     "pilots",
+    "policy",
     "imports",
     "audit",
 ]
@@ -28,6 +30,7 @@ BANK = [
     "products",
     "workbench",
     "events",
+    "policy_public",
 ]
 NAV = {
     "admin": [
@@ -42,9 +45,11 @@ NAV = {
         "supervision",
         "matching_policy",
         "events",
+        "policy_public",
         "insights",
         "indicator_plans",
         "pilots",
+        "policy",
         "tokens",
         "webhooks",
         "imports",
@@ -66,6 +71,7 @@ NAV = {
         "products",
         "demands",
         "events",
+        "policy_public",
     ],
 }
 NAV["gov_zhejiang"] = NAV["gov_national"]

@@ -64,6 +64,7 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
     if user.is_institution_user:
         entries.append(("workbench", _("派单工作台"), _url("demands:workbench")))
     entries.append(("events", _("对接活动"), _url("events:list")))
+    entries.append(("policy_public", _("政策发布"), _url("policy:public_programmes")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("insights", _("统计分析"), _url("insights:dashboard")))
         entries.append(("indicator_plans", _("指标计划"), _url("insights:plan_list")))
@@ -71,6 +72,7 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("indicator_report", _("指标填报"), _url("insights:report")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("pilots", _("试点城市申报"), _url("pilots:index")))
+        entries.append(("policy", _("财政金融政策"), _url("policy:gov_programmes")))
     if user.is_institution_manager or user.is_platform_admin:
         entries.append(("tokens", _("API 令牌"), _url("accounts:tokens")))
         entries.append(("webhooks", _("事件推送"), _url("webhooks:list")))
