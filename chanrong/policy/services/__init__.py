@@ -55,3 +55,40 @@ __all__ = [
     "verify",
     "withdraw",
 ]
+
+# 转贷应急 and 风险补偿 (the pools engineer): the modules, and their entry points
+# under names that do not clash with the applications' approve / reject / pay.
+from . import bridge, pools, riskpool  # noqa: E402
+from .bridge import approve as approve_draw  # noqa: E402
+from .bridge import confirm_commitment, draw_funds, notify_overdue, request_draw  # noqa: E402
+from .bridge import reject as reject_draw  # noqa: E402
+from .bridge import repay as repay_draw  # noqa: E402
+from .bridge import withdraw as withdraw_draw  # noqa: E402
+from .pools import add_capital  # noqa: E402
+from .riskpool import file_claim, pay_claim, reject_claim, report_recovery  # noqa: E402
+from .riskpool import register as register_in_pool  # noqa: E402
+
+__all__ += [
+    "add_capital",
+    "approve_draw",
+    "bridge",
+    "confirm_commitment",
+    "draw_funds",
+    "file_claim",
+    "notify_overdue",
+    "pay_claim",
+    "pools",
+    "register_in_pool",
+    "reject_claim",
+    "reject_draw",
+    "repay_draw",
+    "report_recovery",
+    "request_draw",
+    "riskpool",
+    "withdraw_draw",
+]
+
+# 政策找人 / 免申即享 (outreach): find, estimate, notify_found, build, run_auto.
+from . import outreach  # noqa: E402
+
+__all__ += ["outreach"]
