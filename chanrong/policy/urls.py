@@ -4,10 +4,12 @@ stable (services link to "policy:application")."""
 from django.urls import include, path
 
 from . import urls_gov, views
+from .views import outreach
 
 app_name = "policy"
 
 urlpatterns = [
     path("applications/<int:pk>/", views.application_detail, name="application"),
     path("", include(urls_gov.urlpatterns)),
+    path("gov/programmes/<int:pk>/outreach/", include(outreach.urlpatterns)),
 ]
