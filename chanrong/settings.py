@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "chanrong.insights",
     "chanrong.matching",
     "chanrong.policy",
+    "chanrong.supplychain",
     "chanrong.portal",
     "django_tasks_db",  # the database task backend's table and its `db_worker` command
 ]

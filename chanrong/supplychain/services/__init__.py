@@ -1,0 +1,44 @@
+"""The supply-chain app's services, by subdomain: chains, receivables
+(registration, 确权, dispute), financing (the double-financing guard) and
+digital payables vouchers."""
+
+from .chains import add_measure, add_member, create_chain, memberships, remove_member
+from .common import is_listed_core
+from .financing import finance, financing_payload, mark_overdue, repay
+from .receivables import confirm, dispute, receivable_payload, register_receivable, withdraw
+from .vouchers import (
+    TreeCheck,
+    check_tree,
+    discount_voucher,
+    issue_voucher,
+    pay_vouchers,
+    split_voucher,
+    transfer_voucher,
+    voucher_payload,
+)
+
+__all__ = [
+    "TreeCheck",
+    "add_measure",
+    "add_member",
+    "check_tree",
+    "confirm",
+    "create_chain",
+    "discount_voucher",
+    "dispute",
+    "finance",
+    "financing_payload",
+    "is_listed_core",
+    "issue_voucher",
+    "mark_overdue",
+    "memberships",
+    "pay_vouchers",
+    "receivable_payload",
+    "register_receivable",
+    "remove_member",
+    "repay",
+    "split_voucher",
+    "transfer_voucher",
+    "voucher_payload",
+    "withdraw",
+]
