@@ -41,7 +41,8 @@ def programme_list(request):
     region = Region.objects.filter(pk=chosen["region"]).first() if chosen["region"] else None
     in_force = public_pages.programmes_in_force(user, today, kind=chosen["kind"], region=region)
     closed = public_pages.recently_closed(user, today, kind=chosen["kind"], region=region)
-    page_obj = Paginator(in_force, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(in_force, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -50,6 +51,7 @@ def programme_list(request):
         {
             "form": form,
             "page_obj": page_obj,
+            "page_range": paginator.get_elided_page_range(page_obj.number),
             "programmes": list(page_obj.object_list),
             "closed": list(closed[:20]),
             "querystring_base": (query.urlencode() + "&") if query else "",
@@ -92,11 +94,17 @@ def notice_list(request):
         .select_related("programme__region", "enterprise", "institution")
         .order_by("notice_ends_on", "programme__name", "pk")
     )
-    page_obj = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(notices, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "policy/public/notice_list.html",
-        {"page_obj": page_obj, "notices": list(page_obj.object_list), "querystring_base": ""},
+        {
+            "page_obj": page_obj,
+            "page_range": paginator.get_elided_page_range(page_obj.number),
+            "notices": list(page_obj.object_list),
+            "querystring_base": "",
+        },
     )
 
 
