@@ -55,20 +55,21 @@ def _digits(value: Any, what: str) -> str:
 
 
 def parse_invoice(raw: Any) -> InvoiceRef:
-    """One invoice from a dict {"code": …, "number": …} or a string: a
-    20-digit 数电票 number, or a code and a number separated by a space,
-    hyphen or slash ("3300231130 01234567")."""
+    """One invoice from a dict {"code": …, "number": …} or a string: a code
+    and a number separated by a space, hyphen or slash ("3300231130
+    01234567"), else a 20-digit 数电票 number (in groups or not). A 12-digit
+    code and its number run together are 20 digits too, and are read as a
+    数电票 number: the separator is what tells them apart."""
     if isinstance(raw, dict):
         code = _digits(raw.get("code"), _("发票代码"))
         number = _digits(raw.get("number"), _("发票号码"))
     elif isinstance(raw, str):
         parts = [p for p in _SEPARATORS.split(to_halfwidth(raw).strip()) if p]
-        if len(parts) == 1:
-            code, number = "", _digits(parts[0], _("发票号码"))
-        elif len(parts) == 2:
+        if len(parts) == 2:
             code, number = _digits(parts[0], _("发票代码")), _digits(parts[1], _("发票号码"))
         else:
-            raise InvoiceError(_("无法识别的发票：%(value)s") % {"value": raw[:40]})
+            # One run of digits, or a 数电票 number written in groups ("2633 2000 …").
+            code, number = "", _digits("".join(parts), _("发票号码"))
     else:
         raise InvoiceError(_("发票应为发票代码和号码，或数电票号码"))
     if not number:

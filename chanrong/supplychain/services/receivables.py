@@ -112,10 +112,12 @@ def register_receivable(actor, data: dict[str, Any], *, today: date | None = Non
         debtor_name = agency.name
     elif debtor is not None:
         debtor_name = debtor.name
-    else:
+    elif debtor_uscc:
         debtor_name = read_text(
             data.get("debtor_name"), "debtor_name", errors, limit=100, required=True
         )
+    else:
+        debtor_name = ""  # the debtor itself was refused: one error for it is enough
     invoices = _read_invoices(data.get("invoices"), errors)
     if kind == ReceivableKind.ORDINARY and not invoices and not _has_error(errors, "invoices"):
         errors.append(FieldError("invoices", _("请至少登记一张发票")))
