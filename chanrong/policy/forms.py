@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel
 from chanrong.finance import eligibility as el
-from chanrong.registry.models import ListType, QualificationKind
+from chanrong.registry.models import QualificationKind
 
 from . import params as pm
 from . import rules
@@ -217,6 +217,13 @@ class InterestParamsForm(ParamsForm):
     cap_per_loan = _text(_("单笔贷款贴息上限（元）"))
     cap_per_enterprise_year = _text(_("单户企业年度上限（元）"))
 
+    def describe(self, params: dict[str, Any]) -> list[tuple[str, str]]:
+        # The stored parameters always carry an LPR tenor; it means something
+        # only for the LPR method.
+        if params.get("method") != pm.LPR_SHARE:
+            params = {k: v for k, v in params.items() if k != "lpr_tenor"}
+        return super().describe(params)
+
 
 class GuaranteeFeeParamsForm(ParamsForm):
     kind = ProgrammeKind.GUARANTEE_FEE
@@ -317,24 +324,10 @@ def _labels(mapping) -> list[tuple[str, Any]]:
     return [(code, _(label)) for code, label in mapping.items()]
 
 
-#: Lists a programme may require, beyond the product catalogue's names:
-#: the registry's own list types an enterprise can be a member of (绿色库,
-#: 上市后备 …). 黑名单 is its own condition ("排除失信黑名单").
-LIST_CHOICES = [
-    *_labels(el.LIST_LABELS),
-    *[
-        (t.value, t.label)
-        for t in (
-            ListType.GREEN,
-            ListType.LISTING_RESERVE,
-            ListType.FINANCING_KEY,
-            ListType.FINANCING_TECH_SME,
-            ListType.FINANCING_MILITARY_CIVIL,
-            ListType.CHAIN_SME,
-            ListType.RECEIVABLES_CORE,
-        )
-    ],
-]
+#: Lists a programme may require: the catalogue's vocabulary (which names the
+#: registry's 绿色库, 上市后备库 … too), so a programme says "列入…" in the
+#: product catalogue's words. 黑名单 is its own condition ("排除失信黑名单").
+LIST_CHOICES = _labels(el.LIST_LABELS)
 QUALIFICATION_CHOICES = [
     *_labels(el.QUALIFICATION_LABELS),
     (QualificationKind.LISTED.value, QualificationKind.LISTED.label),

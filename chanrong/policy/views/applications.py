@@ -10,6 +10,8 @@ re-renders the page with the error beside the field."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -44,6 +46,14 @@ OTHER_EVENTS = {
     "policy.objection.handle": gettext_lazy("处理公示异议"),
 }
 STATE_LABELS = dict(ApplicationState.choices)
+#: The audit log copies the actor's organisation as "agency:4 嘉善县…"; the page shows the name.
+_ORGANISATION_KEY = re.compile(r"^(?:enterprise|institution|agency):\d+\s*")
+
+
+def _organisation(text: str) -> str:
+    if text == "platform":
+        return _("平台运营方")
+    return _ORGANISATION_KEY.sub("", text or "")
 
 
 def _visible_application(user, pk: int) -> Application:
@@ -95,15 +105,12 @@ def _history(application: Application, *, official: bool) -> list[dict]:
                 STATE_LABELS.get(state[1], state[1]),
             )
         reason = changes.get("reason")
+        organisation = _organisation(entry.organisation)
         out.append(
             {
                 "at": entry.created_at,
                 "label": _event_label(entry.action),
-                "who": (
-                    f"{entry.organisation} {entry.actor_name}".strip()
-                    if official
-                    else entry.organisation
-                )
+                "who": (f"{organisation} {entry.actor_name}".strip() if official else organisation)
                 or (_("系统") if entry.actor_id is None else ""),
                 "move": move,
                 "reason": reason[1] if isinstance(reason, list) and len(reason) == 2 else "",
