@@ -46,7 +46,7 @@ from ..models import (
 from ..workflows import CLAIM
 from .applications import evaluate
 from .pools import (
-    ZERO,
+    FEN,
     agency_users,
     guard,
     institution_users,
@@ -154,7 +154,12 @@ def _held_on_loan(registration: PoolRegistration, exclude: int | None = None) ->
     paid = LossClaim.objects.filter(registration=registration, state=ClaimState.PAID)
     if exclude:
         paid = paid.exclude(pk=exclude)
-    return paid.aggregate(s=Sum("compensation"))["s"] or ZERO
+    return _fen(paid.aggregate(s=Sum("compensation"))["s"])
+
+
+def _fen(total) -> Decimal:
+    """A database sum back to the fen (SQLite adds decimals as floats)."""
+    return Decimal(str(total or 0)).quantize(FEN)
 
 
 def preview(claim_or_registration, loss: Decimal, *, exclude: int | None = None) -> calc.Result:
@@ -303,11 +308,10 @@ def reject_claim(actor, claim: LossClaim, reason: Any) -> LossClaim:
 
 
 def returned_to_pool(claim: LossClaim) -> Decimal:
-    return (
+    return _fen(
         PoolMovement.objects.filter(claim=claim, kind=PoolMovementKind.RECOVER).aggregate(
             s=Sum("amount")
         )["s"]
-        or ZERO
     )
 
 
