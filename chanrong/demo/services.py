@@ -173,6 +173,9 @@ def build_demo(
                 )
             progress(_("清空旧的演示数据…"))
             removed = flush_business_data()
+            # Reference data whose rows point at a user (the LPR history's
+            # updated_by) went with the flush: its apps' loaders put it back.
+            refdata.run_loaders()
             audit.record(
                 RESET_ACTION,
                 object_type="demo",

@@ -10,6 +10,6 @@ write `builders/<domain>.py` and append it to STEPS; extend
 `chanrong.demo.services.digest_rows` with its key fields.
 """
 
-from . import accounts, demands, enterprises, insights, organisations, pilots, registry
+from . import accounts, demands, enterprises, insights, organisations, pilots, policy, registry
 
-STEPS = (organisations, enterprises, accounts, registry, demands, insights, pilots)
+STEPS = (organisations, enterprises, accounts, registry, demands, insights, pilots, policy)
