@@ -10,16 +10,17 @@ a JSON number or a numeric string. Rates are percent ("3.45" is 3.45 % a year).
 """
 
 import math
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator, StrictBool
 
 from chanrong.core.apikit.caller import actor
-from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text, drop_null_default
+from chanrong.core.apikit.schemas import MAX_ID, InputSchema, ObjectId, Text, drop_null_default
 from chanrong.demands.models import DemandKind
 
 from .models import (
@@ -36,6 +37,22 @@ from .models import (
 from .workflows import APPLICATION
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="年度，如 2026")]
+
+#: An object's id in a request body: a JSON integer, not `true` or "12".
+BodyId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="对象编号")]
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only "YYYY-MM-DD": pydantic would otherwise take 0 or "1700000000"
+    for a Unix time, which is never what a clerk meant."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise ValueError(_("日期格式应为 YYYY-MM-DD"))
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 Yuan = Annotated[Decimal, Field(description="金额（元），十进制字符串，精确到分")]
 MoneyIn = Annotated[
     Decimal,
@@ -189,13 +206,13 @@ class ProgrammeIn(InputSchema):
     name: Text(200, min_length=1)  # type: ignore[valid-type]
     basis: Text(200, min_length=1) = Field(description="政策依据（文号）")  # type: ignore[valid-type]
     summary: Text(5000) = ""  # type: ignore[valid-type]
-    starts_on: date
-    ends_on: date = Field(description="不早于 starts_on")
+    starts_on: Day
+    ends_on: Day = Field(description="不早于 starts_on")
     params: JsonObject = Field(default_factory=dict, description=PARAMS_HELP)
     eligibility: JsonObject = Field(default_factory=dict, description=ELIGIBILITY_HELP)
-    requires_bank_confirmation: bool = True
-    auto_apply: bool = Field(False, description="免申即享（仅贴息和担保费补贴）")
-    notice_days: int = Field(5, ge=1, le=30, description="公示期（工作日），1–30")
+    requires_bank_confirmation: StrictBool = True
+    auto_apply: StrictBool = Field(False, description="免申即享（仅贴息和担保费补贴）")
+    notice_days: int = Field(5, strict=True, ge=1, le=30, description="公示期（工作日），1–30")
 
 
 class ProgrammePatch(InputSchema):
@@ -204,13 +221,13 @@ class ProgrammePatch(InputSchema):
     name: Text(200, min_length=1) = Field(**_UNSET)  # type: ignore[valid-type]
     basis: Text(200, min_length=1) = Field(**_UNSET)  # type: ignore[valid-type]
     summary: Text(5000) = Field(**_UNSET)  # type: ignore[valid-type]
-    starts_on: date = Field(**_UNSET)
-    ends_on: date = Field(**_UNSET)
+    starts_on: Day = Field(**_UNSET)
+    ends_on: Day = Field(**_UNSET)
     params: JsonObject = Field(description=PARAMS_HELP, **_UNSET)
     eligibility: JsonObject = Field(description=ELIGIBILITY_HELP, **_UNSET)
-    requires_bank_confirmation: bool = Field(**_UNSET)
-    auto_apply: bool = Field(**_UNSET)
-    notice_days: int = Field(ge=1, le=30, **_UNSET)
+    requires_bank_confirmation: StrictBool = Field(**_UNSET)
+    auto_apply: StrictBool = Field(**_UNSET)
+    notice_days: int = Field(strict=True, ge=1, le=30, **_UNSET)
 
 
 class AppropriationIn(InputSchema):
@@ -301,13 +318,13 @@ class LoanIn(InputSchema):
     contract_no: Text(64, min_length=1) = Field(description="借款合同编号")  # type: ignore[valid-type]
     principal: MoneyIn = Field(description="贷款金额（元），大于 0")
     rate: PercentIn = Field(description="执行年利率（%）")
-    loan_date: date = Field(description="放款日期，不晚于今天")
-    maturity_date: date = Field(description="到期日期，晚于放款日期")
-    institution_id: ObjectId | None = Field(None, description="贷款机构（企业登记时必填）")
-    enterprise_id: ObjectId | None = Field(None, description="借款企业（银行登记时必填）")
+    loan_date: Day = Field(description="放款日期，不晚于今天")
+    maturity_date: Day = Field(description="到期日期，晚于放款日期")
+    institution_id: BodyId | None = Field(None, description="贷款机构（企业登记时必填）")
+    enterprise_id: BodyId | None = Field(None, description="借款企业（银行登记时必填）")
     kind: DemandKind = Field(DemandKind.DEBT, description="贷款类型")
     purpose: Text(200) = Field("", description="贷款用途")  # type: ignore[valid-type]
-    guarantor_id: ObjectId | None = Field(None, description="担保机构")
+    guarantor_id: BodyId | None = Field(None, description="担保机构")
     guarantee_fee_rate: PercentIn | None = Field(None, description="担保费率（%/年）")
 
 
@@ -451,14 +468,14 @@ class ApplicationFilter(Schema):
 
 
 class ApplicationIn(InputSchema):
-    programme_id: ObjectId
-    loan_id: ObjectId | None = Field(
+    programme_id: BodyId
+    loan_id: BodyId | None = Field(
         None,
         description="贷款编号（贴息、担保费补贴必填）：平台放款先调用 "
         "POST /policy/loans/from-demand/{demand_id} 取得",
     )
-    period_start: date | None = Field(None, description="计息（担保）起始日，与截止日同一年度")
-    period_end: date | None = Field(None, description="截止日，不晚于今天；其年份为预算年度")
+    period_start: Day | None = Field(None, description="计息（担保）起始日，与截止日同一年度")
+    period_end: Day | None = Field(None, description="截止日，不晚于今天；其年份为预算年度")
     paid_cost: MoneyIn | None = Field(
         None, description="期间实付利息/担保费（元）；未填时按合同测算，待银行确认"
     )
@@ -482,7 +499,7 @@ class BankConfirmIn(InputSchema):
 
 class PayIn(InputSchema):
     voucher_no: Text(64, min_length=1) = Field(description="拨付凭证号")  # type: ignore[valid-type]
-    paid_on: date | None = Field(None, description="拨付日期，默认今天，不晚于今天")
+    paid_on: Day | None = Field(None, description="拨付日期，默认今天，不晚于今天")
 
 
 class ReasonIn(InputSchema):
@@ -501,7 +518,7 @@ class ObjectionOut(Schema):
 
 class HandleObjectionIn(InputSchema):
     resolution: Text(500, min_length=1) = Field(description="处理意见")  # type: ignore[valid-type]
-    uphold: bool = Field(description="异议成立（申请随之驳回，承诺的预算释放）")
+    uphold: StrictBool = Field(description="异议成立（申请随之驳回，承诺的预算释放）")
 
 
 # --- the public 公示 ------------------------------------------------------------------

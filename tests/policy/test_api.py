@@ -202,6 +202,12 @@ def test_contradictory_parameters_are_422_by_field_and_write_nothing(policy_worl
     assert invalid(response) == {"eligibility"}
     response = admin.post("/programmes", programme_data(notice_days=0, colour="red"))
     assert invalid(response) == {"notice_days", "colour"}
+    # JSON types as documented: no 0 for false, no "5" for 5, no Unix time for a date.
+    response = admin.post(
+        "/programmes",
+        programme_data(requires_bank_confirmation=0, notice_days="5", starts_on=0),
+    )
+    assert invalid(response) == {"requires_bank_confirmation", "notice_days", "starts_on"}
     assert not Programme.objects.exists()
 
 
@@ -325,6 +331,10 @@ def test_off_platform_loan_entered_by_the_enterprise_and_confirmed_by_its_bank(
     bad = ent.post("/loans", loan_data(maturity_date="2025-01-01", principal="0"))
     assert invalid(bad) == {"maturity_date", "principal", "institution_id"}
     assert fields(ent.post("/loans", loan_data(principal="1.234"))) == {"principal"}
+    assert invalid(ent.post("/loans", loan_data(loan_date=0, institution_id=True))) == {
+        "loan_date",
+        "institution_id",
+    }
     assert not Loan.objects.exists()
     created = ent.post("/loans", loan_data(institution_id=pw.world.bank.pk))
     assert created.status_code == 201, created.content
@@ -527,6 +537,7 @@ def test_an_application_from_the_loan_to_the_payment(policy_world, as_user, anon
     (listed,) = as_user("gov_jiashan").get(f"{path}/objections").json()
     handle = f"{path}/objections/{listed['id']}/handle"
     error(as_user("gov_jiashan").post(handle, {"resolution": "", "uphold": False}), 422)
+    error(as_user("gov_jiashan").post(handle, {"resolution": "不属实", "uphold": 0}), 422)
     handled = as_user("gov_jiashan").post(handle, {"resolution": "经核实不属实", "uphold": False})
     assert handled.status_code == 200 and handled.json()["resolution"] == "经核实不属实"
     error(as_user("gov_jiashan").post(handle, {"resolution": "再次", "uphold": False}), 409)
