@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from . import urls_gov, views
 from .views import outreach
+from .views import pools
+from . import urls_public
 
 app_name = "policy"
 
@@ -12,4 +14,6 @@ urlpatterns = [
     path("applications/<int:pk>/", views.application_detail, name="application"),
     path("", include(urls_gov.urlpatterns)),
     path("gov/programmes/<int:pk>/outreach/", include(outreach.urlpatterns)),
+    path("pools/", include(pools.urlpatterns)),
+    path("", include(urls_public.urlpatterns)),
 ]
