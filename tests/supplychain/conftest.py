@@ -103,7 +103,9 @@ def register(sc: SupplyWorld, user: str = "ent_user", **over: Any) -> Receivable
     return services.register_receivable(sc.user(user), receivable_data(sc, **over), today=TODAY)
 
 
-def confirmed(sc: SupplyWorld, amount: str = "1000000.00", part: str | None = None, **over) -> Receivable:
+def confirmed(
+    sc: SupplyWorld, amount: str = "1000000.00", part: str | None = None, **over
+) -> Receivable:
     """A receivable of `ent` on `core`, confirmed by `core_user` (in full, or `part`)."""
     receivable = register(sc, amount=amount, **over)
     return services.confirm(sc.user("core_user"), receivable, part, today=TODAY)

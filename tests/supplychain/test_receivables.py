@@ -151,7 +151,9 @@ def test_the_same_invoice_is_registered_once_by_anyone(sc, world):
     # The database holds it even past the service's check.
     first = Invoice.objects.get(number=taken["number"])
     with pytest.raises(IntegrityError), transaction.atomic():
-        Invoice.objects.create(receivable=first.receivable, code=taken["code"], number=taken["number"])
+        Invoice.objects.create(
+            receivable=first.receivable, code=taken["code"], number=taken["number"]
+        )
 
 
 @pytest.mark.parametrize(

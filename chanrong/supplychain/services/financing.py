@@ -107,6 +107,8 @@ def finance(
     bank_id = bank_of(actor)
     if bank_id is None:
         raise NotAllowed(_("只有银行可以办理应收账款融资"))
+    if receivable.due_on < day:  # checked again under the lock
+        raise Conflict(_("应收账款已到期，不能再融资"), code="receivable_matured")
     errors: list[FieldError] = []
     mode = read_choice(data.get("mode"), "mode", errors, FinancingMode)
     ratio = read_rate(data.get("advance_ratio"), "advance_ratio", errors, upper=HUNDRED)
