@@ -102,6 +102,8 @@ def _number(data: dict, name: str, errors: list[FieldError], integer: bool = Fal
         return None
     try:
         value = int(raw) if integer else Decimal(str(raw))
+        if not integer and not value.is_finite():  # NaN / Infinity: comparing NaN raises
+            raise InvalidOperation
     except (ValueError, InvalidOperation):
         errors.append(FieldError(f"eligibility.{name}", _("应为数字")))
         return None

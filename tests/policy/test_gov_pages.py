@@ -244,6 +244,12 @@ def test_create_set_appropriation_and_publish_through_the_forms(policy_world, cl
             "结束早于开始",
         ),
         ({"eligibility-regions": "999999"}, "id_eligibility-regions", "未知的地区代码"),
+        ({"eligibility-amount_min": "NaN"}, "id_eligibility-amount_min", "应为数字"),
+        (
+            {"params-cap_per_enterprise_year": "Infinity"},
+            "id_params-cap_per_enterprise_year",
+            "应为数字",
+        ),
         ({"notice_days": "90"}, "id_notice_days", "公示期"),
     ],
 )
