@@ -151,6 +151,7 @@ def _add_routers() -> None:
     from chanrong.matching.api import router as matching
     from chanrong.pilots.api import router as pilots
     from chanrong.policy.api import router as policy
+    from chanrong.policy.api_pools import router as policy_pools
     from chanrong.registry.api import router as enterprises
     from chanrong.registry.api_lists import router as lists
     from chanrong.registry.api_profile import operating_router
@@ -177,6 +178,7 @@ def _add_routers() -> None:
     api.add_router("/stats", stats)
     api.add_router("/pilot", pilots)
     api.add_router("/policy", policy)
+    api.add_router("/policy/pools", policy_pools)
     api.add_router("/health", health)
     api.add_router("", matching)  # /demands/{id}/matches, /institutions/me/…, /policy-weights
 
