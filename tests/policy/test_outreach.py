@@ -17,6 +17,7 @@ from django.core.management import call_command
 from chanrong.accounts.models import Role
 from chanrong.core.errors import Conflict, NotAllowed
 from chanrong.core.models import AuditEntry, Notification
+from chanrong.core.templatetags.chanrong_ui import wan
 from chanrong.demands.models import Demand, DemandState
 from chanrong.finance.models import FinancialInstitution, InstitutionKind
 from chanrong.policy import services
@@ -503,6 +504,8 @@ def test_agency_page_export_and_buttons(policy_world, varied, client):
     assert page.status_code == 200
     html = page.content.decode()
     assert f'data-testid="outreach-count">{found.count}<' in html
+    outreach.estimate(found)
+    assert f'data-testid="outreach-total">{wan(found.estimated_total)} 万元<' in html
     assert 'data-action="outreach-notify"' not in html  # staff see, admins act
     exported = client.get(url + "export/")
     assert exported.status_code == 200

@@ -394,7 +394,7 @@ def policy_loan_rows(programme: Programme, conditions, window: Window, day: date
             conditions, kind="kind", principal="principal", when="loan_date", purpose="purpose"
         ),
     ).exclude(_live_application(programme, window, OuterRef("pk")))
-    return qs.values(
+    return qs.order_by().values(
         "pk",
         "enterprise_id",
         "enterprise__name",
@@ -448,7 +448,7 @@ def demand_rows(programme: Programme, conditions, window: Window, day: date) -> 
             purpose="purpose",
         ),
     )
-    return qs.values(
+    return qs.order_by().values(
         "pk",
         "enterprise_id",
         "enterprise__name",
