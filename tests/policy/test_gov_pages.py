@@ -19,7 +19,6 @@ from openpyxl import load_workbook
 from chanrong.core.models import AuditEntry
 from chanrong.policy import services
 from chanrong.policy.models import (
-    Application,
     ApplicationState,
     BudgetYear,
     LedgerEntry,
@@ -33,7 +32,6 @@ pytestmark = pytest.mark.django_db
 
 FIXED = {"method": "fixed", "rate": "1.5", "day_count": "act360", "cap_per_loan": "200000"}
 PERIOD = {"period_start": "2026-01-10", "period_end": "2026-06-30", "paid_cost": "90000"}
-# 5,000,000 × 1.5 % × 171 days (2026-01-10 .. 06-30, end excluded? see calculator) ÷ 360
 CREATE = {
     "kind": "interest",
     "name": "嘉善县制造业贷款贴息（2026）",
@@ -260,7 +258,7 @@ def test_bad_input_shows_the_error_beside_the_field_and_writes_nothing(
     response = client.post(f"{reverse('policy:gov_programme_new')}?kind=interest", CREATE | changes)
     assert response.status_code == 200
     page = html(response)
-    assert message in field_error(page, field_id), page[:0]
+    assert message in field_error(page, field_id)
     assert 'id="form-errors"' in page
     assert not Programme.objects.exists()
 
@@ -591,4 +589,33 @@ def test_nav_has_the_policy_entry_for_government_users(policy_world, client_for)
         r'<nav class="side-nav".*?</nav>', html(client_for("ent_user").get("/")), re.S
     )
     assert 'data-nav="policy"' not in ent_nav.group(0)
-    assert Application.objects.count() == 0
+
+
+def test_an_upheld_objection_rejects_the_application_and_releases_the_budget(
+    policy_world, client_for
+):
+    pw = policy_world
+    app = submitted_application(pw)
+    app = services.verify(pw.user("gov_jiashan"), app)
+    app = services.approve(pw.user("fin_admin"), app)
+    objection = services.raise_objection(
+        app, {"name": "李四", "contact": "139", "text": "贷款实际用于房地产"}
+    )
+    prefix = f"obj{objection.pk}"
+    client = client_for("gov_jiashan")
+    response = client.post(
+        reverse("policy:objection_handle", args=[objection.pk]),
+        {f"{prefix}-decision": "uphold", f"{prefix}-resolution": "经核实贷款用途不符"},
+        follow=True,
+    )
+    assert "异议成立" in messages_of(html(response))
+    app.refresh_from_db()
+    assert app.state == ApplicationState.REJECTED
+    assert "经核实贷款用途不符" in app.reason
+    assert BudgetYear.objects.get(programme=app.programme, year=2026).committed == 0
+    # Someone who cannot see the application cannot reach its objection either.
+    other = client_for("gov_jiangsu").post(
+        reverse("policy:objection_handle", args=[objection.pk]),
+        {f"{prefix}-decision": "dismiss", f"{prefix}-resolution": "x"},
+    )
+    assert other.status_code == 404
