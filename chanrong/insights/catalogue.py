@@ -18,6 +18,12 @@ SOURCE_EVENT_SESSIONS = "events.sessions"
 SOURCE_EVENT_FINANCING = "events.financing_amount"
 SOURCE_PLATFORM_AMOUNT = "platform.financing_amount"
 SOURCE_PLATFORM_COUNT = "platform.financing_count"
+# 财政支持 computed by chanrong.policy (policy/sources.py).
+SOURCE_POLICY_INTEREST = "policy.interest_subsidy"
+SOURCE_POLICY_COMPENSATION = "policy.risk_compensation"
+SOURCE_POLICY_BRIDGE_AMOUNT = "policy.bridge_amount"
+SOURCE_POLICY_BRIDGE_COUNT = "policy.bridge_count"
+SOURCE_POLICY_GUARANTEE_RATE = "policy.guarantee_fee_rate"
 
 
 class Entry(NamedTuple):
@@ -128,8 +134,22 @@ STANDARD: list[Entry] = [
     ),
     # 财政支持
     Entry("fiscal-funds", "安排财政资金总额（亿元）", "财政支持", "亿元", "period"),
-    Entry("interest-subsidy", "贷款贴息资金（亿元）", "财政支持", "亿元", "period"),
-    Entry("risk-compensation", "风险补偿资金（亿元）", "财政支持", "亿元", "period"),
+    Entry(
+        "interest-subsidy",
+        "贷款贴息资金（亿元）",
+        "财政支持",
+        "亿元",
+        "period",
+        source=SOURCE_POLICY_INTEREST,
+    ),
+    Entry(
+        "risk-compensation",
+        "风险补偿资金（亿元）",
+        "财政支持",
+        "亿元",
+        "period",
+        source=SOURCE_POLICY_COMPENSATION,
+    ),
     Entry("guarantee-funds", "融资担保资金（亿元）", "财政支持", "亿元", "period"),
     Entry(
         "government-funds",
@@ -142,14 +162,45 @@ STANDARD: list[Entry] = [
     ),
 ]
 
-BY_CODE = {e.code: e for e in STANDARD}
+# Indicators the platform measures beyond the printed table (not in the 32,
+# so a plan's 定量指标表 reads and renders as approved); sorted after it.
+PLATFORM: list[Entry] = [
+    Entry(
+        "bridge-fund-amount",
+        "转贷应急资金（亿元）",
+        "财政支持",
+        "亿元",
+        "period",
+        source=SOURCE_POLICY_BRIDGE_AMOUNT,
+    ),
+    Entry(
+        "bridge-fund-count",
+        "转贷应急笔数（笔）",
+        "财政支持",
+        "笔",
+        "period",
+        source=SOURCE_POLICY_BRIDGE_COUNT,
+    ),
+    Entry(
+        "average-guarantee-fee-rate",
+        "平均担保费率（%）",
+        "财政支持",
+        "%",
+        "period",
+        source=SOURCE_POLICY_GUARANTEE_RATE,
+        lower_is_better=True,
+    ),
+]
+
+BY_CODE = {e.code: e for e in [*STANDARD, *PLATFORM]}
 
 
 def sync_catalogue(definition_model) -> int:
-    """Create or update the standard definitions; returns how many rows were
-    written. Takes the model so a data migration can pass its historical one."""
+    """Create or update the standard definitions (and the platform's own);
+    returns how many rows were written. Takes the model so a data migration
+    can pass its historical one."""
     written = 0
-    for position, entry in enumerate(STANDARD, start=1):
+    for position, entry in enumerate([*STANDARD, *PLATFORM], start=1):
         fields = entry._asdict()
         code = fields.pop("code")
         fields["sort_order"] = position * 10

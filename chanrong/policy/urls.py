@@ -6,6 +6,7 @@ from django.urls import include, path
 from . import urls_gov, views
 from .views import outreach
 from .views import pools
+from .views import stats
 from . import urls_public
 
 app_name = "policy"
@@ -15,5 +16,6 @@ urlpatterns = [
     path("", include(urls_gov.urlpatterns)),
     path("gov/programmes/<int:pk>/outreach/", include(outreach.urlpatterns)),
     path("pools/", include(pools.urlpatterns)),
+    path("stats/", include(stats.urlpatterns)),
     path("", include(urls_public.urlpatterns)),
 ]
