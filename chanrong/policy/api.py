@@ -41,34 +41,34 @@ from chanrong.registry.models import Enterprise
 from . import permissions as perms
 from . import rules, services
 from .api_schemas import (
-    ApplicationDetailOut,
-    ApplicationFilter,
-    ApplicationIn,
-    ApplicationOut,
-    AppropriationIn,
-    BankConfirmIn,
-    BudgetYearOut,
-    EligibilityOut,
-    EligibilityQuery,
-    HandleObjectionIn,
-    LedgerEntryOut,
-    LedgerFilter,
-    LoanFilter,
-    LoanIn,
-    LoanOut,
-    NoticeFilter,
-    NoticeOut,
-    ObjectionIn,
-    ObjectionOut,
-    ObjectionReceivedOut,
-    PayIn,
-    PreviewOut,
-    ProgrammeDetailOut,
-    ProgrammeFilter,
-    ProgrammeIn,
-    ProgrammeOut,
-    ProgrammePatch,
-    ReasonIn,
+    PolicyApplicationDetailOut,
+    PolicyApplicationFilter,
+    PolicyApplicationIn,
+    PolicyApplicationOut,
+    PolicyAppropriationIn,
+    PolicyBankConfirmIn,
+    PolicyBudgetYearOut,
+    PolicyEligibilityOut,
+    PolicyEligibilityQuery,
+    PolicyHandleObjectionIn,
+    PolicyLedgerEntryOut,
+    PolicyLedgerFilter,
+    PolicyLoanFilter,
+    PolicyLoanIn,
+    PolicyLoanOut,
+    PolicyNoticeFilter,
+    PolicyNoticeOut,
+    PolicyObjectionIn,
+    PolicyObjectionOut,
+    PolicyObjectionReceivedOut,
+    PolicyPayIn,
+    PolicyPreviewOut,
+    PolicyProgrammeDetailOut,
+    PolicyProgrammeFilter,
+    PolicyProgrammeIn,
+    PolicyProgrammeOut,
+    PolicyProgrammePatch,
+    PolicyReasonIn,
     Year,
 )
 from .models import Application, BudgetYear, LedgerEntry, Loan, Objection, Programme
@@ -171,7 +171,7 @@ def _eligibility_out(result: el.EligibilityResult) -> dict[str, Any]:
 
 
 def _programme_detail(programme: Programme) -> Programme:
-    """The programme with what ProgrammeDetailOut adds: its conditions in
+    """The programme with what PolicyProgrammeDetailOut adds: its conditions in
     plain Chinese and its budget years."""
     programme.conditions = [str(c) for c in rules.describe(services.check(programme).conditions)]
     programme.budget = list(programme.budget_years.order_by("year"))
@@ -184,13 +184,13 @@ def _programme_detail(programme: Programme) -> Programme:
 
 @router.get(
     "/programmes",
-    response=responses({200: list[ProgrammeOut]}, 422),
+    response=responses({200: list[PolicyProgrammeOut]}, 422),
     auth=PUBLIC_AUTH,
     openapi_extra=PUBLIC,
     summary="政策列表（已发布的无需登录；草稿仅主管部门可见）",
 )
 @paginated
-def list_programmes(request, filters: Query[ProgrammeFilter]):
+def list_programmes(request, filters: Query[PolicyProgrammeFilter]):
     queryset = Programme.objects.visible_to(actor(request)).select_related("agency", "region")
     if filters.kind:
         queryset = queryset.filter(kind=filters.kind)
@@ -205,7 +205,7 @@ def list_programmes(request, filters: Query[ProgrammeFilter]):
 
 @router.get(
     "/programmes/{id}",
-    response=responses({200: ProgrammeDetailOut}, 404, 422),
+    response=responses({200: PolicyProgrammeDetailOut}, 404, 422),
     auth=PUBLIC_AUTH,
     openapi_extra=PUBLIC,
     summary="政策详情：参数、申报条件（中文说明）、各年度预算余额",
@@ -216,20 +216,20 @@ def get_programme(request, id: ObjectId):
 
 @router.post(
     "/programmes",
-    response=responses({201: ProgrammeDetailOut}, 422),
+    response=responses({201: PolicyProgrammeDetailOut}, 422),
     summary="创建政策（财政或经信部门管理员；草稿）",
 )
-def create_programme(request, payload: ProgrammeIn):
+def create_programme(request, payload: PolicyProgrammeIn):
     programme = services.create_programme(actor(request), payload.model_dump(mode="json"))
     return Status(201, _programme_detail(_programme(request, programme.pk)))
 
 
 @router.patch(
     "/programmes/{id}",
-    response=responses({200: ProgrammeDetailOut}, 404, 409, 422),
+    response=responses({200: PolicyProgrammeDetailOut}, 404, 409, 422),
     summary="修改政策（仅草稿）",
 )
-def update_programme(request, id: ObjectId, payload: ProgrammePatch):
+def update_programme(request, id: ObjectId, payload: PolicyProgrammePatch):
     programme = _programme(request, id)
     services.update_programme(
         actor(request), programme, payload.model_dump(mode="json", exclude_unset=True)
@@ -239,7 +239,7 @@ def update_programme(request, id: ObjectId, payload: ProgrammePatch):
 
 @router.post(
     "/programmes/{id}/publish",
-    response=responses({200: ProgrammeDetailOut}, 404, 409),
+    response=responses({200: PolicyProgrammeDetailOut}, 404, 409),
     summary="发布政策（须先安排年度预算或为资金池注资）",
 )
 def publish_programme(request, id: ObjectId):
@@ -249,7 +249,7 @@ def publish_programme(request, id: ObjectId):
 
 @router.post(
     "/programmes/{id}/close",
-    response=responses({200: ProgrammeDetailOut}, 404, 409),
+    response=responses({200: PolicyProgrammeDetailOut}, 404, 409),
     summary="结束政策",
 )
 def close_programme(request, id: ObjectId):
@@ -259,10 +259,10 @@ def close_programme(request, id: ObjectId):
 
 @router.put(
     "/programmes/{id}/budget/{year}",
-    response=responses({200: BudgetYearOut}, 404, 409, 422),
+    response=responses({200: PolicyBudgetYearOut}, 404, 409, 422),
     summary="安排（或调整）年度预算",
 )
-def set_budget(request, id: ObjectId, year: Year, payload: AppropriationIn):
+def set_budget(request, id: ObjectId, year: Year, payload: PolicyAppropriationIn):
     user = actor(request)
     programme = _programme(request, id)
     if not perms.can_manage_programme(user, programme):
@@ -273,11 +273,11 @@ def set_budget(request, id: ObjectId, year: Year, payload: AppropriationIn):
 
 @router.get(
     "/programmes/{id}/ledger",
-    response=responses({200: list[LedgerEntryOut]}, 404, 422),
+    response=responses({200: list[PolicyLedgerEntryOut]}, 404, 422),
     summary="预算台账：预算安排、承诺、释放、拨付（主管部门）",
 )
 @paginated
-def programme_ledger(request, id: ObjectId, filters: Query[LedgerFilter]):
+def programme_ledger(request, id: ObjectId, filters: Query[PolicyLedgerFilter]):
     user = actor(request)
     programme = _programme(request, id)
     if not Programme.objects.managed_by(user).filter(pk=programme.pk).exists():
@@ -290,10 +290,10 @@ def programme_ledger(request, id: ObjectId, filters: Query[LedgerFilter]):
 
 @router.get(
     "/programmes/{id}/eligibility",
-    response=responses({200: EligibilityOut}, 404, 422),
+    response=responses({200: PolicyEligibilityOut}, 404, 422),
     summary="本企业是否符合该政策的条件（不符合时逐条说明）",
 )
-def programme_eligibility(request, id: ObjectId, query: Query[EligibilityQuery]):
+def programme_eligibility(request, id: ObjectId, query: Query[PolicyEligibilityQuery]):
     user = actor(request)
     programme = _programme(request, id)
     scope = scope_of(user)
@@ -308,9 +308,9 @@ def programme_eligibility(request, id: ObjectId, query: Query[EligibilityQuery])
 # loans
 
 
-@router.get("/loans", response=responses({200: list[LoanOut]}, 422), summary="贷款列表")
+@router.get("/loans", response=responses({200: list[PolicyLoanOut]}, 422), summary="贷款列表")
 @paginated
-def list_loans(request, filters: Query[LoanFilter]):
+def list_loans(request, filters: Query[PolicyLoanFilter]):
     queryset = Loan.objects.visible_to(actor(request)).select_related("enterprise", "institution")
     if filters.source:
         queryset = queryset.filter(source=filters.source)
@@ -321,22 +321,22 @@ def list_loans(request, filters: Query[LoanFilter]):
 
 @router.post(
     "/loans",
-    response=responses({201: LoanOut}, 409, 422),
+    response=responses({201: PolicyLoanOut}, 409, 422),
     summary="登记平台外贷款（借款企业登记待银行确认；贷款银行登记即确认）",
 )
-def register_loan(request, payload: LoanIn):
+def register_loan(request, payload: PolicyLoanIn):
     loan = services.register_loan(actor(request), payload.model_dump(mode="json"))
     return Status(201, _loan(request, loan.pk))
 
 
-@router.get("/loans/{id}", response=responses({200: LoanOut}, 404, 422), summary="贷款详情")
+@router.get("/loans/{id}", response=responses({200: PolicyLoanOut}, 404, 422), summary="贷款详情")
 def get_loan(request, id: ObjectId):
     return _loan(request, id)
 
 
 @router.post(
     "/loans/{id}/confirm",
-    response=responses({200: LoanOut}, 404),
+    response=responses({200: PolicyLoanOut}, 404),
     summary="贷款银行确认平台外贷款的信息",
 )
 def confirm_loan(request, id: ObjectId):
@@ -346,7 +346,7 @@ def confirm_loan(request, id: ObjectId):
 
 @router.post(
     "/loans/from-demand/{demand_id}",
-    response=responses({200: LoanOut, 201: LoanOut}, 404, 409, 422),
+    response=responses({200: PolicyLoanOut, 201: PolicyLoanOut}, 404, 409, 422),
     summary="平台放款：由已放款的融资需求生成贷款（已生成则返回原贷款）",
 )
 def loan_from_demand(request, demand_id: ObjectId):
@@ -373,16 +373,16 @@ def loan_from_demand(request, demand_id: ObjectId):
 # applications
 
 
-def _claim(payload: ApplicationIn) -> dict[str, Any]:
+def _claim(payload: PolicyApplicationIn) -> dict[str, Any]:
     return payload.model_dump(mode="json", exclude={"programme_id", "loan_id"})
 
 
 @router.post(
     "/applications/preview",
-    response=responses({200: PreviewOut}, 404, 409, 422),
+    response=responses({200: PolicyPreviewOut}, 404, 409, 422),
     summary="测算：按政策逐行计算可申请金额并检查条件（不保存任何内容）",
 )
-def preview_application(request, payload: ApplicationIn):
+def preview_application(request, payload: PolicyApplicationIn):
     programme = _programme(request, payload.programme_id)
     loan = _loan(request, payload.loan_id) if payload.loan_id else None
     with _fields_as_sent():
@@ -399,10 +399,10 @@ def preview_application(request, payload: ApplicationIn):
 
 @router.post(
     "/applications",
-    response=responses({201: ApplicationDetailOut}, 404, 409, 422),
+    response=responses({201: PolicyApplicationDetailOut}, 404, 409, 422),
     summary="提交申请（同一贷款同一期间只能有一件在办申请：409）",
 )
-def apply(request, payload: ApplicationIn):
+def apply(request, payload: PolicyApplicationIn):
     programme = _programme(request, payload.programme_id)
     loan = _loan(request, payload.loan_id) if payload.loan_id else None
     with _fields_as_sent():
@@ -411,10 +411,10 @@ def apply(request, payload: ApplicationIn):
 
 
 @router.get(
-    "/applications", response=responses({200: list[ApplicationOut]}, 422), summary="申请列表"
+    "/applications", response=responses({200: list[PolicyApplicationOut]}, 422), summary="申请列表"
 )
 @paginated
-def list_applications(request, filters: Query[ApplicationFilter]):
+def list_applications(request, filters: Query[PolicyApplicationFilter]):
     queryset = _applications(request)
     if filters.programme:
         queryset = queryset.filter(programme_id=filters.programme)
@@ -427,7 +427,7 @@ def list_applications(request, filters: Query[ApplicationFilter]):
 
 @router.get(
     "/applications/{id}",
-    response=responses({200: ApplicationDetailOut}, 404, 422),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 422),
     summary="申请详情：逐行计算过程与办理状态",
 )
 def get_application(request, id: ObjectId):
@@ -441,7 +441,7 @@ def _transition(request, id: int, call) -> Application:
 
 @router.post(
     "/applications/{id}/confirm",
-    response=responses({200: ApplicationDetailOut}, 404, 409),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409),
     summary="免申即享：企业确认平台生成的申请",
 )
 def confirm(request, id: ObjectId):
@@ -450,17 +450,17 @@ def confirm(request, id: ObjectId):
 
 @router.post(
     "/applications/{id}/bank-confirm",
-    response=responses({200: ApplicationDetailOut}, 404, 409, 422),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409, 422),
     summary="贷款银行确认贷款信息和期间实付利息/担保费（可用银行系统的令牌调用）",
 )
-def bank_confirm(request, id: ObjectId, payload: BankConfirmIn | None = None):
+def bank_confirm(request, id: ObjectId, payload: PolicyBankConfirmIn | None = None):
     paid_cost = payload.paid_cost if payload else None
     return _transition(request, id, lambda user, app: services.bank_confirm(user, app, paid_cost))
 
 
 @router.post(
     "/applications/{id}/verify",
-    response=responses({200: ApplicationDetailOut}, 404, 409),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409),
     summary="主管部门初审通过",
 )
 def verify(request, id: ObjectId):
@@ -469,7 +469,7 @@ def verify(request, id: ObjectId):
 
 @router.post(
     "/applications/{id}/approve",
-    response=responses({200: ApplicationDetailOut}, 404, 409),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409),
     summary="财政复核通过：按预算承诺金额并进入公示（预算或企业年度上限不足时 409）",
 )
 def approve(request, id: ObjectId):
@@ -478,7 +478,7 @@ def approve(request, id: ObjectId):
 
 @router.post(
     "/applications/{id}/conclude",
-    response=responses({200: ApplicationDetailOut}, 404, 409),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409),
     summary="公示期满且无未处理异议：转为待拨付",
 )
 def conclude(request, id: ObjectId):
@@ -487,10 +487,10 @@ def conclude(request, id: ObjectId):
 
 @router.post(
     "/applications/{id}/pay",
-    response=responses({200: ApplicationDetailOut}, 404, 409, 422),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409, 422),
     summary="拨付（凭证号）",
 )
-def pay(request, id: ObjectId, payload: PayIn):
+def pay(request, id: ObjectId, payload: PolicyPayIn):
     return _transition(
         request, id, lambda user, app: services.pay(user, app, payload.voucher_no, payload.paid_on)
     )
@@ -498,25 +498,25 @@ def pay(request, id: ObjectId, payload: PayIn):
 
 @router.post(
     "/applications/{id}/reject",
-    response=responses({200: ApplicationDetailOut}, 404, 409, 422),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409, 422),
     summary="驳回（说明原因；已承诺的预算释放）",
 )
-def reject(request, id: ObjectId, payload: ReasonIn):
+def reject(request, id: ObjectId, payload: PolicyReasonIn):
     return _transition(request, id, lambda user, app: services.reject(user, app, payload.reason))
 
 
 @router.post(
     "/applications/{id}/withdraw",
-    response=responses({200: ApplicationDetailOut}, 404, 409, 422),
+    response=responses({200: PolicyApplicationDetailOut}, 404, 409, 422),
     summary="申请人撤回（说明原因；已承诺的预算释放）",
 )
-def withdraw(request, id: ObjectId, payload: ReasonIn):
+def withdraw(request, id: ObjectId, payload: PolicyReasonIn):
     return _transition(request, id, lambda user, app: services.withdraw(user, app, payload.reason))
 
 
 @router.get(
     "/applications/{id}/objections",
-    response=responses({200: list[ObjectionOut]}, 404, 422),
+    response=responses({200: list[PolicyObjectionOut]}, 404, 422),
     summary="公示异议（主管部门）",
 )
 def list_objections(request, id: ObjectId):
@@ -529,10 +529,12 @@ def list_objections(request, id: ObjectId):
 
 @router.post(
     "/applications/{id}/objections/{objection_id}/handle",
-    response=responses({200: ObjectionOut}, 404, 409, 422),
+    response=responses({200: PolicyObjectionOut}, 404, 409, 422),
     summary="处理公示异议（异议成立则驳回申请）",
 )
-def handle_objection(request, id: ObjectId, objection_id: ObjectId, payload: HandleObjectionIn):
+def handle_objection(
+    request, id: ObjectId, objection_id: ObjectId, payload: PolicyHandleObjectionIn
+):
     application = _application(request, id)
     objection = Objection.objects.filter(pk=objection_id, application=application).first()
     if objection is None:
@@ -548,13 +550,13 @@ def handle_objection(request, id: ObjectId, objection_id: ObjectId, payload: Han
 
 @router.get(
     "/notices",
-    response=responses({200: list[NoticeOut]}, 422),
+    response=responses({200: list[PolicyNoticeOut]}, 422),
     auth=PUBLIC_AUTH,
     openapi_extra=PUBLIC,
     summary="公示名单（无需登录）",
 )
 @paginated
-def list_notices(request, filters: Query[NoticeFilter]):
+def list_notices(request, filters: Query[PolicyNoticeFilter]):
     queryset = Application.objects.in_notice().select_related(
         "programme", "programme__region", "enterprise", "institution"
     )
@@ -565,13 +567,13 @@ def list_notices(request, filters: Query[NoticeFilter]):
 
 @router.post(
     "/notices/{id}/objections",
-    response=responses({201: ObjectionReceivedOut}, 404, 422, 429),
+    response=responses({201: PolicyObjectionReceivedOut}, 404, 422, 429),
     auth=PUBLIC_AUTH,
     openapi_extra=PUBLIC,
     throttle=[AnonymousObjections()],
     summary="对公示提出异议（无需登录）",
 )
-def raise_objection(request, id: ObjectId, payload: ObjectionIn):
+def raise_objection(request, id: ObjectId, payload: PolicyObjectionIn):
     application = Application.objects.in_notice().filter(pk=id).first()
     if application is None:
         raise NotFound(_("未找到该公示"))

@@ -133,7 +133,7 @@ ELIGIBILITY_HELP = (
 # --- programmes -----------------------------------------------------------------------
 
 
-class BudgetYearOut(Schema):
+class PolicyBudgetYearOut(Schema):
     year: int
     appropriation: Yuan = Field(description="年度预算（元）")
     committed: Yuan = Field(description="已承诺（复核通过、公示中或待拨付，元）")
@@ -145,7 +145,7 @@ class BudgetYearOut(Schema):
         return obj.available
 
 
-class ProgrammeOut(Schema):
+class PolicyProgrammeOut(Schema):
     id: int
     kind: ProgrammeKind = Field(
         description="interest 贷款贴息 / guarantee_fee 担保费补贴 / bridge 转贷应急 / "
@@ -188,20 +188,20 @@ class ProgrammeOut(Schema):
         return obj.get_state_display()
 
 
-class ProgrammeDetailOut(ProgrammeOut):
+class PolicyProgrammeDetailOut(PolicyProgrammeOut):
     params: dict[str, Any] = Field(description=PARAMS_HELP)
     eligibility: dict[str, Any] = Field(description=ELIGIBILITY_HELP)
     conditions: list[str] = Field(description="申报条件的中文说明，每条一句")
-    budget: list[BudgetYearOut] = Field(description="各年度预算与余额（资金池类政策为空）")
+    budget: list[PolicyBudgetYearOut] = Field(description="各年度预算与余额（资金池类政策为空）")
 
 
-class ProgrammeFilter(Schema):
+class PolicyProgrammeFilter(Schema):
     kind: ProgrammeKind | None = None
     state: ProgrammeState | None = None
     in_force: bool | None = Field(None, description="true：只列今日在政策期内的已发布政策")
 
 
-class ProgrammeIn(InputSchema):
+class PolicyProgrammeIn(InputSchema):
     kind: ProgrammeKind
     name: Text(200, min_length=1)  # type: ignore[valid-type]
     basis: Text(200, min_length=1) = Field(description="政策依据（文号）")  # type: ignore[valid-type]
@@ -215,7 +215,7 @@ class ProgrammeIn(InputSchema):
     notice_days: int = Field(5, strict=True, ge=1, le=30, description="公示期（工作日），1–30")
 
 
-class ProgrammePatch(InputSchema):
+class PolicyProgrammePatch(InputSchema):
     """Only a draft can be changed; omitted fields stay as they are."""
 
     name: Text(200, min_length=1) = Field(**_UNSET)  # type: ignore[valid-type]
@@ -230,11 +230,11 @@ class ProgrammePatch(InputSchema):
     notice_days: int = Field(strict=True, ge=1, le=30, **_UNSET)
 
 
-class AppropriationIn(InputSchema):
+class PolicyAppropriationIn(InputSchema):
     appropriation: MoneyIn = Field(description="该年度预算（元）；不能低于已承诺与已拨付之和")
 
 
-class LedgerEntryOut(Schema):
+class PolicyLedgerEntryOut(Schema):
     id: int
     year: int
     kind: LedgerKind = Field(
@@ -257,30 +257,30 @@ class LedgerEntryOut(Schema):
         return obj.get_kind_display()
 
 
-class LedgerFilter(Schema):
+class PolicyLedgerFilter(Schema):
     year: Year | None = None
 
 
-class FindingOut(Schema):
+class PolicyFindingOut(Schema):
     condition: str = Field(description="条件名：sizes、regions、loan_date …")
     message: str
 
 
-class EligibilityOut(Schema):
+class PolicyEligibilityOut(Schema):
     eligible: bool
     status: str = Field(description="eligible 符合 / unknown 需补充信息 / ineligible 不符合")
-    failed: list[FindingOut] = Field(description="不符合的条件")
-    missing: list[FindingOut] = Field(description="未知的企业信息（需补充）")
+    failed: list[PolicyFindingOut] = Field(description="不符合的条件")
+    missing: list[PolicyFindingOut] = Field(description="未知的企业信息（需补充）")
 
 
-class EligibilityQuery(Schema):
+class PolicyEligibilityQuery(Schema):
     loan: ObjectId | None = Field(None, description="同时检查这笔贷款（本企业的）是否符合贷款条件")
 
 
 # --- loans ----------------------------------------------------------------------------
 
 
-class LoanOut(Schema):
+class PolicyLoanOut(Schema):
     id: int
     source: LoanSource = Field(description="platform 平台放款 / off_platform 平台外贷款")
     enterprise_id: int
@@ -314,7 +314,7 @@ class LoanOut(Schema):
         return obj.confirmed
 
 
-class LoanIn(InputSchema):
+class PolicyLoanIn(InputSchema):
     contract_no: Text(64, min_length=1) = Field(description="借款合同编号")  # type: ignore[valid-type]
     principal: MoneyIn = Field(description="贷款金额（元），大于 0")
     rate: PercentIn = Field(description="执行年利率（%）")
@@ -328,7 +328,7 @@ class LoanIn(InputSchema):
     guarantee_fee_rate: PercentIn | None = Field(None, description="担保费率（%/年）")
 
 
-class LoanFilter(Schema):
+class PolicyLoanFilter(Schema):
     source: LoanSource | None = None
     confirmed: bool | None = None
 
@@ -336,17 +336,17 @@ class LoanFilter(Schema):
 # --- applications ---------------------------------------------------------------------
 
 
-class LineOut(Schema):
+class PolicyLineOut(Schema):
     label: str
     detail: str = Field(description="算式或说明，如 5,000,000.00 × 1.5% × 172 ÷ 360")
     value: Decimal | None = Field(description="本行结果（元或 %），无则为 null")
 
 
-class CalculationOut(Schema):
+class PolicyCalculationOut(Schema):
     amount: Yuan
     estimate: bool = Field(description="估算：实付利息/担保费尚未经银行确认")
     blocked: str = Field(description="金额为零的原因（无则为空）")
-    lines: list[LineOut] = Field(
+    lines: list[PolicyLineOut] = Field(
         description="逐行计算过程（本金 × 利率 × 天数 ÷ 基数、各项上限、舍入）"
     )
 
@@ -382,7 +382,7 @@ def _calculation(obj: Application) -> dict[str, Any]:
     }
 
 
-class ApplicationOut(Schema):
+class PolicyApplicationOut(Schema):
     id: int
     programme_id: int
     programme_name: str
@@ -445,8 +445,8 @@ class ApplicationOut(Schema):
         return actions_of(actor(context["request"]), obj)
 
 
-class ApplicationDetailOut(ApplicationOut):
-    calculation: CalculationOut
+class PolicyApplicationDetailOut(PolicyApplicationOut):
+    calculation: PolicyCalculationOut
     reason: str = Field(description="驳回或撤回原因")
     voucher_no: str = Field(description="拨付凭证号")
     bank_confirmed_at: datetime | None
@@ -461,13 +461,13 @@ class ApplicationDetailOut(ApplicationOut):
         return obj.objections.filter(handled_at__isnull=True).count()
 
 
-class ApplicationFilter(Schema):
+class PolicyApplicationFilter(Schema):
     programme: ObjectId | None = Field(None, description="政策编号")
     state: ApplicationState | None = None
     year: Year | None = None
 
 
-class ApplicationIn(InputSchema):
+class PolicyApplicationIn(InputSchema):
     programme_id: BodyId
     loan_id: BodyId | None = Field(
         None,
@@ -482,31 +482,31 @@ class ApplicationIn(InputSchema):
     award_item: Text(64) = Field("", description="奖励事项代码（奖励类政策）")  # type: ignore[valid-type]
 
 
-class PreviewOut(Schema):
-    calculation: CalculationOut | None = Field(description="逐行测算；缺少贷款时为 null")
-    eligibility: EligibilityOut | None = Field(
+class PolicyPreviewOut(Schema):
+    calculation: PolicyCalculationOut | None = Field(description="逐行测算；缺少贷款时为 null")
+    eligibility: PolicyEligibilityOut | None = Field(
         description="申请企业是否符合条件（申请对象为金融机构时为 null）"
     )
     duplicate: str = Field(description="同一贷款同一期间已有的在办申请（提交将得到 409），无则为空")
     can_submit: bool = Field(description="按当前数据提交能否受理")
 
 
-class BankConfirmIn(InputSchema):
+class PolicyBankConfirmIn(InputSchema):
     paid_cost: MoneyIn | None = Field(
         None, description="期间实际支付的利息/担保费（元）；不填则确认企业所报金额"
     )
 
 
-class PayIn(InputSchema):
+class PolicyPayIn(InputSchema):
     voucher_no: Text(64, min_length=1) = Field(description="拨付凭证号")  # type: ignore[valid-type]
     paid_on: Day | None = Field(None, description="拨付日期，默认今天，不晚于今天")
 
 
-class ReasonIn(InputSchema):
+class PolicyReasonIn(InputSchema):
     reason: Text(500, min_length=1)  # type: ignore[valid-type]
 
 
-class ObjectionOut(Schema):
+class PolicyObjectionOut(Schema):
     id: int
     name: str
     contact: str
@@ -516,7 +516,7 @@ class ObjectionOut(Schema):
     resolution: str
 
 
-class HandleObjectionIn(InputSchema):
+class PolicyHandleObjectionIn(InputSchema):
     resolution: Text(500, min_length=1) = Field(description="处理意见")  # type: ignore[valid-type]
     uphold: StrictBool = Field(description="异议成立（申请随之驳回，承诺的预算释放）")
 
@@ -524,7 +524,7 @@ class HandleObjectionIn(InputSchema):
 # --- the public 公示 ------------------------------------------------------------------
 
 
-class NoticeOut(Schema):
+class PolicyNoticeOut(Schema):
     """One line of the public 公示: who, which programme, how much, until when —
     nothing about the loan, the calculation or the people involved."""
 
@@ -558,16 +558,16 @@ class NoticeOut(Schema):
         return obj.institution.name if obj.institution_id else ""
 
 
-class NoticeFilter(Schema):
+class PolicyNoticeFilter(Schema):
     programme: ObjectId | None = Field(None, description="政策编号")
 
 
-class ObjectionIn(InputSchema):
+class PolicyObjectionIn(InputSchema):
     name: Text(64, min_length=1) = Field(description="异议人")  # type: ignore[valid-type]
     contact: Text(64, min_length=1) = Field(description="联系方式")  # type: ignore[valid-type]
     text: Text(2000, min_length=1) = Field(description="异议内容")  # type: ignore[valid-type]
 
 
-class ObjectionReceivedOut(Schema):
+class PolicyObjectionReceivedOut(Schema):
     id: int
     created_at: datetime
