@@ -392,6 +392,8 @@ def test_ledger_runs_in_date_order(policy_world):
         ["2026-12-01", 150.0],
         ["2027-01-08", 110.0],
     ]
+    carried = pools.chart_option(rows, until=date(2027, 2, 1))["series"][0]["data"]
+    assert carried[-1] == ["2027-02-01", 110.0]
 
 
 # --- PostgreSQL: 30 draws racing for a pool that fits exactly N -----------------------------

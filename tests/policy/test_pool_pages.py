@@ -115,7 +115,10 @@ def test_agency_sees_its_pools_figures_movements_and_chart(bridge_world):
             r'<script id="pool-chart" type="application/json">(.*?)</script>', html, re.S
         ).group(1)
     )
-    assert [point[1] for point in option["series"][0]["data"]] == [300.0, 200.0]
+    # the balance in 万元 at each day something moved, carried on to today
+    points = option["series"][0]["data"]
+    assert [point[1] for point in points] == [300.0, 200.0, 200.0]
+    assert points[-1][0] == str(timezone.localdate())
     running = re.findall(r'data-field="running">([^<]+)<', html)
     assert running == ["3,000,000.00", "2,000,000.00"]
     draw_row = re.search(rf'<tr data-draw="{overdue.pk}"[^>]*>', html).group(0)
@@ -304,6 +307,7 @@ def test_risk_pool_through_the_pages(risk_world):
     # 123,456.78 × 40 % = 49,382.712 → 49,382.71
     assert "已代偿 49,382.71 元" in html
     assert 'data-field="compensation">49,382.71' in html
+    assert '<td class="num">49,382.7120</td>' in html  # the exact step, grouped
     claim.refresh_from_db()
     assert claim.state == ClaimState.PAID
 
@@ -316,6 +320,7 @@ def test_risk_pool_through_the_pages(risk_world):
     # 10,000 × 49,382.71 ÷ 123,456.78 = 3,999.9999… → 4,000.00
     assert 'data-field="returned">4,000.00' in html
     assert 'data-testid="recovery-calculation"' in html
+    assert "3999.9999" not in html  # long exact values are shown to four decimals
     assert Pool.objects.get(programme=programme).balance == Decimal("1954617.29")
     movements = admin.get(reverse("policy:pool", args=[programme.pk])).content.decode()
     assert re.findall(r'data-field="running">([^<]+)<', movements) == [

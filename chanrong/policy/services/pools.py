@@ -291,11 +291,14 @@ def balance_series(rows: list[LedgerRow]) -> list[tuple[date, Decimal]]:
     return sorted(series.items())
 
 
-def chart_option(rows: list[LedgerRow]) -> dict[str, Any] | None:
-    """An ECharts option: the balance (万元) over time, as steps."""
+def chart_option(rows: list[LedgerRow], until: date | None = None) -> dict[str, Any] | None:
+    """An ECharts option: the balance (万元) over time, as steps, carried on
+    to `until` (today) so the last step shows."""
     series = balance_series(rows)
     if not series:
         return None
+    if until is not None and until > series[-1][0]:
+        series.append((until, series[-1][1]))
     return {
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 60, "right": 20, "top": 30, "bottom": 30},

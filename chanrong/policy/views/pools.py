@@ -84,6 +84,10 @@ class CapitalForm(_ServiceForm):
 
 
 class LoanChoice(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("empty_label", gettext_lazy("请选择贷款"))
+        super().__init__(**kwargs)
+
     def label_from_instance(self, loan: Loan) -> str:
         return _("%(ent)s · %(no)s · %(p)s 元 · %(m)s 到期") % {
             "ent": loan.enterprise.name,
@@ -242,7 +246,7 @@ def _pool_context(request, programme: Programme, **forms_):
         "pool": pool,
         "params": check(programme).params,
         "rows": rows,
-        "chart_option": pools.chart_option(rows),
+        "chart_option": pools.chart_option(rows, until=today),
         "can_manage": perms.can_manage_programme(request.user, programme),
         "capital_form": forms_.get("capital_form") or CapitalForm(),
         "today": today,
