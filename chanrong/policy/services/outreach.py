@@ -673,20 +673,28 @@ def _held_maps(programme: Programme, year: int, rows: list[Found]):
     )
     loan_ids = [loan.loan_id for r in rows for loan in r.loans if loan.loan_id is not None]
     on_loan: dict[int, Decimal] = {}
-    if loan_ids:
-        on_loan = dict(
-            held.filter(loan_id__in=loan_ids)
+    for part in _slices(loan_ids):
+        on_loan.update(
+            held.filter(loan_id__in=part)
             .values("loan_id")
             .annotate(s=Sum("amount"))
             .values_list("loan_id", "s")
         )
-    by_enterprise = dict(
-        held.filter(enterprise_id__in=[r.enterprise_id for r in rows], year=year)
-        .values("enterprise_id")
-        .annotate(s=Sum("amount"))
-        .values_list("enterprise_id", "s")
-    )
+    by_enterprise: dict[int, Decimal] = {}
+    for part in _slices([r.enterprise_id for r in rows]):
+        by_enterprise.update(
+            held.filter(enterprise_id__in=part, year=year)
+            .values("enterprise_id")
+            .annotate(s=Sum("amount"))
+            .values_list("enterprise_id", "s")
+        )
     return on_loan, by_enterprise
+
+
+def _slices(ids: list[int], size: int = 5000):
+    """`ids` in slices, so an IN (…) stays within SQLite's parameter limit."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _lpr_fact(table, tenor: str, day: date) -> calc.LprFact | None:
@@ -747,11 +755,13 @@ def estimate(outreach: Outreach, rows: list[Found] | None = None) -> None:
 
 def mark_notified(outreach: Outreach, rows: list[Found] | None = None) -> None:
     rows = outreach.rows if rows is None else rows
-    told = set(
-        OutreachNotice.objects.filter(
-            programme=outreach.programme, enterprise_id__in=[r.enterprise_id for r in rows]
-        ).values_list("enterprise_id", flat=True)
-    )
+    told: set[int] = set()
+    for part in _slices([r.enterprise_id for r in rows]):
+        told.update(
+            OutreachNotice.objects.filter(
+                programme=outreach.programme, enterprise_id__in=part
+            ).values_list("enterprise_id", flat=True)
+        )
     for found in rows:
         found.notified = found.enterprise_id in told
 
@@ -800,8 +810,9 @@ def programme_link(programme: Programme) -> str:
 
 def _users_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, list]:
     users: dict[int, list] = defaultdict(list)
-    for user in User.objects.filter(enterprise_id__in=list(enterprise_ids), is_active=True):
-        users[user.enterprise_id].append(user)
+    for part in _slices(list(enterprise_ids)):
+        for user in User.objects.filter(enterprise_id__in=part, is_active=True):
+            users[user.enterprise_id].append(user)
     return users
 
 
