@@ -53,7 +53,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Min
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -249,9 +249,9 @@ def programme_specs(today: date) -> list[Spec]:
             "tech_interest",
             FINANCE_ADMIN,
             ProgrammeKind.INTEREST,
-            "嘉善县科技型中小企业贷款贴息（免申即享）",
+            "嘉善县高新技术企业贷款贴息（免申即享）",
             f"善财企〔{y - 2}〕15号",
-            "科技型中小企业贷款执行利率高于3%的部分由财政贴息；平台按放款数据自动生成申请，企业确认、贷款银行确认实付利息后进入审核。",
+            "高新技术企业贷款执行利率高于3%的部分由财政贴息；平台按放款数据自动生成申请，企业确认、贷款银行确认实付利息后进入审核。",
             {
                 "method": "above_floor",
                 "floor": "3.0",
@@ -262,7 +262,7 @@ def programme_specs(today: date) -> list[Spec]:
             },
             {
                 **region,
-                "qualifications": ["tech_sme"],
+                "qualifications": ["high_tech"],
                 "sizes": ["medium", "small", "micro"],
                 "loan_date_from": start.isoformat(),
             },
@@ -435,9 +435,10 @@ class World:
     facts: dict[int, object] = field(default_factory=dict)
     project_class: dict[int, str] = field(default_factory=dict)
     contract_seq: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    #: (loan, period start) kept free of history for the showcase's applications.
-    reserved: set[tuple[int, date]] = field(default_factory=set)
-    showcase_loans: list[Loan] = field(default_factory=list)
+    #: Enterprises the showcase has given a loan to.
+    showcased: set[int] = field(default_factory=set)
+    #: Budget years the showcase's services moved (their running balances are redone by date).
+    touched_budgets: set[int] = field(default_factory=set)
 
     @property
     def first_day(self) -> date:
@@ -601,7 +602,10 @@ def _loans(world: World) -> None:
         outcome_institution_id__in=list(banks),
     ).order_by("disbursed_on", "pk")
     loans = [services.loan_from_demand(demand) for demand in demands]
-    # Off-platform loans: about as many again, from the banks with a 嘉善 office.
+    # Off-platform loans: as many again, at least a dozen. A loan reaches
+    # the platform from outside when its borrower wants a subsidy on it, so
+    # most borrowers are the county's 三类企业 and 高新技术企业 (and any
+    # enterprise with a 五类 project), the rest anyone in 嘉善.
     lending = [banks[u_pk] for u_pk in sorted(world.bank_users) if u_pk in banks]
     county = list(
         Enterprise.objects.filter(region_id=JIASHAN).order_by("uscc").values_list("pk", flat=True)
@@ -611,9 +615,21 @@ def _loans(world: World) -> None:
         owner__region_id=JIASHAN, project_class__in=PROJECT_CLASSES
     ).order_by("pk"):
         projects[project.owner_id].append(project)
+    high_tech = (
+        Qualification.objects.active_on(today).filter(kind="high_tech").values("enterprise_id")
+    )
+    wanted = (
+        list(
+            Enterprise.objects.filter(region_id=JIASHAN)
+            .filter(~Q(chongqing_class="") | Q(pk__in=high_tech) | Q(pk__in=list(projects)))
+            .order_by("uscc")
+            .values_list("pk", flat=True)
+        )
+        or county
+    )
     extra = []
-    for _n in range(max(6, round(len(loans) * 0.8))):
-        enterprise_id = rng.choice(county)
+    for _n in range(max(12, round(len(loans) * 1.0))):
+        enterprise_id = rng.choice(wanted if rng.random() < 0.75 else county)
         bank = rng.choice(lending)
         loan_date = today - timedelta(days=rng.randint(40, HISTORY_DAYS + 60))
         own = projects.get(enterprise_id)
@@ -875,7 +891,6 @@ def _stories(world: World) -> list[Story]:
     today = world.today
     stories: list[Story] = []
     loans = sorted(world.loans, key=lambda loan: (loan.loan_date, loan.contract_no))
-    _reserve_showcase(world, loans)
     for key in ("interest", "tech_interest", "guarantee"):
         spec = world.specs[key]
         programme = world.programmes[key]
@@ -903,8 +918,6 @@ def _stories(world: World) -> list[Story]:
                     verifier=INDUSTRY_ADMIN if key == "interest" else FINANCE_STAFF,
                 )
                 lag = 3 if spec.auto_apply else rng.randint(5, 35)
-                if (loan.pk, period[0]) in world.reserved:
-                    continue  # the showcase files this one through the services
                 if _timeline(world, story, period[1] + timedelta(days=lag), spec):
                     stories.append(story)
     stories.extend(_award_stories(world))
@@ -1308,7 +1321,13 @@ def _risk_pool(world: World) -> None:
     for n, (registration, day) in enumerate(rng.sample(losers, count) if losers else []):
         loan = registration.loan
         actor = world.bank_users[loan.institution_id]
-        claimed = day + timedelta(days=rng.randint(120, max(121, (today - day).days - 5)))
+        # The loss shows four months to a year after registration, and the
+        # first one of these is still waiting for review at the build day.
+        age = (today - day).days
+        if n == 0:
+            claimed = workdays_before(today, rng.randint(2, 6))
+        else:
+            claimed = day + timedelta(days=rng.randint(120, max(121, min(365, age - 40))))
         if claimed >= today:
             continue
         loss = (loan.principal * Decimal(rng.randint(30, 80)) / 100).quantize(Decimal(1))
@@ -1427,32 +1446,40 @@ def _last_period(kind: str, today: date) -> tuple[date, date]:
     return [p for p in periods if p[1] < today][-1]
 
 
-def _reserve_showcase(world: World, loans: list[Loan]) -> None:
-    """Loans of other enterprises for the showcase's 贴息 applications on
-    the last quarter, kept out of the history for that quarter."""
-    period = _last_period("quarter", world.today)
-    demo = {world.users[ENT_USER].enterprise_id, world.users[ENT2_USER].enterprise_id}
-    seen: set[int] = set(demo)
-    for loan in loans:
-        if len(world.showcase_loans) >= len(SHOWCASE_PLAN) + 3:
-            break
-        if (
-            loan.confirmed_at is None
-            or loan.enterprise_id in seen
-            or loan.loan_date > period[1]
-            or loan.maturity_date <= period[1]
-            or loan.loan_date < world.programmes["interest"].starts_on
-            or not _eligible(world, "interest", loan.enterprise_id, loan)
-        ):
-            continue
-        seen.add(loan.enterprise_id)
-        world.showcase_loans.append(loan)
-        world.reserved.add((loan.pk, period[0]))
+def _fresh_loan(world: World, key: str, where: Q, bank, loan_date: date, **fields) -> Loan | None:
+    """A new confirmed loan of the first 嘉善 enterprise matching `where` whose
+    loan qualifies for programme `key` (none of the demo accounts' enterprises)."""
+    demo = [world.users[ENT_USER].enterprise_id, world.users[ENT2_USER].enterprise_id]
+    ids = (
+        Enterprise.objects.filter(Q(region_id=JIASHAN) & where)
+        .exclude(pk__in=[*demo, *world.showcased])
+        .order_by("uscc")
+        .values_list("pk", flat=True)[:300]
+    )
+    for enterprise_id in ids:
+        loan = _off_platform(
+            world,
+            enterprise_id,
+            bank,
+            loan_date,
+            principal=fields.get("principal", Decimal("2000000")),
+            term=fields.get("term", 24),
+            purpose=fields.get("purpose", PURPOSES[2]),
+        )
+        if _eligible(world, key, enterprise_id, loan):
+            loan.save()
+            world.loans.append(loan)
+            world.showcased.add(enterprise_id)
+            return loan
+        world.contract_seq[bank.pk] -= 1  # not used: give its number back
+    return None
 
 
 def _showcase(world: World) -> None:
     """Live items for the demo accounts, through the services so they carry
-    their audit trail and notifications; dated just before the build day."""
+    their audit trail and notifications; dated just before the build day.
+    The loans are new ones (confirmed by their banks), so no earlier
+    application holds a cap on them, whatever the scale."""
     rng = world.rng
     today = world.today
     users = world.users
@@ -1461,16 +1488,15 @@ def _showcase(world: World) -> None:
     ent = users[ENT_USER].enterprise
     ent2 = users[ENT2_USER].enterprise
     institutions = world.ctx.refs["institutions"]
-    made: list[Application] = []
+    start = world.programmes["interest"].starts_on
+    made: list[Application | None] = []
     # ent_user: a 嘉善农商行 loan it entered itself, not yet confirmed; its 贴息
     # application waits for the bank (bank_staff) to confirm.
     own = _off_platform(
         world,
         ent.pk,
         institutions["jsrcb"],
-        max(
-            world.programmes["interest"].starts_on, quarter[0] - timedelta(days=rng.randint(20, 80))
-        ),
+        max(start, quarter[0] - timedelta(days=rng.randint(20, 80))),
         principal=Decimal("3000000"),
         term=24,
         purpose="数控机床更新改造",
@@ -1478,12 +1504,15 @@ def _showcase(world: World) -> None:
     )
     own.created_by = users[ENT_USER]
     own.save()
-    # ent2_user: a guaranteed 工商银行 loan (fee 0.8 %), confirmed by the bank.
+    world.loans.append(own)
+    made.append(_open(world, "interest", own, quarter, users[ENT_USER], workdays_before(today, 6)))
+    # ent2_user: the guarantee fee of the last half year on a guaranteed 工商银行
+    # loan (fee 0.8 %), confirmed by its bank → 待初审.
     guaranteed = _off_platform(
         world,
         ent2.pk,
         institutions["icbc"],
-        half[0] - timedelta(days=rng.randint(30, 90)),
+        max(start, half[0] - timedelta(days=rng.randint(30, 90))),
         principal=Decimal("1500000"),
         term=24,
         purpose="新材料中试线建设",
@@ -1492,27 +1521,60 @@ def _showcase(world: World) -> None:
     guaranteed.guarantor = institutions["jsguar"]
     guaranteed.guarantee_fee_rate = Decimal("0.8")
     guaranteed.save()
-    world.loans.extend([own, guaranteed])
-    made.append(_open(world, "interest", own, quarter, users[ENT_USER], workdays_before(today, 6)))
-    # ent2_user: the guarantee fee of the last half year, confirmed by its bank → 待初审,
-    # and a 免申即享 proposal on the same loan waiting for the enterprise to confirm.
+    world.loans.append(guaranteed)
     fee = _open(world, "guarantee", guaranteed, half, users[ENT2_USER], workdays_before(today, 5))
     made.append(_confirm(world, fee) if fee is not None else None)
-    made.append(_open(world, "tech_interest", guaranteed, half, None, workdays_before(today, 2)))
-    # Other enterprises: 待财政复核, 公示中 ×2 (one with an open objection), 待拨付, 驳回.
-    spare = list(world.showcase_loans)
-    for target, back in SHOWCASE_PLAN:
-        while spare:
-            loan = spare.pop(0)
-            app = _open(world, "interest", loan, quarter, None, workdays_before(today, back + 6))
-            if app is None:
-                continue
-            made.append(app)
-            try:
-                made[-1] = _advance(world, app, target, back)
-            except ServiceError:
-                continue  # stays where the services stopped it (e.g. a cap reached)
+    # A 免申即享 proposal waiting for ent_user (高新技术企业) on a confirmed
+    # 嘉善农商行 loan; another enterprise's should it not qualify.
+    working = _off_platform(
+        world,
+        ent.pk,
+        institutions["jsrcb"],
+        max(start, half[0] - timedelta(days=rng.randint(30, 120))),
+        principal=Decimal("2000000"),
+        term=12,
+        purpose="补充流动资金",
+    )
+    working.rate = Decimal("4.05")
+    working.save()
+    world.loans.append(working)
+    proposal = _open(world, "tech_interest", working, half, None, workdays_before(today, 2))
+    if proposal is None:
+        tech = Qualification.objects.active_on(today).filter(kind="high_tech")
+        loan = _fresh_loan(
+            world,
+            "tech_interest",
+            Q(pk__in=tech.values("enterprise_id")),
+            institutions["icbc"],
+            max(start, half[0] - timedelta(days=60)),
+        )
+        if loan is not None:
+            loan.rate = Decimal("4.35")
+            loan.save(update_fields=["rate"])
+            proposal = _open(world, "tech_interest", loan, half, None, workdays_before(today, 2))
+    made.append(proposal)
+    # Other enterprises' 贴息 on the last quarter: 待财政复核, 公示中 ×2 (one
+    # with an open objection), 待拨付, 驳回.
+    banks = [b for b in (institutions[k] for k in ("jsrcb", "icbc", "abc", "jxb")) if b]
+    for n, (target, back) in enumerate(SHOWCASE_PLAN):
+        loan = _fresh_loan(
+            world,
+            "interest",
+            ~Q(chongqing_class=""),
+            banks[n % len(banks)],
+            max(start, quarter[0] - timedelta(days=rng.randint(30, 200))),
+            principal=Decimal(rng.choice((100, 200, 300, 500))) * WAN,
+        )
+        if loan is None:
             break
+        app = _open(world, "interest", loan, quarter, None, workdays_before(today, back + 6))
+        if app is None:
+            continue
+        made.append(app)
+        try:
+            made[-1] = _advance(world, app, target, back)
+        except ServiceError:
+            continue  # stays where the services stopped it
     _restamp(world, [a for a in made if a is not None])
 
 
@@ -1649,7 +1711,24 @@ def _restamp(world: World, apps: list[Application]) -> None:
     for entry in entries:
         entry.created_at = _at(rng, entry.application.notice_starts_on or last)
     LedgerEntry.objects.bulk_update(entries, ["created_at"])
+    world.touched_budgets |= {entry.budget_id for entry in entries}
     Objection.objects.filter(application__in=apps).update(created_at=_at(rng, last))
+
+
+def _rerun_ledger(budget_ids: set[int]) -> None:
+    """The balances each entry records, again in date order: the showcase's
+    movements, written last, sit among the history's by date."""
+    for budget_id in sorted(budget_ids):
+        committed = paid = Decimal(0)
+        entries = list(LedgerEntry.objects.filter(budget_id=budget_id).order_by("created_at", "pk"))
+        for entry in entries:
+            if entry.kind in (LedgerKind.COMMIT, LedgerKind.RELEASE):
+                committed += entry.amount
+            elif entry.kind == LedgerKind.PAY:
+                committed -= entry.amount
+                paid += entry.amount
+            entry.committed_after, entry.paid_after = committed, paid
+        LedgerEntry.objects.bulk_update(entries, ["committed_after", "paid_after"], batch_size=2000)
 
 
 def _restamp_setup(world: World) -> None:
@@ -1684,6 +1763,7 @@ def _restamp_setup(world: World) -> None:
     for movement in movements:
         movement.created_at = _at(rng, movement.on)
     PoolMovement.objects.bulk_update(movements, ["created_at"], batch_size=2000)
+    _rerun_ledger(world.touched_budgets)
 
 
 # --- digest ------------------------------------------------------------------------------
