@@ -22,7 +22,7 @@ not the 万元 numbers other resources use: a subsidy is paid to the fen.
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db.models import Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -36,6 +36,8 @@ from chanrong.core.apikit.pagination import paginated
 from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text
 from chanrong.core.errors import NotFound, ValidationFailed
 
+from .api_schemas import BodyId
+from .api_schemas import Day as IsoDay
 from .models import (
     POOL_KINDS,
     BridgeDraw,
@@ -57,7 +59,7 @@ Money = Annotated[
         examples=["1000000.00"],
     ),
 ]
-Day = Annotated[date | None, Field(description="日期 YYYY-MM-DD；不填为今天，不能晚于今天")]
+Day = Annotated[IsoDay | None, Field(description="日期 YYYY-MM-DD；不填为今天，不能晚于今天")]
 
 
 # --------------------------------------------------------------------------
@@ -267,8 +269,8 @@ class CapitalIn(InputSchema):
 
 
 class DrawIn(InputSchema):
-    programme_id: ObjectId = Field(description="转贷应急政策编号")
-    loan_id: ObjectId = Field(description="到期贷款编号（本企业的，或本行发放的）")
+    programme_id: BodyId = Field(description="转贷应急政策编号")
+    loan_id: BodyId = Field(description="到期贷款编号（本企业的，或本行发放的）")
     amount: Money
     commitment_no: Text(64, min_length=1) = Field(description="银行续贷承诺书编号")
 
@@ -278,7 +280,7 @@ class DrawFundsIn(InputSchema):
 
 
 class RepayIn(InputSchema):
-    renewed_loan_id: ObjectId = Field(description="续贷贷款编号")
+    renewed_loan_id: BodyId = Field(description="续贷贷款编号")
     repaid_on: Day = None
 
 
@@ -291,12 +293,12 @@ class WithdrawIn(InputSchema):
 
 
 class RegistrationIn(InputSchema):
-    programme_id: ObjectId = Field(description="风险补偿政策编号")
-    loan_id: ObjectId = Field(description="本行发放、已确认的贷款编号")
+    programme_id: BodyId = Field(description="风险补偿政策编号")
+    loan_id: BodyId = Field(description="本行发放、已确认的贷款编号")
 
 
 class ClaimIn(InputSchema):
-    registration_id: ObjectId
+    registration_id: BodyId
     loss: Money
 
 
@@ -309,15 +311,19 @@ class RecoveryIn(InputSchema):
     on: Day = None
 
 
+DrawState = Literal["requested", "approved", "drawn", "repaid", "rejected", "withdrawn"]
+ClaimStateName = Literal["claimed", "paid", "rejected"]
+
+
 class DrawFilter(Schema):
     programme_id: ObjectId | None = None
-    state: str | None = Field(None, description="按状态筛选")
+    state: DrawState | None = Field(None, description="按状态筛选")
     overdue: bool | None = Field(None, description="true：只看逾期的")
 
 
 class ClaimFilter(Schema):
     programme_id: ObjectId | None = None
-    state: str | None = None
+    state: ClaimStateName | None = Field(None, description="按状态筛选")
 
 
 # --------------------------------------------------------------------------
