@@ -241,3 +241,40 @@ def test_concurrent_splits_transfers_and_discounts_keep_the_tree_whole(sc, world
         state__in=[VoucherState.HELD, VoucherState.DISCOUNTED]
     )
     assert sum(v.amount for v in outstanding) == Decimal("1000000.00")
+
+
+def test_a_voucher_split_does_not_wait_for_its_payables_lock(sc, world):
+    """While a financing holds the payable's row lock, a split of a voucher
+    issued against it goes ahead: the lock is FOR NO KEY UPDATE, and a child
+    row's reference to the payable takes only a KEY SHARE lock (with FOR
+    UPDATE the split would wait, and time out here)."""
+    from django.db import transaction
+
+    from chanrong.supplychain.services.common import lock_receivable
+
+    root = issued(sc, "1000.00")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                lock_receivable(root.receivable_id)
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            children = services.transfer_voucher(
+                world.user("ent_user"), root, world.ent2.pk, "400", today=TODAY
+            )
+        assert children.amount == Decimal("400")
+    finally:
+        release.set()
+        thread.join(30)

@@ -187,6 +187,24 @@ def is_listed_core(enterprise_id: int, on: date | None = None) -> bool:
     )
 
 
+# --- locks -----------------------------------------------------------------------------
+
+
+def lock_receivable(pk: int):
+    """The receivable's row, locked until the transaction ends: the one point
+    that serialises every change of its `financed` and `vouchered` totals.
+
+    FOR NO KEY UPDATE (PostgreSQL; SQLite has one writer anyway): it
+    serialises those changes among themselves like FOR UPDATE, but not the
+    inserts that merely reference the row (a voucher's children, a
+    financing's own row), which take KEY SHARE locks: a split deep in a
+    voucher tree never waits for a financing on the payable it came from.
+    Only the receivable's row is locked, nothing joined to it."""
+    from ..models import Receivable
+
+    return Receivable.objects.select_for_update(no_key=True).get(pk=pk)
+
+
 # --- refusing before anything is locked ------------------------------------------------
 
 

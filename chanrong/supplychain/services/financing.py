@@ -59,6 +59,7 @@ from .common import (
     floor_fen,
     guard,
     institution_users,
+    lock_receivable,
     read_choice,
     read_day,
     read_money,
@@ -150,7 +151,7 @@ def finance(
         raise NotAllowed(_("该供应商尚未向贵行授权，不能办理融资"))
     with transaction.atomic():
         # The guard: one financing at a time per receivable, re-checked under the lock.
-        locked = Receivable.objects.select_for_update().get(pk=receivable.pk)
+        locked = lock_receivable(receivable.pk)
         if locked.state not in CONFIRMED_STATES:
             raise Conflict(
                 _("应收账款当前为「%(s)s」，确权后才能融资") % {"s": locked.get_state_display()},

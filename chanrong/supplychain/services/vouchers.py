@@ -57,6 +57,7 @@ from .common import (
     guard,
     institution_users,
     is_listed_core,
+    lock_receivable,
     read_day,
     read_enterprise,
     read_money,
@@ -110,7 +111,7 @@ def issue_voucher(
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        locked = Receivable.objects.select_for_update().get(pk=receivable.pk)
+        locked = lock_receivable(receivable.pk)
         if locked.state not in CONFIRMED_STATES:
             raise Conflict(
                 _("应付账款当前为「%(s)s」，确权后才能开立凭证")
