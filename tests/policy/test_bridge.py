@@ -11,10 +11,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from chanrong.core import periodic
 from chanrong.core.errors import Conflict, NotAllowed, ValidationFailed
 from chanrong.core.models import AuditEntry, Notification
-from chanrong.policy import services
+from chanrong.policy import services, tasks
 from chanrong.policy.models import BridgeDraw, BridgeState, Pool, PoolMovement
 from chanrong.policy.services import bridge, pools
 
@@ -453,3 +455,30 @@ def test_thirty_concurrent_draws_never_overdraw_the_pool(policy_world):
     after = sorted((m.balance_after for m in movements), reverse=True)
     assert after[-1] == Decimal("123456.77") and min(after) >= 0
     assert [a - b for a, b in zip(after, after[1:], strict=False)] == [amount] * (fits - 1)
+
+
+def test_the_hourly_job_reminds_about_draws_overdue_today(policy_world):
+    pw = policy_world
+    job = {j.name: j for j in periodic.jobs()}["chanrong.policy.tasks.remind_overdue_bridge_draws"]
+    assert job.every == timedelta(hours=1)
+    today = timezone.localdate()
+    programme = make_bridge(
+        pw, starts_on=str(today - timedelta(days=400)), ends_on=str(today + timedelta(days=400))
+    )
+    loan = confirmed_loan(
+        pw, loan_date=today - timedelta(days=300), maturity_date=today - timedelta(days=38)
+    )
+    draw = services.request_draw(
+        pw.user("bank_staff"),
+        programme,
+        loan,
+        {"amount": "1000", "commitment_no": "XD"},
+        today=today - timedelta(days=40),
+    )
+    draw = services.approve_draw(pw.user("fin_admin"), draw)
+    services.draw_funds(pw.user("fin_admin"), draw, today=today - timedelta(days=38))
+    assert tasks.remind_overdue_bridge_draws.call() == 1
+    assert tasks.remind_overdue_bridge_draws.call() == 0  # once a day
+    assert Notification.objects.filter(
+        recipient=pw.user("ent_user"), verb="policy.bridge.overdue"
+    ).exists()
