@@ -256,3 +256,36 @@ def test_who_sees_a_financing(sc, world):
     seen = lambda who: financing in Financing.objects.visible_to(world.user(who))  # noqa: E731
     assert seen("bank_staff") and seen("ent_user") and seen("core_user") and seen("gov_jiashan")
     assert not seen("bank2_staff") and not seen("ent2_user") and not seen("gov_jiangsu")
+
+
+def test_the_hourly_job_marks_financings_overdue(sc, world):
+    from django.utils import timezone
+
+    from chanrong.core import periodic
+    from chanrong.supplychain import tasks
+
+    job = {j.name: j for j in periodic.jobs()}["chanrong.supplychain.tasks.mark_overdue_financings"]
+    assert job.every == timedelta(hours=1)
+    today = timezone.localdate()
+    receivable = services.register_receivable(
+        world.user("ent_user"),
+        {
+            "debtor_uscc": sc.core.uscc,
+            "contract_no": "HT-OVERDUE",
+            "amount": "1000",
+            "issued_on": today - timedelta(days=100),
+            "due_on": today - timedelta(days=10),
+            "invoices": ["26330000000000099999"],
+        },
+        today=today - timedelta(days=100),
+    )
+    services.confirm(sc.user("core_user"), receivable, today=today - timedelta(days=90))
+    services.finance(
+        world.user("bank_staff"),
+        receivable,
+        finance_data(amount="800"),
+        today=today - timedelta(days=90),
+    )
+    assert tasks.mark_overdue_financings.call() == 1
+    assert tasks.mark_overdue_financings.call() == 0
+    assert Financing.objects.get(receivable=receivable).state == FinancingState.OVERDUE
