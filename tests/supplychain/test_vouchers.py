@@ -198,6 +198,7 @@ def test_split_refusals_write_nothing(sc, world, ent3):
         ([{"holder": "91330421MA2B00000X", "amount": "3"}], "parts[0].holder"),
         ([{"holder": sc.core.pk, "amount": "3"}], "parts[0].holder"),
         ([], "parts"),
+        ([{"holder": world.ent.pk, "amount": "1000"}], "parts"),  # the same voucher again
     ):  # fmt: skip
         with pytest.raises(ValidationFailed) as caught:
             services.split_voucher(ent_user, root, parts, today=TODAY)

@@ -191,7 +191,9 @@ def _read_parts(
         if len(errors) == before:
             parts.append((holder, amount))
     total = sum((amount for _holder, amount in parts), Decimal(0))
-    if parts and total > voucher.amount:
+    if len(parts) == 1 and parts[0][0].pk == voucher.holder_id and total == voucher.amount:
+        errors.append(FieldError("parts", _("拆分结果与原凭证相同：请转让或拆分出一部分")))
+    elif parts and total > voucher.amount:
         errors.append(
             FieldError(
                 "parts",
