@@ -18,6 +18,7 @@ GOV_ADMIN = [
     "indicator_report",
     "pilots",
     "policy",
+    "policy_pools",
     "imports",
     "audit",
 ]
@@ -31,6 +32,8 @@ BANK = [
     "workbench",
     "events",
     "policy_public",
+    "policy_bank",
+    "policy_pools",
 ]
 NAV = {
     "admin": [
@@ -50,6 +53,7 @@ NAV = {
         "indicator_plans",
         "pilots",
         "policy",
+        "policy_pools",
         "tokens",
         "webhooks",
         "imports",
@@ -72,6 +76,8 @@ NAV = {
         "demands",
         "events",
         "policy_public",
+        "policy_mine",
+        "policy_pools",
     ],
 }
 NAV["gov_zhejiang"] = NAV["gov_national"]

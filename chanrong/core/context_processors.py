@@ -65,6 +65,12 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("workbench", _("派单工作台"), _url("demands:workbench")))
     entries.append(("events", _("对接活动"), _url("events:list")))
     entries.append(("policy_public", _("政策发布"), _url("policy:public_programmes")))
+    if user.is_enterprise_user:
+        entries.append(("policy_mine", _("我的政策"), _url("policy:mine")))
+    if user.is_institution_user:
+        entries.append(("policy_bank", _("政策申请确认"), _url("policy:bank_pending")))
+    if user.is_enterprise_user or user.is_institution_user:
+        entries.append(("policy_pools", _("转贷与风险补偿"), _url("policy:pools")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("insights", _("统计分析"), _url("insights:dashboard")))
         entries.append(("indicator_plans", _("指标计划"), _url("insights:plan_list")))
@@ -73,6 +79,7 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
     if user.is_government_user or user.is_platform_admin:
         entries.append(("pilots", _("试点城市申报"), _url("pilots:index")))
         entries.append(("policy", _("财政金融政策"), _url("policy:gov_programmes")))
+        entries.append(("policy_pools", _("转贷与风险补偿"), _url("policy:pools")))
     if user.is_institution_manager or user.is_platform_admin:
         entries.append(("tokens", _("API 令牌"), _url("accounts:tokens")))
         entries.append(("webhooks", _("事件推送"), _url("webhooks:list")))
