@@ -91,6 +91,10 @@ class ProductOut(Schema):
     sizes: list[str]
     required_qualifications: list[str]
     required_lists: list[str]
+    required_holdings: list[str] = Field(
+        description="须持有的供应链资产（任一即可）：receivable / voucher / gov_procurement"
+    )
+    required_chain: int | None = Field(description="限定产业链的 id（链主和成员企业）")
     min_tax_grade: str
     min_years: int | None
     min_revenue_wan: float | None
@@ -282,6 +286,8 @@ class ProductIn(InputSchema):
     sizes: Codes = []
     required_qualifications: Codes = []
     required_lists: Codes = []
+    required_holdings: Codes = []
+    required_chain: ObjectId | None = None
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None
@@ -316,6 +322,8 @@ class ProductPatch(InputSchema):
     sizes: Codes = Field(**_UNSET)
     required_qualifications: Codes = Field(**_UNSET)
     required_lists: Codes = Field(**_UNSET)
+    required_holdings: Codes = Field(**_UNSET)
+    required_chain: ObjectId | None = None
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None

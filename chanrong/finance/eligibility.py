@@ -96,6 +96,16 @@ LIST_LABELS: Mapping[str, str] = {
     "financing_military_civil": N_("融资信息清单（军民融合）"),
 }
 
+#: Supply-chain assets a product may require the enterprise to hold (at least
+#: one of those it names): the receivable-backed, voucher and 政采贷 products
+#: of 供应链金融. The facts come from the supplychain app through the provider
+#: registry in `finance.supply` (finance never imports supplychain).
+HOLDING_LABELS: Mapping[str, str] = {
+    "receivable": N_("已确权且未融资的应收账款"),
+    "voucher": N_("持有中的数字债权凭证"),
+    "gov_procurement": N_("已确权且未融资的政府采购合同"),
+}
+
 COLLATERAL_LABELS: Mapping[str, str] = {
     "real_estate": N_("不动产"),
     "equipment": N_("机器设备"),
@@ -129,6 +139,29 @@ class IndustryRef:
 
 
 @dataclass(frozen=True)
+class ChainRef:
+    """An industry chain (产业链) a product is limited to, and its name for messages."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What an enterprise holds that supply-chain products finance, in 元:
+    the confirmed and not yet financed (or vouchered) balance of its ordinary
+    receivables and of its 政采 contracts not yet due, and the face of the
+    digital payables vouchers it holds (not discounted, not yet due)."""
+
+    receivable: Decimal = Decimal(0)
+    voucher: Decimal = Decimal(0)
+    gov_procurement: Decimal = Decimal(0)
+
+    def amount(self, kind: str) -> Decimal:
+        return getattr(self, kind, Decimal(0)) if kind in HOLDING_LABELS else Decimal(0)
+
+
+@dataclass(frozen=True)
 class ProductConditions:
     """A product's eligibility rules as data. Amounts in 元, rates in annual percent."""
 
@@ -152,6 +185,10 @@ class ProductConditions:
     min_years: int | None = None
     min_revenue: Decimal | None = None
     exclude_blacklisted: bool = False
+    #: The enterprise must hold at least one of these (HOLDING_LABELS codes).
+    required_holdings: tuple[str, ...] = ()
+    #: The enterprise must be on this chain (a member, or its 链主).
+    chain: ChainRef | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +206,10 @@ class EnterpriseFacts:
     qualifications: frozenset[str] | None = None
     lists: frozenset[str] | None = None
     blacklisted: bool | None = None
+    #: Supply-chain holdings; None when no provider supplies them.
+    holdings: Holdings | None = None
+    #: Ids of the chains the enterprise is on (member or 链主); None when unknown.
+    chains: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -419,6 +460,26 @@ def _check_enterprise(c: ProductConditions, e: EnterpriseFacts, today: date, out
             out.need("blacklisted", lambda: _("是否列入失信黑名单"))
         elif e.blacklisted:
             out.fail("blacklisted", lambda: _("列入失信黑名单的企业不予受理"))
+    if c.chain is not None:
+        if e.chains is None:
+            out.need("chains", lambda: _("产业链成员信息（%(chain)s）") % {"chain": c.chain.name})
+        elif c.chain.id not in e.chains:
+            out.fail(
+                "chain",
+                lambda: _("仅限「%(chain)s」产业链的链主和成员企业") % {"chain": c.chain.name},
+            )
+    if c.required_holdings:
+        wanted = lambda: _join([_label(HOLDING_LABELS, k) for k in c.required_holdings])  # noqa: E731
+        if e.holdings is None:
+            out.need("holdings", lambda: _("供应链资产（%(list)s）") % {"list": wanted()})
+        elif not any(e.holdings.amount(k) > 0 for k in c.required_holdings):
+
+            def lacking() -> str:
+                if len(c.required_holdings) == 1:
+                    return _("需持有%(list)s，企业当前没有") % {"list": wanted()}
+                return _("需持有以下任一：%(list)s，企业当前均没有") % {"list": wanted()}
+
+            out.fail("holdings", lacking)
 
 
 def _grade_rank(grade: str) -> int:

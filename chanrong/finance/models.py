@@ -234,6 +234,11 @@ class Product(models.Model):
         "最低年营业收入（元）", max_digits=20, decimal_places=2, null=True, blank=True
     )
     exclude_blacklisted = models.BooleanField("排除失信黑名单企业", default=True)
+    #: 供应链金融: the enterprise must hold one of these (eligibility.HOLDING_LABELS codes).
+    required_holdings = models.JSONField("须持有的供应链资产", default=list, blank=True)
+    #: The id of the industry chain (supplychain.Chain) the product is limited
+    #: to: a plain id, not a foreign key, because finance sits below supplychain.
+    required_chain = models.PositiveBigIntegerField("限定产业链", null=True, blank=True)
     processing_days = models.PositiveSmallIntegerField(
         "承诺办理时限（工作日）", null=True, blank=True
     )

@@ -30,7 +30,7 @@ from chanrong.core.panels import panel_context
 from chanrong.core.scope import ScopeKind, scope_of
 
 from . import eligibility as el
-from . import services
+from . import services, supply
 from .models import (
     PLEDGE_KINDS,
     CollateralKind,
@@ -211,6 +211,8 @@ def product_detail(request, pk: int):
             "sizes": _label_list(el.SIZE_LABELS, product.sizes),
             "qualifications": _label_list(el.QUALIFICATION_LABELS, product.required_qualifications),
             "lists": _label_list(el.LIST_LABELS, product.required_lists),
+            "holdings": _label_list(el.HOLDING_LABELS, product.required_holdings),
+            "chain": conditions.chain.name or str(conditions.chain.id) if conditions.chain else "",
             "collateral": _label_list(el.COLLATERAL_LABELS, product.collateral_options),
             "guarantees": [GuaranteeKind(g).label for g in product.guarantee_options or []],
         },
@@ -309,6 +311,18 @@ class ProductForm(forms.Form):
         choices=[(k, gettext_lazy(v)) for k, v in el.LIST_LABELS.items()],
         widget=forms.CheckboxSelectMultiple,
     )
+    required_holdings = forms.MultipleChoiceField(
+        label=gettext_lazy("须持有的供应链资产（任一即可）"),
+        required=False,
+        choices=[(k, gettext_lazy(v)) for k, v in el.HOLDING_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    required_chain = forms.TypedChoiceField(
+        label=gettext_lazy("限定产业链（链主和成员企业）"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+    )
     min_tax_grade = forms.ChoiceField(
         label=gettext_lazy("最低纳税信用等级"),
         required=False,
@@ -338,6 +352,9 @@ class ProductForm(forms.Form):
         choices = industry_choices()
         self.fields["industries_in"].choices = choices
         self.fields["industries_out"].choices = choices
+        self.fields["required_chain"].choices = [("", gettext_lazy("不限"))] + [
+            (str(pk), label) for pk, label in supply.chain_choices()
+        ]
 
     def add_service_errors(self, exc: ValidationFailed) -> None:
         for error in exc.errors:
@@ -351,6 +368,7 @@ def _form_initial(product: Product) -> dict:
             values[key] = format(values[key], "f")
     values["regions"] = ", ".join(values["regions"])
     values["branch_id"] = str(values["branch_id"] or "")
+    values["required_chain"] = str(values["required_chain"] or "")
     return values
 
 

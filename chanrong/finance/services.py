@@ -30,6 +30,7 @@ from chanrong.registry.services import eligibility_facts
 
 from . import eligibility as el
 from . import signals as finance_signals
+from . import supply
 from .models import (
     PLEDGE_KINDS,
     Branch,
@@ -59,6 +60,7 @@ LIST_FIELDS = (
     "sizes",
     "required_qualifications",
     "required_lists",
+    "required_holdings",
 )
 SIZES = ("large", "medium", "small", "micro")
 #: Product kinds with no interest rate of their own (premium, equity stake).
@@ -267,6 +269,7 @@ def product_input(product: Product) -> dict[str, Any]:
         "min_years": product.min_years,
         "min_revenue_wan": _wan(product.min_revenue),
         "exclude_blacklisted": product.exclude_blacklisted,
+        "required_chain": product.required_chain,
         "processing_days": product.processing_days,
     }
 
@@ -495,6 +498,7 @@ def _clean_conditions(data: dict, out: dict, errors: list[FieldError]) -> None:
         ("sizes", SIZES, _("企业规模")),
         ("required_qualifications", tuple(el.QUALIFICATION_LABELS), _("资质")),
         ("required_lists", tuple(el.LIST_LABELS), _("名单")),
+        ("required_holdings", tuple(el.HOLDING_LABELS), _("供应链资产")),
     ):
         codes = _codes(data.get(key))
         bad = [c for c in codes if c not in allowed]
@@ -523,6 +527,11 @@ def _clean_conditions(data: dict, out: dict, errors: list[FieldError]) -> None:
     out["min_revenue"] = _yuan(revenue) if revenue else None
     blacklist = data.get("exclude_blacklisted")
     out["exclude_blacklisted"] = True if blacklist is None else bool(blacklist)
+    chain = _integer(data.get("required_chain"), "required_chain", errors)
+    if chain is not None and (not 0 < chain < 2**63 or chain not in supply.chain_names([chain])):
+        errors.append(FieldError("required_chain", _("产业链不存在：%(id)s") % {"id": chain}))
+        chain = None
+    out["required_chain"] = chain
 
 
 # --- create / update / state -------------------------------------------------------
@@ -667,6 +676,7 @@ class ConditionsBuilder:
         self.industries = dict(
             Industry.objects.filter(pk__in=industry_codes).values_list("code", "name")
         )
+        self.chains = supply.chain_names([p.required_chain for p in self.products])
 
     def build(self, product: Product) -> el.ProductConditions:
         return el.ProductConditions(
@@ -695,6 +705,12 @@ class ConditionsBuilder:
             min_years=product.min_years,
             min_revenue=product.min_revenue,
             exclude_blacklisted=product.exclude_blacklisted,
+            required_holdings=tuple(product.required_holdings or ()),
+            chain=(
+                el.ChainRef(product.required_chain, self.chains.get(product.required_chain, ""))
+                if product.required_chain
+                else None
+            ),
         )
 
 
@@ -727,9 +743,14 @@ def enterprise_facts(enterprise, *, today: date | None = None) -> el.EnterpriseF
     (registry.services.eligibility_facts). A fact the registry has never
     recorded (no tax grade, no founding date, no revenue) stays None, so a
     product that requires it reports "需补充：…" instead of guessing.
+    Supply-chain holdings and chain memberships come from the provider the
+    supplychain app registers (`finance.supply`); None without one.
     """
     region = enterprise.region
     industry = enterprise.industry
+    day = today or timezone.localdate()
+    holdings = supply.holdings_for([enterprise.pk], day)
+    chains = supply.chains_for([enterprise.pk])
     return el.EnterpriseFacts(
         region_code=enterprise.region_id,
         region_name=region.name if region else "",
@@ -738,6 +759,8 @@ def enterprise_facts(enterprise, *, today: date | None = None) -> el.EnterpriseF
         size=enterprise.size or None,
         revenue=enterprise.revenue,
         **eligibility_facts(enterprise, today),
+        holdings=None if holdings is None else holdings[enterprise.pk],
+        chains=None if chains is None else chains[enterprise.pk],
     )
 
 

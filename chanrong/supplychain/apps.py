@@ -5,3 +5,13 @@ class SupplychainConfig(AppConfig):
     name = "chanrong.supplychain"
     label = "supplychain"
     verbose_name = "供应链金融"
+
+    def ready(self) -> None:
+        # Products may require a receivable, a voucher, a 政采 contract or a
+        # chain: finance reads those facts through its provider registry
+        # (finance is below this app and never imports it).
+        from chanrong.finance.supply import set_supply_provider
+
+        from .eligibility import PROVIDER
+
+        set_supply_provider(PROVIDER)
