@@ -19,6 +19,7 @@ urlpatterns = [
     path("events/", include("chanrong.events.urls")),
     path("pilot/", include("chanrong.pilots.urls")),
     path("policy/", include("chanrong.policy.urls")),
+    path("supplychain/", include("chanrong.supplychain.urls")),
     path("insights/", include("chanrong.insights.urls")),
     path("matching/", include("chanrong.matching.urls")),
     path("webhooks/", include("chanrong.api.urls")),

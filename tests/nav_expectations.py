@@ -13,6 +13,7 @@ GOV_ADMIN = [
     "matching_policy",
     "events",
     "policy_public",
+    "supplychain",
     "insights",
     "indicator_plans",
     "indicator_report",
@@ -32,6 +33,7 @@ BANK = [
     "workbench",
     "events",
     "policy_public",
+    "supplychain",
     "policy_bank",
     "policy_pools",
 ]
@@ -76,6 +78,7 @@ NAV = {
         "demands",
         "events",
         "policy_public",
+        "supplychain",
         "policy_mine",
         "policy_pools",
     ],

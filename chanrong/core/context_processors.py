@@ -65,6 +65,8 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("workbench", _("派单工作台"), _url("demands:workbench")))
     entries.append(("events", _("对接活动"), _url("events:list")))
     entries.append(("policy_public", _("政策发布"), _url("policy:public_programmes")))
+    if user.is_enterprise_user or user.is_institution_user or user.is_government_user:
+        entries.append(("supplychain", _("供应链金融"), _url("supplychain:home")))
     if user.is_enterprise_user:
         entries.append(("policy_mine", _("我的政策"), _url("policy:mine")))
     if user.is_institution_user:
