@@ -462,7 +462,14 @@ def _check_enterprise(c: ProductConditions, e: EnterpriseFacts, today: date, out
             out.fail("blacklisted", lambda: _("列入失信黑名单的企业不予受理"))
     if c.chain is not None:
         if e.chains is None:
-            out.need("chains", lambda: _("产业链成员信息（%(chain)s）") % {"chain": c.chain.name})
+            out.need(
+                "chains",
+                lambda: (
+                    _("产业链成员信息（%(chain)s）") % {"chain": c.chain.name}
+                    if c.chain.name
+                    else _("产业链成员信息")
+                ),
+            )
         elif c.chain.id not in e.chains:
             out.fail(
                 "chain",

@@ -36,6 +36,7 @@ from chanrong.core.scope import ScopeKind, scope_of
 
 from .engine import FEATURE_LABELS
 from .policy import policy_labels
+from .reasons import redact_holdings
 
 #: Entries shown on a demand's page / API answer (full view).
 DEMAND_LIMIT = 20
@@ -162,7 +163,8 @@ def _product_names(actor, ids) -> dict[int, tuple[str, int, str]]:
     }
 
 
-def _row(match, names) -> MatchRow:
+def _row(match, names, *, redact: bool = False) -> MatchRow:
+    """`redact`: for an institution, amounts the enterprise holds are not shown."""
     name, institution_id, institution_name = names[match.product_id]
     return MatchRow(
         product_id=match.product_id,
@@ -171,7 +173,7 @@ def _row(match, names) -> MatchRow:
         institution_name=institution_name,
         score=float(match.score),
         probability=None if match.probability is None else float(match.probability),
-        reasons=list(match.reasons),
+        reasons=redact_holdings(match.reasons) if redact else list(match.reasons),
         eligible=bool(match.eligible),
         failed=list(match.failed),
         missing=list(match.missing),
@@ -209,9 +211,16 @@ def demand_matches(actor, demand_pk: int, *, today: date | None = None) -> Deman
     keep = (
         (lambda inst: inst == own) if own is not None else (lambda inst: True)  # noqa: E731
     )
-    rows = [_row(m, names) for m in ranked if m.product_id in names and keep(m.institution_id)]
+    redact = own is not None
+    rows = [
+        _row(m, names, redact=redact)
+        for m in ranked
+        if m.product_id in names and keep(m.institution_id)
+    ]
     why_not = [
-        _row(m, names) for m in not_eligible if m.product_id in names and keep(m.institution_id)
+        _row(m, names, redact=redact)
+        for m in not_eligible
+        if m.product_id in names and keep(m.institution_id)
     ]
     inst_rows = []
     for inst in institutions:
@@ -225,7 +234,7 @@ def demand_matches(actor, demand_pk: int, *, today: date | None = None) -> Deman
                 score=float(inst.score),
                 best_product_id=inst.best_product_id,
                 best_product_name=product_name,
-                reasons=list(inst.reasons),
+                reasons=redact_holdings(inst.reasons) if redact else list(inst.reasons),
             )
         )
     return DemandMatchView(
@@ -287,7 +296,7 @@ def _visible_demand_rows(actor, institution_id, candidates, visible, limit) -> l
                 score=float(c.score),
                 best_product_id=c.best_product_id,
                 best_product_name=names[c.best_product_id][0],
-                reasons=list(c.reasons),
+                reasons=redact_holdings(c.reasons),
             )
         )
         if len(rows) >= limit:
@@ -341,7 +350,7 @@ def institution_outreach(
         is_authorised = c.enterprise_id in authorised
         reasons = list(c.reasons)
         if not is_authorised:
-            reasons = [r for r in reasons if r not in private]
+            reasons = [r for r in redact_holdings(reasons) if r not in private]
         rows.append(
             OutreachRow(
                 enterprise_id=enterprise.pk,

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from chanrong.demands.models import Demand, DemandState, Dispatch, DispatchState
 from chanrong.finance import eligibility as el
+from chanrong.finance import supply
 from chanrong.finance.models import Branch, FinancialInstitution, Product, ProductState
 from chanrong.finance.services import ConditionsBuilder
 from chanrong.registry.models import (
@@ -339,6 +340,13 @@ def enterprise_facts_bulk(
             base[row[0]] = row[1:]
     quals = _qualifications(ids)
     members = _memberships(ids)
+    # Supply-chain facts (finance.supply; None without a provider): holdings
+    # per distinct day, chain memberships once.
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for eid, day in dict.fromkeys(pairs):
+        by_day[day].append(eid)
+    holdings = {day: supply.holdings_for(eids, day) for day, eids in by_day.items()}
+    chains = supply.chains_for(ids)
     out = []
     for eid, day in pairs:
         region, region_name, industry, industry_name, size, revenue, founded, grade = base[eid]
@@ -361,6 +369,8 @@ def enterprise_facts_bulk(
                 qualifications=frozenset(kinds),
                 lists=lists,
                 blacklisted=blacklisted,
+                holdings=None if holdings[day] is None else holdings[day][eid],
+                chains=None if chains is None else chains[eid],
             )
         )
     return out

@@ -8,8 +8,9 @@ does not fail"), indexed by the fact rows' distinct values:
 
 * region and industry: one bitset per distinct code;
 * size / tax grade / age / blacklist, qualifications / lists, kind /
-  collateral: one per distinct combination (`engine.key_a/b/c`), built by the
-  very functions `engine.eligibility` uses (`engine.family_a/b/c`);
+  collateral, chain / supply-chain holdings: one per distinct combination
+  (`engine.key_a/b/c/d`), built by the very functions `engine.eligibility`
+  uses (`engine.family_a/b/c/d`);
 * amounts, terms, rates and revenue: thresholds, so one cumulative bitset per
   distinct product value, picked for a row by binary search (exact integer
   comparisons, the same as the dense path's).
@@ -123,6 +124,7 @@ class Plan:
                 engine.family_c,
                 (P.kind_answers, P.collateral_required, P.collateral_options),
             ),
+            (engine.key_d(facts, rows), engine.family_d, (P.chain, P.holdings)),
         )
         for keys, build, cols in families:
             uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
@@ -254,6 +256,7 @@ class Plan:
             self.products.deadline_rate.take(ci),
             local.astype(np.float64),
             self.unknown_count(rows, ri, ci).astype(np.float64),
+            ((self.products.holdings.take(ci) & facts.holdings[rows][ri]) != 0).astype(np.float64),
         ]
 
 

@@ -31,6 +31,7 @@ from scipy import sparse
 from chanrong.finance.eligibility import (
     COLLATERAL_LABELS,
     DEMAND_KIND_LABELS,
+    HOLDING_LABELS,
     LIST_LABELS,
     N_,
     PRODUCT_DEMAND_KINDS,
@@ -57,6 +58,8 @@ FAILED_KEYS: tuple[str, ...] = (
     "min_years",
     "min_revenue",
     "blacklisted",
+    "chain",
+    "holdings",
     "kind",
     "amount_max",
     "amount_min",
@@ -75,6 +78,8 @@ UNKNOWN_KEYS: tuple[str, ...] = (
     "founded_on",
     "revenue",
     "blacklisted",
+    "chains",
+    "holdings",
     "collateral",
 )
 FAIL = {key: np.uint32(1 << i) for i, key in enumerate(FAILED_KEYS)}
@@ -96,6 +101,7 @@ QUALIFICATIONS = _vocab(QUALIFICATION_LABELS)
 LISTS = _vocab(LIST_LABELS)
 COLLATERALS = _vocab(COLLATERAL_LABELS)
 DEMAND_KINDS = _vocab(DEMAND_KIND_LABELS)
+HOLDINGS = _vocab(HOLDING_LABELS)
 
 #: Policy categories the government can weigh for its region. An enterprise
 #: belongs to a category through its lists and qualifications; a product
@@ -238,6 +244,8 @@ class ProductTable:
     min_years: np.ndarray  # int64, 0 when absent
     min_revenue: np.ndarray  # int64 分, 0 when absent
     exclude_blacklisted: np.ndarray  # bool
+    holdings: np.ndarray  # uint16 mask over HOLDINGS (0 = none required; any one suffices)
+    chain: np.ndarray  # int64 chain id, 0 when the product names no chain
     #: (P, len(POLICY_KEYS)) 1 where the product itself serves a policy category.
     policy: np.ndarray
     #: Institution service record: approval rate for similar enterprises by
@@ -321,6 +329,8 @@ class ProductTable:
             min_years=col(lambda c: c.min_years or 0, np.int64),
             min_revenue=col(lambda c: fen(c.min_revenue) if c.min_revenue else 0, np.int64),
             exclude_blacklisted=col(lambda c: bool(c.exclude_blacklisted), bool),
+            holdings=col(lambda c: mask(HOLDINGS, c.required_holdings), np.uint16),
+            chain=col(lambda c: 0 if c.chain is None else int(c.chain.id), np.int64),
             policy=policy,
             approval_rate=(
                 np.full((n, len(SIZES) + 1), 0.5)
@@ -407,6 +417,13 @@ class FactTable:
     collateral_nonempty: np.ndarray  # bool
     #: False for an enterprise without a demand (outreach): no demand rule is checked.
     has_demand: np.ndarray  # bool
+    holdings: np.ndarray  # uint16 mask over HOLDINGS of the kinds held (amount > 0)
+    holdings_known: np.ndarray  # bool
+    #: (D, len(HOLDINGS)) int64 分 held of each kind (0 when unknown), for reasons.
+    holdings_amount: np.ndarray
+    #: Index into `chain_sets` of the row's chain memberships, -1 when unknown.
+    chain_key: np.ndarray  # int64
+    chain_sets: list[frozenset[int]]
     facts: list[tuple[EnterpriseFacts, DemandFacts | None]] | None = None
 
     def __len__(self) -> int:
@@ -435,6 +452,26 @@ class FactTable:
             return np.fromiter((fn(x) for x in items), dtype=dtype, count=n)
 
         ages = [years_between(e.founded_on, today) if e.founded_on else 0 for e in es]
+        held = np.zeros((n, len(HOLDINGS)), dtype=np.int64)
+        have = np.zeros(n, dtype=np.uint16)
+        for r, e in enumerate(es):
+            if e.holdings is not None:
+                for kind, k in HOLDINGS.items():
+                    amount = e.holdings.amount(kind)
+                    held[r, k] = max(fen(amount), 0)
+                    if amount > 0:  # the pure function's test, not the rounded 分
+                        have[r] |= 1 << k
+        chain_sets: dict[frozenset[int], int] = {}
+        chain_key = np.fromiter(
+            (
+                -1
+                if e.chains is None
+                else chain_sets.setdefault(frozenset(e.chains), len(chain_sets))
+                for e in es
+            ),
+            dtype=np.int64,
+            count=n,
+        )
         return cls(
             ids=np.asarray(ids, dtype=np.int64),
             enterprise_ids=np.asarray(
@@ -471,5 +508,10 @@ class FactTable:
             collateral_known=col(ds, lambda d: d.collateral_offered is not None, bool),
             collateral_nonempty=col(ds, lambda d: bool(d.collateral_offered), bool),
             has_demand=np.fromiter((r[1] is not None for r in rows), dtype=bool, count=n),
+            holdings=have,
+            holdings_known=col(es, lambda e: e.holdings is not None, bool),
+            holdings_amount=held,
+            chain_key=chain_key,
+            chain_sets=list(chain_sets),
             facts=[(e, d) for e, d in zip(es, (r[1] for r in rows), strict=True)],
         )

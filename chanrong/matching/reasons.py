@@ -10,12 +10,29 @@ Run only for the handful of pairs a person looks at, never in bulk.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from chanrong.finance.eligibility import DemandFacts, EnterpriseFacts, ProductConditions, evaluate
+from chanrong.finance.eligibility import (
+    N_,
+    DemandFacts,
+    EnterpriseFacts,
+    ProductConditions,
+    evaluate,
+    wan,
+)
 
 from .engine import FEATURE_LABELS, failed_keys, unknown_keys
+from .features import HOLDINGS
+
+#: The "holding" reason with the amount the enterprise holds of each kind the
+#: product finances (shown to the enterprise, government and platform).
+HOLDING_REASONS = {
+    "receivable": N_("持有已确权应收账款 %(amount)s"),
+    "voucher": N_("持有数字债权凭证 %(amount)s"),
+    "gov_procurement": N_("持有已确权政府采购合同 %(amount)s"),
+}
 
 
 def eligibility_messages(
@@ -36,5 +53,41 @@ def eligibility_messages(
     ]
 
 
-def reason_labels(names: list[str]) -> list[str]:
-    return [_(FEATURE_LABELS[name]) for name in names]
+def holding_reasons(need_mask: int, amounts_fen) -> list[str]:
+    """ "持有已确权应收账款 120 万元" for each kind the product accepts
+    (`need_mask` over features.HOLDINGS) that the enterprise holds."""
+    out = []
+    for kind, k in HOLDINGS.items():
+        if int(need_mask) & (1 << k) and int(amounts_fen[k]) > 0:
+            amount = Decimal(int(amounts_fen[k])) / 100
+            out.append(_(HOLDING_REASONS[kind]) % {"amount": wan(amount)})
+    return out
+
+
+def reason_labels(names: list[str], holdings: list[str] | None = None) -> list[str]:
+    """Labels of the reason keys; "holding" becomes `holdings` (with amounts) when given."""
+    out: list[str] = []
+    for name in names:
+        if name == "holding" and holdings:
+            out.extend(holdings)
+        else:
+            out.append(_(FEATURE_LABELS[name]))
+    return out
+
+
+def is_holding_reason(text: str) -> bool:
+    """Whether a rendered reason states an amount held (private to the
+    enterprise: institutions see the generic label instead)."""
+    return any(text.startswith(_(t).split("%(")[0]) for t in HOLDING_REASONS.values())
+
+
+def redact_holdings(reasons: list[str]) -> list[str]:
+    """The reasons an institution may read: amounts held become the generic
+    label, once."""
+    out: list[str] = []
+    for text in reasons:
+        if is_holding_reason(text):
+            text = _(FEATURE_LABELS["holding"])
+        if text not in out:
+            out.append(text)
+    return out

@@ -39,7 +39,7 @@ from chanrong.finance.eligibility import evaluate
 from . import adapter, batch, engine, model
 from . import features as F
 from .features import FactTable, ProductTable
-from .reasons import reason_labels
+from .reasons import holding_reasons, reason_labels
 
 #: Days without a published demand before a white-listed enterprise is an outreach candidate.
 OUTREACH_QUIET_DAYS = 180
@@ -163,6 +163,9 @@ class _Row:
     feats: list[np.ndarray]
     prob: np.ndarray | None
     scores: np.ndarray
+    products: ProductTable | None = None
+    facts: FactTable | None = None
+    row: int = 0
 
 
 def _score_row(
@@ -183,12 +186,17 @@ def _score_row(
     feats = engine.pair_features(products, facts, rows, cols, ri, ci, unknown[0], policy)
     prob = fitted.probability(feats) if fitted is not None and len(cols) else None
     scores = engine.score(feats, engine.DEFAULT_WEIGHTS, prob)
-    return _Row(cols, failed[0], unknown[0], feats, prob, scores)
+    return _Row(cols, failed[0], unknown[0], feats, prob, scores, products, facts, row)
 
 
 def _reasons(scored: _Row, i: int) -> list[str]:
     p = None if scored.prob is None else float(scored.prob[i])
-    return reason_labels(engine.top_reasons(scored.feats, i, probability=p))
+    names = engine.top_reasons(scored.feats, i, probability=p)
+    held = None
+    if "holding" in names and scored.products is not None and scored.facts is not None:
+        need = int(scored.products.holdings[scored.cols[i]])
+        held = holding_reasons(need, scored.facts.holdings_amount[scored.row])
+    return reason_labels(names, held)
 
 
 def _order(scored: _Row, products: ProductTable, mask: np.ndarray) -> np.ndarray:

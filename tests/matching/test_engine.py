@@ -9,13 +9,16 @@ from hypothesis import strategies as st
 
 from chanrong.finance.eligibility import (
     COLLATERAL_LABELS,
+    HOLDING_LABELS,
     LIST_LABELS,
     PRODUCT_DEMAND_KINDS,
     QUALIFICATION_LABELS,
     SIZE_LABELS,
     Area,
+    ChainRef,
     DemandFacts,
     EnterpriseFacts,
+    Holdings,
     IndustryRef,
     ProductConditions,
     evaluate,
@@ -63,7 +66,10 @@ products = st.builds(
     min_years=maybe(st.integers(-1, 12)),
     min_revenue=maybe(money),
     exclude_blacklisted=st.booleans(),
+    required_holdings=some(list(HOLDING_LABELS)),
+    chain=maybe(st.integers(1, 4).map(lambda n: ChainRef(n, f"链{n}"))),
 )
+held = st.sampled_from([Decimal(0), Decimal("0.01"), Decimal("1200000.00")])
 enterprises = st.builds(
     EnterpriseFacts,
     region_code=st.sampled_from(REGIONS),
@@ -75,6 +81,8 @@ enterprises = st.builds(
     qualifications=maybe(st.frozensets(st.sampled_from(list(QUALIFICATION_LABELS)), max_size=3)),
     lists=maybe(st.frozensets(st.sampled_from(list(LIST_LABELS)), max_size=3)),
     blacklisted=maybe(st.booleans()),
+    holdings=maybe(st.builds(Holdings, receivable=held, voucher=held, gov_procurement=held)),
+    chains=maybe(st.frozensets(st.integers(1, 4), max_size=3)),
 )
 demands = maybe(
     st.builds(
