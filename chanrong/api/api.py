@@ -157,6 +157,7 @@ def _add_routers() -> None:
     from chanrong.registry.api_profile import operating_router
     from chanrong.registry.api_profile import router as enterprise_profile
     from chanrong.registry.api_projects import router as projects
+    from chanrong.supplychain.api import router as supplychain
 
     api.add_router("/regions", regions)
     api.add_router("/industries", industries)
@@ -179,6 +180,7 @@ def _add_routers() -> None:
     api.add_router("/pilot", pilots)
     api.add_router("/policy", policy)
     api.add_router("/policy/pools", policy_pools)
+    api.add_router("/supplychain", supplychain)
     api.add_router("/health", health)
     api.add_router("", matching)  # /demands/{id}/matches, /institutions/me/…, /policy-weights
 

@@ -10,6 +10,7 @@ class ApiConfig(AppConfig):
         from chanrong.core import health
         from chanrong.demands.signals import institution_events
         from chanrong.policy.signals import institution_events as policy_institution_events
+        from chanrong.supplychain.signals import institution_events as supplychain_events
 
         from .checks import check_webhook_deliveries
         from .webhooks import on_institution_events
@@ -22,5 +23,9 @@ class ApiConfig(AppConfig):
         # … and from the policy app (a bank asked to confirm a loan for a subsidy).
         policy_institution_events.connect(
             on_institution_events, dispatch_uid="chanrong.api.webhooks.policy_institution_events"
+        )
+        # … and from the supply-chain app (receivables offered, financing, vouchers).
+        supplychain_events.connect(
+            on_institution_events, dispatch_uid="chanrong.api.webhooks.supplychain_events"
         )
         health.register_check(check_webhook_deliveries)

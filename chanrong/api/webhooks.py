@@ -60,6 +60,12 @@ EVENTS: dict[str, Any] = {
     "demand.status_changed": _("融资需求状态变化"),
     "offer.accepted": _("本机构的融资方案被企业选定"),
     "policy.confirmation_requested": _("企业申请政策资金，请本机构确认贷款信息和实付金额"),
+    "supplychain.receivable_confirmed": _("已授权本机构的供应商有应收账款获债务人确权（可融资）"),
+    "supplychain.financing_created": _("本机构登记了一笔应收账款融资"),
+    "supplychain.financing_repaid": _("本机构的应收账款融资已还款"),
+    "supplychain.financing_overdue": _("本机构的应收账款融资已逾期"),
+    "supplychain.voucher_discounted": _("数字债权凭证在本机构贴现"),
+    "supplychain.voucher_paid": _("在本机构贴现的数字债权凭证已到期兑付"),
 }
 #: Sent by the "test ping" button, whatever the endpoint subscribes to.
 PING = "ping"
@@ -375,8 +381,9 @@ def due_deliveries(now=None):
 
 
 def on_institution_events(sender, events, **kwargs) -> list[WebhookDelivery]:
-    """Receiver of `chanrong.demands.signals.institution_events` and
-    `chanrong.policy.signals.institution_events` (in the sender's transaction,
+    """Receiver of `chanrong.demands.signals.institution_events`,
+    `chanrong.policy.signals.institution_events` and
+    `chanrong.supplychain.signals.institution_events` (in the sender's transaction,
     so a delivery exists exactly when the change does)."""
     return emit_many(events)
 

@@ -5,6 +5,7 @@ digital payables vouchers."""
 from .chains import add_measure, add_member, create_chain, memberships, remove_member
 from .common import is_listed_core
 from .financing import finance, financing_payload, mark_overdue, repay
+from .offers import offered_receivables, offered_vouchers
 from .receivables import confirm, dispute, receivable_payload, register_receivable, withdraw
 from .vouchers import (
     TreeCheck,
@@ -32,6 +33,8 @@ __all__ = [
     "issue_voucher",
     "mark_overdue",
     "memberships",
+    "offered_receivables",
+    "offered_vouchers",
     "pay_vouchers",
     "receivable_payload",
     "register_receivable",
