@@ -24,6 +24,9 @@ SOURCE_POLICY_COMPENSATION = "policy.risk_compensation"
 SOURCE_POLICY_BRIDGE_AMOUNT = "policy.bridge_amount"
 SOURCE_POLICY_BRIDGE_COUNT = "policy.bridge_count"
 SOURCE_POLICY_GUARANTEE_RATE = "policy.guarantee_fee_rate"
+# 应收账款融资 computed by chanrong.supplychain (supplychain/sources.py).
+SOURCE_SUPPLYCHAIN_AMOUNT = "supplychain.financing_amount"
+SOURCE_SUPPLYCHAIN_COUNT = "supplychain.financing_count"
 
 
 class Entry(NamedTuple):
@@ -189,6 +192,22 @@ PLATFORM: list[Entry] = [
         "period",
         source=SOURCE_POLICY_GUARANTEE_RATE,
         lower_is_better=True,
+    ),
+    Entry(
+        "receivable-financing-amount",
+        "应收账款融资额（亿元）",
+        "金融资源",
+        "亿元",
+        "period",
+        source=SOURCE_SUPPLYCHAIN_AMOUNT,
+    ),
+    Entry(
+        "receivable-financing-count",
+        "应收账款融资笔数（笔）",
+        "金融资源",
+        "笔",
+        "period",
+        source=SOURCE_SUPPLYCHAIN_COUNT,
     ),
 ]
 

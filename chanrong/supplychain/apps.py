@@ -15,3 +15,9 @@ class SupplychainConfig(AppConfig):
         from .eligibility import PROVIDER
 
         set_supply_provider(PROVIDER)
+
+        # The indicator system's 应收账款融资 figures (insights.sources);
+        # insights is below this app and never imports it.
+        from .sources import register_sources
+
+        register_sources()

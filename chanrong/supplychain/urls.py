@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import chains, financing, home, receivables, vouchers
+from .views import chains, financing, home, receivables, stats, vouchers
 
 app_name = "supplychain"
 
@@ -31,4 +31,5 @@ urlpatterns = [
     path("vouchers/<int:pk>/split/", vouchers.split, name="split"),
     path("vouchers/<int:pk>/discount/", vouchers.discount, name="discount"),
     path("vouchers/<int:pk>/pay/", vouchers.pay, name="pay"),
+    path("stats/", stats.stats_page, name="stats"),
 ]

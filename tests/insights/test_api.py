@@ -34,7 +34,7 @@ def _error(response, status):
 def test_indicators_and_plans(world):
     gov = _client(world, "gov_jiashan")
     listing = gov.get(f"{API}/indicators", {"page_size": 100}).json()
-    assert listing["count"] == 35  # the 32 of the printed table + catalogue.PLATFORM (policy)
+    assert listing["count"] == 37  # the 32 printed + catalogue.PLATFORM (policy, supplychain)
     kinds = {i["code"]: i["kind"] for i in listing["results"]}
     assert kinds["manufacturing-loans"] == "stock" and kinds["gdp"] == "period"
     _error(_client(world, "ent_user").get(f"{API}/indicators"), 404)
