@@ -493,6 +493,39 @@ def test_command(policy_world, varied):
     assert Application.objects.filter(programme=programme, auto_built=True).exists()
 
 
+def test_command_refuses_unknown_programmes_and_kinds(policy_world):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("policy_outreach", "999999", stdout=io.StringIO())
+    award = make_programme(
+        policy_world,
+        "award",
+        params={"items": [{"code": "first_loan", "label": "首贷", "amount": "10000"}]},
+        name="奖励",
+        publish=False,
+    )
+    with pytest.raises(CommandError):
+        call_command("policy_outreach", str(award.pk), stdout=io.StringIO())
+
+
+def test_page_of_a_programme_without_loans_says_why(policy_world, client):
+    award = make_programme(
+        policy_world,
+        "award",
+        params={"items": [{"code": "first_loan", "label": "首贷", "amount": "10000"}]},
+        name="奖励",
+        publish=False,
+    )
+    client.force_login(policy_world.user("fin_admin"))
+    page = client.get(f"/policy/gov/programmes/{award.pk}/outreach/")
+    assert page.status_code == 200
+    assert "政策找人仅适用于贷款贴息和担保费补贴" in page.content.decode()
+    assert client.get(f"/policy/gov/programmes/{award.pk}/outreach/export/").status_code == 404
+    assert client.post(f"/policy/gov/programmes/{award.pk}/outreach/build/").status_code == 302
+    assert not Application.objects.exists()
+
+
 def test_agency_page_export_and_buttons(policy_world, varied, client):
     pw = policy_world
     make_loan(pw, no="ENT-1", loan_date=date(2026, 2, 1), maturity_date=date(2027, 2, 1))
