@@ -10,6 +10,26 @@ write `builders/<domain>.py` and append it to STEPS; extend
 `chanrong.demo.services.digest_rows` with its key fields.
 """
 
-from . import accounts, demands, enterprises, insights, organisations, pilots, policy, registry
+from . import (
+    accounts,
+    demands,
+    enterprises,
+    insights,
+    organisations,
+    pilots,
+    policy,
+    registry,
+    supplychain,
+)
 
-STEPS = (organisations, enterprises, accounts, registry, demands, insights, pilots, policy)
+STEPS = (
+    organisations,
+    enterprises,
+    accounts,
+    registry,
+    demands,
+    insights,
+    pilots,
+    policy,
+    supplychain,
+)
