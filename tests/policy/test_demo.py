@@ -274,3 +274,30 @@ def test_indicators_read_the_demo_policy_tables(built):
     assert paid > 0 and value.computed
     assert value.value == paid / Decimal(100_000_000)
     assert sources.interest_subsidy("330421", start, end) == paid
+
+
+def test_the_builders_shortcuts_compute_as_the_services_do(built):
+    """The builder reads the LPR from a table loaded once and counts working
+    days with a cache; both must agree with the services' own functions."""
+    from chanrong.core.workdays import add_workdays
+    from chanrong.demo.builders import policy as builder
+    from chanrong.policy import calculator as calc
+
+    world = builder.World(None, None, TODAY, {})
+    programme = Programme.objects.get(name__contains="三类企业、五类项目")
+    loans = Loan.objects.filter(loan_date__gte=programme.starts_on).order_by("pk")[:12]
+    assert loans
+    for loan in loans:
+        for paid in (None, Decimal("50000"), Decimal("10")):
+            claim = policy.Claim(dt.date(2025, 1, 1), dt.date(2025, 3, 31), paid)
+            held = calc.Held(Decimal("1000"), Decimal("2000"))
+            ours = builder._compute(world, programme, claim, loan, loan.enterprise_id, held)
+            theirs = policy.compute(
+                programme, claim, loan=loan, enterprise_id=loan.enterprise_id, held=held
+            )
+            assert ours.as_json() == theirs.as_json(), loan.contract_no
+    day = dt.date(2025, 9, 25)  # across the National Day holiday and its 调休
+    for offset in range(30):
+        start = day + dt.timedelta(days=offset)
+        for n in (1, 3, 5, 8):
+            assert builder._after(start, n) == add_workdays(start, n)

@@ -60,11 +60,14 @@ from django.utils.translation import gettext as _
 from chanrong.accounts.models import Role, User
 from chanrong.core import audit, notify
 from chanrong.core.errors import ServiceError
-from chanrong.core.workdays import add_workdays
+from chanrong.core.workdays import is_workday
 from chanrong.demands.models import Demand, DemandState
+from chanrong.finance import lpr
 from chanrong.finance.models import FinancialInstitution, InstitutionKind
 from chanrong.finance.services import enterprise_facts
+from chanrong.matching.adapter import enterprise_facts_bulk
 from chanrong.policy import calculator as calc
+from chanrong.policy import params as pm
 from chanrong.policy import rules, services
 from chanrong.policy.models import (
     Application,
@@ -86,6 +89,7 @@ from chanrong.policy.models import (
 )
 from chanrong.policy.services import bridge, riskpool
 from chanrong.policy.services import pools as pool_services
+from chanrong.policy.services.applications import loan_facts
 from chanrong.registry.models import Enterprise, Project, Qualification
 
 from .base import DemoContext, workdays_before
@@ -168,9 +172,21 @@ OBJECTION_TEXT = (
 OBJECTION_NAMES = ("王先生", "李女士", "张先生", "陈女士")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
+def _workday(day: date) -> bool:
+    return is_workday(day)
+
+
+@lru_cache(maxsize=16384)
 def _after(day: date, workdays: int) -> date:
-    return add_workdays(day, workdays)
+    """core.workdays.add_workdays, with each day's answer cached (the
+    holiday calendar's lookup is slow and a history asks thousands of times)."""
+    current = day
+    while workdays:
+        current += timedelta(days=1)
+        if _workday(current):
+            workdays -= 1
+    return current
 
 
 def _at(rng: random.Random, day: date) -> datetime:
@@ -439,6 +455,7 @@ class World:
     showcased: set[int] = field(default_factory=set)
     #: Budget years the showcase's services moved (their running balances are redone by date).
     touched_budgets: set[int] = field(default_factory=set)
+    lpr_tables: dict[str, list] = field(default_factory=dict)
 
     @property
     def first_day(self) -> date:
@@ -446,6 +463,19 @@ class World:
 
     def user(self, name: str) -> User:
         return self.users[name]
+
+    def learn(self, enterprise_ids) -> None:
+        """Load enterprises and their facts in bulk (the matching adapter's
+        mirror of registry.services.eligibility_facts: a few queries in all)."""
+        ids = sorted(set(enterprise_ids) - set(self.facts))
+        if not ids:
+            return
+        for enterprise in Enterprise.objects.filter(pk__in=ids).select_related(
+            "region", "industry"
+        ):
+            self.enterprises.setdefault(enterprise.pk, enterprise)
+        facts = enterprise_facts_bulk([(pk, self.today) for pk in ids])
+        self.facts.update(zip(ids, facts, strict=True))
 
     def know(self, enterprise_id: int) -> Enterprise:
         """The enterprise and its eligibility facts as of the build day, loaded once."""
@@ -665,12 +695,7 @@ def _loans(world: World) -> None:
             guaranteed.append(loan)
     Loan.objects.bulk_update(guaranteed, ["guarantor", "guarantee_fee_rate"], batch_size=2000)
     world.loans = loans
-    enterprises = Enterprise.objects.filter(
-        pk__in={loan.enterprise_id for loan in loans}
-    ).select_related("region", "industry")
-    world.enterprises = {e.pk: e for e in enterprises}
-    for enterprise in world.enterprises.values():
-        world.know(enterprise.pk)
+    world.learn(loan.enterprise_id for loan in loans)
     world.project_class = dict(
         Project.objects.filter(
             pk__in={loan.project_id for loan in loans if loan.project_id}
@@ -986,6 +1011,7 @@ def _award_stories(world: World) -> list[Story]:
         .values_list("pk", flat=True)[: max(3, round(8 * world.ctx.scale**0.5))]
     )
     ladder = ["reform", "tutoring", "growth_board"]
+    world.learn(candidates)
     for enterprise_id in candidates:
         if not _eligible(world, "listing", enterprise_id, None):
             continue
@@ -1043,9 +1069,7 @@ def _amounts(world: World, stories: list[Story]) -> None:
             if story.enterprise_id
             else Decimal(0),
         )
-        result = services.compute(
-            programme, claim, loan=loan, enterprise_id=story.enterprise_id, held=held
-        )
+        result = _compute(world, programme, claim, loan, story.enterprise_id, held)
         story.amount = result.amount
         story.calculation = result.as_json()
         if story.holds and story.amount > 0:
@@ -1053,6 +1077,31 @@ def _amounts(world: World, stories: list[Story]) -> None:
                 on_loan[(story.key, loan.pk)] += story.amount
             if story.enterprise_id:
                 by_enterprise[(story.key, story.enterprise_id, story.year)] += story.amount
+
+
+def _compute(world: World, programme, claim, loan, enterprise_id, held) -> calc.Result:
+    """services.compute, with the LPR read from a table loaded once instead
+    of one query per loan (the same calculator, the same LPR in force on the
+    loan date; tests/policy/test_demo.py holds the two equal)."""
+    params = services.check(programme).params
+    if programme.kind != ProgrammeKind.INTEREST or params.method != pm.LPR_SHARE:
+        return services.compute(programme, claim, loan=loan, enterprise_id=enterprise_id, held=held)
+    if params.lpr_tenor not in world.lpr_tables:
+        world.lpr_tables[params.lpr_tenor] = lpr.lpr_table(params.lpr_tenor)
+    found = lpr.rate_in_force(world.lpr_tables[params.lpr_tenor], loan.loan_date)
+    fact = None
+    if found is not None:
+        stale = (loan.loan_date - found[0]).days > lpr.STALE_AFTER_DAYS
+        fact = calc.LprFact(params.lpr_tenor, found[0], found[1], stale)
+    return calc.interest_subsidy(
+        params,
+        loan_facts(loan),
+        (claim.period_start, claim.period_end),
+        (programme.starts_on, programme.ends_on),
+        interest_paid=claim.paid_cost,
+        lpr=fact,
+        held=held,
+    )
 
 
 def _loan_no(story: Story) -> str:
@@ -1301,7 +1350,7 @@ def _risk_pool(world: World) -> None:
     today = world.today
     programme = world.programmes["risk_pool"]
     admin = world.user(FINANCE_ADMIN)
-    cap = min(80, max(12, round(60 * world.ctx.scale)))
+    cap = min(60, max(10, round(40 * world.ctx.scale)))
     registrations = []
     for loan in _pool_loans(world, "risk_pool"):
         if len(registrations) >= cap:
@@ -1366,7 +1415,7 @@ def _bridge(world: World) -> None:
         if limit <= loan.maturity_date <= today + timedelta(days=10)
         and loan.principal <= Decimal("10000000")
     ]
-    cap = min(60, max(10, round(40 * world.ctx.scale)))
+    cap = min(40, max(8, round(24 * world.ctx.scale)))
     chosen = sorted(
         rng.sample(candidates, min(cap, len(candidates))),
         key=lambda loan: (loan.maturity_date, loan.contract_no),
@@ -1456,6 +1505,7 @@ def _fresh_loan(world: World, key: str, where: Q, bank, loan_date: date, **field
         .order_by("uscc")
         .values_list("pk", flat=True)[:300]
     )
+    world.learn(ids)
     for enterprise_id in ids:
         loan = _off_platform(
             world,
