@@ -309,16 +309,18 @@ def _authorise(world: World, members) -> None:
     institutions = world.ctx.refs["institutions"]
     seen: set[int] = set()
     for rows in members.values():
+        first = True  # the chain's first drawn supplier banks with two (a shared receivable)
         for enterprise, _role, _tier in rows:
             if enterprise.pk in seen:
                 continue
             seen.add(enterprise.pk)
-            if enterprise.pk == demo[1].pk:
-                world.authorised[enterprise.pk] = []
+            if enterprise.pk in (demo[0].pk, demo[1].pk):
+                # As the enterprises builder left them: 嘉善农商行 only, and none.
+                world.authorised[enterprise.pk] = ["jsrcb"] if enterprise.pk == demo[0].pk else []
                 continue
-            keys = ["jsrcb"] if enterprise.pk == demo[0].pk else []
-            keys += world.rng.sample(BANKS, world.rng.choice((1, 2)))
-            keys = sorted(set(keys), key=BANKS.index)
+            keys = world.rng.sample(BANKS, 2 if first else world.rng.choice((1, 2)))
+            first = False
+            keys = sorted(keys, key=BANKS.index)
             for key in keys:
                 profile.authorise_institution(
                     world.users[enterprise.pk], enterprise, institutions[key]
@@ -371,11 +373,12 @@ def _confirm(world: World, receivable, core, day: date, part: bool = False):
     return done
 
 
-def _finance(world: World, receivable, supplier, day: date, *, account: str = "", backing=None):
+def _finance(
+    world: World, receivable, supplier, day: date, *, account: str = "", backing=None, key=None
+):
     keys = world.authorised.get(supplier.pk) or []
     if not keys:
         return None
-    key = keys[0] if supplier.pk == world.ctx.refs["demo_enterprises"][0].pk else None
     key = key or world.rng.choice(keys)
     ratio = Decimal(world.rng.choice((70, 80, 90)))
     base = backing if backing is not None else receivable.available
@@ -396,9 +399,11 @@ def _finance(world: World, receivable, supplier, day: date, *, account: str = ""
 def _receivables(world: World, chain: Chain, core: Enterprise, rows) -> None:
     rng, today = world.rng, world.today
     suppliers = [e for e, role, _tier in rows if role == "supplier"]
-    ent = world.ctx.refs["demo_enterprises"][0]
-    # ent_user's: one financed by 嘉善农商行, one confirmed and still on offer to it.
-    stories = [(ent, "financed"), (ent, "confirmed")]
+    demo = world.ctx.refs["demo_enterprises"]
+    # ent_user's: one financed by 嘉善农商行, one confirmed and still on offer to it;
+    # one shared by two banks.
+    shared = next(e for e in suppliers if e not in demo[:2])
+    stories = [(demo[0], "financed"), (demo[0], "confirmed"), (shared, "shared")]
     stories += [(suppliers[i % len(suppliers)], state) for i, state in enumerate(STATES)]
     extra = max(2, round(24 * world.ctx.scale))
     stories += [(rng.choice(suppliers), rng.choice(STATES)) for _ in range(extra)]
@@ -431,11 +436,14 @@ def _receivables(world: World, chain: Chain, core: Enterprise, rows) -> None:
         if state in ("confirmed", "partly_confirmed"):
             continue
         financed_on = min(decided + timedelta(days=rng.randint(0, 7)), due)
-        if rng.random() < 0.3 and state == "financed":
+        if state == "shared":
             # Two banks share it: the first takes a part, the second the rest.
+            first, second = world.authorised[supplier.pk][:2]
             half = (receivable.available / 2).quantize(WAN, rounding=ROUND_DOWN)
-            _finance(world, receivable, supplier, financed_on, backing=half)
+            _finance(world, receivable, supplier, financed_on, backing=half, key=first)
             receivable.refresh_from_db()
+            _finance(world, receivable, supplier, financed_on, key=second)
+            continue
         financing = _finance(world, receivable, supplier, financed_on)
         if financing is not None and state == "repaid":
             repaid_on = min(due + timedelta(days=rng.randint(0, 3)), today)
