@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "chanrong.core.middleware.RequestContextMiddleware",
+    # /api/v1: a repeated query parameter is a 422, not "the last one wins".
+    "chanrong.core.apikit.query.RepeatedQueryParameterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -182,7 +182,7 @@ class DrawOut(Schema):
         return obj.calculation or None
 
 
-class RegistrationOut(Schema):
+class PoolRegistrationOut(Schema):
     id: int
     programme_id: int
     loan_id: int
@@ -284,7 +284,7 @@ class RepayIn(InputSchema):
     repaid_on: Day = None
 
 
-class ReasonIn(InputSchema):
+class PoolReasonIn(InputSchema):
     reason: Text(500, min_length=1)
 
 
@@ -479,7 +479,7 @@ def repay_draw(request, draw_id: ObjectId, payload: RepayIn):
 @router.post(
     "/draws/{draw_id}/reject", response=responses({200: DrawOut}, 404, 409, 422), summary="驳回"
 )
-def reject_draw(request, draw_id: ObjectId, payload: ReasonIn):
+def reject_draw(request, draw_id: ObjectId, payload: PoolReasonIn):
     bridge.reject(actor(request), _draw(request, draw_id), payload.reason)
     return _draw(request, draw_id)
 
@@ -500,7 +500,7 @@ def withdraw_draw(request, draw_id: ObjectId, payload: WithdrawIn | None = None)
 
 @router.get(
     "/registrations",
-    response=responses({200: list[RegistrationOut]}, 422),
+    response=responses({200: list[PoolRegistrationOut]}, 422),
     summary="风险补偿备案贷款列表",
 )
 @paginated
@@ -515,7 +515,7 @@ def list_registrations(request, programme_id: ObjectId | None = None):
 
 @router.post(
     "/registrations",
-    response=responses({201: RegistrationOut}, 404, 409, 422),
+    response=responses({201: PoolRegistrationOut}, 404, 409, 422),
     summary="贷款备案入池（贷款银行）",
 )
 def register(request, payload: RegistrationIn):
@@ -575,7 +575,7 @@ def pay_claim(request, claim_id: ObjectId, payload: PayClaimIn | None = None):
 @router.post(
     "/claims/{claim_id}/reject", response=responses({200: ClaimOut}, 404, 409, 422), summary="驳回"
 )
-def reject_claim(request, claim_id: ObjectId, payload: ReasonIn):
+def reject_claim(request, claim_id: ObjectId, payload: PoolReasonIn):
     riskpool.reject_claim(actor(request), _claim(request, claim_id), payload.reason)
     return _claim(request, claim_id)
 

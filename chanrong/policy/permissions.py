@@ -96,3 +96,22 @@ def is_lender(actor, application) -> bool:
 def can_confirm_loan(actor, loan) -> bool:
     scope = scope_of(actor)
     return scope.kind == ScopeKind.INSTITUTION and scope.institution_id == loan.institution_id
+
+
+def can_use_demand_loan(actor, demand) -> bool:
+    """Who may turn a disbursed platform demand into a policy loan: the
+    borrowing enterprise, the lending institution, the agencies of the
+    borrower's region and the platform admin (`actor` None is the platform
+    itself: 政策找人, the demo)."""
+    if actor is None:
+        return True
+    scope = scope_of(actor)
+    if scope.kind == ScopeKind.PLATFORM:
+        return True
+    if scope.kind == ScopeKind.ENTERPRISE:
+        return scope.enterprise_id == demand.enterprise_id
+    if scope.kind == ScopeKind.INSTITUTION:
+        return scope.institution_id == demand.outcome_institution_id
+    if scope.kind == ScopeKind.GOVERNMENT:
+        return demand.enterprise.region_id.startswith(scope.region_prefix)
+    return False

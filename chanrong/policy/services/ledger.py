@@ -20,8 +20,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chanrong.core import audit
-from chanrong.core.errors import Conflict, ValidationFailed
+from chanrong.core.errors import Conflict, NotAllowed, ValidationFailed
 
+from .. import permissions as perms
 from ..models import Application, BudgetYear, EnterpriseYear, LedgerEntry, LedgerKind, Programme
 
 
@@ -31,7 +32,10 @@ def yuan(value: Decimal) -> str:
 
 def set_appropriation(actor, programme: Programme, year: int, amount: Decimal) -> BudgetYear:
     """Set (or change) a year's appropriation. Lowering it below what is
-    already committed and paid is refused."""
+    already committed and paid is refused. Only the programme's own agencies
+    (and the platform admin; `actor` None is the demo builder) may do it."""
+    if actor is not None and not perms.can_manage_programme(actor, programme):
+        raise NotAllowed(_("只有政策的主管部门可以安排预算"))
     if amount is None or amount < 0:
         raise ValidationFailed({"appropriation": _("年度预算不能为负数")})
     if not (programme.starts_on.year <= year <= programme.ends_on.year):

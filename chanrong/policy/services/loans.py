@@ -38,6 +38,8 @@ def add_months(day: date, months: int) -> date:
 
 def loan_from_demand(demand: Demand, actor=None) -> Loan:
     """The platform loan of a disbursed demand, created on first use."""
+    if not perms.can_use_demand_loan(actor, demand):
+        raise NotAllowed(_("只有借款企业、贷款机构或辖区政府可以使用该笔放款"))
     existing = Loan.objects.filter(demand=demand).first()
     if existing is not None:
         return existing
@@ -63,9 +65,17 @@ def loan_from_demand(demand: Demand, actor=None) -> Loan:
     try:
         with transaction.atomic():
             loan.save()
-    except IntegrityError:
-        # Another request created it at the same moment.
-        return Loan.objects.get(demand=demand)
+    except IntegrityError as exc:
+        # Another request created it at the same moment — or, rarely, an
+        # off-platform loan of the same bank already uses this contract number.
+        raced = Loan.objects.filter(demand=demand).first()
+        if raced is None:
+            raise Conflict(
+                _("该银行已登记合同编号 %(no)s 的贷款，请联系平台管理员")
+                % {"no": loan.contract_no},
+                code="duplicate_loan",
+            ) from exc
+        return raced
     return loan
 
 
