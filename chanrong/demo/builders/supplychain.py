@@ -633,7 +633,18 @@ def digest_rows():
     )
     yield (
         "supplychain_vouchers",
-        Voucher.objects.order_by("number").values_list(
-            "number", "holder__uscc", "amount", "state", "due_on", "bank__name", "discount_proceeds"
+        # Not the number: it carries primary keys, which differ between databases.
+        Voucher.objects.order_by(
+            "receivable__contract_no", "depth", "holder__uscc", "amount", "state"
+        ).values_list(
+            "receivable__contract_no",
+            "depth",
+            "parent__holder__uscc",
+            "holder__uscc",
+            "amount",
+            "state",
+            "due_on",
+            "bank__name",
+            "discount_proceeds",
         ),
     )
