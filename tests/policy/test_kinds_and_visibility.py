@@ -210,3 +210,21 @@ def test_published_programme_parameters_are_frozen_and_budget_kept(policy_world)
     with pytest.raises(Conflict):
         services.set_appropriation(pw.user("fin_admin"), programme, 2026, app.amount - 1)
     services.set_appropriation(pw.user("fin_admin"), programme, 2026, app.amount)
+
+
+def test_a_built_application_goes_to_the_bank_even_when_the_programme_skips_it(policy_world):
+    pw = policy_world
+    programme = make_programme(pw, requires_bank_confirmation=False)
+    app = Application.objects.create(
+        programme=programme,
+        enterprise=pw.world.ent,
+        institution=pw.world.bank,
+        loan=make_loan(pw),
+        year=2026,
+        period_start=date(2026, 1, 10),
+        period_end=date(2026, 6, 30),
+        state=ApplicationState.PROPOSED,
+        auto_built=True,
+    )
+    app = services.confirm(pw.user("ent_user"), app)
+    assert app.state == ApplicationState.BANK_PENDING

@@ -498,7 +498,11 @@ def confirm(actor, application: Application) -> Application:
     """免申即享: the enterprise confirms the application the platform built;
     it then goes to the bank (when the programme needs its confirmation) or
     straight to review."""
-    needs_bank = application.programme.requires_bank_confirmation and application.loan_id
+    # A built application knows no interest actually paid yet: only the
+    # lender can confirm it, whatever the programme says about confirmation.
+    needs_bank = bool(application.loan_id) and (
+        application.programme.requires_bank_confirmation or application.paid_cost is None
+    )
     name = "confirm" if needs_bank else "confirm_direct"
     with transaction.atomic():
         application = apply_transition(
