@@ -3,11 +3,8 @@ stable (services link to "policy:application")."""
 
 from django.urls import include, path
 
-from . import urls_gov, views
-from .views import outreach
-from .views import pools
-from .views import stats
-from . import urls_public
+from . import urls_gov, urls_public, views
+from .views import outreach, pools, stats
 
 app_name = "policy"
 
