@@ -370,9 +370,12 @@ def describe(conditions: ProgrammeConditions) -> list[str]:
         lo = el.wan(c.amount_min) if c.amount_min is not None else "0"
         hi = el.wan(c.amount_max) if c.amount_max is not None else _("不限")
         out.append(_("贷款金额 %(a)s 至 %(b)s") % {"a": lo, "b": hi})
-    if c.loan_date_from or c.loan_date_to:
+    if c.loan_date_from and c.loan_date_to:
         out.append(
-            _("放款日期在 %(a)s 至 %(b)s 之间")
-            % {"a": c.loan_date_from or "—", "b": c.loan_date_to or "—"}
+            _("放款日期在 %(a)s 至 %(b)s 之间") % {"a": c.loan_date_from, "b": c.loan_date_to}
         )
+    elif c.loan_date_from:
+        out.append(_("%(a)s 及以后发放的贷款") % {"a": c.loan_date_from})
+    elif c.loan_date_to:
+        out.append(_("%(b)s 及以前发放的贷款") % {"b": c.loan_date_to})
     return out
