@@ -515,15 +515,24 @@ def find(programme: Programme, *, today: date | None = None) -> Outreach:
         return out
     conditions = check(programme).conditions
     loans_only = _loans_only(conditions)
+    # Kind, amount and date window are exact in SQL; the term and the purpose
+    # words are decided here (when the programme sets them).
+    in_python = (
+        conditions.term_min_months is not None
+        or conditions.term_max_months is not None
+        or bool(conditions.purpose_keywords)
+    )
     by_enterprise: dict[int, Found] = {}
     sources = [(policy_loan_rows(programme, conditions, window, day), _from_loan_row)]
     demands = demand_rows(programme, conditions, window, day)
     if demands is not None:
         sources.append((demands, _from_demand_row))
     for queryset, build in sources:
-        for row in queryset.iterator(chunk_size=2000):
+        for row in queryset:  # one client-side fetch: a server cursor costs round trips
             loan = build(row)
-            if loan.period(window) is None or not _loan_passes(loans_only, loan, day):
+            if loan.period(window) is None:
+                continue
+            if in_python and not _loan_passes(loans_only, loan, day):
                 continue
             found = by_enterprise.get(loan.enterprise_id)
             if found is None:
