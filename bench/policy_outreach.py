@@ -262,9 +262,9 @@ def main() -> None:
         wanted = set(sample_ids)
         fast_pairs = {pair for pair in found.pairs() if pair[0] in wanted}
         agree = fast_pairs == slow.pairs()
-        scope = "all" if args.naive_all else f"sample of {len(sample_ids):,}"
+        scope = f"all {len(ids):,}" if args.naive_all else f"a sample of {len(sample_ids):,}"
         print(
-            f"  naive      one by one over a {scope}: {naive_s:7.2f} s = {per * 1000:.2f} ms "
+            f"  naive      one by one over {scope}: {naive_s:7.2f} s = {per * 1000:.2f} ms "
             f"per enterprise -> {per * len(ids):8.1f} s for all {len(ids):,} "
             f"({'measured' if args.naive_all else 'extrapolated'}); "
             f"same answer on the sample: {'yes' if agree else 'NO'}"
