@@ -34,8 +34,10 @@ CHONGQING_CLASS_LABELS = {
     "strategic": el.N_("“中国制造2025”和战略性新兴产业方向企业"),
     "specialised": el.N_("“双创”领域“专精特新”企业"),
 }
+#: The registry's ProjectClass codes (重庆's 五类项目, registry.models.ProjectClass);
+#: tests/policy hold the two equal.
 PROJECT_CLASS_LABELS = {
-    "tech_upgrade": el.N_("技术改造项目"),
+    "made_in_china_2025": el.N_("符合“中国制造2025”的项目"),
     "integration": el.N_("两化融合项目"),
     "upgrading": el.N_("传统产业转型升级项目"),
     "demonstration_base": el.N_("新型工业化示范基地项目"),

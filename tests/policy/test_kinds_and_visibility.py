@@ -228,3 +228,20 @@ def test_a_built_application_goes_to_the_bank_even_when_the_programme_skips_it(p
     )
     app = services.confirm(pw.user("ent_user"), app)
     assert app.state == ApplicationState.BANK_PENDING
+
+
+def test_the_five_project_classes_are_the_registrys():
+    from chanrong.policy.rules import PROJECT_CLASS_LABELS
+    from chanrong.registry.models import ProjectClass
+
+    assert set(PROJECT_CLASS_LABELS) == set(ProjectClass.values)
+
+
+def test_a_programme_is_for_its_own_region_by_default(policy_world):
+
+    pw = policy_world
+    programme = make_programme(pw)  # eligibility names no region
+    outsider = services.evaluate(programme, pw.world.ent_js)
+    assert not outsider.eligible
+    assert any("嘉善" in m for m in outsider.messages)
+    assert services.evaluate(programme, pw.world.ent).eligible

@@ -122,7 +122,13 @@ DEMO_BANK_USERS = {"jsrcb": "bank_staff", "icbc": "bank2_staff"}
 ENT_USER, ENT2_USER = "ent_user", "ent2_user"
 
 CHONGQING_CLASSES = ["market", "strategic", "specialised"]
-PROJECT_CLASSES = ["tech_upgrade", "integration", "upgrading", "demonstration_base", "going_global"]
+PROJECT_CLASSES = [
+    "made_in_china_2025",
+    "integration",
+    "upgrading",
+    "demonstration_base",
+    "going_global",
+]
 GUARANTORS = ("jsguar", "jxguar", "zjguar")
 # Guarantee fee rates (% a year) as 嘉善's guarantors charge them; the
 # programme pays on ≤ 1 % only (seed 004: "担保费率逐步下降到1%及以下").

@@ -62,13 +62,20 @@ def areas_for(codes) -> dict[str, el.Area]:
 
 def check(programme: Programme) -> Checked:
     """The parsed parameters and conditions of a stored programme (cached per
-    programme version: they never change once published)."""
+    programme version: they never change once published).
+
+    A programme is for its own region: when its eligibility names no
+    regions, the programme's region is the condition (a county's money is
+    for that county's enterprises)."""
+    eligibility = dict(programme.eligibility or {})
+    if not eligibility.get("regions"):
+        eligibility["regions"] = [programme.region_id]
     return _checked(
         programme.pk,
         programme.updated_at,
         programme.kind,
         _freeze(programme.params),
-        _freeze(programme.eligibility),
+        _freeze(eligibility),
     )
 
 
