@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from chanrong.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
-from .models import Branch, FinancialInstitution, Product
+from .models import Branch, FinancialInstitution, LprRate, Product
 
 
 class BranchInline(admin.TabularInline):
@@ -60,3 +60,13 @@ class ProductAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "institution", "kind", "state", "published_at", "updated_at")
     list_filter = ("state", "kind")
     search_fields = ("name", "institution__name")
+
+
+@admin.register(LprRate)
+class LprRateAdmin(ReadOnlyModelAdmin):
+    """Read-only here: a month is added or corrected on /finance/lpr/, where
+    finance.lpr.save_lpr validates and audits it."""
+
+    list_display = ("published_on", "tenor", "rate", "source", "updated_at")
+    list_filter = ("tenor",)
+    date_hierarchy = "published_on"
