@@ -151,7 +151,7 @@ def test_programmes_are_public_once_published_and_drafts_stay_with_the_agency(
     assert listing.status_code == 200
     assert [p["id"] for p in listing.json()["results"]] == [published.pk]
     detail = anon.get(f"/programmes/{published.pk}").json()
-    assert detail["conditions"] == ["小型、微型企业", "未列入失信黑名单"]
+    assert detail["conditions"] == ["注册地在嘉善县", "小型、微型企业", "未列入失信黑名单"]
     assert detail["params"]["lpr_share"] == "50"
     assert detail["budget"] == [
         {
