@@ -10,17 +10,25 @@ a JSON number or a numeric string. Rates are percent ("3.45" is 3.45 % a year).
 """
 
 import math
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, StrictBool
+from pydantic import AfterValidator, StrictBool
 
 from chanrong.core.apikit.caller import actor
-from chanrong.core.apikit.schemas import MAX_ID, InputSchema, ObjectId, Text, drop_null_default
+from chanrong.core.apikit.schemas import (
+    BodyId,
+    Day,
+    InputSchema,
+    MoneyIn,
+    ObjectId,
+    Text,
+    Yuan,
+    drop_null_default,
+)
 from chanrong.demands.models import DemandKind
 
 from .models import (
@@ -38,33 +46,6 @@ from .workflows import APPLICATION
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="年度，如 2026")]
 
-#: An object's id in a request body: a JSON integer, not `true` or "12".
-BodyId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="对象编号")]
-
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _iso_day(value: Any) -> Any:
-    """Only "YYYY-MM-DD": pydantic would otherwise take 0 or "1700000000"
-    for a Unix time, which is never what a clerk meant."""
-    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
-        return value
-    raise ValueError(_("日期格式应为 YYYY-MM-DD"))
-
-
-Day = Annotated[date, BeforeValidator(_iso_day)]
-Yuan = Annotated[Decimal, Field(description="金额（元），十进制字符串，精确到分")]
-MoneyIn = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        max_digits=20,
-        decimal_places=2,
-        allow_inf_nan=False,
-        description="金额（元），数字或数字字符串，最多两位小数",
-        examples=["80000.00"],
-    ),
-]
 PercentIn = Annotated[
     Decimal,
     Field(

@@ -12,16 +12,13 @@ number or a numeric string; the services refuse ≤ 0 and more than two
 decimals by field. Rates are percent ("80" is 80 %).
 """
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import BeforeValidator
 
-from chanrong.core.apikit.schemas import MAX_ID, InputSchema, ObjectId, Text
+from chanrong.core.apikit.schemas import BodyId, Day, InputSchema, MoneyIn, ObjectId, Text, Yuan
 
 from .models import (
     Chain,
@@ -38,32 +35,6 @@ from .models import (
     VoucherState,
 )
 
-#: An object's id in a request body: a JSON integer, not `true` or "12".
-BodyId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="对象编号")]
-
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _iso_day(value: Any) -> Any:
-    """Only "YYYY-MM-DD" (pydantic would otherwise read 0 as a Unix time)."""
-    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
-        return value
-    raise ValueError(_("日期格式应为 YYYY-MM-DD"))
-
-
-Day = Annotated[date, BeforeValidator(_iso_day)]
-Yuan = Annotated[Decimal, Field(description="金额（元），十进制字符串，精确到分")]
-MoneyIn = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        max_digits=20,
-        decimal_places=2,
-        allow_inf_nan=False,
-        description="金额（元），数字或数字字符串，最多两位小数",
-        examples=["800000.00"],
-    ),
-]
 PercentIn = Annotated[
     Decimal,
     Field(

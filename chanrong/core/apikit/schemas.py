@@ -8,11 +8,14 @@ an error that would otherwise become a 500.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
 
 MAX_ID = 2**63 - 1
 
@@ -56,6 +59,37 @@ IndustryCode = Annotated[
     ),
 ]
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID, description="对象编号")]
+
+#: An object's id in a request body: a JSON integer, not `true` or "12".
+BodyId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="对象编号")]
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only "YYYY-MM-DD": pydantic would otherwise take 0 or "1700000000"
+    for a Unix time, which is never what a clerk meant."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise ValueError(_("日期格式应为 YYYY-MM-DD"))
+
+
+#: A date in a request, written YYYY-MM-DD and nothing else.
+Day = Annotated[date, BeforeValidator(_iso_day)]
+#: Money out, in 元 as an exact decimal string (the policy and supply-chain APIs).
+Yuan = Annotated[Decimal, Field(description="金额（元），十进制字符串，精确到分")]
+#: Money in, in 元: a number or numeric string, at most two decimals, never NaN.
+MoneyIn = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        max_digits=20,
+        decimal_places=2,
+        allow_inf_nan=False,
+        description="金额（元），数字或数字字符串，最多两位小数",
+        examples=["80000.00"],
+    ),
+]
 
 
 def drop_null_default(schema: dict[str, Any]) -> None:
