@@ -36,6 +36,23 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _platform_contract_no(demand: Demand) -> str:
+    """The platform's reference for a loan disbursed on it: disbursement date
+    and borrower's USCC ("CR-20260211-91330421…"), "-2", "-3" … for a second
+    one the same day at the same bank. Readable, and independent of database
+    ids (the demo is the same world whatever the id sequences are)."""
+    base = f"CR-{demand.disbursed_on:%Y%m%d}-{demand.enterprise.uscc}"
+    taken = set(
+        Loan.objects.filter(
+            institution_id=demand.outcome_institution_id, contract_no__startswith=base
+        ).values_list("contract_no", flat=True)
+    )
+    number, n = base, 2
+    while number in taken:
+        number, n = f"{base}-{n}", n + 1
+    return number
+
+
 def loan_from_demand(demand: Demand, actor=None) -> Loan:
     """The platform loan of a disbursed demand, created on first use."""
     if not perms.can_use_demand_loan(actor, demand):
@@ -51,7 +68,7 @@ def loan_from_demand(demand: Demand, actor=None) -> Loan:
         institution_id=demand.outcome_institution_id,
         source=LoanSource.PLATFORM,
         demand=demand,
-        contract_no=f"CR-{demand.pk}",
+        contract_no=_platform_contract_no(demand),
         principal=demand.disbursed_amount,
         rate=demand.disbursed_rate if demand.disbursed_rate is not None else Decimal(0),
         loan_date=demand.disbursed_on,
