@@ -53,7 +53,10 @@ pytestmark = [
 ]
 
 CONNECTIONS = 40
-HTTP_CLIENTS = 10
+#: Django's live server queues 10 pending connections (WSGIServer.request_queue_size);
+#: on a loaded CI machine 10 clients saw connections reset before they reached
+#: it, so the HTTP race keeps well under the queue.
+HTTP_CLIENTS = 5
 AMOUNT = Decimal("1000.00")
 CAP = 2 * AMOUNT
 PARAMS = {
