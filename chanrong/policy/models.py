@@ -753,4 +753,4 @@ class LossClaim(models.Model):
         return f"claim {self.pk}"
 
 
-from .outreach_models import OutreachNotice  # noqa: E402, F401  (政策找人: services/outreach.py)
+from .outreach_models import OutreachNotice  # noqa: E402, F401  (政策找人: services/outreach/)
