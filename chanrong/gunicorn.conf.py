@@ -31,6 +31,11 @@ workers = _int("CHANRONG_WORKERS", min(3, max(2, os.cpu_count() or 2)))
 threads = _int("CHANRONG_THREADS", 4)
 timeout = _int("CHANRONG_TIMEOUT", 60)
 graceful_timeout = 30
+# The longest request line gunicorn accepts (its maximum; default 4094). A
+# longer one is refused by gunicorn itself with a bare English 414, before
+# Django could answer in Chinese; behind nginx, nginx's own limit and error
+# page apply first (docs/deployment.md).
+limit_request_line = 8190
 keepalive = 5
 # Recycle workers now and then so that a slow leak never becomes an outage.
 max_requests = _int("CHANRONG_MAX_REQUESTS", 2000)
@@ -50,3 +55,22 @@ forwarded_allow_ips = os.environ.get("CHANRONG_FORWARDED_ALLOW_IPS", "127.0.0.1,
 # (a demo and a test run) would fight over it. Keep it beside the database.
 _var.mkdir(parents=True, exist_ok=True)
 control_socket = str(_var / "gunicorn.ctl")
+
+# No server banner (等保: do not tell a scanner which server and version it
+# talks to). Gunicorn writes "Server: gunicorn" itself, after the application
+# has answered, so Django's middleware cannot remove it; drop the line where
+# gunicorn builds its default headers. This file runs in the master before
+# the workers fork, so every worker inherits the change. Behind nginx, set
+# `server_tokens off;` there too (docs/deployment.md).
+from gunicorn.http import wsgi as _gunicorn_wsgi  # noqa: E402
+
+_default_headers = _gunicorn_wsgi.Response.default_headers
+
+
+def _default_headers_without_banner(self):
+    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
+
+
+if not getattr(_gunicorn_wsgi.Response, "_chanrong_no_banner", False):
+    _gunicorn_wsgi.Response.default_headers = _default_headers_without_banner
+    _gunicorn_wsgi.Response._chanrong_no_banner = True

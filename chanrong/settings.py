@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from chanrong.core.headers import CSP_POLICY
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
 VAR_DIR = Path(os.environ.get("CHANRONG_VAR_DIR", PROJECT_DIR / "var"))
@@ -38,6 +40,10 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("CHANRONG_SECRET_KEY must be set when CHANRONG_ENV=production")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 
+# Keys of the encrypted personal fields, "id:base64,…", the first current
+# (chanrong.core.fieldcrypt; docs/deployment.md). Unset: derived from SECRET_KEY.
+CHANRONG_FIELD_KEYS = os.environ.get("CHANRONG_FIELD_KEYS", "")
+
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("CHANRONG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -57,6 +63,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves Swagger UI for /api/v1/docs from its static files, not a CDN
+    # The second factor (TOTP + recovery codes); before accounts, whose admin
+    # replaces their admin pages with the security administrator's.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chanrong.core",
     "chanrong.ops",  # before django_tasks_db: its db_worker wraps the package's (heartbeat)
     "chanrong.accounts",
@@ -71,6 +82,10 @@ INSTALLED_APPS = [
     "chanrong.matching",
     "chanrong.policy",
     "chanrong.supplychain",
+    "chanrong.risk",
+    "chanrong.funds",
+    "chanrong.listing",
+    "chanrong.content",
     "chanrong.portal",
     "django_tasks_db",  # the database task backend's table and its `db_worker` command
 ]
@@ -80,16 +95,26 @@ MIDDLEWARE = [
     # 503 + Retry-After rather than 500 (chanrong.core.dbbusy).
     "chanrong.core.dbbusy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (SECURE_CSP), Permissions-Policy, no banner.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "chanrong.core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "chanrong.core.middleware.RequestContextMiddleware",
+    # /api/: 429 + Retry-After over CHANRONG_API_RATE_PER_TOKEN / _PER_ADDRESS.
+    "chanrong.core.ratelimit.ApiRateLimitMiddleware",
+    # 403/404 to a signed-in user on an object URL: audited, coalesced.
+    "chanrong.core.refusals.RefusedAccessMiddleware",
     # /api/v1: a repeated query parameter is a 422, not "the last one wins".
     "chanrong.core.apikit.query.RepeatedQueryParameterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Session lifetime, the 动态口令 step, forced password change (accounts).
+    "chanrong.accounts.middleware.AccountPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -165,19 +190,56 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "chanrong.accounts.validators.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": env_int("CHANRONG_PASSWORD_MIN_CLASSES", 3)},
+    },
+    {"NAME": "chanrong.accounts.validators.PasswordHistoryValidator"},
 ]
+# Password policy (等保): no reuse of the last N; older than MAX_AGE_DAYS (0 =
+# never) must be changed at the next page; accounts created or reset by an
+# administrator change theirs at first sign-in (docs/deployment.md).
+CHANRONG_PASSWORD_HISTORY = env_int("CHANRONG_PASSWORD_HISTORY", 5)
+CHANRONG_PASSWORD_MAX_AGE_DAYS = env_int("CHANRONG_PASSWORD_MAX_AGE_DAYS", 90)
+# Second factor: these roles must sign in with TOTP (comma-separated; empty =
+# optional for everyone). Anyone else may enrol, and then always needs it.
+CHANRONG_OTP_REQUIRED_ROLES = [
+    r.strip()
+    for r in os.environ.get(
+        "CHANRONG_OTP_REQUIRED_ROLES",
+        "platform_admin,security_admin,audit_admin,gov_admin,institution_manager",
+    ).split(",")
+    if r.strip()
+]
+OTP_TOTP_ISSUER = os.environ.get("CHANRONG_OTP_ISSUER", "产融通")
+# API tokens expire after this many days; a token bound to a client certificate
+# is accepted only with the X-SSL-Client-* headers of a TLS proxy, trusted
+# only when this says one is in front (docs/security.md).
+CHANRONG_TOKEN_DAYS = env_int("CHANRONG_TOKEN_DAYS", 365)
+CHANRONG_MTLS_TRUSTED_PROXY = env_bool("CHANRONG_MTLS_TRUSTED_PROXY", default=False)
 AUTHENTICATION_BACKENDS = ["chanrong.accounts.backends.LockoutModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Failed logins: after LOCKOUT_THRESHOLD failures within LOCKOUT_WINDOW the
-# account is refused for LOCKOUT_DURATION (seconds), whatever the password.
+# Failed logins (chanrong.accounts.services.throttle): after LOCKOUT_THRESHOLD
+# failures of one (username, address) pair, or ADDRESS_THRESHOLD from one
+# address, within LOCKOUT_WINDOW, that pair / address is refused for
+# LOCKOUT_DURATION (seconds), whatever the password. ACCOUNT_THRESHOLD (0 =
+# off) would lock a username from everywhere: off, so nobody can lock out
+# someone else's account.
 CHANRONG_LOCKOUT_THRESHOLD = env_int("CHANRONG_LOCKOUT_THRESHOLD", 5)
+CHANRONG_LOCKOUT_ADDRESS_THRESHOLD = env_int("CHANRONG_LOCKOUT_ADDRESS_THRESHOLD", 20)
+CHANRONG_LOCKOUT_ACCOUNT_THRESHOLD = env_int("CHANRONG_LOCKOUT_ACCOUNT_THRESHOLD", 0)
+# Behind nginx: the client's address is the last X-Forwarded-For entry
+# (chanrong.core.context.client_ip), else every client is nginx's 127.0.0.1.
+CHANRONG_TRUST_X_FORWARDED_FOR = env_bool("CHANRONG_TRUST_X_FORWARDED_FOR", default=False)
 CHANRONG_LOCKOUT_WINDOW = env_int("CHANRONG_LOCKOUT_WINDOW", 15 * 60)
 CHANRONG_LOCKOUT_DURATION = env_int("CHANRONG_LOCKOUT_DURATION", 15 * 60)
 
-SESSION_COOKIE_AGE = env_int("CHANRONG_SESSION_AGE", 8 * 3600)
+# Idle timeout (sliding) and absolute lifetime since sign-in (accounts middleware).
+SESSION_COOKIE_AGE = env_int("CHANRONG_SESSION_IDLE_MINUTES", 30) * 60
+CHANRONG_SESSION_MAX_HOURS = env_int("CHANRONG_SESSION_MAX_HOURS", 12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True  # sliding expiry: idle sessions end, active ones do not
 # Database sessions whose sliding expiry is rewritten at most once a minute,
@@ -189,6 +251,17 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline script or style anywhere: see chanrong/core/headers.py for why
+# each directive reads as it does.
+SECURE_CSP = CSP_POLICY
+
+# API rate limits (chanrong.core.ratelimit): "20/s burst 40", "600/min",
+# "off". Counted in the cache below, shared by every web process.
+CHANRONG_API_RATE_PER_TOKEN = os.environ.get("CHANRONG_API_RATE_PER_TOKEN", "20/s burst 40")
+CHANRONG_API_RATE_PER_ADDRESS = os.environ.get("CHANRONG_API_RATE_PER_ADDRESS", "50/s burst 100")
+# Refused object access (403/404) is audited at most once per user, route and
+# status in this many seconds; the entry carries how many were folded into it.
+CHANRONG_REFUSAL_WINDOW = env_int("CHANRONG_REFUSAL_WINDOW", 600)
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
@@ -226,6 +299,33 @@ MEDIA_ROOT = Path(os.environ.get("CHANRONG_MEDIA_ROOT", VAR_DIR / "media"))
 AUDIT_ANCHOR_FILE = (
     Path(os.environ["CHANRONG_AUDIT_ANCHORS"]) if os.environ.get("CHANRONG_AUDIT_ANCHORS") else None
 )
+# The web process anchors after every audited commit (EVERY 0), or, when
+# EVERY is N > 0, once the last anchor is N seconds old or ENTRIES entries
+# behind; it fsyncs the file at most every SYNC_EVERY seconds. `audit verify`
+# fails when the newest anchor is more than STALE seconds older than the
+# newest entry.
+AUDIT_ANCHOR_EVERY = env_int("CHANRONG_AUDIT_ANCHOR_EVERY", 0)
+AUDIT_ANCHOR_ENTRIES = env_int("CHANRONG_AUDIT_ANCHOR_ENTRIES", 100)
+AUDIT_ANCHOR_SYNC_EVERY = env_int("CHANRONG_AUDIT_ANCHOR_SYNC_EVERY", 10)
+AUDIT_ANCHOR_STALE = env_int("CHANRONG_AUDIT_ANCHOR_STALE", 900)
+# Audit entries are kept at least this many days (never fewer than 180:
+# chanrong.core.audit.retention refuses to purge younger entries).
+AUDIT_RETENTION_DAYS = max(180, env_int("CHANRONG_AUDIT_RETENTION_DAYS", 180))
+# Exports holding personal fields: rows per request / per day by role
+# (core.export_policy); over a cap the export is refused, not truncated.
+# CHANRONG_EXPORT_CAPS="gov_staff=2000/10000,gov_admin=5000/20000" overrides roles.
+CHANRONG_EXPORT_CAPS = {
+    "gov_staff": (2000, 10000),
+    "gov_admin": (5000, 20000),
+    "platform_admin": (5000, 20000),
+    "institution_manager": (500, 2000),
+    "institution_staff": (200, 1000),
+    "enterprise_user": (50, 200),
+}
+for _cap in filter(None, os.environ.get("CHANRONG_EXPORT_CAPS", "").split(",")):
+    _role, _, _numbers = _cap.strip().partition("=")
+    _per_request, _, _per_day = _numbers.partition("/")
+    CHANRONG_EXPORT_CAPS[_role.strip()] = (int(_per_request), int(_per_day or _per_request))
 MEDIA_URL = "/media/"
 
 # `chanrong backup` writes here (timestamped files; `--keep N` prunes), and
@@ -281,6 +381,39 @@ RQ_QUEUES = {"default": {"URL": CHANRONG_REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 if CHANRONG_TASK_BACKEND == "redis":
     INSTALLED_APPS.append("django_rq")  # its `rqworker` command
 
+# The cache: rate-limit counters and coalesced refusals (chanrong.core.ratelimit,
+# chanrong.core.refusals), shared by every web process. CHANRONG_CACHE_BACKEND:
+# "database" (a table in this database, created by core's migration; no other
+# server), "redis" (CHANRONG_REDIS_URL; the default when tasks run on Redis) or
+# "locmem" (one process only: development).
+CHANRONG_CACHE_BACKEND = (
+    os.environ.get(
+        "CHANRONG_CACHE_BACKEND", "redis" if CHANRONG_TASK_BACKEND == "redis" else "database"
+    )
+    .strip()
+    .lower()
+)
+_CACHE_BACKENDS = {
+    "database": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "chanrong_cache",
+        # Culling at Django's default 300 entries would forget live counters;
+        # every write counts the rows, so not many more than that either.
+        "OPTIONS": {"MAX_ENTRIES": 10_000, "CULL_FREQUENCY": 4},
+    },
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CHANRONG_REDIS_URL,
+    },
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+if CHANRONG_CACHE_BACKEND not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CHANRONG_CACHE_BACKEND must be one of {', '.join(_CACHE_BACKENDS)}, "
+        f"not {CHANRONG_CACHE_BACKEND!r}"
+    )
+CACHES = {"default": {**_CACHE_BACKENDS[CHANRONG_CACHE_BACKEND], "KEY_PREFIX": "chanrong"}}
+
 # SMS: a dotted path to a chanrong.core.sms.SmsProvider; the console one prints.
 CHANRONG_SMS_PROVIDER = os.environ.get(
     "CHANRONG_SMS_PROVIDER", "chanrong.core.sms.ConsoleSmsProvider"
@@ -297,3 +430,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CHANRONG_LOG_LEVEL", "WARNING")},
 }
+# Audit anchors (chanrong.core.audit.anchors) are logged at INFO: a second copy
+# of each, out of the database's reach when the log leaves the machine.
+# CHANRONG_AUDIT_SYSLOG=/dev/log (or host:port, UDP) also sends them to syslog.
+LOGGING["loggers"] = {
+    "chanrong.core.audit": {"handlers": ["console"], "level": "INFO", "propagate": False}
+}
+if os.environ.get("CHANRONG_AUDIT_SYSLOG"):
+    _syslog = os.environ["CHANRONG_AUDIT_SYSLOG"]
+    _host, _, _port = _syslog.rpartition(":")
+    LOGGING["handlers"]["audit_syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": _syslog if _syslog.startswith("/") else (_host, int(_port or 514)),
+        "facility": "authpriv",
+    }
+    LOGGING["loggers"]["chanrong.core.audit"]["handlers"].append("audit_syslog")

@@ -3,7 +3,11 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from chanrong.accounts.admin_site import ChanrongAdminSite
 from chanrong.api.api import api
+
+# /admin/ needs a verified second factor (django-otp's documented way to swap the site).
+admin.site.__class__ = ChanrongAdminSite
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -20,6 +24,10 @@ urlpatterns = [
     path("pilot/", include("chanrong.pilots.urls")),
     path("policy/", include("chanrong.policy.urls")),
     path("supplychain/", include("chanrong.supplychain.urls")),
+    path("risk/", include("chanrong.risk.urls")),
+    path("funds/", include("chanrong.funds.urls")),
+    path("listing/", include("chanrong.listing.urls")),
+    path("public/", include("chanrong.content.urls")),
     path("insights/", include("chanrong.insights.urls")),
     path("matching/", include("chanrong.matching.urls")),
     path("webhooks/", include("chanrong.api.urls")),
@@ -29,3 +37,7 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A request Django refuses itself (a body over the upload limit, a broken
+# form): the platform's own page in the user's language, not "Bad Request (400)".
+handler400 = "chanrong.core.error_views.bad_request"

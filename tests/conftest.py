@@ -7,10 +7,12 @@ per role. Tests that need thousands of rows use the demo command instead.
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.utils import translation
@@ -33,6 +35,42 @@ settings.STORAGES = {
 }
 settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 
+# Processes the tests start themselves (gunicorn, `chanrong serve`) read the
+# account policy from the environment: the same relaxed policy as the
+# in-process autouse fixture below (no required second factor, no password
+# age), so that their sign-ins reach the pages; tests of the policy enable it.
+# Set after this process's settings are loaded (the line above loads them), so
+# that the settings' own defaults stay what production gets.
+os.environ["CHANRONG_OTP_REQUIRED_ROLES"] = ""
+os.environ["CHANRONG_PASSWORD_MAX_AGE_DAYS"] = "0"
+
+
+def _flush_by_delete() -> None:
+    """Transactional tests end with a flush of every table. On PostgreSQL
+    Django flushes with one TRUNCATE of all ~250 tables, which swaps each
+    table's, index's and TOAST table's files: about a second per test, with
+    some 600 transactional tests. The tests' tables hold a few rows each, and
+    DELETE of a few rows costs next to nothing; Django's foreign keys on
+    PostgreSQL are DEFERRABLE INITIALLY DEFERRED, so the order does not
+    matter within the flush's transaction. Only the suite's flushes: a flush
+    that resets sequences (reset_sequences=True, the demo's --reset) keeps
+    Django's TRUNCATE ... RESTART IDENTITY."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [f"DELETE FROM {self.quote_name(table)};" for table in tables]
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_by_delete()
+
 JIASHAN = "330421"
 JIAXING = "330400"
 ZHEJIANG = "330000"
@@ -48,6 +86,37 @@ def pytest_configure(config):
     config.pluginmanager.register(DatabaseHygiene(config), "chanrong-db-hygiene")
 
 
+# Hypothesis: no test passes or fails on time. Its deadline and "input
+# generation is slow" health check are clocks; on a shared, loaded machine
+# they failed tests whose logic was fine (tests/insights/test_aggregation.py).
+hypothesis.settings.register_profile(
+    "chanrong",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("chanrong")
+
+#: Why a browser test runs on one database only (see below).
+BROWSER_ON_ONE_DATABASE = (
+    "a browser test drives pages through the same services and queries the service and API "
+    "tests run on both databases; it runs once, on the embedded default the Quick start brings up"
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests (@pytest.mark.browser) run on SQLite only, declared as
+    such for the suite guard. They are about what a person does in a page —
+    clicks, dialogs, CSP, phone widths — and each costs 30–60 s; CI runs the
+    suite twice within 40 minutes, and every rule a page reaches is tested on
+    PostgreSQL by the service, API and race tests."""
+    for item in items:
+        if item.get_closest_marker("browser") and not (
+            item.get_closest_marker("postgres") or item.get_closest_marker("sqlite")
+        ):
+            item.add_marker(pytest.mark.sqlite(reason=BROWSER_ON_ONE_DATABASE))
+
+
 @pytest.fixture(autouse=True)
 def _audit_anchors_per_test(request, tmp_path_factory):
     """Each test its own audit anchor file (none yet): anchors written by one
@@ -61,12 +130,30 @@ def _audit_anchors_per_test(request, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _account_policy_relaxed(settings):
+    """The suite signs privileged users in with force_login / the login form
+    and no second factor, and never ages passwords: the OTP requirement and
+    the password maximum age are off for every test, and tests/accounts turns
+    them on where it tests them (settings.CHANRONG_OTP_REQUIRED_ROLES = …)."""
+    settings.CHANRONG_OTP_REQUIRED_ROLES = []
+    settings.CHANRONG_PASSWORD_MAX_AGE_DAYS = 0
+
+
+@pytest.fixture(autouse=True)
 def _default_language_after_each_test():
     """A request in English leaves English active on the thread (LocaleMiddleware
     activates the request's language and nothing resets it in tests): go back
     to the default so the next test reads Chinese."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _api_rate_limits_out_of_the_way(settings):
+    """Tests make many API calls in a burst: the limits are set far above
+    that here, and tests/core/test_ratelimit.py sets them low to test them."""
+    settings.CHANRONG_API_RATE_PER_TOKEN = "100000/s"
+    settings.CHANRONG_API_RATE_PER_ADDRESS = "100000/s"
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +183,12 @@ def _reference_rows_after_flush(request):
         return
     transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
+    restore_reference_rows()
+
+
+def restore_reference_rows() -> None:
+    """Regions, industries, the indicator catalogue and the LPR history, if a
+    flush took them (also called by tests/module_demo.py before a build)."""
     from chanrong.insights.catalogue import sync_catalogue
     from chanrong.insights.models import IndicatorDefinition
 

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ def test_operation(case):
 """
 
 
+@pytest.mark.sqlite("a pytest plugin run on a synthetic suite: the database changes nothing here")
 def test_every_schemathesis_case_runs_under_xdist(tmp_path):
     code, output, closing = run_suite(
         tmp_path,
@@ -98,6 +100,7 @@ def test_two():
 """
 
 
+@pytest.mark.sqlite("a pytest plugin run on a synthetic suite: the database changes nothing here")
 def test_a_run_executing_fewer_tests_than_it_collected_fails(tmp_path):
     code, output, closing = run_suite(
         tmp_path,
@@ -113,6 +116,7 @@ def test_a_run_executing_fewer_tests_than_it_collected_fails(tmp_path):
     assert "node id shared by several tests (xdist runs one): test_two.py::test_one" in output
 
 
+@pytest.mark.sqlite("a pytest plugin run on a synthetic suite: the database changes nothing here")
 def test_the_same_suite_without_the_shared_id_passes(tmp_path):
     code, output, closing = run_suite(
         tmp_path, {"conftest.py": GUARD_CONFTEST, "test_two.py": TWO_TESTS}, "-n", "2"

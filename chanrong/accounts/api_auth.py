@@ -21,9 +21,10 @@ class BearerToken(HttpBearer):
     """`Authorization: Bearer crt_…` (tokens from `chanrong token create`)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = authenticate_token(token.strip())
+        user = authenticate_token(token.strip(), request)
         if user is None:
-            # A token was offered and is wrong (revoked, mistyped, user disabled):
+            # A token was offered and is wrong (revoked, expired, mistyped, user
+            # disabled, or bound to a client certificate not presented):
             # say so, rather than quietly falling back to the session cookie.
             raise AuthenticationError()
         return user

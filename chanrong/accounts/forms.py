@@ -11,19 +11,25 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core.context import client_ip
+
 from . import services
 from .models import User
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form, plus a plain message when the account is locked."""
+    """Django's login form, plus a plain message when attempts are locked.
+
+    The lock message names no account: the same words whether the username
+    exists or not, and whether the (account, address) pair or the address is
+    locked (services/throttle.py)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("用户名或密码不正确。请注意区分大小写。"),
         "locked": _(
-            "由于连续多次登录失败，该账户已被暂时锁定，请在 %(minutes)s 分钟后再试。"
-            "如需立即解锁，请联系平台管理员。"
+            "登录失败次数过多，已暂停从此处登录，请在 %(minutes)s 分钟后再试。"
+            "如需立即解除，请联系安全管理员。"
         ),
     }
 
@@ -33,7 +39,8 @@ class LoginForm(AuthenticationForm):
         if username is not None and password:
             self.user_cache = authenticate(self.request, username=username, password=password)
             if self.user_cache is None:
-                until = services.locked_until(username)
+                ip = client_ip(self.request) if self.request is not None else None
+                until = services.locked_until(username, ip)
                 if until is not None:
                     seconds = (until - timezone.now()).total_seconds()
                     raise forms.ValidationError(
@@ -65,6 +72,15 @@ class TokenCreateForm(forms.Form):
         queryset=User.objects.none(),
         help_text=_("令牌以该用户的身份和权限访问接口。"),
     )
+    client_cert_sha256 = forms.CharField(
+        label=_("绑定客户端证书（可选）"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "填写客户端证书的 SHA-256 指纹（64 位十六进制，可带冒号）后，"
+            "该令牌只能经双向 TLS 并出示此证书使用。"
+        ),
+    )
 
     def __init__(self, *args, actor: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,6 +92,12 @@ class TokenCreateForm(forms.Form):
         )
         if not (actor.is_platform_admin or actor.is_institution_manager):
             self.fields["owner"].widget = forms.HiddenInput()
+
+    def clean_client_cert_sha256(self) -> str:
+        value = services.normalise_fingerprint(self.cleaned_data.get("client_cert_sha256", ""))
+        if value and (len(value) != 64 or any(c not in "0123456789abcdef" for c in value)):
+            raise forms.ValidationError(_("证书指纹应为 64 位十六进制的 SHA-256 值"))
+        return value
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

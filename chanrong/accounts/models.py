@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core.fieldcrypt import EncryptedTextField
+
 
 class Role(models.TextChoices):
     ENTERPRISE_USER = "enterprise_user", _("企业用户")
@@ -17,12 +19,20 @@ class Role(models.TextChoices):
     INSTITUTION_MANAGER = "institution_manager", _("金融机构管理员")
     GOV_STAFF = "gov_staff", _("政府工作人员")
     GOV_ADMIN = "gov_admin", _("政府管理员")
+    # 三权分立 (等保 separation of duties): the platform admin is the system
+    # administrator (accounts, configuration); the security administrator keeps
+    # the security policy (OTP resets, unlocks); the audit administrator alone
+    # reads and exports the audit log. A user holds exactly one role.
     PLATFORM_ADMIN = "platform_admin", _("平台管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
 ENTERPRISE_ROLES = {Role.ENTERPRISE_USER}
 INSTITUTION_ROLES = {Role.INSTITUTION_STAFF, Role.INSTITUTION_MANAGER}
 GOVERNMENT_ROLES = {Role.GOV_STAFF, Role.GOV_ADMIN}
+#: The three separated administrator roles; none belongs to an organisation.
+ADMIN_ROLES = {Role.PLATFORM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
 
 
 class AgencyLevel(models.TextChoices):
@@ -83,7 +93,8 @@ class GovernmentAgency(models.Model):
 class User(AbstractUser):
     role = models.CharField("角色", max_length=24, choices=Role.choices)
     display_name = models.CharField("姓名", max_length=64, blank=True)
-    phone = models.CharField("手机", max_length=20, blank=True)
+    # Encrypted at rest like the registry's contact fields (core.fieldcrypt).
+    phone = EncryptedTextField("手机", max_length=20, blank=True)
     enterprise = models.ForeignKey(
         "registry.Enterprise",
         verbose_name="所属企业",
@@ -116,6 +127,10 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
+    # Password policy (services.policy): set when someone else created or reset
+    # the password, so that only its owner ever knows the one in use.
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"
@@ -143,13 +158,25 @@ class User(AbstractUser):
                         agency__isnull=False,
                     )
                     | models.Q(
-                        role="platform_admin",
+                        role__in=["platform_admin", "security_admin", "audit_admin"],
                         enterprise__isnull=True,
                         institution__isnull=True,
                         agency__isnull=True,
                     )
                 ),
-            )
+            ),
+            # 三权分立 held by the database, not only by the admin form: the
+            # superuser flag is the system administrator's alone, and only the
+            # system and security administrators reach /admin/ at all.
+            models.CheckConstraint(
+                name="user_superuser_only_platform_admin",
+                condition=models.Q(is_superuser=False) | models.Q(role="platform_admin"),
+            ),
+            models.CheckConstraint(
+                name="user_staff_only_system_or_security_admin",
+                condition=models.Q(is_staff=False)
+                | models.Q(role__in=["platform_admin", "security_admin"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +208,19 @@ class User(AbstractUser):
         return self.role == Role.PLATFORM_ADMIN
 
     @property
+    def is_system_admin(self) -> bool:
+        """三权分立's system administrator is the platform admin."""
+        return self.role == Role.PLATFORM_ADMIN
+
+    @property
+    def is_security_admin(self) -> bool:
+        return self.role == Role.SECURITY_ADMIN
+
+    @property
+    def is_audit_admin(self) -> bool:
+        return self.role == Role.AUDIT_ADMIN
+
+    @property
     def organisation(self):
         return self.enterprise or self.institution or self.agency
 
@@ -193,6 +233,23 @@ class User(AbstractUser):
         if self.agency_id:
             return f"agency:{self.agency_id} {self.agency.name}"
         return "platform"
+
+
+class PasswordHistory(models.Model):
+    """A user's previous password hashes (the newest N are kept), so that an
+    old password cannot come back (password policy, 等保)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
 
 
 class ApiToken(models.Model):
@@ -213,6 +270,12 @@ class ApiToken(models.Model):
     )
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    # Why it was revoked: "manual", "password_change", "deactivated".
+    revoked_reason = models.CharField("吊销原因", max_length=24, blank=True)
+    expires_at = models.DateTimeField("到期时间")
+    # Mutual TLS binding: when set, the token is accepted only with this client
+    # certificate (SHA-256, lowercase hex), as reported by the trusted proxy.
+    client_cert_sha256 = models.CharField("绑定客户端证书 SHA-256", max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -224,17 +287,44 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ThrottleScope(models.TextChoices):
+    PAIR = "pair", _("账户+地址")
+    ADDRESS = "address", _("地址")
+    ACCOUNT = "account", _("账户")
 
 
 class LoginThrottle(models.Model):
-    """Failed-login bookkeeping per username (known or not, so that a
-    lockout does not reveal whether an account exists)."""
+    """Failed-login bookkeeping for one key: a (username, address) pair, an
+    address, or (only with a high threshold, off by default) a username.
+    Usernames are counted whether or not the account exists, so that a lock
+    never tells which usernames are real. See services/throttle.py."""
 
-    username = models.CharField(max_length=150, unique=True)
+    scope = models.CharField(max_length=8, choices=ThrottleScope.choices, default="pair")
+    key = models.CharField(max_length=255)
     failures = models.PositiveIntegerField(default=0)
     window_started_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Failed-login audit entries are coalesced per address and minute (a
+    # flood must not fill the audit log): when the last one was written, and
+    # how many failures since went unrecorded.
+    audited_at = models.DateTimeField(null=True, blank=True)
+    unaudited = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "登录限制"
+        verbose_name_plural = "登录限制"
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="login_throttle_scope_key")
+        ]
 
     def __str__(self) -> str:
-        return self.username
+        return f"{self.get_scope_display()} {self.key}"
+
+
+# Self-registration applications live in their own module (registration_models.py).
+from .registration_models import Registration  # noqa: E402, F401

@@ -19,6 +19,7 @@ from chanrong.core.errors import ServiceError
 
 from . import services
 from .forms import AuditedPasswordChangeForm, TokenCreateForm
+from .services import otp
 
 
 def _visible_token(user, pk: int):
@@ -47,7 +48,10 @@ def token_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             issued = services.create_token(
-                request.user, form.cleaned_data["owner"], form.cleaned_data["name"]
+                request.user,
+                form.cleaned_data["owner"],
+                form.cleaned_data["name"],
+                client_cert_sha256=form.cleaned_data["client_cert_sha256"],
             )
         except ServiceError as exc:
             form.add_error(None, exc.message)
@@ -82,3 +86,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     form_class = AuditedPasswordChangeForm
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["change_reason"] = services.password_change_reason(self.request.user)
+        context["has_second_factor"] = otp.has_second_factor(self.request.user)
+        return context

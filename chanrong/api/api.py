@@ -24,6 +24,7 @@ from ninja.renderers import JSONRenderer
 
 from chanrong.accounts.api_auth import AUTH
 from chanrong.core.apikit import errors
+from chanrong.core.apikit.media import JsonOnlyParser
 
 DESCRIPTION = """\
 产融通（chanrong）的 REST API。
@@ -112,11 +113,18 @@ class ChanrongAPI(NinjaAPI):
         }
         for operations in schema["paths"].values():
             for method, operation in operations.items():
-                codes = {"401", "403", "404", "422"}
+                codes = {"401", "403", "404", "422", "429"}
                 if method in {"post", "put", "patch", "delete"}:
-                    codes |= {"400", "409", "413"}
+                    codes |= {"400", "409", "413", "415"}
+                # ninja keys declared responses by int, openapi_extra by string:
+                # 404 beside "404" is a duplicated key in the JSON, which Swagger
+                # UI refuses to render. One string key each; openapi_extra wins.
+                responses = operation["responses"]
+                merged = {str(k): v for k, v in responses.items() if not isinstance(k, str)}
+                merged |= {k: v for k, v in responses.items() if isinstance(k, str)}
+                operation["responses"] = merged
                 for code in sorted(codes):
-                    operation["responses"].setdefault(code, error)
+                    merged.setdefault(code, error)
         return schema
 
 
@@ -127,6 +135,7 @@ api = ChanrongAPI(
     urls_namespace="api",
     auth=AUTH,
     renderer=Renderer(),
+    parser=JsonOnlyParser(),  # JSON bodies only as application/json (415 otherwise)
     # Served from django-ninja's own static files (ninja is in INSTALLED_APPS),
     # never a CDN; and no call to the public swagger.io validator either.
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
@@ -137,6 +146,7 @@ errors.install(api)
 def _add_routers() -> None:
     from chanrong.api.health import router as health
     from chanrong.api.webhooks_api import router as webhooks
+    from chanrong.content.api import router as public_content
     from chanrong.core.api import industries, regions
     from chanrong.core.api_imports import router as imports
     from chanrong.demands.api import dispatch_router as dispatches
@@ -146,24 +156,36 @@ def _add_routers() -> None:
     from chanrong.finance.api import router as institutions
     from chanrong.finance.api_lpr import router as lpr
     from chanrong.finance.api_products import router as products
+    from chanrong.funds.api import router as funds
+    from chanrong.funds.api import stats_router as equity_stats
     from chanrong.insights.api import router as indicators
     from chanrong.insights.api import stats_router as stats
+    from chanrong.listing.api import router as listing
     from chanrong.matching.api import router as matching
     from chanrong.pilots.api import router as pilots
     from chanrong.policy.api import router as policy
     from chanrong.policy.api_pools import router as policy_pools
     from chanrong.registry.api import router as enterprises
+    from chanrong.registry.api_credit import enterprise_router as enterprise_credit
+    from chanrong.registry.api_credit import router as credit_records
     from chanrong.registry.api_lists import router as lists
     from chanrong.registry.api_profile import operating_router
     from chanrong.registry.api_profile import router as enterprise_profile
     from chanrong.registry.api_projects import router as projects
+    from chanrong.registry.api_provenance import router as provenance
+    from chanrong.risk.api import router as risk
+    from chanrong.risk.api_consultation import router as risk_consultations
+    from chanrong.risk.api_groups import router as group_stats
     from chanrong.supplychain.api import router as supplychain
 
     api.add_router("/regions", regions)
     api.add_router("/industries", industries)
     api.add_router("/enterprises", enterprises)
     api.add_router("/enterprises", enterprise_profile)
+    api.add_router("/enterprises", provenance)
+    api.add_router("/enterprises", enterprise_credit)
     api.add_router("/operating-data", operating_router)
+    api.add_router("/credit-records", credit_records)
     api.add_router("/projects", projects)
     api.add_router("/lists", lists)
     api.add_router("/imports", imports)
@@ -176,11 +198,18 @@ def _add_routers() -> None:
     api.add_router("/events", events)
     api.add_router("/indicators", indicators)
     api.add_router("/stats/demands", demand_stats)
+    api.add_router("/stats/equity", equity_stats)
     api.add_router("/stats", stats)
+    api.add_router("/stats", group_stats)
     api.add_router("/pilot", pilots)
     api.add_router("/policy", policy)
     api.add_router("/policy/pools", policy_pools)
     api.add_router("/supplychain", supplychain)
+    api.add_router("/risk", risk)
+    api.add_router("/risk", risk_consultations)
+    api.add_router("/listing", listing)
+    api.add_router("/public", public_content)
+    api.add_router("/funds", funds)
     api.add_router("/health", health)
     api.add_router("", matching)  # /demands/{id}/matches, /institutions/me/…, /policy-weights
 

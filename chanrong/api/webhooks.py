@@ -66,6 +66,8 @@ EVENTS: dict[str, Any] = {
     "supplychain.financing_overdue": _("本机构的应收账款融资已逾期"),
     "supplychain.voucher_discounted": _("数字债权凭证在本机构贴现"),
     "supplychain.voucher_paid": _("在本机构贴现的数字债权凭证已到期兑付"),
+    "supplychain.discount_applied": _("凭证持有企业向本机构申请贴现数字债权凭证"),
+    "supplychain.discount_withdrawn": _("凭证持有企业撤回了向本机构的贴现申请"),
 }
 #: Sent by the "test ping" button, whatever the endpoint subscribes to.
 PING = "ping"

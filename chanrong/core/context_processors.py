@@ -35,6 +35,12 @@ def _is_active(path: str, url: str, key: str) -> bool:
     return path == url or path.startswith(url.rstrip("/") + "/")
 
 
+def _manages_funds(user) -> bool:
+    """Staff of a fund-kind institution (基金管理人): the 产业基金 menu."""
+    institution = getattr(user, "institution", None) if user.is_institution_user else None
+    return getattr(institution, "kind", "") == "fund"
+
+
 def nav_entries(user) -> list[tuple[str, str, str | None]]:
     """(key, label, url) for each menu entry the user may use, in menu order."""
     if user is None or not user.is_authenticated:
@@ -64,15 +70,28 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
     if user.is_institution_user:
         entries.append(("workbench", _("派单工作台"), _url("demands:workbench")))
     entries.append(("events", _("对接活动"), _url("events:list")))
+    if user.is_government_user or user.is_platform_admin or user.is_institution_user:
+        entries.append(("consultations", _("留言咨询"), _url("content:queue")))
+    if user.is_government_user or user.is_platform_admin:
+        entries.append(("content", _("融资知识与问答"), _url("content:manage")))
     entries.append(("policy_public", _("政策发布"), _url("policy:public_programmes")))
     if user.is_enterprise_user or user.is_institution_user or user.is_government_user:
         entries.append(("supplychain", _("供应链金融"), _url("supplychain:home")))
+    if user.is_government_user or user.is_platform_admin or _manages_funds(user):
+        entries.append(("funds", _("产业基金"), _url("funds:list")))
     if user.is_enterprise_user:
         entries.append(("policy_mine", _("我的政策"), _url("policy:mine")))
     if user.is_institution_user:
         entries.append(("policy_bank", _("政策申请确认"), _url("policy:bank_pending")))
     if user.is_enterprise_user or user.is_institution_user:
         entries.append(("policy_pools", _("转贷与风险补偿"), _url("policy:pools")))
+    if user.is_enterprise_user:
+        # The enterprise's own loan book; 抽贷断贷会商 is asked for from a loan.
+        entries.append(("risk", _("我的贷款与会商"), _url("risk:loans")))
+        entries.append(("listing", _("上市培育"), _url("listing:list")))
+    if user.is_institution_user:
+        entries.append(("risk", _("贷款台账与风险"), _url("risk:home")))
+        entries.append(("group_stats", _("群体统计与无贷户"), _url("risk:groups")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("insights", _("统计分析"), _url("insights:dashboard")))
         entries.append(("indicator_plans", _("指标计划"), _url("insights:plan_list")))
@@ -80,22 +99,91 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("indicator_report", _("指标填报"), _url("insights:report")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("pilots", _("试点城市申报"), _url("pilots:index")))
+        entries.append(("listing", _("上市培育"), _url("listing:list")))
         entries.append(("policy", _("财政金融政策"), _url("policy:gov_programmes")))
         entries.append(("policy_pools", _("转贷与风险补偿"), _url("policy:pools")))
+        entries.append(("risk", _("风险监测"), _url("risk:home")))
+        entries.append(("group_stats", _("群体统计与无贷户"), _url("risk:groups")))
     if user.is_institution_manager or user.is_platform_admin:
         entries.append(("tokens", _("API 令牌"), _url("accounts:tokens")))
         entries.append(("webhooks", _("事件推送"), _url("webhooks:list")))
     if user.is_government_user or user.is_platform_admin:
         entries.append(("imports", _("数据导入"), _url("core:imports")))
+        entries.append(("registrations", _("注册审核"), _url("accounts:registrations")))
     if user.is_platform_admin:
         entries.append(("lpr", _("LPR 报价"), _url("lpr:list")))
-    if user.is_government_admin or user.is_platform_admin:
+    if getattr(user, "is_audit_admin", False):
         entries.append(("audit", _("审计日志"), _url("core:audit")))
     if user.is_platform_admin:
         entries.append(("status", _("系统状态"), _url("ops:status")))
-    if user.is_platform_admin and user.is_staff:
+    if user.is_platform_admin or getattr(user, "is_security_admin", False):
+        entries.append(("pipl", _("个人信息请求"), _url("core:pipl")))
+    if user.is_staff and (user.is_platform_admin or getattr(user, "is_security_admin", False)):
         entries.append(("admin", _("系统管理"), _url("admin:index")))
     return entries
+
+
+# The government menu in groups (key -> group). The entries keep the order
+# nav_entries gives them: a group is a run of consecutive entries, so the
+# groups follow that order and an entry without a group here stays in the
+# run before it. Add a new key where its neighbours' group fits.
+NAV_GROUP_LABELS = {
+    "registry": _("企业与名单"),
+    "docking": _("融资对接"),
+    "public": _("政策发布与咨询"),
+    "finance": _("产业金融"),
+    "monitoring": _("监测与统计"),
+    "programmes": _("试点与财政金融政策"),
+    "risk": _("风险监测"),
+    "system": _("系统"),
+}
+NAV_GROUPS = {
+    "enterprises": "registry",
+    "institutions": "registry",
+    "projects": "registry",
+    "lists": "registry",
+    "operating_review": "registry",
+    "products": "docking",
+    "demands": "docking",
+    "supervision": "docking",
+    "matching_policy": "docking",
+    "events": "docking",
+    "consultations": "public",
+    "content": "public",
+    "policy_public": "public",
+    "supplychain": "finance",
+    "funds": "finance",
+    "insights": "monitoring",
+    "indicator_plans": "monitoring",
+    "indicator_report": "monitoring",
+    "pilots": "programmes",
+    "listing": "programmes",
+    "policy": "programmes",
+    "policy_pools": "programmes",
+    "risk": "risk",
+    "group_stats": "risk",
+    "imports": "system",
+    "registrations": "system",
+}
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    key: str
+    label: str
+    items: list
+
+
+def nav_groups(items: list[NavItem]) -> list[NavGroup]:
+    """`items` in runs by NAV_GROUPS, in their own order; entries before the
+    first grouped one (工作台) form a group without a label."""
+    groups: list[NavGroup] = []
+    for item in items:
+        key = NAV_GROUPS.get(item.key)
+        if not groups or (key is not None and key != groups[-1].key):
+            groups.append(NavGroup(key or "", NAV_GROUP_LABELS.get(key, ""), []))
+        groups[-1].items.append(item)
+    return groups
 
 
 # The roles' names as people read them, translatable (the model's choices are plain text).
@@ -106,6 +194,8 @@ ROLE_LABELS = {
     "gov_staff": _("政府工作人员"),
     "gov_admin": _("政府管理员"),
     "platform_admin": _("平台管理员"),
+    "security_admin": _("安全管理员"),
+    "audit_admin": _("审计管理员"),
 }
 
 
@@ -142,6 +232,8 @@ def navigation(request):
             NavItem(i.key, i.label, i.url, active=(i is best)) if i.active else i for i in items
         ]
     context = {"nav_items": items}
+    if user is not None and user.is_authenticated and user.is_government_user:
+        context["nav_groups"] = nav_groups(items)
     if user is not None and user.is_authenticated:
         context["nav_user"] = {
             "name": user.display_name or user.get_username(),

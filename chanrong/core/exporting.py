@@ -11,7 +11,9 @@ it in chunks and deletes it when done.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,6 +40,10 @@ class Export:
     kind: str
     label: Any
     build: Callable[[Any, Any], tuple[Any, int]]
+    #: Headers of the columns that hold personal information (个人信息: names
+    #: of people, phone numbers, e-mail addresses …). Any: the download needs a
+    #: stated purpose and is capped by role (core.export_policy).
+    personal_fields: tuple[str, ...] = ()
 
 
 _EXPORTS: dict[str, Export] = {}
@@ -59,6 +65,29 @@ def get_export(kind: str) -> Export | None:
 
 #: Excel's last row is 1,048,576; the header takes one.
 MAX_ROWS = 1_048_575
+
+#: The most rows the current export may write (core.export_policy sets it
+#: for exports of personal data); None: no cap but Excel's.
+_row_limit: ContextVar[int | None] = ContextVar("export_row_limit", default=None)
+
+
+class ExportTooLarge(Exception):
+    """More rows than the current `row_limit` allows: refuse, never truncate."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+@contextmanager
+def row_limit(limit: int) -> Iterator[None]:
+    """Within the block, `write_xlsx` raises ExportTooLarge (and writes no
+    file) as soon as the rows exceed `limit`."""
+    token = _row_limit.set(limit)
+    try:
+        yield
+    finally:
+        _row_limit.reset(token)
 
 
 @dataclass(frozen=True)
@@ -104,7 +133,12 @@ def write_xlsx(
     sheet.freeze_panes(1, 0)
     written = 0
     truncated = False
+    limit = _row_limit.get()
     for item in rows:
+        if limit is not None and written >= limit:
+            workbook.close()
+            handle.close()
+            raise ExportTooLarge(limit)
         if written >= MAX_ROWS - 1:
             truncated = True
             break

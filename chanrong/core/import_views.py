@@ -1,5 +1,6 @@
 """Import pages (upload, status with a polled progress bar, report and
-template downloads) and the download of the tables apps register for export.
+template downloads). The download of the tables apps register for export is
+in export_views.
 
 The job's state is in the database, so the status page shows the same
 thing after a reload, in another tab, or while a background worker runs
@@ -13,14 +14,13 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chanrong.core.errors import NotAllowed, NotFound, ValidationFailed
-from chanrong.core.exporting import export_filename, get_export
 from chanrong.core.importing import services
 from chanrong.core.importing.report import report_workbook, template_workbook
 from chanrong.core.importing.spec import get_spec
@@ -224,21 +224,4 @@ def import_template(request, kind: str):
         raise PermissionDenied from None
     return _xlsx_response(
         template_workbook(spec), _("%(label)s导入模板.xlsx") % {"label": spec.label}
-    )
-
-
-@login_required
-@require_GET
-def export_table(request, kind: str):
-    """A registered export (`core.exporting.register_export`) of the page's
-    current filters (same query string) as .xlsx."""
-    export = get_export(kind)
-    if export is None:
-        raise Http404
-    handle, _count = export.build(request.user, request.GET)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=export_filename(str(export.label)),
-        content_type=XLSX,
     )

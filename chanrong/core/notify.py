@@ -14,7 +14,9 @@ once the transaction has committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +38,20 @@ MAX_SUBJECT = 120
 MAX_SMS = 140
 SMS_SIGNATURE = "【产融通】"
 
+# The user whose action is being reported, while a workflow transition's
+# notifier runs (`acting`): nobody is told about what they did themselves.
+_acting: ContextVar[Any] = ContextVar("chanrong_notify_acting", default=None)
+
+
+@contextmanager
+def acting(actor) -> Iterator[None]:
+    """Within the block, `send` leaves `actor` out of every recipient list."""
+    token = _acting.set(actor)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
 
 def send(
     recipients: Iterable,
@@ -46,6 +62,7 @@ def send(
     email: bool = True,
     sms: bool = False,
     context: Mapping[str, Any] | None = None,
+    actor=None,
 ) -> int:
     """Notify each active user in `recipients` (users or None, duplicates
     ignored); returns how many inbox messages were written.
@@ -55,8 +72,11 @@ def send(
     about to pass). `context` goes to the e-mail templates
     (notifications/email/<verb>.txt, else notifications/email/default.txt);
     its keys "subject" and "sms" override the subject line and the SMS text.
+    `actor`: the user who caused the message (else the one `acting` names);
+    they are left out — nobody is notified of their own action.
     """
-    users = _unique_active(recipients)
+    actor = actor if actor is not None else _acting.get()
+    users = _unique_active(recipients, exclude=getattr(actor, "pk", None))
     rows = [
         Notification(
             recipient=user,
@@ -75,8 +95,8 @@ def send(
     return len(rows)
 
 
-def _unique_active(recipients: Iterable) -> list:
-    seen: set[int] = set()
+def _unique_active(recipients: Iterable, exclude: int | None = None) -> list:
+    seen: set[int] = {exclude} if exclude is not None else set()
     users = []
     for user in recipients:
         if user is None or user.pk is None or user.pk in seen or not user.is_active:

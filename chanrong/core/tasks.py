@@ -106,9 +106,10 @@ def seal_audit_log() -> int:
 @task
 def anchor_audit_log() -> int:
     """Write the audit chain's end down outside the database (see
-    core.audit, "anchors"), so that `chanrong audit verify` notices rows
-    removed from its end or a chain rewritten and hashed again. Returns the
-    anchored seq (0: empty log)."""
+    core.audit.anchors), so that `chanrong audit verify` notices rows
+    removed from its end or a chain rewritten and hashed again. A safety net
+    only: the web process anchors after its own audited commits, so anchors
+    do not depend on this task running. Returns the anchored seq (0: empty log)."""
     from . import audit
 
     audit.seal()

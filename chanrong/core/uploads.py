@@ -39,6 +39,7 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "jpg": "image/jpeg",
     "png": "image/png",
+    "ofd": "application/ofd",
 }
 _EXTENSIONS = {"jpeg": "jpg"}
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -72,6 +73,8 @@ def sniff(head: bytes, data_reader) -> str | None:
                 names = set(archive.namelist())
         except (zipfile.BadZipFile, ValueError, OSError):
             return None
+        if "OFD.xml" in names:
+            return "ofd"  # GB/T 33190 版式文件 (电子发票): a zip with OFD.xml at its root
         if "[Content_Types].xml" not in names:
             return None
         if "word/document.xml" in names:

@@ -1,12 +1,13 @@
 from django.urls import include, path
 
-from . import import_views, inbox_views, views
+from . import export_views, import_views, inbox_views, pickers, pipl_views, views
 
 # The "core:" namespace. Add further core: URLs here rather than including a
 # second "core" namespace (the un-namespaced "home" is the portal app's).
 audit_patterns = [
     path("", views.audit_list, name="audit"),
     path("<int:seq>/", views.audit_detail, name="audit_detail"),
+    path("export/", views.audit_export, name="audit_export"),
 ]
 
 inbox_patterns = [
@@ -28,7 +29,9 @@ core_patterns = [
     path("audit/", include(audit_patterns)),
     path("inbox/", include(inbox_patterns)),
     path("imports/", include(import_patterns)),
-    path("exports/<slug:kind>/", import_views.export_table, name="export"),
+    path("exports/<slug:kind>/", export_views.export_table, name="export"),
+    path("pipl/", pipl_views.pipl_requests, name="pipl"),
+    path("pick/regions/", pickers.pick_regions, name="pick_regions"),
 ]
 
 urlpatterns = [

@@ -4,11 +4,13 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
+from .exporting import ExportColumn, export_filename, write_xlsx
 from .models import AuditEntry, can_browse_audit
 
 AUDIT_PAGE_SIZE = 50
@@ -90,6 +92,51 @@ def audit_list(request):
             "querystring_base": f"{querystring}&" if querystring else "",
         },
     )
+
+
+def _audit_columns() -> tuple[ExportColumn, ...]:
+    """Built per request: the headers in the request's language, as plain str."""
+    return tuple(
+        ExportColumn(str(column.header), column.value, column.width, column.kind)
+        for column in _AUDIT_COLUMNS
+    )
+
+
+_AUDIT_COLUMNS = (
+    ExportColumn(_("序号"), lambda e: e.seq, 10, "integer"),
+    ExportColumn(_("时间"), lambda e: e.created_at, 20, "text"),
+    ExportColumn(_("操作人"), lambda e: e.actor_name, 16),
+    ExportColumn(_("所属单位"), lambda e: e.organisation, 24),
+    ExportColumn(_("操作"), lambda e: e.action, 24),
+    ExportColumn(_("对象类型"), lambda e: e.object_type, 20),
+    ExportColumn(_("对象编号"), lambda e: e.object_id, 12),
+    ExportColumn(_("对象"), lambda e: e.object_repr, 24),
+    ExportColumn(_("IP"), lambda e: e.ip, 16),
+    ExportColumn(
+        _("变更"), lambda e: json.dumps(e.changes, ensure_ascii=False, sort_keys=True), 40
+    ),
+    ExportColumn(_("哈希"), lambda e: e.hash, 66),
+)
+
+
+@login_required
+def audit_export(request):
+    """The filtered log as .xlsx, for the audit administrator (三权分立: the
+    one who reads it also takes it away), itself recorded in the log."""
+    _require_audit_browser(request.user)
+    qs = AuditEntry.objects.visible_to(request.user).order_by("seq")
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound:
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("筛选条件有误"))
+        qs = form.apply(qs)
+    handle, written = write_xlsx(_audit_columns(), qs.iterator(), sheet_name="audit")
+    audit.record(
+        "audit.export",
+        actor=request.user,
+        changes={"filters": {k: v for k, v in request.GET.items()}, "rows": written},
+    )
+    return FileResponse(handle, as_attachment=True, filename=export_filename("audit-log"))
 
 
 @login_required

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from . import audit
 from .errors import Conflict, NotAllowed
+from .notify import acting as notify_acting
 
 ActorCheck = Callable[[Any, Any], bool]  # (actor, obj) -> allowed?
 
@@ -121,7 +122,9 @@ def apply_transition(
             changes={**audit.diff(before, after), **(audit_extra or {})},
         )
         if notify is not None:
-            notify(locked, transition, actor)
+            # The actor is never among those told of their own step.
+            with notify_acting(actor):
+                notify(locked, transition, actor)
     for key in [machine.field, *(changes or {})]:
         setattr(obj, key, getattr(locked, key))
     return locked

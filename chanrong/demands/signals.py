@@ -5,7 +5,8 @@
   systems; the api app turns them into webhook deliveries in the same
   transaction, so an event is recorded exactly when the change is.
 - `financing_disbursed` (in the transaction): a loan was reported disbursed;
-  the insights app records the financing fact (counted once per `source_ref`).
+  the insights app records the financing fact (counted once per `source_ref`),
+  the risk app opens the loan-book record.
 """
 
 from chanrong.core.domain import AfterCommitSignal, InTransactionSignal
@@ -15,5 +16,6 @@ demands_changed = AfterCommitSignal("demands.demands_changed")
 #: kwargs: events=[(institution_id, event_name, payload), …]
 institution_events = InTransactionSignal("demands.institution_events")
 
-#: kwargs: region, institution, amount, on, industry, enterprise, source_ref, actor
+#: kwargs: region, institution, amount, on, industry, enterprise, source_ref, actor, demand
+#: (receivers take what they need and ignore the rest)
 financing_disbursed = InTransactionSignal("demands.financing_disbursed")

@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -219,7 +220,8 @@ def run(now: dt.datetime | None = None) -> SlaResult:
 
 # --- the government's supervision board ----------------------------------------------------
 
-BOARD_LIMIT = 200
+#: Rows per page of each of the board's two lists (超期派单, 在办派单).
+BOARD_PAGE_SIZE = 25
 
 
 @dataclass
@@ -239,11 +241,33 @@ class Board:
     overdue_count: int
     open_dispatches: list[Dispatch]
     overdue: list[OverdueLine]
+    # The pages shown (django.core.paginator.Page), for the pager links.
+    open_page: Any = None
+    overdue_page: Any = None
 
 
-def supervision_board(actor, now: dt.datetime | None = None) -> Board:
+def _due_expression() -> Case:
+    """The deadline a live dispatch is waiting on (due_of, in the query)."""
+    return Case(
+        When(state=DispatchState.DISPATCHED, then=F("claim_due_at")),
+        default=F("decide_due_at"),
+    )
+
+
+def supervision_board(
+    actor,
+    now: dt.datetime | None = None,
+    *,
+    overdue_page: object = 1,
+    open_page: object = 1,
+    page_size: int = BOARD_PAGE_SIZE,
+) -> Board:
     """Open dispatches (待接单 / 已接单) the actor can see, and those past their
-    deadline with how far past, most overdue first."""
+    deadline with how far past, most overdue first; one page of each
+    (`overdue_page`, `open_page`: page numbers as given, out-of-range or
+    malformed numbers give the nearest page)."""
+    from django.core.paginator import Paginator
+
     from chanrong.core.workdays import workdays_between
 
     now = now or timezone.now()
@@ -251,8 +275,11 @@ def supervision_board(actor, now: dt.datetime | None = None) -> Board:
         "demand__enterprise__region", "institution", "branch"
     )
     open_qs = visible.filter(state__in=(DispatchState.DISPATCHED, DispatchState.CLAIMED))
-    overdue_qs = visible.filter(overdue_q(now))
-    overdue_rows = list(overdue_qs.order_by("pk")[: BOARD_LIMIT * 5])
+    overdue_qs = (
+        visible.filter(overdue_q(now)).annotate(due=_due_expression()).order_by("due", "pk")
+    )
+    overdue_pager = Paginator(overdue_qs, page_size).get_page(overdue_page)
+    overdue_rows = list(overdue_pager.object_list)
     escalated = set(
         DemandEvent.objects.filter(
             demand_id__in={d.demand_id for d in overdue_rows},
@@ -283,12 +310,14 @@ def supervision_board(actor, now: dt.datetime | None = None) -> Board:
                 expires_at=second_deadline(due),
             )
         )
-    lines.sort(key=lambda line: line.due)
+    open_pager = Paginator(open_qs.order_by("claim_due_at", "pk"), page_size).get_page(open_page)
     return Board(
-        open_count=open_qs.count(),
-        overdue_count=overdue_qs.count(),
-        open_dispatches=list(open_qs.order_by("claim_due_at", "pk")[:BOARD_LIMIT]),
-        overdue=lines[:BOARD_LIMIT],
+        open_count=open_pager.paginator.count,
+        overdue_count=overdue_pager.paginator.count,
+        open_dispatches=list(open_pager.object_list),
+        overdue=lines,
+        open_page=open_pager,
+        overdue_page=overdue_pager,
     )
 
 

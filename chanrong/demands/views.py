@@ -25,7 +25,7 @@ from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.finance.eligibility import COLLATERAL_LABELS
 from chanrong.finance.models import FinancialInstitution
 
-from . import services
+from . import services, todo
 from .forms import DemandForm, FeedbackForm, OfferForm, ReasonForm, ResultForm
 from .models import Demand, DemandState, Dispatch, DispatchState, Offer
 
@@ -85,6 +85,10 @@ class StateFilterForm(forms.Form):
         return ""
 
 
+def _todo_query(key: str) -> str:
+    return urlencode({"todo": key}) + "&" if key else ""
+
+
 @login_required
 @require_GET
 def demand_list(request):
@@ -99,6 +103,12 @@ def demand_list(request):
         .select_related("enterprise__region")
         .order_by("-created_at", "-pk")
     )
+    todo_key = request.GET.get("todo", "")
+    if todo_key in todo.DEMAND_TODOS:
+        queryset = todo.demand_todo(queryset, todo_key)
+    else:
+        todo_key = ""
+    queryset = todo.with_offer_counts(queryset, request.user)
     paginator = Paginator(queryset, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     return render(
@@ -109,7 +119,9 @@ def demand_list(request):
             "page_obj": page_obj,
             "demands": page_obj.object_list,
             "page_range": paginator.get_elided_page_range(page_obj.number),
-            "querystring_base": form.querystring(),
+            "querystring_base": form.querystring() + _todo_query(todo_key),
+            "todo_key": todo_key,
+            "todo_label": todo.DEMAND_TODOS.get(todo_key, ""),
             "can_create": services.can_create_demand(request.user),
         },
     )
@@ -189,7 +201,16 @@ def demand_detail(request, pk: int):
     if is_owner:
         pending = services.feedback_institutions(demand)
         if pending:
-            feedback_form = FeedbackForm(institutions=pending)
+            # The lender (whose offer was accepted) first: that is whom people rate.
+            lender = demand.outcome_institution_id or (
+                demand.accepted_offer.institution_id if demand.accepted_offer_id else None
+            )
+            initial = (
+                {"institution_id": str(lender)}
+                if lender in {institution.pk for institution in pending}
+                else {}
+            )
+            feedback_form = FeedbackForm(institutions=pending, initial=initial)
     other_institution = (
         scope.kind == ScopeKind.INSTITUTION
         and demand.outcome_institution_id != scope.institution_id
@@ -330,6 +351,11 @@ def workbench(request):
         .select_related("demand__enterprise__region", "branch", "institution")
         .order_by("-dispatched_at", "-pk")
     )
+    todo_key = request.GET.get("todo", "")
+    if todo_key in todo.DISPATCH_TODOS:
+        queryset = todo.dispatch_todo(queryset, todo_key)
+    else:
+        todo_key = ""
     paginator = Paginator(queryset, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     for dispatch in page_obj.object_list:
@@ -342,12 +368,18 @@ def workbench(request):
             "page_obj": page_obj,
             "dispatches": page_obj.object_list,
             "page_range": paginator.get_elided_page_range(page_obj.number),
-            "querystring_base": form.querystring(),
+            "querystring_base": form.querystring() + _todo_query(todo_key),
+            "todo_key": todo_key,
+            "todo_label": todo.DISPATCH_TODOS.get(todo_key, ""),
             "open_count": Dispatch.objects.visible_to(request.user)
             .filter(state=DispatchState.DISPATCHED)
             .count(),
             # what higher apps add (matching: ranked open demands, outreach list)
-            **panel_context("demands.workbench", user=request.user),
+            **panel_context(
+                "demands.workbench",
+                user=request.user,
+                outreach_group=request.GET.get("outreach", "").strip(),
+            ),
         },
     )
 
@@ -458,11 +490,27 @@ def supervision(request):
         start, end, group_by = stats.clean_period("", "", "region")
     result = stats.demand_stats(request.user, start=start, end=end, group_by=group_by)
     compliance = stats.demand_stats(request.user, start=start, end=end, group_by="institution")
+    board = sla.supervision_board(
+        request.user,
+        overdue_page=request.GET.get("overdue_page"),
+        open_page=request.GET.get("open_page"),
+        page_size=sla.BOARD_PAGE_SIZE,
+    )
+    # The pager links keep the filters and the other list's page.
+    kept = {key: value for key, value in params.items() if value and key not in errors}
+    overdue_query = urlencode({**kept, "open_page": board.open_page.number}) + "&"
+    open_query = urlencode({**kept, "overdue_page": board.overdue_page.number}) + "&"
     return render(
         request,
         "demands/supervision.html",
         {
-            "board": sla.supervision_board(request.user),
+            "board": board,
+            "overdue_query": overdue_query,
+            "open_query": open_query,
+            "overdue_range": board.overdue_page.paginator.get_elided_page_range(
+                board.overdue_page.number
+            ),
+            "open_range": board.open_page.paginator.get_elided_page_range(board.open_page.number),
             "stats": result,
             "compliance_rows": compliance.rows,
             "chart_option": stats.chart_option(result) if result.rows else None,

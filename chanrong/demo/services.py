@@ -367,6 +367,28 @@ class AccountLine:
     organisation: str
 
 
+def account_otp_secrets() -> list[tuple[str, str]]:
+    """(username, base32 secret) of the demo accounts enrolled with a demo
+    TOTP device, in account order: printed with the password."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from chanrong.accounts.services import otp
+
+    devices = {
+        d.user.username: d
+        for d in TOTPDevice.objects.filter(
+            name=otp.DEMO_DEVICE_NAME,
+            confirmed=True,
+            user__username__in=[a.username for a in ACCOUNTS],
+        ).select_related("user")
+    }
+    return [
+        (a.username, otp.secret_base32(devices[a.username]))
+        for a in ACCOUNTS
+        if a.username in devices
+    ]
+
+
 def account_lines() -> list[AccountLine]:
     """The demo accounts as they are in the database (missing ones left out)."""
     users = {

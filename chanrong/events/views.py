@@ -10,15 +10,14 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core import pickers
 from chanrong.core.errors import NotFound, ServiceError, ValidationFailed
-from chanrong.finance.models import FinancialInstitution
-from chanrong.registry.models import Enterprise
 
 from . import services
-from .models import Event, EventKind, EventStatus, Registration, SignedDeal
+from .forms import DealForm, EventForm, InviteForm, PresentedDemandForm
+from .models import Event, EventStatus, Registration, SignedDeal
 
 
 def _event_or_404(user, pk) -> Event:
@@ -31,28 +30,6 @@ def _event_or_404(user, pk) -> Event:
 def _flash(request, exc: ServiceError) -> None:
     detail = "；".join(e.message for e in exc.errors)
     messages.error(request, exc.message + (f"：{detail}" if detail else ""))
-
-
-class EventForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=EventKind.choices)
-    title = forms.CharField(label=gettext_lazy("名称"), max_length=200)
-    date = forms.DateField(
-        label=gettext_lazy("日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    place = forms.CharField(label=gettext_lazy("地点"), max_length=200)
-    region = forms.CharField(
-        label=gettext_lazy("举办地行政区划代码"),
-        max_length=6,
-        help_text=gettext_lazy("6 位数字，如嘉善县 330421"),
-    )
-    is_open = forms.BooleanField(
-        label=gettext_lazy("公开报名"),
-        required=False,
-        help_text=gettext_lazy("公开：所有登录的企业和金融机构可见并可报名；否则仅受邀单位"),
-    )
-    description = forms.CharField(
-        label=gettext_lazy("简介"), required=False, widget=forms.Textarea(attrs={"rows": 4})
-    )
 
 
 def _apply_errors(form: forms.Form, exc: ValidationFailed) -> None:
@@ -88,7 +65,9 @@ def event_create(request):
     if not request.user.is_government_user:
         raise Http404
     agency = request.user.agency
-    form = EventForm(request.POST or None, initial={"region": agency.region_id or ""})
+    form = pickers.bind(
+        EventForm(request.POST or None, initial={"region": agency.region_id or ""}), request.user
+    )
     if request.method == "POST" and form.is_valid():
         try:
             event = services.create_event(request.user, form.cleaned_data)
@@ -115,7 +94,7 @@ def event_edit(request, pk: int):
         "is_open": event.is_open,
         "description": event.description,
     }
-    form = EventForm(request.POST or None, initial=initial)
+    form = pickers.bind(EventForm(request.POST or None, initial=initial), request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_event(request.user, event, form.cleaned_data)
@@ -129,10 +108,18 @@ def event_edit(request, pk: int):
     return render(request, "events/event_form.html", {"form": form, "event": event})
 
 
-@login_required
-@require_GET
-def event_detail(request, pk: int):
-    event = _event_or_404(request.user, pk)
+def _organiser_forms(user, **bound) -> dict[str, forms.Form]:
+    """The invitation, 路演 and 签约 forms, each with its own id prefix (two
+    of them have an "enterprise" field) and pickers in the user's scope."""
+    made = {
+        "invite_form": lambda d: InviteForm(d, auto_id="inv-%s"),
+        "demand_form": lambda d: PresentedDemandForm(d, auto_id="dem-%s"),
+        "deal_form": lambda d: DealForm(d, auto_id="deal-%s"),
+    }
+    return {key: pickers.bind(bound.get(key) or build(None), user) for key, build in made.items()}
+
+
+def _detail_page(request, event: Event, **bound):
     organiser = services.is_organiser(request.user, event)
     context = {
         "event": event,
@@ -150,15 +137,15 @@ def event_detail(request, pk: int):
             deals=event.deals.select_related("enterprise", "institution"),
         )
     if organiser:
-        context.update(
-            enterprise_choices=Enterprise.objects.visible_to(request.user)
-            .filter(region__code__startswith=event.region.prefix[:2])
-            .order_by("name")[:500],
-            institution_choices=FinancialInstitution.objects.visible_to(request.user).order_by(
-                "name"
-            )[:500],
-        )
-    return render(request, "events/event_detail.html", context)
+        context.update(_organiser_forms(request.user, **bound))
+    status = 422 if bound else 200
+    return render(request, "events/event_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def event_detail(request, pk: int):
+    return _detail_page(request, _event_or_404(request.user, pk))
 
 
 @login_required
@@ -178,21 +165,19 @@ def event_transition(request, pk: int, action: str):
     return redirect("events:detail", pk=event.pk)
 
 
-def _picked(request, model, name: str):
-    ids = [v for v in request.POST.getlist(name) if v.isdigit()]
-    return list(model.objects.visible_to(request.user).filter(pk__in=ids))
-
-
 @login_required
 @require_POST
 def event_invite(request, pk: int):
     event = _event_or_404(request.user, pk)
+    form = pickers.bind(InviteForm(request.POST, auto_id="inv-%s"), request.user)
+    if not form.is_valid():
+        return _detail_page(request, event, invite_form=form)
     try:
         added = services.invite(
             request.user,
             event,
-            enterprises=_picked(request, Enterprise, "enterprises"),
-            institutions=_picked(request, FinancialInstitution, "institutions"),
+            enterprises=form.cleaned_data["enterprises"],
+            institutions=form.cleaned_data["institutions"],
         )
     except ServiceError as exc:
         _flash(request, exc)
@@ -227,57 +212,42 @@ def event_withdraw(request, pk: int):
     return redirect("events:detail", pk=event.pk)
 
 
-def _one(request, model, name: str):
-    value = request.POST.get(name, "")
-    if not value.isdigit():
-        return None
-    return model.objects.visible_to(request.user).filter(pk=int(value)).first()
-
-
 @login_required
 @require_POST
 def event_add_demand(request, pk: int):
     event = _event_or_404(request.user, pk)
-    enterprise = _one(request, Enterprise, "enterprise")
-    try:
-        if enterprise is None:
-            raise ValidationFailed({"enterprise": _("请选择企业")})
-        services.record_presented_demand(
-            request.user,
-            event,
-            enterprise=enterprise,
-            title=request.POST.get("title", ""),
-            amount=request.POST.get("amount", ""),
-        )
-    except ServiceError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("已登记路演需求。"))
-    return redirect("events:detail", pk=event.pk)
+    form = pickers.bind(PresentedDemandForm(request.POST, auto_id="dem-%s"), request.user)
+    if form.is_valid():
+        try:
+            services.record_presented_demand(request.user, event, **form.cleaned_data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        except ServiceError as exc:
+            _flash(request, exc)
+            return redirect("events:detail", pk=event.pk)
+        else:
+            messages.success(request, _("已登记路演需求。"))
+            return redirect("events:detail", pk=event.pk)
+    return _detail_page(request, event, demand_form=form)
 
 
 @login_required
 @require_POST
 def event_add_deal(request, pk: int):
     event = _event_or_404(request.user, pk)
-    enterprise = _one(request, Enterprise, "enterprise")
-    institution = _one(request, FinancialInstitution, "institution")
-    try:
-        if enterprise is None or institution is None:
-            raise ValidationFailed({"enterprise": _("请选择企业和金融机构")})
-        services.record_deal(
-            request.user,
-            event,
-            enterprise=enterprise,
-            institution=institution,
-            amount=request.POST.get("amount", ""),
-            note=request.POST.get("note", ""),
-        )
-    except ServiceError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("已登记签约。"))
-    return redirect("events:detail", pk=event.pk)
+    form = pickers.bind(DealForm(request.POST, auto_id="deal-%s"), request.user)
+    if form.is_valid():
+        try:
+            services.record_deal(request.user, event, **form.cleaned_data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        except ServiceError as exc:
+            _flash(request, exc)
+            return redirect("events:detail", pk=event.pk)
+        else:
+            messages.success(request, _("已登记签约。"))
+            return redirect("events:detail", pk=event.pk)
+    return _detail_page(request, event, deal_form=form)
 
 
 @login_required

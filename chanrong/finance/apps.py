@@ -9,7 +9,9 @@ class FinanceConfig(AppConfig):
     def ready(self):
         from chanrong.core import refdata
 
-        from . import lpr
+        from . import lpr, registration
 
         # `chanrong refdata load` also loads the shipped LPR history.
         refdata.register_loader("finance.lpr", lambda: lpr.load_shipped().summary())
+        # Self-registration (accounts) finds and creates institutions through us.
+        registration.connect()

@@ -10,7 +10,10 @@ dataclasses from the models.
 
 An unknown fact is None and is never read as zero or as "no": an enterprise
 whose tax grade is unknown neither passes nor fails "纳税信用等级 A 级", it is
-asked to supply it. Demand facts that are None were simply not stated (a
+asked to supply it. A fact the enterprise only declared (a qualification, its
+revenue; nobody has verified it) neither passes nor fails either: it is
+reported as "需核验：…（企业自报，待核验）" among the missing facts, so the
+enterprise is never counted as eligible on its own word (issue 15). Demand facts that are None were simply not stated (a
 catalogue browsed without a demand) and are not checked.
 """
 
@@ -210,6 +213,11 @@ class EnterpriseFacts:
     holdings: Holdings | None = None
     #: Ids of the chains the enterprise is on (member or 链主); None when unknown.
     chains: frozenset[int] | None = None
+    #: Active qualifications the enterprise declared and nobody verified yet
+    #: (`qualifications` holds the verified ones only).
+    declared_qualifications: frozenset[str] = frozenset()
+    #: False when `revenue` is the enterprise's own, unverified statement.
+    revenue_verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,12 @@ class _Collector:
 
     def need(self, condition: str, what: Callable[[], str]) -> None:
         text = _("需补充：%(what)s") % {"what": what()} if self.explain else ""
+        self.missing.append(Finding(condition, text))
+
+    def verify(self, condition: str, what: Callable[[], str]) -> None:
+        """A fact the enterprise declared and nobody verified: neither
+        passed nor failed (listed with the missing facts, so never eligible)."""
+        text = _("需核验：%(what)s（企业自报，待核验）") % {"what": what()} if self.explain else ""
         self.missing.append(Finding(condition, text))
 
     def result(self) -> EligibilityResult:
@@ -391,7 +405,9 @@ def _check_enterprise(c: ProductConditions, e: EnterpriseFacts, today: date, out
         if e.qualifications is None:
             out.need("qualifications", lambda: _("企业资质（%(list)s）") % {"list": wanted()})
         else:
-            lacking = [q for q in c.required_qualifications if q not in e.qualifications]
+            absent = [q for q in c.required_qualifications if q not in e.qualifications]
+            unverified = [q for q in absent if q in e.declared_qualifications]
+            lacking = [q for q in absent if q not in e.declared_qualifications]
             if lacking:
                 out.fail(
                     "qualifications",
@@ -399,6 +415,11 @@ def _check_enterprise(c: ProductConditions, e: EnterpriseFacts, today: date, out
                         _("需具备资质：%(list)s")
                         % {"list": _join([_label(QUALIFICATION_LABELS, q) for q in lacking])}
                     ),
+                )
+            if unverified:
+                out.verify(
+                    "qualifications_unverified",
+                    lambda: _join([_label(QUALIFICATION_LABELS, q) for q in unverified]),
                 )
     if c.required_lists:
         wanted = lambda: _join([_label(LIST_LABELS, code) for code in c.required_lists])  # noqa: E731
@@ -455,6 +476,8 @@ def _check_enterprise(c: ProductConditions, e: EnterpriseFacts, today: date, out
                     % {"need": wan(c.min_revenue), "have": wan(e.revenue)}
                 ),
             )
+        elif not e.revenue_verified:
+            out.verify("revenue_unverified", lambda: _("营业收入"))
     if c.exclude_blacklisted:
         if e.blacklisted is None:
             out.need("blacklisted", lambda: _("是否列入失信黑名单"))

@@ -27,6 +27,16 @@ class InstitutionQuerySet(models.QuerySet):
             return self.none()
         return self.all()
 
+    def present_in(self, prefix: str) -> "InstitutionQuerySet":
+        """入驻 a region: based there or with a branch there (the one rule the
+        dashboard's count and the directory's region filter share)."""
+        if not prefix:
+            return self
+        with_branch = Branch.objects.filter(region__code__startswith=prefix).values(
+            "institution_id"
+        )
+        return self.filter(models.Q(region__code__startswith=prefix) | models.Q(pk__in=with_branch))
+
 
 class FinancialInstitution(models.Model):
     """A financial institution's head office (总部 / 总行)."""

@@ -24,10 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core import pickers
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel
 from chanrong.core.panels import panel_context
 from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.text import validate_name
 
 from . import eligibility as el
 from . import services, supply
@@ -237,7 +239,9 @@ def industry_choices() -> list:
 class ProductForm(forms.Form):
     """Collects input under the service's field names; the service validates."""
 
-    name = forms.CharField(label=gettext_lazy("产品名称"), max_length=100)
+    name = forms.CharField(
+        label=gettext_lazy("产品名称"), max_length=100, validators=[validate_name]
+    )
     kind = forms.ChoiceField(label=gettext_lazy("产品类型"), choices=ProductKind.choices)
     pledge_kind = forms.ChoiceField(
         label=gettext_lazy("质押物类型（质押贷）"),
@@ -277,11 +281,13 @@ class ProductForm(forms.Form):
         choices=GuaranteeKind.choices,
         widget=forms.CheckboxSelectMultiple,
     )
-    regions = forms.CharField(
-        label=gettext_lazy("适用地区"),
+    regions = pickers.PickerField(
+        pickers.REGIONS,
+        multiple=True,
+        keys=True,
         required=False,
-        max_length=500,
-        help_text=gettext_lazy("行政区划代码，逗号分隔，含全部下级，如 330421, 330400；留空为不限"),
+        label=gettext_lazy("适用地区"),
+        help_text=gettext_lazy("含全部下级；留空为不限"),
     )
     industries_in = forms.MultipleChoiceField(
         label=gettext_lazy("适用行业（留空为不限）"),
@@ -378,6 +384,7 @@ def product_create(request):
     if not services.can_create_product(request.user):
         raise PermissionDenied
     form = ProductForm(request.POST or None, institution=request.user.institution)
+    pickers.bind(form, request.user)
     if request.method == "POST" and form.is_valid():
         try:
             product = services.create_product(request.user, form.cleaned_data)
@@ -398,6 +405,7 @@ def product_edit(request, pk: int):
     form = ProductForm(
         request.POST or None, initial=_form_initial(product), institution=product.institution
     )
+    pickers.bind(form, request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_product(request.user, product, form.cleaned_data)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import pickers, views
 
 app_name = "finance"
 urlpatterns = [
     path("", views.institution_list, name="list"),
+    path("pick/", pickers.pick, name="pick"),
 ]
 
 # Financing products and institution pages (chanrong/finance/product_urls.py).

@@ -11,6 +11,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from chanrong.core.models import Region
+
 from .models import FinancialInstitution, InstitutionKind
 
 PAGE_SIZE = 20
@@ -39,6 +41,9 @@ class InstitutionFilterForm(forms.Form):
         required=False,
         choices=[("", _("全部")), *KIND_LABELS.items()],
     )
+    # Set by the dashboard's 入驻金融机构数 link: institutions based in the
+    # region or with a branch there (FinancialInstitution.objects.present_in).
+    region = forms.RegexField(regex=r"^\d{6}$", required=False, widget=forms.HiddenInput)
 
     def filter(self, queryset):
         if not self.is_bound:
@@ -50,6 +55,9 @@ class InstitutionFilterForm(forms.Form):
             queryset = queryset.filter(Q(name__icontains=text) | Q(short_name__icontains=text))
         if self.cleaned_data.get("kind"):
             queryset = queryset.filter(kind=self.cleaned_data["kind"])
+        if self.cleaned_data.get("region"):
+            region = Region.objects.filter(code=self.cleaned_data["region"]).first()
+            queryset = queryset.present_in(region.prefix) if region else queryset.none()
         return queryset
 
     def querystring(self) -> str:

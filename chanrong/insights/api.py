@@ -53,10 +53,13 @@ class DefinitionOut(Schema):
     second_unit: str
     lower_is_better: bool
     computed: bool = Field(description="由平台数据自动计算，无需填报")
+    definition: str = Field(
+        description="指标口径：统计什么、时期或时点、以哪个日期为准、取哪些记录"
+    )
 
     @staticmethod
     def resolve_computed(obj: IndicatorDefinition) -> bool:
-        return bool(obj.source)
+        return services.is_computed(obj)
 
 
 def _require_viewer(request) -> None:
@@ -329,7 +332,17 @@ class ValueOut(Schema):
     response=responses({200: ValueOut}, 404, 422),
     summary="某地区某期间的指标值（时期指标累计，时点指标取期末值，按区划汇总）",
 )
-def indicator_value(request, code: str, region: RegionCode, start: date, end: date):
+def indicator_value(
+    request,
+    code: str,
+    region: RegionCode,
+    start: date,
+    end: date,
+    aggregate: Literal["end", "sum"] = Query(
+        "end",
+        description="end：时期指标累计、时点指标取期末值；sum：跨期累加（时点指标拒绝，422）",
+    ),
+):
     scope = services.visible_region_prefix(actor(request))
     definition = IndicatorDefinition.objects.filter(code=code[:64]).first()
     if scope is None or definition is None:
@@ -339,7 +352,7 @@ def indicator_value(request, code: str, region: RegionCode, start: date, end: da
         raise NotFound(_("未找到该地区"))
     if end < start or start.year < 2000 or end.year > 2100:
         raise ValidationFailed({"end": _("结束日期不能早于开始日期")})
-    result = services.indicator_value(definition, node, start, end)
+    result = services.aggregate_over_time(definition, node, start, end, aggregate)
     return {
         "indicator": definition.code,
         "region_code": node.code,

@@ -12,6 +12,9 @@ class InsightsConfig(AppConfig):
         from .services import on_financing_disbursed, register_default_sources
 
         register_default_sources()
+        from .services.registry_sources import register_registry_sources
+
+        register_registry_sources()
         # A loan reported disbursed on a demand becomes a financing fact in
         # the same transaction (the demands app sends; it does not import us).
         financing_disbursed.connect(

@@ -115,3 +115,125 @@ def plan_xlsx(plan: IndicatorPlan) -> bytes:
     buffer = io.BytesIO()
     plan_workbook(plan).save(buffer)
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------
+# 定量指标统计表: actuals beside targets
+
+COMPUTED_FONT = Font(color="1F4E9A", italic=True)
+STAT_SHEET = "定量指标统计表"
+
+
+def statistics_workbook(plan: IndicatorPlan, *, today=None) -> Workbook:
+    """The plan's table with, per year, 目标 and 实际 side by side (each two
+    columns wide: value and growth / second measure, merged for a
+    single-value indicator), then 实际值来源 and 指标口径. Computed actuals
+    are printed in blue italics with a comment "平台计算"; a year not yet over
+    shows the figure so far."""
+    from openpyxl.comments import Comment
+
+    from .services import completion
+    from .services.definitions import is_computed
+
+    rows = plan_table(plan)
+    years = plan.years
+    per_year = {
+        year: {r.definition.pk: r for r in completion(plan, year, today=today)} for year in years
+    }
+    source_column = FIRST_YEAR_COLUMN + 4 * len(years)
+    definition_column = source_column + 1
+    wb = Workbook()
+    ws = wb.active
+    ws.title = STAT_SHEET
+    ws.cell(row=1, column=1, value=f"{plan.title}（目标与实际）").font = Font(bold=True, size=14)
+    ws.cell(row=1, column=1).alignment = _CENTER
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=definition_column)
+    for column, text in {
+        2: "定量指标",
+        3: "指标类型",
+        source_column: "实际值来源",
+        definition_column: "指标口径",
+    }.items():
+        ws.cell(row=2, column=column, value=text).font = Font(bold=True)
+        ws.merge_cells(start_row=2, start_column=column, end_row=3, end_column=column)
+    ws.merge_cells(start_row=2, start_column=1, end_row=3, end_column=1)
+    for i, year in enumerate(years):
+        column = FIRST_YEAR_COLUMN + 4 * i
+        ws.cell(row=2, column=column, value=f"{year} 年").font = Font(bold=True)
+        ws.merge_cells(start_row=2, start_column=column, end_row=2, end_column=column + 3)
+        for offset, text in ((0, "目标"), (2, "实际")):
+            ws.cell(row=3, column=column + offset, value=text).font = Font(bold=True)
+            ws.merge_cells(
+                start_row=3, start_column=column + offset, end_row=3, end_column=column + offset + 1
+            )
+
+    def put(row_index, column, text, *, computed=False):
+        value, fmt = _number(text)
+        cell = ws.cell(row=row_index, column=column, value=value)
+        if fmt:
+            cell.number_format = fmt
+        if computed and value is not None:
+            cell.font = COMPUTED_FONT
+            cell.comment = Comment("平台计算", "chanrong")
+        return cell
+
+    row_index = 4
+    group_start = row_index
+    for n, row in enumerate(rows):
+        d = row.definition
+        computed = is_computed(d)
+        ws.cell(row=row_index, column=1, value=row.category)
+        ws.cell(row=row_index, column=2, value=row.name)
+        ws.cell(row=row_index, column=3, value=KIND_NAMES[d.kind])
+        for i, (year, cell) in enumerate(zip(years, row.cells, strict=True)):
+            column = FIRST_YEAR_COLUMN + 4 * i
+            done = per_year[year].get(d.pk)
+            actual = done.actual_text if done else ""
+            actual_second = done.actual_second_text if done else ""
+            put(row_index, column, cell.value)
+            put(row_index, column + 2, actual, computed=computed)
+            if d.has_second:
+                put(row_index, column + 1, cell.second)
+                put(row_index, column + 3, actual_second, computed=computed)
+            else:
+                for start in (column, column + 2):
+                    ws.merge_cells(
+                        start_row=row_index,
+                        start_column=start,
+                        end_row=row_index,
+                        end_column=start + 1,
+                    )
+        ws.cell(row=row_index, column=source_column, value="平台计算" if computed else "填报")
+        ws.cell(row=row_index, column=definition_column, value=d.definition)
+        last_of_group = n + 1 == len(rows) or rows[n + 1].category != row.category
+        if last_of_group:
+            if row_index > group_start:
+                ws.merge_cells(
+                    start_row=group_start, start_column=1, end_row=row_index, end_column=1
+                )
+            group_start = row_index + 1
+        row_index += 1
+    for r in ws.iter_rows(min_row=2, max_row=row_index - 1, max_col=definition_column):
+        for cell in r:
+            cell.border = _BORDER
+            cell.alignment = _LEFT if cell.column in (2, definition_column) else _CENTER
+    ws.column_dimensions["A"].width = 10
+    ws.column_dimensions["B"].width = 46
+    ws.column_dimensions["C"].width = 11
+    for column in range(FIRST_YEAR_COLUMN, source_column):
+        ws.column_dimensions[get_column_letter(column)].width = 9
+    ws.column_dimensions[get_column_letter(source_column)].width = 11
+    ws.column_dimensions[get_column_letter(definition_column)].width = 60
+    ws.freeze_panes = "D4"
+    ws.print_title_rows = "1:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+    return wb
+
+
+def statistics_xlsx(plan: IndicatorPlan, *, today=None) -> bytes:
+    buffer = io.BytesIO()
+    statistics_workbook(plan, today=today).save(buffer)
+    return buffer.getvalue()

@@ -67,6 +67,12 @@ class IndicatorDefinition(models.Model):
     lower_is_better = models.BooleanField("越低越好", default=False)
     # Key of a registered computed source (insights.sources); blank = reported by hand.
     source = models.CharField("平台计算来源", max_length=64, blank=True)
+    # Further sources added to `source` (资本市场直接融资额 = 股权投资额 + 首发募资额).
+    added_sources = models.JSONField("相加的其他来源", default=list, blank=True)
+    # The computed source of the second measure (数量及规模: the size).
+    second_source = models.CharField("第二数值来源", max_length=64, blank=True)
+    # 指标口径: what is counted, 时期 or 时点, which date decides, which records.
+    definition = models.TextField("指标口径", blank=True)
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -84,6 +90,14 @@ class IndicatorDefinition(models.Model):
     @property
     def has_second(self) -> bool:
         return self.second_kind != SecondKind.NONE
+
+    @property
+    def computed(self) -> bool:
+        """Its source and every added source are registered (else reported)."""
+        from .sources import get_source
+
+        keys = [k for k in [self.source, *(self.added_sources or [])] if k]
+        return bool(keys) and all(get_source(k) is not None for k in keys)
 
 
 class PlanQuerySet(models.QuerySet):
@@ -187,6 +201,19 @@ class IndicatorActual(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reported_at = models.DateTimeField(auto_now=True)
+    # Where a reported figure comes from: the reporting body, its document
+    # (文号 or title) and the document's date.
+    source_body = models.CharField("报送单位", max_length=100, blank=True)
+    source_document = models.CharField("依据文件（文号）", max_length=200, blank=True)
+    source_date = models.DateField("文件日期", null=True, blank=True)
+    # For an indicator the platform computes, a reported figure is kept beside
+    # the computed one: what the platform computed for the same period when
+    # the figure was reported (stored, so the comparison stays as it was
+    # explained), and the explanation of the difference.
+    computed_value = models.DecimalField(
+        "平台计算值", max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    note = models.TextField("差异说明", blank=True)
 
     class Meta:
         ordering = ["definition__sort_order", "region", "period_end"]

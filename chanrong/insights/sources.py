@@ -10,6 +10,14 @@ A source is a function `fn(region_prefix, start_date, end_date) -> Decimal`:
 - money in 元 and counts as plain numbers: insights converts 元 to the
   indicator's unit (亿元), so sources never need to know how a plan is printed.
 
+A source may declare its `kind` ("period" flow / "stock" level): an
+indicator definition that would add a stock over time (a 时期 indicator
+reading a 时点 source) is refused by services.definitions. It may also give
+`by_region(region_prefix, start_date, end_date) -> {6-digit region code:
+Decimal}`, the same figure for every county under the prefix in one pass
+(the indicator table of a whole province; values are per county, never
+added together by insights when they are rates).
+
 Apps register their sources when they are ready (AppConfig.ready) so insights
 never imports them; a later registration under the same key replaces the
 earlier one only with `replace=True`, so a default can be overridden on
@@ -24,6 +32,7 @@ from datetime import date
 from decimal import Decimal
 
 SourceFn = Callable[[str, date | None, date], Decimal]
+ByRegionFn = Callable[[str, date | None, date], dict[str, Decimal]]
 
 
 @dataclass(frozen=True)
@@ -32,17 +41,30 @@ class Source:
     fn: SourceFn
     label: str
     money: bool  # True: fn answers in 元
+    kind: str | None = None  # "period" | "stock" | None (not declared)
+    by_region: ByRegionFn | None = None
 
 
 _REGISTRY: dict[str, Source] = {}
 
 
 def register_source(
-    key: str, fn: SourceFn, *, label: str = "", money: bool = False, replace: bool = False
+    key: str,
+    fn: SourceFn,
+    *,
+    label: str = "",
+    money: bool = False,
+    replace: bool = False,
+    kind: str | None = None,
+    by_region: ByRegionFn | None = None,
 ) -> None:
     if key in _REGISTRY and not replace and _REGISTRY[key].fn is not fn:
         raise ValueError(f"computed source {key!r} is already registered")
-    _REGISTRY[key] = Source(key=key, fn=fn, label=label or key, money=money)
+    if kind not in (None, "period", "stock"):
+        raise ValueError(f"computed source {key!r}: kind must be period or stock")
+    _REGISTRY[key] = Source(
+        key=key, fn=fn, label=label or key, money=money, kind=kind, by_region=by_region
+    )
 
 
 def unregister_source(key: str) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_compare
 
 app_name = "insights"
 urlpatterns = [
@@ -15,4 +15,10 @@ urlpatterns = [
     path("plans/<int:pk>/print/", views.plan_print, name="plan_print"),
     path("plans/<int:pk>/export.xlsx", views.plan_export, name="plan_export"),
     path("report/", views.report, name="report"),
+    path(
+        "plans/<int:pk>/statistics.xlsx",
+        views_compare.plan_statistics_export,
+        name="plan_statistics_export",
+    ),
+    path("plans/<int:pk>/comparison/", views_compare.plan_comparison, name="plan_comparison"),
 ]

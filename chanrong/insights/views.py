@@ -15,9 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from chanrong.core import pickers
 from chanrong.core.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from chanrong.core.models import Industry, Region
 from chanrong.core.money import YI
+from chanrong.core.panels import panel_context
+from chanrong.core.text import validate_name
 from chanrong.finance.models import FinancialInstitution
 
 from . import services
@@ -139,6 +142,10 @@ def dashboard(request):
             {
                 "type": "pie",
                 "radius": ["35%", "70%"],
+                # Long section names wrap instead of being cut to "…"; slices
+                # under about 5 % carry no label (the table below names them all).
+                "minShowLabelAngle": 18,
+                "label": {"overflow": "break", "width": 96},
                 "data": [
                     {"name": section_names.get(s, s), "value": float(Decimal(a) / YI)}
                     for s, _n, a in sections
@@ -184,6 +191,8 @@ def dashboard(request):
             "institution_id": institution_id,
             "institution_name": long_names.get(institution_id, ""),
             "children": [{"region": r, "count": n, "amount": _yi(a)} for r, n, a in children],
+            # A county has no lower level: no 按地区 panel rather than an empty one.
+            "has_child_regions": region is None or Region.objects.filter(parent=region).exists(),
             "sections": [
                 {"code": s, "name": section_names.get(s, s), "count": n, "amount": _yi(a)}
                 for s, n, a in sections
@@ -202,6 +211,8 @@ def dashboard(request):
             "region_chart": by_region,
             "section_chart": by_section,
             "plan_rows": plan_rows,
+            # what higher apps add (risk: financing split by policy group)
+            **panel_context("insights.dashboard", user=request.user, region=region),
         },
     )
 
@@ -236,18 +247,14 @@ def plan_list(request):
 
 
 class PlanForm(forms.Form):
-    region = forms.CharField(
-        label=gettext_lazy("行政区划代码"),
-        max_length=6,
-        help_text=gettext_lazy("6 位数字，如嘉善县 330421"),
-    )
-    title = forms.CharField(label=gettext_lazy("名称"), max_length=200)
+    region = pickers.PickerField(pickers.REGIONS, label=gettext_lazy("地区"))
+    title = forms.CharField(label=gettext_lazy("名称"), max_length=200, validators=[validate_name])
     start_year = forms.IntegerField(label=gettext_lazy("起始年份"), min_value=2000, max_value=2100)
     end_year = forms.IntegerField(label=gettext_lazy("截止年份"), min_value=2000, max_value=2100)
 
 
 class ImportForm(forms.Form):
-    region = forms.CharField(label=gettext_lazy("行政区划代码"), max_length=6)
+    region = pickers.PickerField(pickers.REGIONS, label=gettext_lazy("地区"))
     title = forms.CharField(
         label=gettext_lazy("名称"),
         max_length=200,
@@ -262,14 +269,6 @@ class ImportForm(forms.Form):
     )
 
 
-def _region_from(form: forms.Form) -> Region | None:
-    code = (form.cleaned_data.get("region") or "").strip()
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        form.add_error("region", _("未知的行政区划代码"))
-    return region
-
-
 def _default_region_code(user) -> str:
     agency = getattr(user, "agency", None)
     return agency.region_id if agency is not None and agency.region_id else ""
@@ -280,33 +279,39 @@ def _default_region_code(user) -> str:
 def plan_create(request):
     _require_viewer(request.user)
     initial = {"region": _default_region_code(request.user)}
-    form = PlanForm(request.POST if "create" in request.POST else None, initial=initial)
-    import_form = ImportForm(request.POST if "import" in request.POST else None, initial=initial)
+    form = pickers.bind(
+        PlanForm(request.POST if "create" in request.POST else None, initial=initial),
+        request.user,
+    )
+    import_form = pickers.bind(
+        ImportForm(
+            request.POST if "import" in request.POST else None,
+            initial=initial,
+            auto_id="import-%s",
+        ),
+        request.user,
+    )
     if request.method == "POST":
         try:
             if "create" in request.POST and form.is_valid():
-                region = _region_from(form)
-                if region is not None:
-                    plan = services.create_plan(
-                        request.user,
-                        region,
-                        form.cleaned_data["title"],
-                        form.cleaned_data["start_year"],
-                        form.cleaned_data["end_year"],
-                    )
-                    messages.success(request, _("指标计划已创建，请填写年度目标。"))
-                    return redirect("insights:plan_targets", pk=plan.pk)
+                plan = services.create_plan(
+                    request.user,
+                    form.cleaned_data["region"],
+                    form.cleaned_data["title"],
+                    form.cleaned_data["start_year"],
+                    form.cleaned_data["end_year"],
+                )
+                messages.success(request, _("指标计划已创建，请填写年度目标。"))
+                return redirect("insights:plan_targets", pk=plan.pk)
             elif "import" in request.POST and import_form.is_valid():
-                region = _region_from(import_form)
-                if region is not None:
-                    plan = services.import_plan_table(
-                        request.user,
-                        region,
-                        import_form.cleaned_data["table"],
-                        title=import_form.cleaned_data["title"] or None,
-                    )
-                    messages.success(request, _("定量指标表已导入。"))
-                    return redirect("insights:plan_detail", pk=plan.pk)
+                plan = services.import_plan_table(
+                    request.user,
+                    import_form.cleaned_data["region"],
+                    import_form.cleaned_data["table"],
+                    title=import_form.cleaned_data["title"] or None,
+                )
+                messages.success(request, _("定量指标表已导入。"))
+                return redirect("insights:plan_detail", pk=plan.pk)
         except ValidationFailed as exc:
             _add_errors(form if "create" in request.POST else import_form, exc)
         except NotFound:
@@ -442,7 +447,7 @@ def plan_targets(request, pk: int):
 
 
 class ActualForm(forms.Form):
-    region = forms.CharField(label=gettext_lazy("行政区划代码"), max_length=6)
+    region = pickers.PickerField(pickers.REGIONS, label=gettext_lazy("地区"))
     definition = forms.ModelChoiceField(
         label=gettext_lazy("指标"),
         queryset=IndicatorDefinition.objects.filter(source=""),
@@ -478,30 +483,28 @@ def report(request):
         "period_type": PeriodType.MONTH,
         "number": today.month,
     }
-    form = ActualForm(request.POST or None, initial=initial)
+    form = pickers.bind(ActualForm(request.POST or None, initial=initial), request.user)
     if request.method == "POST" and form.is_valid():
-        region = _region_from(form)
-        if region is not None:
-            try:
-                services.report_actual(
-                    request.user,
-                    region=region,
-                    definition=form.cleaned_data["definition"],
-                    period_type=form.cleaned_data["period_type"],
-                    year=form.cleaned_data["year"],
-                    number=form.cleaned_data["number"],
-                    value=form.cleaned_data["value"],
-                    second_value=form.cleaned_data["second_value"],
-                )
-            except ValidationFailed as exc:
-                _add_errors(form, exc)
-            except NotFound:
-                form.add_error("region", _("只能填报本辖区的指标"))
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("已填报。"))
-                return redirect("insights:report")
+        try:
+            services.report_actual(
+                request.user,
+                region=form.cleaned_data["region"],
+                definition=form.cleaned_data["definition"],
+                period_type=form.cleaned_data["period_type"],
+                year=form.cleaned_data["year"],
+                number=form.cleaned_data["number"],
+                value=form.cleaned_data["value"],
+                second_value=form.cleaned_data["second_value"],
+            )
+        except ValidationFailed as exc:
+            _add_errors(form, exc)
+        except NotFound:
+            form.add_error("region", _("只能填报本辖区的指标"))
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已填报。"))
+            return redirect("insights:report")
     from .models import IndicatorActual
 
     prefix = services.visible_region_prefix(request.user) or ""

@@ -99,6 +99,30 @@ class DemandMatchView:
     not_eligible: list[MatchRow]
     weights: WeightsInForce
 
+    #: Recommendations shown open on the demand page; the rest are folded away.
+    SHOWN = 5
+
+    @property
+    def ranked_top(self) -> list[MatchRow]:
+        return self.ranked[: self.SHOWN]
+
+    @property
+    def ranked_rest(self) -> list[MatchRow]:
+        return self.ranked[self.SHOWN :]
+
+    @property
+    def institutions_top(self) -> list[InstitutionRow]:
+        return self.institutions[: self.SHOWN]
+
+    @property
+    def institutions_rest(self) -> list[InstitutionRow]:
+        return self.institutions[self.SHOWN :]
+
+    @property
+    def has_probability(self) -> bool:
+        """Whether the approval model gave any entry a probability (else no column)."""
+        return any(getattr(row, "probability", None) is not None for row in self.ranked)
+
 
 @dataclass(frozen=True)
 class DemandRow:
@@ -309,7 +333,7 @@ def _private_reasons() -> set[str]:
 
 
 def institution_outreach(
-    actor, *, limit: int = LIST_LIMIT, today: date | None = None
+    actor, *, limit: int = LIST_LIMIT, today: date | None = None, group: str = ""
 ) -> list[OutreachRow]:
     """Enterprises on published lists the institution may see that fit its
     products and have not posted a demand, best first. Name, region and the
@@ -319,7 +343,7 @@ def institution_outreach(
 
     institution_id = _institution_of(actor)
     limit = max(1, min(limit, MAX_LIST_LIMIT))
-    candidates = _services().outreach(institution_id, limit=limit, today=today)
+    candidates = _services().outreach(institution_id, limit=limit, today=today, group=group)
     ids = [c.enterprise_id for c in candidates]
     entries = (
         ListEntry.objects.visible_to(actor)
@@ -390,10 +414,21 @@ def demand_detail_panel(*, user, demand) -> dict[str, Any]:
         return {"matches": None}
 
 
-def workbench_panel(*, user) -> dict[str, Any]:
+def workbench_panel(*, user, outreach_group: str = "", **_kwargs) -> dict[str, Any]:
     """The institution workbench's ranked open demands and outreach list
-    (templates/matching/_workbench.html)."""
+    (templates/matching/_workbench.html); `?outreach=no_loan` narrows the
+    list to 无贷户 (首贷培育; any policy group of insights.groups works)."""
+    from chanrong.insights.groups import group as policy_group
+
+    from .invite import invited_recently
+
+    group = outreach_group if policy_group(outreach_group) is not None else ""
+    outreach = institution_outreach(user, limit=20, group=group)
     return {
         "ranked_demands": institution_demands(user, limit=20),
-        "outreach": institution_outreach(user, limit=20),
+        "outreach": outreach,
+        "outreach_group": group,
+        "outreach_invited": invited_recently(
+            _institution_of(user), [row.enterprise_id for row in outreach]
+        ),
     }

@@ -41,6 +41,7 @@ from chanrong.finance.models import Branch, FinancialInstitution, Product, Produ
 from chanrong.finance.services import ConditionsBuilder
 from chanrong.registry.models import (
     Enterprise,
+    FactStatus,
     ListEntry,
     ListSector,
     ListType,
@@ -289,14 +290,18 @@ def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
 
 def _qualifications(
     enterprise_ids: Sequence[int],
-) -> dict[int, list[tuple[str, date, date | None]]]:
+) -> dict[int, list[tuple[str, date, date | None, bool]]]:
+    """(kind, valid from, valid until, verified) per enterprise; rejected
+    ones are left out (they count nowhere)."""
     out: dict[int, list] = defaultdict(list)
     for chunk in _chunks(list(enterprise_ids)):
-        rows = Qualification.objects.filter(enterprise_id__in=chunk).values_list(
-            "enterprise_id", "kind", "valid_from", "valid_until"
+        rows = (
+            Qualification.objects.counting()
+            .filter(enterprise_id__in=chunk)
+            .values_list("enterprise_id", "kind", "valid_from", "valid_until", "status")
         )
-        for eid, kind, start, until in rows:
-            out[eid].append((kind, start, until))
+        for eid, kind, start, until, status in rows:
+            out[eid].append((kind, start, until, status == FactStatus.VERIFIED))
     return out
 
 
@@ -336,6 +341,7 @@ def enterprise_facts_bulk(
             "revenue",
             "founded_on",
             "tax_grade",
+            "figures_status",
         ):
             base[row[0]] = row[1:]
     quals = _qualifications(ids)
@@ -349,12 +355,16 @@ def enterprise_facts_bulk(
     chains = supply.chains_for(ids)
     out = []
     for eid, day in pairs:
-        region, region_name, industry, industry_name, size, revenue, founded, grade = base[eid]
-        kinds = {
-            k
-            for k, start, until in quals.get(eid, ())
+        row = base[eid]
+        region, region_name, industry, industry_name, size, revenue, founded, grade = row[:8]
+        figures = row[8]
+        active = [
+            (k, verified)
+            for k, start, until, verified in quals.get(eid, ())
             if start <= day and (until is None or until >= day)
-        }
+        ]
+        kinds = {k for k, verified in active if verified}
+        declared = {k for k, verified in active if not verified} - kinds
         lists, blacklisted = _list_codes(members.get(eid, ()), day)
         out.append(
             el.EnterpriseFacts(
@@ -367,6 +377,8 @@ def enterprise_facts_bulk(
                 founded_on=founded,
                 tax_grade=grade or None,
                 qualifications=frozenset(kinds),
+                declared_qualifications=frozenset(declared),
+                revenue_verified=figures == FactStatus.VERIFIED,
                 lists=lists,
                 blacklisted=blacklisted,
                 holdings=None if holdings[day] is None else holdings[day][eid],

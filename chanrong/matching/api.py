@@ -29,7 +29,7 @@ from chanrong.core.apikit.caller import actor
 from chanrong.core.apikit.errors import responses
 from chanrong.core.apikit.pagination import paginated
 from chanrong.core.apikit.schemas import InputSchema, ObjectId, RegionCode
-from chanrong.core.errors import NotFound
+from chanrong.core.errors import FieldError, NotFound, ValidationFailed
 from chanrong.core.models import Region
 
 from . import access, policy
@@ -187,8 +187,15 @@ class OutreachOut(Schema):
     summary="主动对接推荐清单（名单内、尚未发布需求、适合本机构产品的企业）",
 )
 @paginated
-def my_outreach(request):
-    return access.institution_outreach(actor(request), limit=access.MAX_LIST_LIMIT)
+def my_outreach(request, group: str = ""):
+    """`group`: only enterprises of that policy group (e.g. `no_loan`, 无贷户 — 首贷培育)."""
+    from chanrong.insights.groups import group as policy_group
+
+    if group and policy_group(group) is None:
+        raise ValidationFailed(
+            [FieldError("group", _("未知的企业群体：%(g)s") % {"g": group[:40]})]
+        )
+    return access.institution_outreach(actor(request), limit=access.MAX_LIST_LIMIT, group=group)
 
 
 class PolicyWeightsOut(Schema):

@@ -132,7 +132,7 @@ class Plan:
             unknown = np.empty((len(uniq), n_p), dtype=np.uint8)
             for u, row in enumerate(first):
                 fail, unk = build(facts, int(row), cols)
-                ok[u] = fail == 0
+                ok[u] = engine.meets(fail, unk)
                 unknown[u] = np.bitwise_count(unk)
             tables.append(_pack(ok, perm))
             index.append(inverse.reshape(-1))
@@ -162,6 +162,9 @@ class Plan:
         # Unknown revenue counts where the product asks for it.
         counts.append(np.stack([np.zeros(n_p, dtype=np.uint8), has_rev.astype(np.uint8)]))
         count_index.append((~facts.revenue_known).astype(np.int64))
+        # A declared (unverified) revenue does not meet any revenue floor (需核验).
+        tables.append(_pack(np.stack([np.ones(n_p, dtype=bool), ~has_rev]), perm))
+        index.append((facts.revenue_known & ~facts.revenue_verified).astype(np.int64))
 
         self.tables, self.index = tables, index
         self.counts, self.count_index = counts, count_index

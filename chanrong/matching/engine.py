@@ -123,12 +123,18 @@ def family_b(facts: FactTable, i: int, cols) -> tuple[np.ndarray, np.ndarray]:
     width = len(need_q)
     fail = np.zeros(width, dtype=np.uint32)
     unk = np.zeros(width, dtype=np.uint32)
+    declared = facts.quals_declared[i]
     for have, known, need, key in (
         (facts.quals[i], facts.quals_known[i], need_q, "qualifications"),
         (facts.lists[i], facts.lists_known[i], need_l, "lists"),
     ):
         if not known:
             unk |= np.where(need != 0, UNKNOWN[key], ZERO)
+        elif key == "qualifications":
+            # Declared-only qualifications neither pass nor fail: "需核验".
+            absent = need & ~have
+            fail |= np.where((absent & ~declared) != 0, FAIL[key], ZERO)
+            unk |= np.where((absent & declared) != 0, UNKNOWN["qualifications_unverified"], ZERO)
         else:
             fail |= np.where((need & ~have) != 0, FAIL[key], ZERO)
     return fail, unk
@@ -195,6 +201,7 @@ def key_b(facts: FactTable, rows: np.ndarray) -> np.ndarray:
         | (facts.quals_known[rows].astype(np.int64) << 16)
         | (facts.lists[rows].astype(np.int64) << 17)
         | (facts.lists_known[rows].astype(np.int64) << 33)
+        | (facts.quals_declared[rows].astype(np.int64) << 34)
     )
 
 
@@ -303,6 +310,12 @@ def eligibility(
     revenue = np.where(rev_known, facts.revenue[rows], F.I64_MAX)
     put(failed, revenue[:, None] < min_rev[None, :], FAIL["min_revenue"])
     put(unknown, (~rev_known)[:, None] & has_rev[None, :], UNKNOWN["revenue"])
+    rev_declared = rev_known & ~facts.revenue_verified[rows]
+    put(
+        unknown,
+        rev_declared[:, None] & has_rev[None, :] & (revenue[:, None] >= min_rev[None, :]),
+        UNKNOWN["revenue_unverified"],
+    )
 
     has_amount = facts.has_amount[rows]
     amount = facts.amount[rows]
@@ -331,6 +344,12 @@ def eligibility(
     rate = np.where(facts.has_rate[rows], facts.rate_max[rows], F.I64_MAX)
     put(failed, rate[:, None] < P.rate_min[cols][None, :], FAIL["rate"])
     return failed, unknown
+
+
+def meets(failed: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """Pairs ranked as meeting the product's requirements: nothing known to
+    fail and nothing resting on the enterprise's unverified word (需核验)."""
+    return (failed == 0) & ((unknown & F.UNVERIFIED) == 0)
 
 
 def failed_keys(bits: int) -> list[str]:
@@ -524,7 +543,7 @@ def rank_block(
     probability: ProbabilityFn | None = None,
 ) -> Ranking:
     failed, unknown = eligibility(products, facts, rows, cols)
-    ri, ci = np.nonzero(failed == 0)
+    ri, ci = np.nonzero(meets(failed, unknown))
     pw = np.asarray(policy_weights, dtype=np.float64)
     pw = pw[rows[ri]] if pw.ndim == 2 else pw
     feats = pair_features(products, facts, rows, cols, ri, ci, unknown[ri, ci], pw)

@@ -73,10 +73,12 @@ UNKNOWN_KEYS: tuple[str, ...] = (
     "industry",
     "size",
     "qualifications",
+    "qualifications_unverified",
     "lists",
     "tax_grade",
     "founded_on",
     "revenue",
+    "revenue_unverified",
     "blacklisted",
     "chains",
     "holdings",
@@ -84,6 +86,10 @@ UNKNOWN_KEYS: tuple[str, ...] = (
 )
 FAIL = {key: np.uint32(1 << i) for i, key in enumerate(FAILED_KEYS)}
 UNKNOWN = {key: np.uint32(1 << i) for i, key in enumerate(UNKNOWN_KEYS)}
+#: "需核验": a requirement met only by the enterprise's own unverified word.
+#: Reported like a missing fact (the pure function's wording), but a pair
+#: carrying it is ranked as NOT meeting the requirement (issue 15).
+UNVERIFIED = np.uint32(UNKNOWN["qualifications_unverified"] | UNKNOWN["revenue_unverified"])
 
 #: Codes outside a vocabulary share this bit: no product can require it and
 #: no enterprise can satisfy a requirement with it.
@@ -395,8 +401,10 @@ class FactTable:
     industry: np.ndarray  # object (str), "" when unknown
     size: np.ndarray  # uint16 single bit over SIZES, 0 when unknown
     size_index: np.ndarray  # int8 index into SIZES, len(SIZES) when unknown/other
-    quals: np.ndarray  # uint16 mask
+    quals: np.ndarray  # uint16 mask of verified qualifications
     quals_known: np.ndarray  # bool
+    #: uint16 mask of qualifications only declared (active, not verified).
+    quals_declared: np.ndarray
     lists: np.ndarray  # uint16 mask
     lists_known: np.ndarray  # bool
     tax_rank: np.ndarray  # int8, -1 when unknown
@@ -404,6 +412,7 @@ class FactTable:
     age_known: np.ndarray  # bool
     revenue: np.ndarray  # int64 分
     revenue_known: np.ndarray  # bool
+    revenue_verified: np.ndarray  # bool: False when the revenue is declared only
     blacklisted: np.ndarray  # int8: -1 unknown, 0 no, 1 yes
     kind: np.ndarray  # uint16 single bit over DEMAND_KINDS, 0 when not stated
     amount: np.ndarray  # int64 分
@@ -485,6 +494,9 @@ class FactTable:
             ),
             quals=col(es, lambda e: mask(QUALIFICATIONS, e.qualifications or ()), np.uint16),
             quals_known=col(es, lambda e: e.qualifications is not None, bool),
+            quals_declared=col(
+                es, lambda e: mask(QUALIFICATIONS, e.declared_qualifications or ()), np.uint16
+            ),
             lists=col(es, lambda e: mask(LISTS, e.lists or ()), np.uint16),
             lists_known=col(es, lambda e: e.lists is not None, bool),
             tax_rank=col(es, lambda e: grade_rank(e.tax_grade) if e.tax_grade else -1, np.int8),
@@ -492,6 +504,7 @@ class FactTable:
             age_known=col(es, lambda e: e.founded_on is not None, bool),
             revenue=col(es, lambda e: 0 if e.revenue is None else fen(e.revenue), np.int64),
             revenue_known=col(es, lambda e: e.revenue is not None, bool),
+            revenue_verified=col(es, lambda e: bool(e.revenue_verified), bool),
             blacklisted=col(
                 es, lambda e: -1 if e.blacklisted is None else int(bool(e.blacklisted)), np.int8
             ),

@@ -259,7 +259,10 @@ def match_demand(
             missing=[f.message for f in result.missing],
         )
 
-    possible = _order(scored, products, scored.failed == 0)
+    # A pair resting on the enterprise's unverified word (需核验) is ranked as
+    # not meeting the requirement; `not_eligible` explains it.
+    meets = engine.meets(scored.failed, scored.unknown)
+    possible = _order(scored, products, meets)
     ranked = [build(int(i)) for i in possible[:limit]]
     institutions: list[InstitutionMatch] = []
     seen: set[int] = set()
@@ -278,7 +281,7 @@ def match_demand(
         )
         if len(institutions) >= limit:
             break
-    bad = np.flatnonzero(scored.failed != 0)
+    bad = np.flatnonzero(~meets)
     n_failed = np.bitwise_count(scored.failed[bad]).astype(np.int64)
     bad = bad[np.lexsort((products.ids[scored.cols[bad]], -scored.scores[bad], n_failed))]
     not_eligible = [build(int(i)) for i in bad[:limit]]
@@ -367,11 +370,13 @@ def rank_open_demands(
 
 
 def outreach(
-    institution_id: int, *, limit: int = 50, today: date | None = None
+    institution_id: int, *, limit: int = 50, today: date | None = None, group: str = ""
 ) -> list[OutreachCandidate]:
     """Enterprises on a white list in force in the institution's regions (its
     branches and head office) that have published no demand in the last
-    OUTREACH_QUIET_DAYS days and fit at least one of its live products; best first."""
+    OUTREACH_QUIET_DAYS days and fit at least one of its live products; best first.
+    With `group` (a policy group of insights.groups, e.g. "no_loan" for 无贷户 —
+    首贷培育), only its members on the day."""
     day = today or timezone.localdate()
     products = adapter.product_table()
     cols = _institution_cols(products, institution_id)
@@ -391,6 +396,17 @@ def outreach(
             ).values_list("enterprise_id", flat=True)
         )
     quiet = [eid for eid in ids if eid not in recent]
+    if group and quiet:
+        from chanrong.insights.groups import members as group_members
+
+        chosen: set[int] = set()
+        for i in range(0, len(quiet), adapter.CHUNK):
+            chosen |= set(
+                group_members(group, day)
+                .filter(pk__in=quiet[i : i + adapter.CHUNK])
+                .values_list("pk", flat=True)
+            )
+        quiet = [eid for eid in quiet if eid in chosen]
     if not quiet:
         return []
     facts = adapter.enterprise_table(quiet, today=day)

@@ -7,4 +7,5 @@ from . import views
 app_name = "matching"
 urlpatterns = [
     path("policy-weights/", views.policy_weights, name="policy"),
+    path("outreach/<int:enterprise_id>/invite/", views.outreach_invite, name="outreach_invite"),
 ]

@@ -124,3 +124,27 @@ def policy_weights(request):
             ],
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def outreach_invite(request, enterprise_id: int):
+    """邀请发布需求 from a row of the workbench's outreach list; back to the workbench."""
+    from chanrong.core.errors import Conflict, NotFound
+
+    from . import invite
+
+    try:
+        invite.invite_to_publish(request.user, enterprise_id)
+    except NotAllowed:
+        raise PermissionDenied from None
+    except NotFound:
+        raise Http404 from None
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已邀请该企业发布融资需求"))
+    back = request.POST.get("next", "")
+    if not (back.startswith("/") and not back.startswith("//")):
+        back = reverse("demands:workbench")
+    return redirect(back)

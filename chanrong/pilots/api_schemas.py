@@ -10,10 +10,12 @@ from typing import Annotated, Literal
 from django.urls import reverse
 from ninja import Field, Schema
 
+from chanrong.core.apikit.caller import actor
 from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text
 
 from . import services
 from .models import Application, Batch, Document, ProgressReport, ProvincialReview
+from .services.personal import ContactView, contact_view
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="年份，如 2021")]
 Number = Annotated[
@@ -197,8 +199,29 @@ class ApplicationOut(Schema):
 
 
 class ApplicationDetailOut(ApplicationOut):
-    contact_name: str
-    contact_phone: str
+    contact_name: str = Field(description="联系人（非申报、审核单位默认脱敏，见 unmask）")
+    contact_phone: str = Field(description="联系电话（同上）")
+    contact_masked: bool = Field(description="联系人信息是否以脱敏形式返回")
+    contact_unmaskable: bool = Field(
+        description="调用方有权以 GET ?unmask=1 查看完整内容（查看会记入审计日志）"
+    )
+
+    @staticmethod
+    def resolve_contact_name(obj: Application, context) -> str:
+        return _contact(obj, context).contact_name
+
+    @staticmethod
+    def resolve_contact_phone(obj: Application, context) -> str:
+        return _contact(obj, context).contact_phone
+
+    @staticmethod
+    def resolve_contact_masked(obj: Application, context) -> bool:
+        return _contact(obj, context).masked
+
+    @staticmethod
+    def resolve_contact_unmaskable(obj: Application, context) -> bool:
+        return _contact(obj, context).can_unmask
+
     sections: list[SectionOut]
     documents: list[DocumentOut]
     targets: list[TargetOut]
@@ -407,3 +430,13 @@ class LagOut(Schema):
 class EvaluationFilter(Schema):
     year: Year | None = Field(None, description="评估年度（默认当年，限于各试点的实施期内）")
     batch: ObjectId | None = None
+
+
+def _contact(obj: Application, context) -> ContactView:
+    """The contact as the caller may see it (masked unless it is the
+    applicant's or a reviewer's, or unmasked on request by
+    `get_application`), computed once per answer."""
+    view = getattr(obj, "_contact_view", None)
+    if view is None:
+        view = obj._contact_view = contact_view(actor(context["request"]), obj)
+    return view

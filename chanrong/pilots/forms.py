@@ -3,10 +3,13 @@ in services.py, whose field errors are shown next to these fields."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chanrong.core.errors import ServiceError
+from chanrong.core.text import validate_name
 
 from .models import EligibleLevel, ReportPeriod, Stance
 
@@ -32,8 +35,12 @@ class ServiceErrorsMixin:
 
 class BatchForm(ServiceErrorsMixin, forms.Form):
     number = forms.IntegerField(label=_("批次序号"), min_value=1, max_value=99)
-    name = forms.CharField(label=_("批次名称"), max_length=64, help_text=_("如：第二批"))
-    notice_title = forms.CharField(label=_("通知标题"), max_length=200, required=False)
+    name = forms.CharField(
+        label=_("批次名称"), max_length=64, help_text=_("如：第二批"), validators=[validate_name]
+    )
+    notice_title = forms.CharField(
+        label=_("通知标题"), max_length=200, required=False, validators=[validate_name]
+    )
     notice_number = forms.CharField(
         label=_("文号"), max_length=64, required=False, help_text=_("如：工信部联财函〔2020〕161号")
     )
@@ -153,7 +160,9 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
         required=False,
         help_text=_("方案实施期不超过3年"),
     )
-    contact_name = forms.CharField(label=_("联系人"), max_length=64, required=False)
+    contact_name = forms.CharField(
+        label=_("联系人"), max_length=64, required=False, validators=[validate_name]
+    )
     contact_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
 
     def service_data(self) -> dict:
@@ -231,37 +240,67 @@ class IndicatorTableForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         targets = targets or {}
         self.grid = []
+        self.cell_labels: dict[str, tuple[str, str]] = {}
+        # The form fields behind each row rows() hands the service, in order,
+        # so "rows[42].value" comes back to the cell it was typed in.
+        self._row_fields: list[tuple[str, str | None]] = []
         for definition in definitions:
             cells = []
             for year in years:
                 target = targets.get((definition.pk, year))
                 value_name = f"v_{definition.code}_{year}"
+                first_label = _("%(year)s年 目标值（%(unit)s）") % {
+                    "year": year,
+                    "unit": definition.unit,
+                }
                 self.fields[value_name] = forms.CharField(
                     label=f"{definition.name} {year}",
                     required=False,
                     max_length=24,
                     initial=_fmt(target.value, target.value_places) if target else "",
+                    widget=forms.TextInput(
+                        attrs={
+                            "aria-label": f"{definition.name} {first_label}",
+                            "title": first_label,
+                        }
+                    ),
                 )
+                self.cell_labels[value_name] = (definition.name, first_label)
                 second_name = None
                 if definition.second_kind != "none":
                     second_name = f"s_{definition.code}_{year}"
+                    second_label = (
+                        _("%(year)s年 目标增速（%%）") % {"year": year}
+                        if definition.second_kind == "growth"
+                        else _("%(year)s年 第二项数值（%(unit)s）")
+                        % {"year": year, "unit": definition.second_unit}
+                    )
                     self.fields[second_name] = forms.CharField(
                         label=f"{definition.name} {year} {definition.second_unit}",
                         required=False,
                         max_length=24,
                         initial=_fmt(target.second_value, target.second_places) if target else "",
+                        widget=forms.TextInput(
+                            attrs={
+                                "aria-label": f"{definition.name} {second_label}",
+                                "title": second_label,
+                            }
+                        ),
                     )
+                    self.cell_labels[second_name] = (definition.name, second_label)
                 cells.append((year, value_name, second_name))
             self.grid.append((definition, cells))
 
     def rows(self) -> list[dict]:
         rows = []
+        self._row_fields = []
         for definition, cells in self.grid:
             for year, value_name, second_name in cells:
                 value = self.cleaned_data.get(value_name, "")
                 second = self.cleaned_data.get(second_name, "") if second_name else ""
                 if value == "" and second == "":
                     continue
+                self._row_fields.append((value_name, second_name))
                 rows.append(
                     {
                         "definition": definition.code,
@@ -280,10 +319,37 @@ class IndicatorTableForm(ServiceErrorsMixin, forms.Form):
         ]
 
     def add_service_errors(self, exc: ServiceError) -> None:
-        for error in exc.errors or []:
-            self.add_error(None, f"{error.field}：{error.message}")
+        """Each of the service's errors ("rows[42].value: 百分比不能超过 100")
+        at the cell it concerns, all at once, and listed at the top by
+        indicator and year, so the clerk sees where without counting rows."""
         if not exc.errors:
             self.add_error(None, exc.message)
+            return
+        for error in exc.errors:
+            name = self._cell_for(error.field)
+            if name in self.fields:
+                self.add_error(name, error.message)
+                self.add_error(
+                    None,
+                    _("%(indicator)s %(cell)s：%(message)s")
+                    % {
+                        "indicator": self.cell_labels[name][0],
+                        "cell": self.cell_labels[name][1],
+                        "message": error.message,
+                    },
+                )
+            else:
+                self.add_error(None, error.message)
+
+    def _cell_for(self, field: str) -> str | None:
+        match = _ROW_FIELD.fullmatch(field or "")
+        if not match or int(match["index"]) >= len(self._row_fields):
+            return None
+        value_name, second_name = self._row_fields[int(match["index"])]
+        return second_name if match["part"] == "second_value" else value_name
+
+
+_ROW_FIELD = re.compile(r"rows\[(?P<index>\d+)\](?:\.(?P<part>\w+))?")
 
 
 def _fmt(value, places) -> str:

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from chanrong.core.fieldcrypt import EncryptedTextField
 from chanrong.core.scope import ScopeKind, scope_of
 
 
@@ -159,8 +160,10 @@ class Application(models.Model):
     title = models.CharField("实施方案名称", max_length=200, blank=True)
     start_year = models.PositiveSmallIntegerField("实施期起始年份", null=True, blank=True)
     end_year = models.PositiveSmallIntegerField("实施期截止年份", null=True, blank=True)
-    contact_name = models.CharField("联系人", max_length=64, blank=True)
-    contact_phone = models.CharField("联系电话", max_length=32, blank=True)
+    # The city's contact person: encrypted at rest, masked for those who do
+    # not review the application (services/personal.py).
+    contact_name = EncryptedTextField("联系人", max_length=64, blank=True)
+    contact_phone = EncryptedTextField("联系电话", max_length=32, blank=True)
     state = models.CharField(
         "状态", max_length=12, choices=ApplicationState.choices, default=ApplicationState.DRAFT
     )

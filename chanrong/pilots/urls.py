@@ -24,6 +24,7 @@ urlpatterns = [
     # Applications.
     path("applications/", views.application_list, name="applications"),
     path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("applications/<int:pk>/unmask/", views.application_unmask, name="application_unmask"),
     path("applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
     path("applications/<int:pk>/plan/", views.application_plan, name="application_plan"),
     path(

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -73,6 +74,7 @@ from .api_schemas import (
 )
 from .models import Application, BudgetYear, LedgerEntry, Loan, Objection, Programme
 from .services.claim_preview import preview as preview_claim
+from .services.objection_personal import objector_view
 
 router = Router(tags=["policy 财政金融政策"])
 
@@ -519,12 +521,32 @@ def withdraw(request, id: ObjectId, payload: PolicyReasonIn):
     response=responses({200: list[PolicyObjectionOut]}, 404, 422),
     summary="公示异议（主管部门）",
 )
-def list_objections(request, id: ObjectId):
+def list_objections(request, id: ObjectId, unmask: bool = False):
+    """The objectors masked; `?unmask=1` shows them in full to the agency
+    users of the programme's region (each objection's unmask audited as
+    `personal.unmask`), 403 for anyone else."""
     user = actor(request)
     application = _application(request, id)
     if not perms.can_verify(user, application):
         raise NotAllowed(_("只有该政策的主管部门可以查看异议"))
-    return list(application.objections.order_by("created_at", "pk"))
+    objections = list(application.objections.order_by("created_at", "pk"))
+    with transaction.atomic():
+        return [_objection_out(user, objection, unmask=unmask) for objection in objections]
+
+
+def _objection_out(user, objection: Objection, *, unmask: bool = False) -> dict:
+    view = objector_view(user, objection, unmask=unmask)
+    return {
+        "id": objection.pk,
+        "name": view.name,
+        "contact": view.contact,
+        "personal_masked": view.masked,
+        "personal_unmaskable": view.can_unmask,
+        "text": objection.text,
+        "created_at": objection.created_at,
+        "handled_at": objection.handled_at,
+        "resolution": objection.resolution,
+    }
 
 
 @router.post(
@@ -539,9 +561,10 @@ def handle_objection(
     objection = Objection.objects.filter(pk=objection_id, application=application).first()
     if objection is None:
         raise NotFound(_("未找到该异议"))
-    return services.handle_objection(
+    handled = services.handle_objection(
         actor(request), objection, payload.resolution, uphold=payload.uphold
     )
+    return _objection_out(actor(request), handled)
 
 
 # --------------------------------------------------------------------------

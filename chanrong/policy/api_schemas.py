@@ -489,8 +489,12 @@ class PolicyReasonIn(InputSchema):
 
 class PolicyObjectionOut(Schema):
     id: int
-    name: str
-    contact: str
+    name: str = Field(description="异议人（默认脱敏，见 unmask）")
+    contact: str = Field(description="联系方式（默认脱敏，见 unmask）")
+    personal_masked: bool = Field(description="异议人信息是否以脱敏形式返回")
+    personal_unmaskable: bool = Field(
+        description="调用方有权以 ?unmask=1 查看完整内容（查看会记入审计日志）"
+    )
     text: str
     created_at: datetime
     handled_at: datetime | None

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel
+from chanrong.core.text import validate_name
 from chanrong.finance import eligibility as el
 from chanrong.registry.models import QualificationKind
 
@@ -96,7 +97,9 @@ class ServiceErrorsMixin:
 
 class ProgrammeForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("政策类型"), choices=ProgrammeKind.choices)
-    name = forms.CharField(label=_("政策名称"), max_length=200, required=False)
+    name = forms.CharField(
+        label=_("政策名称"), max_length=200, required=False, validators=[validate_name]
+    )
     basis = forms.CharField(
         label=_("政策依据（文号）"),
         max_length=200,

@@ -30,6 +30,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core.fieldcrypt import EncryptedTextField
 from chanrong.core.scope import ScopeKind, scope_of
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -403,8 +404,10 @@ class Objection(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="objections"
     )
-    name = models.CharField("异议人", max_length=64)
-    contact = models.CharField("联系方式", max_length=64)
+    # A member of the public: encrypted at rest, shown masked
+    # (services/objection_personal.py, docs/registry.md "Personal data").
+    name = EncryptedTextField("异议人", max_length=64)
+    contact = EncryptedTextField("联系方式", max_length=64)
     text = models.TextField("异议内容")
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
@@ -419,7 +422,8 @@ class Objection(models.Model):
         verbose_name_plural = "公示异议"
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.text[:20]}"
+        # Never the objector's name: this string is what audit entries keep.
+        return f"公示异议 #{self.pk}"
 
 
 class Attachment(models.Model):

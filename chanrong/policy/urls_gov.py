@@ -13,6 +13,7 @@ urlpatterns = [
         name="application_action",
     ),
     path("objections/<int:pk>/handle/", applications.objection_handle, name="objection_handle"),
+    path("objections/<int:pk>/unmask/", applications.objection_unmask, name="objection_unmask"),
     path("attachments/<int:pk>/", applications.attachment_download, name="attachment_download"),
     path("gov/", programmes.programme_list, name="gov_programmes"),
     path("gov/programmes/new/", programmes.programme_create, name="gov_programme_new"),

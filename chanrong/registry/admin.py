@@ -14,6 +14,7 @@ from chanrong.core.errors import ValidationFailed
 
 from . import services
 from .models import (
+    CreditRecord,
     DataAuthorisation,
     Enterprise,
     EnterpriseList,
@@ -144,3 +145,14 @@ class OperatingRecordAdmin(ReadOnlyModelAdmin):
     list_display = ("enterprise", "period_type", "period_start", "revenue", "review_status")
     list_filter = ("review_status", "period_type")
     search_fields = ("enterprise__name", "enterprise__uscc")
+
+
+@admin.register(CreditRecord)
+class CreditRecordAdmin(ReadOnlyModelAdmin):
+    """Read-only: records arrive by import or the API (idempotent, audited,
+    scoped to the recorder's region); the admin only looks them up."""
+
+    list_display = ("enterprise", "kind", "occurred_on", "source", "reference", "amount")
+    list_filter = ("kind",)
+    search_fields = ("enterprise__name", "enterprise__uscc", "reference", "source")
+    date_hierarchy = "occurred_on"

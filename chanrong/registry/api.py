@@ -7,7 +7,7 @@ but not editable ones 403.
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from chanrong.core.models import Industry, Region
 
 from . import services
 from .api_profile import RegistryFilter, apply_registry_filters
-from .models import Enterprise, EnterpriseSize
+from .models import Enterprise, EnterpriseSize, FactSource, FactStatus
 from .search import normalise_query, order_by_name, search
 
 router = Router(tags=["enterprises 企业"])
@@ -66,6 +66,19 @@ class EnterpriseOut(Schema):
     size: EnterpriseSize | None = Field(
         description="企业规模（按 2011 年划型标准计算）；数据不足时为 null"
     )
+    figures_status: FactStatus = Field(
+        description="从业人员、营业收入、资产总额的核验状态：declared 企业自报待核验 / verified 已核验"
+    )
+    figures_source: FactSource = Field(
+        description="规模数据来源：enterprise 企业自报 / government 政府认定 / platform 平台录入 / import 官方导入"
+    )
+    figures_flags: list[str] = Field(description="企业自报规模数据的待复核事项（不合理数值）")
+    region_mismatch: bool = Field(
+        description="注册地（region_code）与统一社会信用代码第 3–8 位登记机关所在省份不一致"
+    )
+    region_mismatch_message: str | None = Field(
+        description="region_mismatch 为 true 时：注册地与统一社会信用代码登记机关不一致"
+    )
     created_at: datetime = Field(description="带时区（Asia/Shanghai）")
     updated_at: datetime
 
@@ -96,6 +109,18 @@ class EnterpriseOut(Schema):
     @staticmethod
     def resolve_size(obj: Enterprise) -> str | None:
         return obj.size or None
+
+    @staticmethod
+    def resolve_figures_flags(obj: Enterprise) -> list[str]:
+        return obj.figure_flag_list
+
+    @staticmethod
+    def resolve_region_mismatch(obj: Enterprise) -> bool:
+        return obj.region_mismatch
+
+    @staticmethod
+    def resolve_region_mismatch_message(obj: Enterprise) -> str | None:
+        return _("注册地与统一社会信用代码登记机关不一致") if obj.region_mismatch else None
 
     @staticmethod
     def resolve_created_at(obj: Enterprise) -> datetime:
@@ -155,16 +180,34 @@ class EnterprisePatch(InputSchema):
     assets_wan: AmountWan | None = None
 
 
+FiguresFilter = Literal["declared", "flagged"]
+
+
 class EnterpriseFilter(RegistryFilter):
     q: Text(100) | None = Field(None, description="名称包含该文字，或统一社会信用代码以之开头")  # type: ignore[valid-type]
     region: RegionCode | None = Field(None, description="行政区划代码：含其全部下级")
     industry: IndustryCode | None = Field(None, description="行业代码：含其全部下级")
     size: EnterpriseSize | None = None
+    region_mismatch: bool | None = Field(
+        None, description="true：只看注册地与统一社会信用代码登记机关省份不一致的企业"
+    )
+    figures: FiguresFilter | None = Field(
+        None,
+        description="declared：规模数据为企业自报待核验；flagged：企业自报且有不合理数值待复核",
+    )
 
 
 def _filter(queryset, filters: EnterpriseFilter):
     errors = {}
     queryset = search(queryset, filters.q)
+    if filters.region_mismatch is True:
+        queryset = queryset.region_mismatched()
+    elif filters.region_mismatch is False:
+        queryset = queryset.exclude(pk__in=queryset.region_mismatched().values("pk"))
+    if filters.figures == "declared":
+        queryset = queryset.filter(figures_status=FactStatus.DECLARED)
+    elif filters.figures == "flagged":
+        queryset = queryset.figures_to_review()
     if filters.region:
         region = Region.objects.filter(pk=filters.region).first()
         if region is None:
@@ -205,8 +248,8 @@ def create_enterprise(request, payload: EnterpriseIn):
 
 @router.patch(
     "/{id}",
-    response=responses({200: EnterpriseOut}, 400, 404, 409, 413, 422),
-    summary="修改企业",
+    response=responses({200: EnterpriseOut}, 400, 403, 404, 409, 413, 422),
+    summary="修改企业（所在地区只能由原所在地政府部门变更，企业自行修改为 403）",
 )
 def update_enterprise(request, id: ObjectId, payload: EnterprisePatch):
     enterprise = services.get_visible_enterprise(actor(request), id)

@@ -38,6 +38,7 @@ from .models import (
     StrategicEmergingCategory,
     TaxGrade,
 )
+from .services.personal import PersonalView, personal_view
 from .workflows import OPERATING_REVIEW
 
 router = Router(tags=["enterprises 企业"])
@@ -91,10 +92,15 @@ class ProfileOut(Schema):
     name: str
     founded_on: date | None = Field(description="成立日期")
     registered_capital_wan: float | None = Field(description="注册资本（万元）")
-    legal_representative: str
-    contact_name: str
-    contact_phone: str
-    contact_email: str
+    legal_representative: str = Field(description="法定代表人（默认脱敏，见 unmask）")
+    legal_rep_id_number: str = Field(description="法定代表人身份证号（默认脱敏）")
+    contact_name: str = Field(description="联系人（默认脱敏）")
+    contact_phone: str = Field(description="联系电话（默认脱敏，如 138****5678）")
+    contact_email: str = Field(description="电子邮箱（默认脱敏，如 a***@x.com）")
+    personal_masked: bool = Field(description="个人信息字段中是否有脱敏显示的值")
+    personal_unmaskable: list[str] = Field(
+        description="调用方有权以 ?unmask=1 查看完整内容的字段（查看会记入审计日志）"
+    )
     address: str
     main_products: str
     rd_expense_wan: float | None = Field(description="上年度研发费用（万元）")
@@ -138,6 +144,43 @@ class ProfileOut(Schema):
     def resolve_can_edit(obj, context) -> bool:
         return services.can_edit_enterprise(actor(context["request"]), obj)
 
+    @staticmethod
+    def resolve_legal_representative(obj, context) -> str:
+        return _personal(obj, context)["legal_representative"]
+
+    @staticmethod
+    def resolve_legal_rep_id_number(obj, context) -> str:
+        return _personal(obj, context)["legal_rep_id_number"]
+
+    @staticmethod
+    def resolve_contact_name(obj, context) -> str:
+        return _personal(obj, context)["contact_name"]
+
+    @staticmethod
+    def resolve_contact_phone(obj, context) -> str:
+        return _personal(obj, context)["contact_phone"]
+
+    @staticmethod
+    def resolve_contact_email(obj, context) -> str:
+        return _personal(obj, context)["contact_email"]
+
+    @staticmethod
+    def resolve_personal_masked(obj, context) -> bool:
+        return _personal(obj, context).masked
+
+    @staticmethod
+    def resolve_personal_unmaskable(obj, context) -> list[str]:
+        return _personal(obj, context).can_unmask
+
+
+def _personal(obj, context) -> PersonalView:
+    """The personal fields as the caller may see them (masked unless its
+    own, or unmasked on request by `get_profile`), computed once per answer."""
+    view = getattr(obj, "_personal_view", None)
+    if view is None:
+        view = obj._personal_view = personal_view(actor(context["request"]), obj)
+    return view
+
 
 class ProfilePatch(InputSchema):
     """Only the fields sent change; null (or "") clears one."""
@@ -160,6 +203,9 @@ class ProfilePatch(InputSchema):
     founded_on: IsoDate | None = None
     registered_capital_wan: AmountWan | None = None
     legal_representative: Text(50) | None = None  # type: ignore[valid-type]
+    legal_rep_id_number: Text(18) | None = Field(
+        default=None, description="18 位居民身份证号码，校验码按 GB 11643 检查"
+    )  # type: ignore[valid-type]
     contact_name: Text(50) | None = None  # type: ignore[valid-type]
     contact_phone: Text(30) | None = None  # type: ignore[valid-type]
     contact_email: Text(254) | None = None  # type: ignore[valid-type]
@@ -171,9 +217,20 @@ class ProfilePatch(InputSchema):
     chongqing_class: ChongqingClass | None = None
 
 
-@router.get("/{id}/profile", response=responses({200: ProfileOut}, 404, 422), summary="企业档案")
-def get_profile(request, id: ObjectId):
-    return _enterprise(request, id)
+class ProfileQuery(Schema):
+    unmask: bool = Field(
+        False,
+        description="1：查看个人信息的完整内容（需有权限，记入审计日志；无任何查看权限时为 403）",
+    )
+
+
+@router.get(
+    "/{id}/profile", response=responses({200: ProfileOut}, 403, 404, 422), summary="企业档案"
+)
+def get_profile(request, id: ObjectId, params: Query[ProfileQuery]):
+    enterprise = _enterprise(request, id)
+    enterprise._personal_view = personal_view(actor(request), enterprise, unmask=params.unmask)
+    return enterprise
 
 
 @router.patch(
@@ -239,7 +296,15 @@ class QualificationOut(Schema):
     valid_from: date
     valid_until: date | None = Field(description="有效期至；null 为长期有效")
     active: bool = Field(description="今天是否有效（到期当日仍有效，次日起失效）")
-    source: str = Field(description="enterprise 企业自报 / government 政府认定 / platform 平台录入")
+    source: str = Field(
+        description="enterprise 企业自报 / government 政府认定 / platform 平台录入 / import 官方导入"
+    )
+    status: str = Field(
+        description="declared 企业自报待核验（资格判断中为“需核验”）/ verified 已核验 / rejected 核验未通过"
+    )
+    verified_by: str | None = Field(description="核验机构名称")
+    verified_at: datetime | None = Field(description="核验（或不通过）时间")
+    review_note: str = Field(description="核验意见；不通过时为原因")
     note: str
     updated_at: datetime
 
@@ -254,6 +319,14 @@ class QualificationOut(Schema):
     @staticmethod
     def resolve_active(obj: Qualification) -> bool:
         return obj.is_active()
+
+    @staticmethod
+    def resolve_verified_by(obj: Qualification) -> str | None:
+        return obj.verified_by.name if obj.verified_by_id else None
+
+    @staticmethod
+    def resolve_verified_at(obj: Qualification) -> datetime | None:
+        return timezone.localtime(obj.verified_at) if obj.verified_at else None
 
     @staticmethod
     def resolve_updated_at(obj) -> datetime:

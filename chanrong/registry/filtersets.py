@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from chanrong.core.codes import SIZE_LABELS, UNKNOWN_SIZE
 
 from .forms import REGION_LEVEL_FIELDS, RegionFieldsMixin, industry_choices
-from .models import EnterpriseList, ListType, QualificationKind, TaxGrade
+from .models import EnterpriseList, FactStatus, ListType, QualificationKind, TaxGrade
 from .search import normalise_query, search
 
 
@@ -43,6 +43,17 @@ class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
         label=_("纳税信用等级（最近年度）"),
         required=False,
         choices=[("", _("全部")), *TaxGrade.choices],
+    )
+
+    provenance = forms.ChoiceField(
+        label=_("核验与一致性"),
+        required=False,
+        choices=[
+            ("", _("全部")),
+            ("region_mismatch", _("注册地与统一社会信用代码登记机关不一致")),
+            ("figures_declared", _("规模数据企业自报待核验")),
+            ("figures_flagged", _("规模数据待复核（数值不合理）")),
+        ],
     )
 
     def __init__(self, data=None, *, user, **kwargs):
@@ -78,6 +89,13 @@ class EnterpriseFilterForm(RegionFieldsMixin, forms.Form):
             queryset = queryset.on_list(list_id=int(choice), viewer=self.user)
         if data.get("tax_grade"):
             queryset = queryset.with_tax_grade(data["tax_grade"])
+        provenance = data.get("provenance")
+        if provenance == "region_mismatch":
+            queryset = queryset.region_mismatched()
+        elif provenance == "figures_declared":
+            queryset = queryset.filter(figures_status=FactStatus.DECLARED)
+        elif provenance == "figures_flagged":
+            queryset = queryset.figures_to_review()
         return queryset
 
     def has_text_search(self) -> bool:

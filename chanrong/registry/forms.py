@@ -10,9 +10,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core import pickers
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel, Region, RegionLevel
 from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.text import validate_name
+
+from .pickers import ENTERPRISES
 
 REGION_LEVEL_FIELDS = ("province", "city", "county")
 
@@ -176,7 +180,7 @@ class EnterpriseForm(RegionFieldsMixin, forms.Form):
         help_text=_("18 位，字母须大写"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    name = forms.CharField(label=_("企业名称"), max_length=100)
+    name = forms.CharField(label=_("企业名称"), max_length=100, validators=[validate_name])
     industry_code = forms.ChoiceField(label=_("所属行业"), choices=())
     employees = forms.CharField(
         label=_("从业人员（人）"),
@@ -226,6 +230,11 @@ class EnterpriseForm(RegionFieldsMixin, forms.Form):
         if enterprise is not None and scope_of(user).kind == ScopeKind.ENTERPRISE:
             self.fields["uscc"].disabled = True
             self.fields["uscc"].help_text = _("统一社会信用代码不能由企业自行修改")
+            # Read-only for the enterprise: a browser sends no region, so none
+            # is changed; a forged one is refused by the service (403).
+            for level in REGION_LEVEL_FIELDS:
+                self.fields[level].widget.attrs["disabled"] = "disabled"
+            self.fields["county"].help_text = _("所在地区只能由原所在地政府部门变更")
 
     def service_data(self) -> dict[str, Any]:
         region = self.region_picker.region
@@ -285,7 +294,15 @@ class ProfileForm(ServiceForm):
         label=_("注册资本（万元）"), required=False, widget=_text_input("decimal")
     )
     legal_representative = forms.CharField(label=_("法定代表人"), required=False, max_length=50)
-    contact_name = forms.CharField(label=_("联系人"), required=False, max_length=50)
+    legal_rep_id_number = forms.CharField(
+        label=_("法定代表人身份证号"),
+        required=False,
+        max_length=18,
+        help_text=_("选填；18 位居民身份证号码"),
+    )
+    contact_name = forms.CharField(
+        label=_("联系人"), required=False, max_length=50, validators=[validate_name]
+    )
     contact_phone = forms.CharField(
         label=_("联系电话"), required=False, max_length=30, widget=_text_input("tel")
     )
@@ -313,8 +330,9 @@ class ProfileForm(ServiceForm):
     )
     chongqing_class = forms.ChoiceField(label=_("三类企业"), required=False, choices=())
 
-    def __init__(self, *args, enterprise, **kwargs):
+    def __init__(self, *args, enterprise, viewer=None, **kwargs):
         from .models import ChongqingClass, StrategicEmergingCategory
+        from .services.personal import personal_view
 
         if "initial" not in kwargs:
             kwargs["initial"] = {
@@ -325,6 +343,7 @@ class ProfileForm(ServiceForm):
                     else enterprise.registered_capital / 10000
                 ),
                 "legal_representative": enterprise.legal_representative,
+                "legal_rep_id_number": enterprise.legal_rep_id_number,
                 "contact_name": enterprise.contact_name,
                 "contact_phone": enterprise.contact_phone,
                 "contact_email": enterprise.contact_email,
@@ -337,13 +356,31 @@ class ProfileForm(ServiceForm):
                 "strategic_emerging_category": enterprise.strategic_emerging_category,
                 "chongqing_class": enterprise.chongqing_class,
             }
+        # Personal fields are shown as `viewer` may see them: masked unless
+        # it is the enterprise itself. A masked value sent back unchanged
+        # means "keep what is stored" (service_data drops it).
+        self.masked_initial: dict[str, str] = {}
+        view = personal_view(viewer, enterprise)
+        for name, shown in view.values.items():
+            if shown != (getattr(enterprise, name) or ""):
+                kwargs["initial"][name] = shown
+                self.masked_initial[name] = shown
         super().__init__(*args, **kwargs)
+        for name in self.masked_initial:
+            self.fields[name].help_text = _("已脱敏显示；不修改则保持原值")
         self.fields["strategic_emerging_category"].choices = _choices(
             StrategicEmergingCategory.choices, _("不属于 / 未填")
         )
         self.fields["chongqing_class"].choices = _choices(
             ChongqingClass.choices, _("不属于 / 未填")
         )
+
+    def service_data(self) -> dict[str, Any]:
+        data = super().service_data()
+        for name, shown in self.masked_initial.items():
+            if data.get(name) == shown:
+                del data[name]
+        return data
 
 
 class TaxGradeForm(ServiceForm):
@@ -480,7 +517,7 @@ class ProjectForm(RegionFieldsMixin, ServiceForm):
         max_length=18,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    name = forms.CharField(label=_("项目名称"), max_length=100)
+    name = forms.CharField(label=_("项目名称"), max_length=100, validators=[validate_name])
     kind = forms.ChoiceField(label=_("项目类型"), choices=())
     project_class = forms.ChoiceField(label=_("五类项目"), required=False, choices=())
     total_investment_wan = forms.CharField(label=_("总投资（万元）"), widget=_text_input("decimal"))
@@ -559,7 +596,7 @@ class ProjectForm(RegionFieldsMixin, ServiceForm):
 class ListForm(ServiceForm):
     list_type = forms.ChoiceField(label=_("名单类型"), choices=())
     sector = forms.ChoiceField(label=_("适用领域"), required=False, choices=())
-    name = forms.CharField(label=_("名单名称"), max_length=100)
+    name = forms.CharField(label=_("名单名称"), max_length=100, validators=[validate_name])
     region_code = forms.ChoiceField(
         label=_("适用地区"), required=False, choices=(), help_text=_("默认为本部门辖区")
     )
@@ -626,11 +663,9 @@ class VersionForm(ServiceForm):
 
 class EntryForm(ServiceForm):
     ERROR_FIELDS = {"enterprise_id": "subject", "project_id": "subject", "uscc": "subject"}
-    subject = forms.CharField(
-        label=_("统一社会信用代码"),
-        max_length=18,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
+    # An enterprise picked by name or USCC (an Enterprise once valid); a
+    # project list's form replaces it with a choice of projects (an id).
+    subject = pickers.PickerField(ENTERPRISES, label=_("企业"))
     reason = forms.CharField(label=_("列入理由"), max_length=300)
 
     def __init__(self, *args, projects=None, **kwargs):

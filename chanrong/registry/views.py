@@ -39,7 +39,7 @@ from .models import (
     ReviewStatus,
 )
 from .search import first_found, order_by_name
-from .workflows import OPERATING_REVIEW, can_review_operating_data
+from .workflows import OPERATING_REVIEW, can_review_operating_data, can_verify_facts
 
 PAGE_SIZE = 20
 SEARCH_COUNT_CAP = 1_000
@@ -101,6 +101,7 @@ def enterprise_detail(request, pk: int):
     )
     for qualification in qualifications:
         qualification.active_today = qualification.is_active(today)
+        qualification.revocable = services.can_revoke_qualification(user, qualification)
     current_lists, past_lists = services.enterprise_memberships(user, enterprise, today)
     records = _operating_records(user, enterprise)
     return render(
@@ -110,6 +111,7 @@ def enterprise_detail(request, pk: int):
             "enterprise": enterprise,
             "size_label": size_label(enterprise.size),
             "can_edit": services.can_edit_enterprise(user, enterprise),
+            "can_verify": can_verify_facts(user, enterprise),
             "can_record_tax_grade": services.can_record_tax_grade(user, enterprise),
             "can_create_project": services.can_edit_enterprise(user, enterprise),
             "tax_grades": list(enterprise.tax_grades.order_by("-year")[:10]),
@@ -231,7 +233,7 @@ def _editable_or_403(user, pk: int, check) -> Enterprise:
 @require_http_methods(["GET", "POST"])
 def profile_edit(request, pk: int):
     enterprise = _editable_or_403(request.user, pk, services.can_edit_enterprise)
-    form = ProfileForm(request.POST or None, enterprise=enterprise)
+    form = ProfileForm(request.POST or None, enterprise=enterprise, viewer=request.user)
     if request.method == "POST" and form.is_valid():
         saved = _save_or_errors(
             form,
@@ -359,6 +361,8 @@ def qualification_edit(request, pk: int, qid: int):
 def qualification_revoke(request, pk: int, qid: int):
     enterprise = _editable_or_403(request.user, pk, services.can_edit_qualifications)
     qualification = _qualification_or_404(request.user, enterprise, qid)
+    if not services.can_revoke_qualification(request.user, qualification):
+        raise PermissionDenied
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         saved = _save_or_errors(

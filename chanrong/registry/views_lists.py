@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core import pickers
 from chanrong.core.codes import normalise_uscc
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 
@@ -27,7 +28,6 @@ from . import services
 from .api_lists import xlsx_response
 from .forms import EntryForm, ListForm, PublishForm, ReasonForm, RejectForm, VersionForm
 from .models import (
-    Enterprise,
     EnterpriseList,
     EntryChange,
     ListEntry,
@@ -235,7 +235,7 @@ def _entry_form(user, version, data=None):
         if version.list.region_id:
             projects = projects.filter(region__code__startswith=version.list.region.prefix)
         return EntryForm(data, projects=list(projects.order_by("name")[:1000]))
-    return EntryForm(data)
+    return pickers.bind(EntryForm(data), user)
 
 
 def _version_page(request, version: ListVersion, **forms_):
@@ -351,13 +351,9 @@ def entry_add(request, pk: int, number: int):
         if isinstance(form.fields["subject"], forms.ChoiceField):
             project = Project.objects.visible_to(request.user).filter(pk=subject).first()
         else:
-            enterprise = (
-                Enterprise.objects.visible_to(request.user)
-                .filter(uscc=normalise_uscc(subject))
-                .first()
-            )
+            enterprise = subject  # picked within the user's scope by the field
         if enterprise is None and project is None:
-            form.add_error("subject", _("企业不存在或不在您的管辖范围内"))
+            form.add_error("subject", _("项目不存在或不在您的管辖范围内"))
         else:
             try:
                 entry = services.add_list_entry(

@@ -12,6 +12,12 @@ version to change it. Who is who:
   An agency above (the province for a county's list) neither drafts nor
   approves: each list has exactly one accountable agency.
 
+Facts' provenance (issue 15): a qualification or the enterprise's figures
+declared by the enterprise is verified (or, a qualification, rejected with a
+reason) by government whose subtree holds the enterprise, or a platform
+admin. An enterprise's own later edit makes a verified fact declared again
+(recorded in that edit's audit entry, services.qualifications / enterprises).
+
 Operating data review: an implausible record is "flagged" when it is entered
 (the flags are derived from the figures, see services.plausibility_flags);
 a government reviewer whose subtree holds the enterprise (or a platform
@@ -25,7 +31,7 @@ from django.utils.translation import pgettext_lazy
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import StateMachine, Transition
 
-from .models import ReviewStatus, VersionStatus
+from .models import FactStatus, ReviewStatus, VersionStatus
 
 
 def is_drafter(actor, lst) -> bool:
@@ -123,5 +129,53 @@ OPERATING_REVIEW = StateMachine.declare(
             _reviewer,
             pgettext_lazy("workflow", "核实无误"),
         )
+    ],
+)
+
+
+def can_verify_facts(actor, obj) -> bool:
+    """Government whose subtree holds the enterprise (of a qualification, or
+    the enterprise itself), and platform admins."""
+    enterprise = getattr(obj, "enterprise", obj)
+    scope = scope_of(actor)
+    if scope.kind == ScopeKind.PLATFORM:
+        return True
+    return scope.kind == ScopeKind.GOVERNMENT and str(enterprise.region_id).startswith(
+        scope.region_prefix
+    )
+
+
+F = FactStatus
+QUALIFICATION_REVIEW = StateMachine.declare(
+    "qualification",
+    "status",
+    [
+        Transition(
+            "verify",
+            frozenset({F.DECLARED, F.REJECTED}),
+            F.VERIFIED,
+            can_verify_facts,
+            pgettext_lazy("workflow", "核验通过"),
+        ),
+        Transition(
+            "reject",
+            frozenset({F.DECLARED}),
+            F.REJECTED,
+            can_verify_facts,
+            pgettext_lazy("workflow", "核验不通过"),
+        ),
+    ],
+)
+FIGURES_REVIEW = StateMachine.declare(
+    "enterprise_figures",
+    "figures_status",
+    [
+        Transition(
+            "verify",
+            frozenset({F.DECLARED}),
+            F.VERIFIED,
+            can_verify_facts,
+            pgettext_lazy("workflow", "核验通过"),
+        ),
     ],
 )

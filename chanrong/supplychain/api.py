@@ -33,6 +33,7 @@ from chanrong.core.errors import NotFound, ValidationFailed
 from chanrong.core.scope import ScopeKind, scope_of
 
 from . import services
+from .api_documents import router as documents_router
 from .api_schemas import (
     SupplyChainFilter,
     SupplyChainIn,
@@ -60,9 +61,12 @@ from .api_schemas import (
     SupplyVoucherTreeOut,
 )
 from .models import Chain, ChainMeasure, ChainMember, Financing, Receivable, Voucher
+from .services import pages
 from .services.common import FEN
 
 router = Router(tags=["supplychain 供应链金融"])
+#: Attachments of receivables and the holders' discount applications (api_documents.py).
+router.add_router("", documents_router)
 
 
 # --------------------------------------------------------------------------
@@ -253,6 +257,7 @@ def list_receivables(request, filters: Query[SupplyReceivableFilter]):
         queryset = queryset.filter(state=filters.state)
     if filters.kind:
         queryset = queryset.filter(kind=filters.kind)
+    queryset = pages.on_chain(queryset, actor(request), filters.chain, "creditor_id")
     scope = scope_of(actor(request))
     if filters.role and scope.kind == ScopeKind.ENTERPRISE:
         mine = Q(creditor_id=scope.enterprise_id)
@@ -372,6 +377,7 @@ def list_financings(request, filters: Query[SupplyFinancingFilter]):
         queryset = queryset.filter(state=filters.state)
     if filters.receivable:
         queryset = queryset.filter(receivable_id=filters.receivable)
+    queryset = pages.on_chain(queryset, actor(request), filters.chain, "receivable__creditor_id")
     return queryset.order_by("-financed_on", "-pk")
 
 
@@ -422,6 +428,7 @@ def list_vouchers(request, filters: Query[SupplyVoucherFilter]):
         queryset = queryset.filter(state=filters.state)
     if filters.root:
         queryset = queryset.tree(filters.root)
+    queryset = pages.on_chain(queryset, actor(request), filters.chain, "holder_id")
     return queryset.order_by("root_id", "pk")
 
 

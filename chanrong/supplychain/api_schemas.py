@@ -18,7 +18,16 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
-from chanrong.core.apikit.schemas import BodyId, Day, InputSchema, MoneyIn, ObjectId, Text, Yuan
+from chanrong.core.apikit.schemas import (
+    BodyId,
+    Day,
+    IndustryCode,
+    InputSchema,
+    MoneyIn,
+    ObjectId,
+    Text,
+    Yuan,
+)
 
 from .models import (
     Chain,
@@ -67,6 +76,7 @@ class SupplyChainOut(Schema):
     kept_by: ChainKeeper = Field(description="agency 政府部门维护 / core 链主企业维护")
     agency_id: int | None = Field(description="维护部门")
     agency_name: str | None
+    industry_code: str | None = Field(description="所属行业（国民经济行业代码）")
     description: str
     created_at: datetime
 
@@ -86,6 +96,10 @@ class SupplyChainOut(Schema):
     def resolve_agency_name(obj: Chain) -> str | None:
         return obj.agency.name if obj.agency_id else None
 
+    @staticmethod
+    def resolve_industry_code(obj: Chain) -> str | None:
+        return obj.industry_id
+
 
 class SupplyChainFilter(Schema):
     region: Annotated[str, Field(pattern=r"^[0-9]{2,6}$")] | None = Field(
@@ -101,6 +115,7 @@ class SupplyChainIn(InputSchema):
     )
     lead: EnterpriseRef | None = Field(None, description="链主企业（政府部门建链时可填）")
     agency: BodyId | None = Field(None, description="维护部门（仅平台管理员）")
+    industry: IndustryCode | None = Field(None, description="所属行业：国民经济行业代码，如 C36")
     description: Text(5000) = ""  # type: ignore[valid-type]
 
 
@@ -253,6 +268,9 @@ class SupplyReceivableFilter(Schema):
     role: Annotated[str, Field(pattern=r"^(creditor|debtor)$")] | None = Field(
         None, description="企业用户：creditor 本企业为债权人 / debtor 本企业为债务人"
     )
+    chain: ObjectId | None = Field(
+        None, description="产业链编号：只列出债权人（凭证为持有企业）是该链成员或链主的"
+    )
 
 
 class SupplyConfirmIn(InputSchema):
@@ -341,6 +359,9 @@ class SupplyFinancingOut(Schema):
 class SupplyFinancingFilter(Schema):
     state: FinancingState | None = None
     receivable: ObjectId | None = Field(None, description="应收账款编号")
+    chain: ObjectId | None = Field(
+        None, description="产业链编号：只列出债权人（凭证为持有企业）是该链成员或链主的"
+    )
 
 
 class SupplyRepayIn(InputSchema):
@@ -399,6 +420,9 @@ class SupplyVoucherOut(Schema):
 class SupplyVoucherFilter(Schema):
     state: VoucherState | None = None
     root: ObjectId | None = Field(None, description="凭证树根节点编号")
+    chain: ObjectId | None = Field(
+        None, description="产业链编号：只列出债权人（凭证为持有企业）是该链成员或链主的"
+    )
 
 
 class SupplyPartIn(InputSchema):

@@ -21,3 +21,8 @@ class SupplychainConfig(AppConfig):
         from .sources import register_sources
 
         register_sources()
+
+        # The 产业链 policy group of statistics split by group (insights.groups).
+        from .groups import register_groups
+
+        register_groups()

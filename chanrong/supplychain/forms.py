@@ -14,9 +14,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core import pickers
 from chanrong.core.errors import ValidationFailed
+from chanrong.core.text import clean_by_kind, kind_of_field
 
-from .models import FinancingMode, MemberRole, ReceivableKind
+from .models import AttachmentKind, FinancingMode, MemberRole, ReceivableKind
 
 DATE = {"type": "date"}
 MONEY = {"inputmode": "decimal", "autocomplete": "off"}
@@ -24,6 +26,31 @@ MAX_ROWS = 50
 
 
 class ServiceForm(forms.Form):
+    """Every text control is checked by `core.text`'s rule for its field name
+    (issue 15): a bidi override or zero-width character in a chain or debtor
+    name, or in a contract number, is refused beside the control before the
+    service runs; codes (`*_no`, USCCs listed in `code_fields`) are NFKC
+    normalised, so a full-width contract number is stored in ASCII; free
+    text (descriptions, reasons) refuses bidi and control characters only.
+    The services' `read_text` applies the same rule for the API and imports."""
+
+    #: Controls holding a code whose name does not say so (USCCs).
+    code_fields: frozenset[str] = frozenset({"lead", "enterprise", "debtor_uscc", "to"})
+
+    def kind_of(self, name: str) -> str:
+        return "code" if name in self.code_fields else kind_of_field(name)
+
+    def clean(self):
+        data = super().clean()
+        for name, value in list(data.items()):
+            if not isinstance(value, str) or not value:
+                continue
+            try:
+                data[name] = clean_by_kind(value, self.kind_of(name))
+            except ValueError as exc:
+                self.add_error(name, str(exc))
+        return data
+
     def add_service_errors(self, exc: ValidationFailed) -> None:
         for error in exc.errors:
             name = error.field if error.field in self.fields else None
@@ -60,11 +87,31 @@ def _money(label, help_text=""):
 
 class ChainForm(ServiceForm):
     name = _text(_("产业链名称"), max_length=100)
-    region = _text(
-        _("所在地区（行政区划代码）"), max_length=12, help_text=_("不填则为本单位所在地区")
+    region = pickers.PickerField(
+        pickers.REGIONS,
+        keys=True,
+        required=False,
+        label=_("所在地区"),
+        help_text=_("不填则为本单位所在地区"),
     )
     lead = _text(_("链主企业统一社会信用代码"), max_length=18, help_text=_("政府部门维护时选填"))
+    industry = _text(
+        _("所属行业（国民经济行业代码）"), max_length=5, help_text=_("选填，如 C36 汽车制造业")
+    )
     description = _text(_("说明"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AdminChainForm(ChainForm):
+    """The platform admin creates a chain for an agency: which agency keeps it."""
+
+    agency = _choice(_("维护部门"), [])
+    field_order = ["agency", "name", "lead", "industry", "region", "description"]
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].widget.choices = [("", "—")] + list(agencies)
+        self.fields["region"].help_text = _("不填则为维护部门所在地区")
+        self.fields["lead"].help_text = _("选填")
 
 
 class MemberForm(ServiceForm):
@@ -122,7 +169,9 @@ class ReceivableForm(ServiceForm):
 
 
 def invoice_rows(data, count: int) -> list[dict[str, str]]:
-    """The invoice rows of a posted form: [{"code", "number"}] for each row index."""
+    """The invoice rows of a posted form: [{"code", "number"}] for each row index.
+    Not cleaned here: `invoices.parse_invoice` takes digits only (full-width
+    ones made ASCII), so an invisible character is refused there, by row."""
     return [
         {
             "code": str(data.get(f"invoice-{i}-code", "")).strip()[:40],
@@ -186,6 +235,31 @@ class DiscountForm(ServiceForm):
     amount = _money(_("贴现金额（元）"), help_text=_("不填则全部贴现"))
     discount_rate = _text(_("贴现年利率（%）"), max_length=12, inputmode="decimal")
     contract_no = _text(_("贴现合同编号"), max_length=64)
+
+
+class AttachmentForm(ServiceForm):
+    kind = _choice(_("材料类型"), AttachmentKind.choices)
+
+
+class DiscountApplyForm(ServiceForm):
+    """The holder's application: which authorised bank, how much."""
+
+    bank = _choice(_("贴现银行"), [])
+    amount = _money(_("申请贴现金额（元）"), help_text=_("不填则全部贴现"))
+    note = _text(_("说明"), max_length=500)
+
+    def __init__(self, *args, banks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].widget.choices = [("", "—")] + [(str(b.pk), b.name) for b in banks]
+
+
+class DiscountAcceptForm(ServiceForm):
+    discount_rate = _text(_("贴现年利率（%）"), max_length=12, inputmode="decimal")
+    contract_no = _text(_("贴现合同编号"), max_length=64)
+
+
+class DeclineForm(ServiceForm):
+    reason = _text(_("拒绝理由"), max_length=500)
 
 
 def part_rows(data, count: int) -> list[dict[str, str]]:

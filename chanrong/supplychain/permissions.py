@@ -90,3 +90,23 @@ def is_holder(actor, voucher) -> bool:
 
 def is_issuer(actor, voucher) -> bool:
     return enterprise_of(actor) == voucher.issuer_id
+
+
+# --- discount applications -------------------------------------------------------------
+
+
+def is_chosen_bank(actor, application) -> bool:
+    """A user of the bank the holder applied to."""
+    return bank_of(actor) == application.bank_id
+
+
+def is_applicant(actor, application) -> bool:
+    return enterprise_of(actor) == application.holder_id
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+def may_attach(actor, receivable) -> bool:
+    """Only the creditor attaches its receivable's documents."""
+    return is_creditor(actor, receivable)

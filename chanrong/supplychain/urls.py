@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from .views import chains, financing, home, receivables, stats, vouchers
+from .views import (
+    attachments,
+    chains,
+    discounts,
+    financing,
+    home,
+    receivables,
+    stats,
+    vouchers,
+    zhongzheng,
+)
 
 app_name = "supplychain"
 
@@ -23,6 +33,9 @@ urlpatterns = [
     path("receivables/<int:pk>/withdraw/", receivables.withdraw, name="withdraw"),
     path("receivables/<int:pk>/voucher/", receivables.issue_voucher, name="issue_voucher"),
     path("receivables/<int:pk>/finance/", financing.finance, name="finance"),
+    path("receivables/<int:pk>/attachments/", attachments.upload, name="attachment_upload"),
+    path("attachments/<int:pk>/", attachments.download, name="attachment"),
+    path("attachments/<int:pk>/remove/", attachments.remove, name="attachment_remove"),
     path("bank/", financing.bank, name="bank"),
     path("financings/<int:pk>/repay/", financing.repay, name="repay"),
     path("vouchers/", vouchers.voucher_list, name="vouchers"),
@@ -31,5 +44,29 @@ urlpatterns = [
     path("vouchers/<int:pk>/split/", vouchers.split, name="split"),
     path("vouchers/<int:pk>/discount/", vouchers.discount, name="discount"),
     path("vouchers/<int:pk>/pay/", vouchers.pay, name="pay"),
+    path("vouchers/<int:pk>/apply-discount/", discounts.apply, name="apply_discount"),
+    path("discount-applications/", discounts.application_list, name="discount_applications"),
+    path(
+        "discount-applications/<int:pk>/",
+        discounts.application_detail,
+        name="discount_application",
+    ),
+    path(
+        "discount-applications/<int:pk>/accept/",
+        discounts.accept,
+        name="accept_discount_application",
+    ),
+    path(
+        "discount-applications/<int:pk>/decline/",
+        discounts.decline,
+        name="decline_discount_application",
+    ),
+    path(
+        "discount-applications/<int:pk>/withdraw/",
+        discounts.withdraw,
+        name="withdraw_discount_application",
+    ),
     path("stats/", stats.stats_page, name="stats"),
+    path("zhongzheng/", zhongzheng.linkage, name="zhongzheng"),
+    path("zhongzheng/export.<str:fmt>", zhongzheng.export, name="zhongzheng_export"),
 ]

@@ -20,6 +20,12 @@ a split, maturity — are checked by the services under the same row lock.
                  held ─discount→ discounted                 (a bank)
                  held | discounted ─pay→ paid               (issuer, at maturity)
 
+    discount application (a holder asks a bank it authorised to discount a node):
+                 (created pending by the holder)
+                 pending ─accept→ accepted                  (the chosen bank; records the discount)
+                 pending ─decline→ declined                 (the chosen bank, with a reason)
+                 pending ─withdraw→ withdrawn               (the holder)
+
 A confirmed amount never changes: no transition leaves confirmed or
 partly_confirmed.
 """
@@ -31,6 +37,7 @@ from django.utils.translation import pgettext_lazy
 from chanrong.core.workflow import StateMachine, Transition
 
 from . import permissions as p
+from .models import DiscountApplicationState as D
 from .models import FinancingState as F
 from .models import ReceivableState as R
 from .models import VoucherState as V
@@ -122,6 +129,34 @@ VOUCHER = StateMachine.declare(
             V.PAID,
             p.is_issuer,
             pgettext_lazy("workflow", "兑付"),
+        ),
+    ],
+)
+
+DISCOUNT_APPLICATION = StateMachine.declare(
+    "supplychain.discount_application",
+    "state",
+    [
+        Transition(
+            "accept",
+            frozenset({D.PENDING}),
+            D.ACCEPTED,
+            p.is_chosen_bank,
+            pgettext_lazy("workflow", "受理贴现"),
+        ),
+        Transition(
+            "decline",
+            frozenset({D.PENDING}),
+            D.DECLINED,
+            p.is_chosen_bank,
+            pgettext_lazy("workflow", "拒绝贴现"),
+        ),
+        Transition(
+            "withdraw",
+            frozenset({D.PENDING}),
+            D.WITHDRAWN,
+            p.is_applicant,
+            pgettext_lazy("workflow", "撤回申请"),
         ),
     ],
 )

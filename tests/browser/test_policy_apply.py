@@ -56,7 +56,10 @@ def test_enterprise_applies_on_a_phone_and_sees_the_calculation(
         page.click(f"tr[data-demand='{demand.pk}'] [data-action=use-demand]")
         page.wait_for_selector("[data-testid=loan-facts]")
         assert "3,000,000.00" in page.inner_text("[data-testid=loan-facts]")
-        page.wait_for_function("typeof window.htmx === 'object'")
+        # Deferred htmx has run by DOMContentLoaded (wait_for_function would poll
+        # by evaluating a string in the page, which the CSP refuses).
+        page.wait_for_load_state("domcontentloaded")
+        assert page.evaluate("typeof window.htmx") == "object"
         # Without JavaScript a 试算 button posts the form; with htmx it is hidden.
         assert not page.is_visible("[data-action=preview]")
 
@@ -74,6 +77,21 @@ def test_enterprise_applies_on_a_phone_and_sees_the_calculation(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"] + 1, width
 
+        # Submitting is irreversible: the browser asks first, saying so. "No" keeps the form.
+        asked: list[str] = []
+
+        def answer(accept: bool):
+            def handle(dialog):
+                asked.append(dialog.message)
+                dialog.accept() if accept else dialog.dismiss()
+
+            return handle
+
+        page.once("dialog", answer(False))
+        page.click("[data-action=submit-application]")
+        assert asked and "不能再修改" in asked[0]
+        assert page.locator("[data-action=submit-application]").count() == 1
+        page.once("dialog", answer(True))
         page.click("[data-action=submit-application]")
         page.wait_for_selector("[data-testid=attachment-form]")
         assert "/materials/" in page.url

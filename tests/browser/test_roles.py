@@ -94,8 +94,11 @@ def test_every_role_sees_its_menu_and_can_sign_out(world, live_server, browser):
             assert world.user(username).username in page.inner_text("[data-testid=current-user]")
             if VENDOR_HTMX.exists():
                 # htmx is a deferred script: the menu can be in the DOM before it
-                # has run. Wait for it (up to the page timeout) rather than race it.
-                page.wait_for_function("typeof window.htmx === 'object'")
+                # has run. Deferred scripts have run when DOMContentLoaded fires;
+                # wait for that (not wait_for_function, whose polling evaluates a
+                # string in the page, which the CSP refuses once the first check fails).
+                page.wait_for_load_state("domcontentloaded")
+                assert page.evaluate("typeof window.htmx") == "object", username
                 if username == "gov_zhejiang":
                     _filter_by_region_with_htmx(page, live_server.url)
 

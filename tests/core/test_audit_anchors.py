@@ -110,7 +110,10 @@ def test_a_copy_of_the_anchors_elsewhere(tmp_path):
     copy.write_text(settings.AUDIT_ANCHOR_FILE.read_text())
     settings.AUDIT_ANCHOR_FILE.unlink()  # whoever truncated the log also removed the file
     AuditEntry.objects.filter(seq=3).delete()
-    assert command("verify") == "OK: 2 entries"
+    # No anchor at all for a non-empty log is itself a failure (issue 15, finding 3) ...
+    with pytest.raises(CommandError, match="ANCHORS: 审计日志有 2 条记录，却没有任何锚点"):
+        command("verify")
+    # ... and the copy says what was removed.
     with pytest.raises(CommandError, match="BROKEN at seq 3"):
         command("verify", "--anchors", str(copy))
     with pytest.raises(CommandError, match="ANCHORS: 锚点文件 .* 不存在"):

@@ -54,12 +54,18 @@ def history(world):
     services.create_token(staff, staff, "第三个")
     entries = list(AuditEntry.objects.order_by("seq"))
     assert len(entries) >= 5
+    # What the web process does after these commits (the test's transaction
+    # never commits, so its on-commit anchoring does not run): `audit verify`
+    # requires an anchor for a non-empty log (test_audit_anchors.py).
+    audit.write_anchor()
     return entries
 
 
 @pytest.mark.django_db
 def test_verify_ok(history):
-    assert verify_command() == f"OK: {len(history)} entries"
+    assert verify_command() == (
+        f"OK: {len(history)} entries, 1 anchors (latest seq {history[-1].seq})"
+    )
 
 
 @pytest.mark.django_db
@@ -128,7 +134,9 @@ def test_an_unsealed_entry_edited_before_sealing_is_just_content(history):
     assert sealed.seq == history[-1].seq + 1
     assert sealed.prev_hash == history[-1].hash
     assert sealed.action == "test.edited_before_sealing"
-    assert verify_command() == f"OK: {len(history) + 1} entries"
+    assert verify_command() == (
+        f"OK: {len(history) + 1} entries, 1 anchors (latest seq {history[-1].seq})"
+    )
 
 
 @pytest.mark.django_db
@@ -172,8 +180,19 @@ def test_entries_left_unsealed_are_reported(history):
     result = audit.verify()
     assert not result.ok and result.unsealed == 1 and result.broken_seq is None
     assert result.checked == len(history)
-    # The command seals first: both are chained and the log verifies.
-    assert verify_command() == f"OK: {len(history) + 2} entries"
+    # Nor does the command seal the overdue one quietly (a sealed row edited
+    # and set back to unsealed would be chained again, edit included) ...
+    with pytest.raises(CommandError, match=f"UNSEALED: 1 .*最早 id {stale.pk}"):
+        verify_command()
+    assert AuditEntry.objects.get(pk=stale.pk).seq is None
+    # ... until someone seals it on purpose, which is itself recorded.
+    out = StringIO()
+    call_command("audit", "seal", stdout=out)
+    assert out.getvalue().strip() == "SEALED 2"
+    assert AuditEntry.objects.get(action="audit.seal_overdue").changes["overdue"] == 1
+    assert verify_command() == (
+        f"OK: {len(history) + 3} entries, 1 anchors (latest seq {history[-1].seq})"
+    )
 
 
 @pytest.mark.postgres("SQLite has a single writer and seals at once")

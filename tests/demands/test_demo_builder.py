@@ -22,6 +22,7 @@ from chanrong.demo import services as demo
 from chanrong.demo.builders import demands as builder
 from chanrong.demo.builders.base import DemoContext, default_today
 from chanrong.finance.models import FinancialInstitution, Product, ProductState
+from tests.module_demo import demo_for_module
 
 pytestmark = pytest.mark.django_db
 SCALE = 0.05
@@ -47,10 +48,11 @@ def _build(seed: int, reset: bool = False) -> dict:
     return ctx.counts
 
 
-@pytest.fixture
-def built(refdata_loaded, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return _build(11)
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """Built once for the module (tests/module_demo.py); each test sees it fresh."""
+    with demo_for_module(django_db_blocker, seed=11, scale=SCALE, today=TODAY):
+        yield {}
 
 
 def test_every_institution_has_published_products(built):

@@ -301,3 +301,38 @@ def test_visibility(world, bank_products, make_demand):
     # drafts are private to the enterprise
     draft = make_demand(publish_it=False)
     assert not Demand.objects.visible_to(world.user("gov_jiashan")).filter(pk=draft.pk).exists()
+
+
+def test_an_offer_stays_within_the_demand_and_its_product(world, bank_products, make_demand):
+    """800 万 on a 200 万 demand, a 40-month term on a 36-month product, a
+    product capped at 500 万: every breach at once, by field, and no offer."""
+    demand = make_demand(amount_wan=200)
+    staff = world.user("bank_staff")
+    dispatch = dispatch_of(demand, world.bank)
+    services.claim_dispatch(staff, dispatch)
+    product = bank_products[0]
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.make_offer(
+            staff,
+            dispatch,
+            {"amount_wan": 800, "term_months": 40, "product_id": product.pk},
+        )
+    messages = {(e.field, e.message) for e in excinfo.value.errors}
+    assert {field for field, _ in messages} == {"amount_wan", "term_months"}
+    assert any("超过需求金额" in m for f, m in messages if f == "amount_wan")
+    assert any("所选产品的额度" in m for f, m in messages if f == "amount_wan")
+    assert not dispatch.demand.offers.exists()
+    offer = services.make_offer(
+        staff, dispatch, {"amount_wan": 200, "term_months": 36, "product_id": product.pk}
+    )
+    assert offer.amount == 200 * WAN
+
+
+def test_an_amount_under_one_wan_is_refused_as_a_slip_of_the_unit(world):
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.create_demand(
+            world.user("ent_user"),
+            {"kind": "debt", "amount_wan": "0.001", "term_months": 12, "purpose": "扩产"},
+        )
+    assert [e.field for e in excinfo.value.errors] == ["amount_wan"]
+    assert not Demand.objects.exists()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chanrong.demo import services
+from tests.module_demo import PASSWORD, demo_for_module
 
 SMALL = 0.05
-PASSWORD = "Demo-password-for-tests-1"
 
 
 @pytest.fixture
@@ -18,6 +18,8 @@ def demo_password(settings):
     return PASSWORD
 
 
-@pytest.fixture
-def demo(refdata_loaded, demo_password) -> services.DemoResult:
-    return services.build_demo(seed=11, scale=SMALL)
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker) -> services.DemoResult:
+    """Built once per module (tests/module_demo.py); each test sees it fresh."""
+    with demo_for_module(django_db_blocker, seed=11, scale=SMALL) as result:
+        yield result

@@ -31,6 +31,8 @@ EXPECTED_ACCOUNTS = {
     "bank2_staff": (Role.INSTITUTION_STAFF, "中国工商银行股份有限公司"),
     "ent_user": (Role.ENTERPRISE_USER, "嘉善精工机械有限公司"),
     "ent2_user": (Role.ENTERPRISE_USER, "嘉善新材料科技有限公司"),
+    "secadmin": (Role.SECURITY_ADMIN, None),
+    "auditor": (Role.AUDIT_ADMIN, None),
 }
 
 
@@ -190,6 +192,45 @@ def test_one_audit_entry_summarises_the_build(demo):
 
 
 def test_scale_one_tenth(refdata_loaded, demo_password):
-    result = services.build_demo(seed=3, scale=0.1)
+    result = services.build_demo(seed=3, scale=0.1, reset=True)  # the module's demo is there
     assert result.counts["enterprises"] == 300
     assert Enterprise.objects.count() == 300
+
+
+def test_a_year_of_warning_history_handled_by_the_right_people(demo):
+    """The rules ran at each month end of the last year: the dashboard's
+    warnings over time span the months, each handled after it was opened,
+    by the agency or a bank with a loan to the enterprise, before the build day."""
+    import datetime as dt
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from chanrong.risk.models import Alert, LoanAccount
+    from chanrong.risk.services import monitoring
+
+    today = demo.today
+    cutoff = dt.datetime.combine(today, dt.time.min, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    alerts = Alert.objects.select_related("acknowledged_by", "disposed_by")
+    months = monitoring.alert_months(alerts, today)
+    assert sum(1 for m in months if m.opened) >= 6, months
+    assert sum(m.acknowledged for m in months) and sum(m.disposed for m in months), months
+    assert not alerts.filter(
+        Q(opened_on__gt=today)
+        | Q(created_at__gt=cutoff)
+        | Q(acknowledged_at__gte=cutoff)
+        | Q(disposed_at__gte=cutoff)
+    ).exists()
+    lenders = set(LoanAccount.objects.values_list("enterprise_id", "institution_id"))
+    handled = alerts.exclude(acknowledged_at=None)
+    assert handled.exists() and alerts.filter(state="open").exists()
+    for alert in handled:
+        assert timezone.localtime(alert.acknowledged_at).date() > alert.opened_on
+        if alert.disposed_at:
+            assert alert.disposed_at > alert.acknowledged_at and alert.disposal
+            assert alert.disposed_by == alert.acknowledged_by
+        user = alert.acknowledged_by
+        assert user.username == "gov_jiashan" or (
+            (alert.enterprise_id, user.institution_id) in lenders
+        ), (alert.pk, user.username)
+    assert handled.exclude(acknowledged_by__institution=None).exists()

@@ -21,7 +21,7 @@ def test_organiser_flow(world, client):
     assert response.status_code == 302
     event = Event.objects.get()
     assert (
-        client.post(f"/events/{event.pk}/invite/", {"enterprises": [world.ent.pk]}).status_code
+        client.post(f"/events/{event.pk}/invite/", {"enterprises": [world.ent.uscc]}).status_code
         == 302
     )
     assert event.invitations.count() == 1
@@ -30,7 +30,7 @@ def test_organiser_flow(world, client):
     assert event.status == EventStatus.PUBLISHED
     client.post(
         f"/events/{event.pk}/deals/",
-        {"enterprise": world.ent.pk, "institution": world.bank.pk, "amount": "500"},
+        {"enterprise": world.ent.uscc, "institution": world.bank.pk, "amount": "500"},
     )
     assert event.deals.get().amount == 5_000_000
     page = client.get(f"/events/{event.pk}/")
@@ -38,7 +38,7 @@ def test_organiser_flow(world, client):
     # a bad amount is a message, not a 500, and writes nothing
     client.post(
         f"/events/{event.pk}/deals/",
-        {"enterprise": world.ent.pk, "institution": world.bank.pk, "amount": "lots"},
+        {"enterprise": world.ent.uscc, "institution": world.bank.pk, "amount": "lots"},
     )
     assert event.deals.count() == 1
     assert client.post(f"/events/{event.pk}/bogus/").status_code == 404

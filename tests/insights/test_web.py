@@ -68,6 +68,10 @@ def test_dashboard_scopes_and_drills(financed, client):
     body = page.content.decode()
     assert 'data-stat="financing_count">2<' in body
     assert "嘉兴市" in body  # the child region row
+    assert 'id="region-heading"' in body
+    # A county has no lower level: no empty 按地区 panel.
+    county = client.get("/insights/?region=330421").content.decode()
+    assert 'id="region-heading"' not in county and 'data-stat="financing_count">2<' in county
     # drill down to 嘉善 and by section
     page = client.get("/insights/?region=330421&section=C")
     assert page.status_code == 200
@@ -78,6 +82,25 @@ def test_dashboard_scopes_and_drills(financed, client):
     assert 'data-stat="financing_count">3<' in client.get("/insights/").content.decode()
     client.force_login(financed.user("ent_user"))
     assert client.get("/insights/").status_code == 404
+
+
+def test_the_institution_count_agrees_with_the_directory_it_links_to(world, client):
+    """入驻金融机构数 counted 26 while the directory listed 30: the figure now
+    links to the directory filtered by the same rule (based there or a branch
+    there), and the two agree. 工商银行 is based in Beijing with a branch in 嘉善;
+    a third bank has no presence in 浙江."""
+    from chanrong.finance.models import Branch, BranchLevel, FinancialInstitution
+
+    Branch.objects.create(
+        institution=world.bank2, name="工商银行嘉善支行", level=BranchLevel.SUB, region_id="330421"
+    )
+    FinancialInstitution.objects.create(name="江苏某银行", kind="bank", region_id="320508")
+    client.force_login(world.user("gov_zhejiang"))
+    page = client.get("/insights/?region=330421").content.decode()
+    assert '?region=330421" title="总部或分支机构在本地区的金融机构">2</a>' in page
+    listed = client.get("/institutions/?region=330421").content.decode()
+    assert "嘉善农商行" in listed and "工商银行" in listed and "江苏某银行" not in listed
+    assert "江苏某银行" in client.get("/institutions/").content.decode()
 
 
 def test_plan_pages(world, client):
@@ -118,7 +141,7 @@ def test_create_and_import_via_form(world, client):
         "/insights/plans/new/",
         {"create": "1", "region": "320508", "title": "越权", "start_year": 2024, "end_year": 2026},
     )
-    assert response.status_code == 200 and "只能为本辖区" in response.content.decode()
+    assert response.status_code == 200 and "不在您的管辖范围内" in response.content.decode()
     response = client.post(
         "/insights/plans/new/",
         {"import": "1", "region": "330421", "table": JIASHAN_TABLE.read_text(encoding="utf-8")},

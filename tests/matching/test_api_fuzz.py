@@ -10,12 +10,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from chanrong.accounts.services import create_token
+from tests import fuzzing
 from tests.api.test_schemathesis import CHECKS, openapi_document
 
 MATCHING = r"^/api/v1/(demands/\{id\}/matches|institutions/me/|policy-weights/)"
 
 schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex=MATCHING)
-schema.config.generation.update(max_examples=25, deterministic=True, database="none")
+fuzzing.configure(schema, 25)  # phases per database: tests/fuzzing.py
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,6 +3,7 @@ dispatch order, sparse profiles, the stored batch and incremental re-matching.""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -165,6 +166,30 @@ def test_outreach_skips_enterprises_that_asked_recently(world, products):
     assert {c.enterprise_id for c in services.outreach(world.bank.pk)} == {world.ent2.pk}
     # The second bank has no branch in 嘉善: its region is Beijing.
     assert services.outreach(world.bank2.pk) == []
+
+
+def test_outreach_narrows_to_a_policy_group(world, products):
+    """首贷培育: with group="no_loan" only the 无贷户 among the candidates."""
+    from chanrong.registry.models import ListType
+    from chanrong.risk.services import loanbook
+
+    from .test_adapter import _list
+
+    _list(world, ListType.KEY_ENTERPRISES, "嘉善县重点企业白名单", [world.ent, world.ent2])
+    today = timezone.localdate()
+    loanbook.report_loan(
+        world.user("bank_staff"),
+        {
+            "uscc": world.ent.uscc,
+            "contract_no": "NL-1",
+            "principal": "1000000",
+            "disbursed_on": (today - timedelta(days=30)).isoformat(),
+            "maturity_on": (today + timedelta(days=300)).isoformat(),
+        },
+    )
+    narrowed = services.outreach(world.bank.pk, group="no_loan")
+    assert {c.enterprise_id for c in narrowed} == {world.ent2.pk}
+    assert len(services.outreach(world.bank.pk)) == 2
 
 
 def test_rematch_command_stores_top_k_and_replaces_it(world, products):

@@ -37,7 +37,13 @@ def test_owner_sees_ranked_products_reasons_and_why_not(world, catalogue, demand
     assert catalogue["bank_small"].name in why_not and catalogue["bank2_small"].name in why_not
     assert "万元" in why_not  # the failed ceiling is named
     assert 'data-testid="match-institutions"' in html
-    assert 'data-testid="weights-in-force"' in html and "平台默认" in html
+    # Scores as bands in words; the policy weights are for government only (issue 17 item 4).
+    section = html.split('data-testid="demand-matches"', 1)[1].split("</section>", 1)[0]
+    assert "匹配度高" in section or "匹配度中" in section or "匹配度低" in section
+    assert not re.search(r">\s*0\.\d{3}\s*<", section)
+    assert 'data-testid="weights-in-force"' not in html
+    gov = page(client_as("gov_jiashan"), demand).content.decode()
+    assert 'data-testid="weights-in-force"' in gov and "平台默认" in gov
 
 
 def test_missing_facts_are_shown_as_to_be_supplied(world, catalogue, make_demand, client_as):

@@ -198,3 +198,24 @@ def test_no_submission_once_the_province_has_confirmed(pilot, world):
     with pytest.raises(Conflict) as exc:
         services.submit_application(world.user("gov_jiashan"), application)
     assert exc.value.code == "submission_confirmed"
+
+
+def test_a_published_deadline_may_be_extended_but_not_brought_forward(pilot):
+    """Cities plan to the notice's dates: once it is out, moving a deadline
+    earlier is refused by field; moving it later is fine."""
+    from datetime import timedelta
+
+    from chanrong.core.errors import ValidationFailed
+
+    batch = pilot.batch
+    earlier = batch.application_deadline - timedelta(days=3)
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_batch(pilot.ministry, batch, {"application_deadline": earlier.isoformat()})
+    assert [e.field for e in excinfo.value.errors] == ["application_deadline"]
+    assert "只能延后" in excinfo.value.errors[0].message
+    batch.refresh_from_db()
+    assert batch.application_deadline == earlier + timedelta(days=3)
+    later = batch.application_deadline + timedelta(days=2)
+    services.update_batch(pilot.ministry, batch, {"application_deadline": later.isoformat()})
+    batch.refresh_from_db()
+    assert batch.application_deadline == later

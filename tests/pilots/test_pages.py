@@ -95,9 +95,15 @@ def test_applicant_pages_and_field_errors(pilot, world):
     assert "地区生产总值" in page
     response = client.post(
         f"/pilot/applications/{application.pk}/indicators/",
-        {f"v_gdp_{start}": "abc"},
+        {f"v_gdp_{start}": "abc", f"s_gdp_{start + 1}": "九"},
     )
-    assert "无法识别的数值" in _html(response)
+    page = _html(response)
+    # Both errors at once, each at its cell and named by indicator and year at the top.
+    assert page.count('class="cell-error"') == 2
+    assert page.count("无法识别的数值") >= 4
+    assert f"{start + 1}年 目标增速（%）：无法识别的数值" in page
+    assert "rows[" not in page
+    assert f'aria-label="地区生产总值(GDP)(亿元)及增速(%) {start}年 目标值（亿元）"' in page
     values = {f"v_gdp_{y}": "714" for y in range(start, start + 3)}
     values.update({f"s_gdp_{y}": "9" for y in range(start, start + 3)})
     assert (

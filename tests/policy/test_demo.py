@@ -41,20 +41,20 @@ from chanrong.policy.models import (
     ProgrammeState,
 )
 from chanrong.policy.services import stats
+from tests.module_demo import PASSWORD, demo_for_module
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Demo-password-for-tests-1"
 TODAY = dt.date(2026, 7, 15)
 TZ = ZoneInfo("Asia/Shanghai")
 ZERO = Decimal(0)
 
 
-@pytest.fixture
-def built(refdata_loaded, settings):
-    settings.CHANRONG_DEMO_PASSWORD = PASSWORD
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return demo.build_demo(seed=11, scale=0.05, today=TODAY)
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """Built once for the module (tests/module_demo.py); each test sees it fresh."""
+    with demo_for_module(django_db_blocker, seed=11, scale=0.05, today=TODAY) as result:
+        yield result
 
 
 def _sum(qs, field="amount") -> Decimal:

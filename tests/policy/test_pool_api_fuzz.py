@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 
 from chanrong.accounts.services import create_token
 from chanrong.policy import services
+from tests import fuzzing
 from tests.api.test_schemathesis import CHECKS, openapi_document
 
 from .conftest import make_loan
@@ -24,7 +25,7 @@ from .poolkit import BRIDGE_PARAMS, make_pool
 POOLS = r"^/api/v1/policy/pools"
 
 schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex=POOLS)
-schema.config.generation.update(max_examples=25, deterministic=True, database="none")
+fuzzing.configure(schema, 25)  # phases per database: tests/fuzzing.py
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 

@@ -342,6 +342,12 @@ def test_export_to_xlsx(world, today, jiashan_list):
     mine = load_workbook(io.BytesIO(services.export_version_xlsx(world.user("ent_user"), v1)))
     names = [r[1] for r in mine["名单"].iter_rows(min_row=9, values_only=True)]
     assert names == [world.ent.name]
+    # Each export is in the audit log, with its row count (issue 15).
+    entries = AuditEntry.objects.filter(action="export.download", object_id="list_version")
+    assert [(e.actor_name, e.changes["rows"]) for e in entries.order_by("seq")] == [
+        ("bank_staff", 2),
+        ("ent_user", 1),
+    ]
 
 
 def test_a_draft_can_be_discarded_but_nothing_published(world, today, jiashan_list):

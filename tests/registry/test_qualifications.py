@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from chanrong.core.errors import NotAllowed, ValidationFailed
 from chanrong.core.models import AuditEntry
@@ -59,7 +60,12 @@ def test_renewal_is_a_new_row_and_corrections_keep_the_old_values(world, today):
         world.user("ent_user"), first, {"certificate_no": "GR202333009999"}
     )
     entry = AuditEntry.objects.filter(action="qualification.update").latest("seq")
-    assert entry.changes == {"certificate_no": ["GR202333001234", "GR202333009999"]}
+    # The enterprise's correction of a verified certificate makes it declared again.
+    assert entry.changes == {
+        "certificate_no": ["GR202333001234", "GR202333009999"],
+        "source": ["government", "enterprise"],
+        "status": ["verified", "declared"],
+    }
     first.refresh_from_db()
     assert first.source == "enterprise"  # who last vouched for it
     # Re-recording the same certificate (a re-import) does not duplicate it.
@@ -82,6 +88,37 @@ def test_revocation_ends_the_period_early_and_is_audited(world, today):
     with pytest.raises(ValidationFailed) as exc:
         services.revoke_qualification(gov, q, effective="2026-03-12", reason="再次撤销")
     assert exc.value.errors[0].message == "该资质在此之前已经到期"
+
+
+def test_a_certificate_recorded_by_government_is_revoked_only_by_government(world, client):
+    """The enterprise was offered 撤销 on a 高新技术企业 certificate the county
+    had recorded; now the link is gone, the form is refused and the service
+    says who may; what it declared itself it may still withdraw."""
+    gov, ent_user = world.user("gov_jiashan"), world.user("ent_user")
+    certified = services.add_qualification(gov, world.ent, {**HIGH_TECH, "valid_until": None})
+    declared = services.add_qualification(
+        ent_user,
+        world.ent,
+        {**HIGH_TECH, "kind": "tech_sme", "certificate_no": "2024330421A0001", "valid_until": None},
+    )
+    assert not services.can_revoke_qualification(ent_user, certified)
+    assert services.can_revoke_qualification(ent_user, declared)
+    assert services.can_revoke_qualification(gov, certified)
+    with pytest.raises(NotAllowed):
+        services.revoke_qualification(ent_user, certified, effective="2026-03-10", reason="不想要")
+    client.force_login(ent_user)
+    page = client.get(world.ent.get_absolute_url()).content.decode()
+
+    def revoke_url(q):
+        return reverse("registry:qualification_revoke", args=[world.ent.pk, q.pk])
+
+    assert revoke_url(declared) in page
+    assert revoke_url(certified) not in page
+    assert client.get(revoke_url(certified)).status_code == 403
+    posted = client.post(revoke_url(certified), {"effective": "2026-03-10", "reason": "x"})
+    assert posted.status_code == 403
+    certified.refresh_from_db()
+    assert certified.valid_until is None
 
 
 def test_qualification_validation_messages(world, today):

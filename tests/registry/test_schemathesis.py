@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from chanrong.accounts.services import create_token
 from chanrong.registry import services
+from tests import fuzzing
 
 from .urls import api
 
@@ -56,7 +57,7 @@ def openapi_document() -> dict:
 
 
 schema = schemathesis.openapi.from_dict(openapi_document())
-schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
+fuzzing.configure(schema, MAX_EXAMPLES)  # phases per database: tests/fuzzing.py
 
 
 @pytest.fixture

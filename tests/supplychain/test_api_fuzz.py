@@ -6,7 +6,8 @@ nearly every id it tries is a 404).
 Sequences restart at 1 for each test, so the ids schemathesis tries first
 (1, 2 …) name real rows: a chain with a member and a measure, receivables
 registered, confirmed, partly confirmed and disputed, a financing, a voucher
-split once and partly discounted. Callers: the core enterprise (debtor and
+split once and partly discounted, an attachment on the registered receivable
+and a pending discount application of the holder. Callers: the core enterprise (debtor and
 issuer), its supplier, the supplier's bank, and nobody. No 5xx, answers as
 documented, bad input refused. Examples per operation as in the policy fuzz
 runs, or fewer: the operations are many and CI's time is not.
@@ -18,11 +19,14 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
 from chanrong.accounts.services import create_token
 from chanrong.supplychain import services
+from chanrong.supplychain.models import Voucher, VoucherState
+from tests import fuzzing
 from tests.api.test_schemathesis import CHECKS, openapi_document
 
 from .conftest import invoice
@@ -31,13 +35,14 @@ SUPPLYCHAIN = r"^/api/v1/supplychain/"
 MAX_EXAMPLES = 15
 
 schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex=SUPPLYCHAIN)
-schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
+fuzzing.configure(schema, MAX_EXAMPLES)  # phases per database: tests/fuzzing.py
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
 
 @pytest.fixture
-def headers(live_server, sc) -> list[dict[str, str]]:
+def headers(live_server, sc, settings, tmp_path) -> list[dict[str, str]]:
+    settings.MEDIA_ROOT = tmp_path / "media"
     world = sc.world
     today = timezone.localdate()
     core, ent = sc.user("core_user"), sc.user("ent_user")
@@ -83,7 +88,11 @@ def headers(live_server, sc) -> list[dict[str, str]]:
     )
     services.confirm(core, receivable("P-1"), "300000.00", today=today)
     services.dispute(core, receivable("D-1"), "货物质量问题")
-    receivable("R-1")
+    services.add_attachment(
+        ent, receivable("R-1"), "contract", SimpleUploadedFile("合同.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
+    held = Voucher.objects.filter(holder=world.ent, state=VoucherState.HELD).first()
+    services.apply_for_discount(ent, held, {"bank": world.bank.pk}, today=today)
     return [
         {"Authorization": f"Bearer {create_token(None, sc.user(name), 'fuzz').raw}"}
         for name in ("core_user", "ent_user", "bank_staff")

@@ -20,27 +20,42 @@ from chanrong.supplychain.models import (
     Chain,
     ChainMeasure,
     ChainMember,
+    DiscountApplication,
+    DiscountApplicationState,
     Financing,
     FinancingState,
     Receivable,
+    ReceivableAttachment,
     ReceivableKind,
     ReceivableState,
     Voucher,
     VoucherState,
 )
+from tests.module_demo import PASSWORD, demo_for_module
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Demo-password-for-tests-1"
 TODAY = dt.date(2026, 7, 15)
 JIASHAN = "330421"
 
 
-@pytest.fixture
-def built(refdata_loaded, settings):
-    settings.CHANRONG_DEMO_PASSWORD = PASSWORD
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return demo.build_demo(seed=11, scale=0.05, today=TODAY)
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, media_root):
+    settings.MEDIA_ROOT = media_root
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker, media_root):
+    """Built once for the module (tests/module_demo.py); each test sees it fresh."""
+    with demo_for_module(
+        django_db_blocker, settings={"MEDIA_ROOT": media_root}, seed=11, scale=0.05, today=TODAY
+    ) as result:
+        yield result
 
 
 def test_every_state_occurs_and_the_sums_hold(built):
@@ -140,6 +155,36 @@ def test_the_demo_accounts_log_in_and_see_their_part(built):
     assert Chain.objects.visible_to(gov).count() == 2
 
 
+def test_attachments_and_discount_applications(built):
+    ent_user = User.objects.get(username="ent_user")
+    bank_staff = User.objects.get(username="bank_staff")
+    mine = Receivable.objects.filter(creditor_id=ent_user.enterprise_id)
+    assert ReceivableAttachment.objects.filter(receivable__in=mine).count() >= 2 * mine.count() - 2
+    registered = ReceivableAttachment.objects.filter(receivable__state=ReceivableState.REGISTERED)
+    assert set(registered.values_list("kind", flat=True)) <= {"contract"}
+    # The bank downloads the papers of a receivable offered to it: real PDFs.
+    offered = ReceivableAttachment.objects.visible_to(bank_staff).first()
+    client = Client()
+    client.force_login(bank_staff)
+    response = client.get(f"/supplychain/attachments/{offered.pk}/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    # ent_user's enterprise waits for bank_staff's bank; one declined, one accepted elsewhere.
+    pending = DiscountApplication.objects.get(holder_id=ent_user.enterprise_id)
+    assert pending.state == DiscountApplicationState.PENDING
+    assert pending.bank_id == bank_staff.institution_id and pending.amount < pending.voucher.amount
+    states = set(DiscountApplication.objects.values_list("state", flat=True))
+    assert {"pending", "declined", "accepted"} <= states
+    for application in DiscountApplication.objects.all():  # nothing after the build day
+        assert application.created_at.date() <= TODAY
+        assert application.decided_at is None or application.decided_at.date() <= TODAY
+    accepted = DiscountApplication.objects.get(state=DiscountApplicationState.ACCEPTED)
+    assert accepted.discounted.state == VoucherState.DISCOUNTED
+    assert services.check_tree(accepted.voucher.tree_root_id).holds
+    page = client.get("/supplychain/discount-applications/?state=pending").content.decode()
+    assert f'data-application="{pending.pk}"' in page
+
+
 def _rows() -> dict[str, list[tuple]]:
     from chanrong.demo.builders import supplychain
 
@@ -151,8 +196,9 @@ def test_same_seed_same_supply_chains(refdata_loaded, settings):
     the same after a rebuild, whatever the database's sequences were."""
     settings.CHANRONG_DEMO_PASSWORD = PASSWORD
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    demo.build_demo(seed=5, scale=0.02, today=TODAY)
+    demo.build_demo(seed=5, scale=0.02, today=TODAY, reset=True)  # a module demo may be there
     first = _rows()
     demo.build_demo(seed=5, scale=0.02, today=TODAY, reset=True)
     assert _rows() == first
     assert len(first["supplychain_receivables"]) > 20
+    assert first["supplychain_attachments"] and first["supplychain_discount_applications"]

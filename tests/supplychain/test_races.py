@@ -199,6 +199,16 @@ def test_concurrent_splits_transfers_and_discounts_keep_the_tree_whole(sc, world
         part = (node.amount * Decimal(rng.uniform(0.1, 0.9))).quantize(Decimal("0.01"))
         part = min(max(part, Decimal("0.01")), node.amount - Decimal("0.01"))
         kind = rng.choices(["split", "transfer", "discount", "discount_all"], [8, 8, 3, 1])[0]
+        if kind == "discount_all" and not (
+            Voucher.objects.tree(root.pk)
+            .filter(state=VoucherState.HELD)
+            .exclude(pk=node.pk)
+            .exists()
+        ):
+            # Discounting the last held node whole would leave nothing to work
+            # on: whichever thread won a race decided whether round 2 split at
+            # all (CI under load saw round 2 find nothing held). Take a part.
+            kind = "discount"
         holder = user_of[node.holder_id]
         if kind == "split" and part >= Decimal("0.02"):
             # Two parts (one to another holder, one kept) and the remainder.

@@ -63,7 +63,6 @@ def _pages(world) -> list[tuple[str, str]]:
     ]
     optional = (
         ("accounts:tokens", "bank_manager"),
-        ("core:audit", "admin"),
         ("accounts:password_change", "ent_user"),
     )
     for name, username in optional:

@@ -27,6 +27,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from chanrong.core.errors import ServiceError
 
+from .media import UnsupportedMediaType
 from .schemas import INDUSTRY_CODE_PATTERN, NO_NUL, REGION_CODE_PATTERN, ErrorOut
 
 logger = logging.getLogger("django.request")
@@ -193,6 +194,13 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
+    if status == 400 and isinstance(exc.__cause__, UnsupportedMediaType):
+        return error_response(
+            415,
+            "unsupported_media_type",
+            _("请求体须为 JSON，Content-Type 应为 application/json"),
+            [{"field": "Content-Type", "message": _("应为 application/json")}],
+        )
     if status == 400:
         return error_response(400, "bad_request", _("请求体不是有效的 JSON"))
     if status == 403 and "CSRF" in exc.message:

@@ -9,13 +9,16 @@ an error that would otherwise become a 500.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, ValidationInfo
+
+from chanrong.core import text
 
 MAX_ID = 2**63 - 1
 
@@ -33,17 +36,41 @@ REGION_CODE_PATTERN = r"^[0-9]{6}$"
 INDUSTRY_CODE_PATTERN = r"^[A-Za-z][0-9]{0,4}$"
 
 
-def Text(max_length: int, *, min_length: int | None = None) -> Any:  # noqa: N802
-    """A string the database can store: no NUL, no lone surrogates."""
+def _hygienic(kind: str | None) -> Any:
+    """The text-hygiene rule (chanrong.core.text) for a field: `kind` when
+    given, else decided by the field's name — `name`, `title`, `*_name` are
+    names, `code`, `uscc`, `*_code` are codes (NFKC), the rest free text —
+    so that every schema built on `Text` is covered without naming each field."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        return text.clean_by_kind(value, kind or text.kind_of_field(info.field_name))
+
+    return check
+
+
+def Text(  # noqa: N802
+    max_length: int, *, min_length: int | None = None, kind: str | None = None
+) -> Any:
+    """A string the database can store (no NUL, no lone surrogates) that
+    passes text hygiene: no bidi or control characters, and for names and
+    codes no invisible characters either (`kind`: "name", "code" or "text";
+    by default decided by the field's name)."""
     return Annotated[
         str,
         Field(min_length=min_length, max_length=max_length, pattern=NO_NUL),
         AfterValidator(_printable),
+        AfterValidator(_hygienic(kind)),
     ]
+
+
+def _nfkc(value: Any) -> Any:
+    """Full-width digits and letters in a code (３３０４２１, Ｃ３９) → ASCII."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
 
 
 RegionCode = Annotated[
     str,
+    BeforeValidator(_nfkc),
     Field(
         pattern=REGION_CODE_PATTERN,
         description="6 位行政区划代码（GB/T 2260），如 330421",
@@ -52,6 +79,7 @@ RegionCode = Annotated[
 ]
 IndustryCode = Annotated[
     str,
+    BeforeValidator(_nfkc),
     Field(
         pattern=INDUSTRY_CODE_PATTERN,
         description="国民经济行业代码（GB/T 4754-2017）：门类 C、大类 C39、中类 K701",

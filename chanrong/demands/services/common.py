@@ -20,8 +20,10 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chanrong.core import audit, notify
+from chanrong.core.money import format_amount
 from chanrong.core.workflow import StateMachine, apply_transition
 
 from .. import signals as demand_signals
@@ -91,6 +93,20 @@ def demand_link(demand: Demand) -> str:
     return reverse("demands:detail", args=[demand.pk])
 
 
+def demand_label(demand: Demand) -> str:
+    """How an inbox message names its demand: "需求 #123 扩产资金 500.00 万元"."""
+    return _("需求 #%(pk)s %(purpose)s %(amount)s") % {
+        "pk": demand.pk,
+        "purpose": demand.purpose,
+        "amount": format_amount(demand.amount),
+    }
+
+
+def inbox_message(demand: Demand, message: str) -> str:
+    """The timeline line as an inbox message, which must say which demand it is about."""
+    return _("%(demand)s：%(message)s") % {"demand": demand_label(demand), "message": message}
+
+
 def _notify(
     demand: Demand,
     verb: str,
@@ -120,7 +136,13 @@ def _notify(
         institution_id=institution_id,
         private=private and institution_id is not None,
     )
-    notify.send(recipients, verb, message, link if link is not None else demand_link(demand))
+    notify.send(
+        recipients,
+        verb,
+        inbox_message(demand, message),
+        link if link is not None else demand_link(demand),
+        actor=actor,
+    )
 
 
 def _notify_each_institution(
@@ -148,7 +170,7 @@ def _notify_each_institution(
         ]
     )
     everyone = [user for users in recipients.values() for user in users]
-    notify.send(everyone, verb, message, demand_link(demand))
+    notify.send(everyone, verb, inbox_message(demand, message), demand_link(demand), actor=actor)
 
 
 @dataclass

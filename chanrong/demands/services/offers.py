@@ -164,12 +164,49 @@ def clean_offer_data(data: dict[str, Any], *, institution_id: int) -> dict[str, 
     return out
 
 
+def check_offer_fits(values: dict[str, Any], demand: Demand) -> None:
+    """An offer stays within what was asked and what its product allows: not
+    more than the demand's amount, and inside the product's amount and term
+    range. (The rate is negotiated and may leave the product's published range.)
+    Every breach is reported at once, by field."""
+    errors: list[FieldError] = []
+    amount, term, product = values["amount"], values["term_months"], values["product"]
+    if demand.amount is not None and amount > demand.amount:
+        errors.append(
+            FieldError(
+                "amount_wan",
+                _("方案金额 %(amount)s 超过需求金额 %(asked)s")
+                % {"amount": el.wan(amount), "asked": el.wan(demand.amount)},
+            )
+        )
+    if product is not None:
+        if not product.amount_min <= amount <= product.amount_max:
+            errors.append(
+                FieldError(
+                    "amount_wan",
+                    _("方案金额应在所选产品的额度 %(low)s–%(high)s 之内")
+                    % {"low": el.wan(product.amount_min), "high": el.wan(product.amount_max)},
+                )
+            )
+        if not product.term_min_months <= term <= product.term_max_months:
+            errors.append(
+                FieldError(
+                    "term_months",
+                    _("期限应在所选产品的 %(low)s–%(high)s 个月之内")
+                    % {"low": product.term_min_months, "high": product.term_max_months},
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def make_offer(actor, dispatch: Dispatch, data: dict[str, Any]) -> Offer:
     """Submit (or, until the enterprise decides, revise) this institution's offer."""
     _require_owner(actor, dispatch, _("提交融资方案"))
     values = clean_offer_data(data, institution_id=dispatch.institution_id)
     with transaction.atomic():
         demand, locked = _lock(dispatch)
+        check_offer_fits(values, demand)
         now = timezone.now()
         offer = Offer.objects.filter(dispatch=locked).first()
         revising = locked.state == DispatchState.OFFERED
@@ -417,4 +454,5 @@ def _record_financing(demand: Demand, dispatch: Dispatch, actor) -> None:
         enterprise=enterprise,
         source_ref=f"demand:{demand.pk}",
         actor=actor,
+        demand=demand,
     )

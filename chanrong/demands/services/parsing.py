@@ -17,6 +17,9 @@ from chanrong.core.errors import FieldError
 from chanrong.core.money import AmountError, parse_amount
 
 MAX_AMOUNT = Decimal("1000000000000")  # 1 万亿元
+# The smallest demand, offer or disbursement: 1 万元. Below it an amount is a
+# slip of the unit (0.001 万元 = 10 元 was accepted and shown as "0.00 万元").
+MIN_AMOUNT = Decimal("10000")
 MAX_TERM_MONTHS = 600
 MAX_RATE = Decimal(36)
 MAX_PREFERRED = 10
@@ -54,6 +57,11 @@ def _amount(value: Any, field: str, errors: list[FieldError], *, required: bool)
         return None
     if amount > MAX_AMOUNT:
         errors.append(FieldError(field, _("金额过大（上限 1 万亿元）")))
+        return None
+    if amount < MIN_AMOUNT:
+        errors.append(
+            FieldError(field, _("金额应不少于 1 万元（以万元为单位填写，如 500 即 500 万元）"))
+        )
         return None
     return amount
 

@@ -12,14 +12,23 @@ write `builders/<domain>.py` and append it to STEPS; extend
 
 from . import (
     accounts,
+    content,
+    credit,
     demands,
     enterprises,
+    funds,
+    indicators,
     insights,
+    listing,
     organisations,
     pilots,
     policy,
+    registrations,
     registry,
+    risk,
+    risk_consultations,
     supplychain,
+    zhongzheng,
 )
 
 STEPS = (
@@ -32,4 +41,13 @@ STEPS = (
     pilots,
     policy,
     supplychain,
+    credit,
+    risk,
+    risk_consultations,
+    funds,
+    listing,
+    content,
+    indicators,
+    registrations,
+    zhongzheng,
 )

@@ -6,9 +6,14 @@ once per build (Argon2 is slow on purpose) and the hash reused.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from chanrong.accounts.models import Role, User
+from chanrong.accounts.services import otp
 
 from .base import DemoContext
 
@@ -53,13 +58,33 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
         "嘉善县财政局经办人员",
         ("agency", "js_finance"),
     ),
+    # 三权分立 (issue 15): the security and audit administrators beside `admin`
+    # (the system administrator); appended so every earlier account keeps its row.
+    DemoAccount("secadmin", Role.SECURITY_ADMIN, "安全管理员", ("platform", "")),
+    DemoAccount("auditor", Role.AUDIT_ADMIN, "审计管理员", ("platform", "")),
 )
+
+
+def demo_otp_key(username: str) -> str:
+    """The TOTP secret (hex) of a demo account: derived from the deployment's
+    SECRET_KEY, so every build of one deployment prints the same secret and
+    two deployments do not share one."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"chanrong-demo-otp:{username}".encode(), hashlib.sha256
+    )
+    return digest.hexdigest()[:40]
 
 
 def build(ctx: DemoContext) -> None:
     users = [_user(ctx, account) for account in ACCOUNTS]
     User.objects.bulk_create(users)
     ctx.counts["users"] = len(users)
+    # Accounts whose role must sign in with a second factor are enrolled with
+    # a known secret, printed with the password, so a visitor can add it to an
+    # authenticator app (or run `chanrong otp code USERNAME`).
+    for user in User.objects.filter(username__in=[a.username for a in ACCOUNTS]):
+        if otp.otp_required(user):
+            otp.enrol_with_secret(user, demo_otp_key(user.username), name=otp.DEMO_DEVICE_NAME)
 
 
 def _user(ctx: DemoContext, account: DemoAccount) -> User:
@@ -72,8 +97,10 @@ def _user(ctx: DemoContext, account: DemoAccount) -> User:
         is_active=True,
     )
     if kind == "platform":
-        user.is_staff = True
-        user.is_superuser = True
+        # 三权分立: only the system administrator is superuser; the security
+        # administrator reaches /admin/ for locks and OTP resets.
+        user.is_staff = account.role in (Role.PLATFORM_ADMIN, Role.SECURITY_ADMIN)
+        user.is_superuser = account.role == Role.PLATFORM_ADMIN
     elif kind == "agency":
         user.agency = ctx.refs["agencies"][key]
     elif kind == "institution":

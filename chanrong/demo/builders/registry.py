@@ -27,15 +27,19 @@ the demo's DemoContext, or a bare random.Random, a scale and a build day.
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from chanrong.accounts.models import GovernmentAgency, User
+from chanrong.core.fieldcrypt import fill_hashes
 from chanrong.registry.models import (
     Enterprise,
     EnterpriseList,
     EntryChange,
+    FactSource,
+    FactStatus,
     ListEntry,
     ListingBoard,
     ListSector,
@@ -227,6 +231,7 @@ def _profiles(rng: random.Random, enterprises: list[Enterprise], dates: Dates) -
         e.contact_name = _person(rng)
         e.contact_phone = f"0573-8{rng.randint(4000000, 4999999)}"
         e.contact_email = f"contact{index + 1}@example.cn"
+        fill_hashes(e)  # the phone and e-mail lookup hashes (bulk_update skips pre_save)
         if e.region_id == PILOT_COUNTY:
             e.address = f"浙江省嘉兴市嘉善县{rng.choice(JIASHAN_TOWNS)}镇{rng.choice(JIASHAN_STREETS)}{rng.randint(1, 999)}号"
         else:
@@ -245,6 +250,15 @@ def _profiles(rng: random.Random, enterprises: list[Enterprise], dates: Dates) -
     enterprises[0].main_products = "数控机床、精密减速机"
     enterprises[0].strategic_emerging_category = StrategicEmergingCategory.HIGH_END_EQUIPMENT
     enterprises[0].founded_on = date(2009, 6, 18)
+    # Fictitious but check-digit-valid 法定代表人身份证号 and mobile contacts
+    # for the demo accounts' enterprises, so a walkthrough shows masking
+    # (138****…) and the audited 查看完整信息.
+    for e, id_number, mobile in (
+        (enterprises[0], "330421198006181235", "13857301234"),
+        (enterprises[1], "330421197603024569", "13957305678"),
+    ):
+        e.legal_rep_id_number, e.contact_phone = id_number, mobile
+        fill_hashes(e)
     Enterprise.objects.bulk_update(
         enterprises,
         [
@@ -254,6 +268,10 @@ def _profiles(rng: random.Random, enterprises: list[Enterprise], dates: Dates) -
             "contact_name",
             "contact_phone",
             "contact_email",
+            "contact_phone_hash",
+            "contact_email_hash",
+            "legal_rep_id_number",
+            "legal_rep_id_hash",
             "address",
             "main_products",
             "rd_expense",
@@ -372,9 +390,51 @@ def _qualifications(
                     source=QualificationSource.GOVERNMENT,
                 )
             )
+    _provenance(rows)
+    _declared_figures(enterprises)
     Qualification.objects.bulk_create(rows, batch_size=BATCH)
     _stamp(Qualification, rows, lambda q: _moment(q.valid_from))
     tally.add("qualifications", len(rows))
+
+
+#: Share (in 1/1000) of demo qualifications still declared by the enterprise
+#: and not yet verified by its agency (issue 15); the rest came from
+#: government announcements and count as verified.
+DECLARED_PER_MILLE = 120
+
+
+def _provenance(rows: list[Qualification]) -> None:
+    """A realistic mix: most verified, about 12 % declared by the enterprise
+    and waiting for its agency (企业自报，待核验). Chosen by a digest of the
+    certificate, not by the builder's random stream, so adding it changed no
+    other row of the world; same seed, same choice."""
+    for q in rows:
+        digest = zlib.crc32(f"{q.enterprise.uscc}|{q.kind}|{q.certificate_no}".encode())
+        if digest % 1000 < DECLARED_PER_MILLE:
+            q.status = FactStatus.DECLARED
+            q.source = QualificationSource.ENTERPRISE
+        else:
+            q.status = FactStatus.VERIFIED
+
+
+#: Share (in 1/1000) of demo enterprises whose headcount, revenue and assets
+#: were last updated by the enterprise itself and wait for verification.
+DECLARED_FIGURES_PER_MILLE = 50
+
+
+def _declared_figures(enterprises: list[Enterprise]) -> None:
+    """About 5 % of enterprises declared their latest figures themselves
+    (plausible ones: no 待复核 flag); chosen by a digest of the USCC, as above."""
+    declared = [
+        e
+        for e in enterprises
+        if e.revenue is not None
+        and zlib.crc32(f"figures|{e.uscc}".encode()) % 1000 < DECLARED_FIGURES_PER_MILLE
+    ]
+    for e in declared:
+        e.figures_status = FactStatus.DECLARED
+        e.figures_source = FactSource.ENTERPRISE
+    Enterprise.objects.bulk_update(declared, ["figures_status", "figures_source"], batch_size=BATCH)
 
 
 def _qualification(rng, e, kind, issuer, start, until) -> Qualification:

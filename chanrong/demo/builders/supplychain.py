@@ -1,7 +1,7 @@
 """供应链金融 in the demo county: two industry chains of 嘉善 with their
-core enterprises, tiered suppliers and dealers, receivables in every state,
-bank financing through to repayment or default, and digital payables
-vouchers split two levels down the chain.
+lead enterprises (链主, also listed core enterprises), tiered suppliers and
+dealers, receivables in every state, bank financing through to repayment or
+default, and digital payables vouchers split two levels down the chain.
 
 - 嘉善县经信局 (gov_jiashan) puts the two 链主 on its 应收账款核心企业名单
   through the registry's list services (created, drafted, submitted,
@@ -47,6 +47,7 @@ from chanrong.registry.services import list_entries, list_publishing, lists, pro
 from chanrong.supplychain import services
 from chanrong.supplychain.models import Chain, Financing, Receivable, Voucher
 
+from . import supplychain_documents
 from .base import DemoContext
 
 NAME = "supplychain"
@@ -57,6 +58,8 @@ MODELS = (
     "supplychain.receivable",
     "supplychain.financing",
     "supplychain.voucher",
+    "supplychain.receivableattachment",
+    "supplychain.discountapplication",
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -143,6 +146,7 @@ def build(ctx: DemoContext) -> None:
         _vouchers(world, core, members[chain.pk])
     _paid_voucher(world, cores[0], members[chains[0].pk])
     ctx.counts["supplychain_overdue_marked"] = services.mark_overdue(today=world.today)
+    supplychain_documents.build(world)
     _restamp(world)
     ctx.counts["supplychain_chains"] = Chain.objects.count()
     ctx.counts["supplychain_receivables"] = Receivable.objects.count()
@@ -648,3 +652,4 @@ def digest_rows():
             "discount_proceeds",
         ),
     )
+    yield from supplychain_documents.digest_rows()

@@ -15,6 +15,9 @@ callers keep writing `services.completion(...)`:
 - `actuals`: report periods and reported figures;
 - `figures`: values rolled up over the region tree, completion against targets;
 - `financing`: financing facts, their rollup, the platform's financing sources;
+- `definitions`: which sources an indicator reads; the 时点-over-time refusal;
+- `comparison`: computed against reported figures, the difference explained;
+- `registry_sources`: 国家高新技术企业 from registry qualifications;
 - `dashboard`: summary and financing breakdowns for a region subtree.
 
 The submodules import each other directly, never through this package, and
@@ -25,6 +28,7 @@ figures and financing, then dashboard.
 from ..models import IndicatorPlan as IndicatorPlan  # tests reach it as services.IndicatorPlan
 from .access import can_manage_region, can_view_indicators, get_visible_plan, visible_region_prefix
 from .actuals import period_bounds, report_actual
+from .comparison import Comparison, comparisons, record_comparison
 from .dashboard import (
     Summary,
     counts_by_category,
@@ -35,7 +39,16 @@ from .dashboard import (
     resolve_scope_region,
     summary,
 )
-from .figures import STATUS_LABELS, Actual, CompletionRow, FigureBook, completion, indicator_value
+from .definitions import check_definition, is_computed, set_sources
+from .figures import (
+    STATUS_LABELS,
+    Actual,
+    CompletionRow,
+    FigureBook,
+    aggregate_over_time,
+    completion,
+    indicator_value,
+)
 from .financing import (
     ancestor_prefixes,
     financing_totals,
@@ -49,6 +62,13 @@ from .plans import TableCell, TableRow, create_plan, import_plan_table, plan_tab
 from .values import MAX_YEAR, MIN_YEAR, format_number, parse_number, places_of
 
 __all__ = [
+    "Comparison",
+    "aggregate_over_time",
+    "check_definition",
+    "comparisons",
+    "is_computed",
+    "record_comparison",
+    "set_sources",
     "MAX_YEAR",
     "MIN_YEAR",
     "STATUS_LABELS",

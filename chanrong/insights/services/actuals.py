@@ -18,6 +18,7 @@ from chanrong.core.models import Region
 
 from ..models import IndicatorActual, IndicatorDefinition, PeriodType, SecondKind
 from .access import can_manage_region, can_view_indicators
+from .definitions import is_computed
 from .values import MAX_YEAR, MIN_YEAR, parse_number
 
 
@@ -41,6 +42,9 @@ def report_actual(
     number: int = 1,
     value: Any,
     second_value: Any = None,
+    source_body: str = "",
+    source_document: str = "",
+    source_date: date | None = None,
 ) -> IndicatorActual:
     """Record (or correct) one reported figure. Indicators the platform
     computes itself cannot be typed in, nor can the growth of a 金额及增速
@@ -64,8 +68,12 @@ def report_actual(
     limit = {"month": 12, "quarter": 4, "year": 1}.get(period_type, 1)
     if not 1 <= number <= limit:
         errors["number"] = _("期号应在 1–%(limit)s 之间") % {"limit": limit}
-    if definition.source:
+    if is_computed(definition):
         errors["definition"] = _("该指标由平台自动计算，无需填报")
+    if len(source_body or "") > 100:
+        errors["source_body"] = _("不超过 100 字")
+    if len(source_document or "") > 200:
+        errors["source_document"] = _("不超过 200 字")
     if errors:
         raise ValidationFailed(errors)
     amount = parse_number(value, "value")
@@ -109,6 +117,9 @@ def report_actual(
             )
         actual.value = amount
         actual.second_value = second
+        actual.source_body = (source_body or "").strip()
+        actual.source_document = (source_document or "").strip()
+        actual.source_date = source_date
         actual.reported_by = actor if getattr(actor, "is_authenticated", False) else None
         actual.save()
         audit.record(

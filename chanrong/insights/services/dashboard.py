@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
 from chanrong.core.errors import NotFound
@@ -77,19 +77,17 @@ def summary(actor, region_code: str | None = None) -> Summary:
 
     prefix, region = resolve_scope_region(actor, region_code)
     enterprises = Enterprise.objects.all()
-    institutions = FinancialInstitution.objects.all()
+    # An institution is 入驻 in a region when it is based there or has a branch
+    # there: the directory's region filter counts the same way.
+    institutions = FinancialInstitution.objects.present_in(prefix)
     if prefix:
         enterprises = enterprises.filter(region__code__startswith=prefix)
-        # An institution is 入驻 in a region when it is based there or has a branch there.
-        institutions = institutions.filter(
-            Q(region__code__startswith=prefix) | Q(branches__region__code__startswith=prefix)
-        )
     count, amount = financing_totals(prefix)
     return Summary(
         region_prefix=prefix,
         region_name=region.name if region else _("全国"),
         enterprises=enterprises.count(),
-        institutions=institutions.distinct().count(),
+        institutions=institutions.count(),
         financing_count=count,
         financing_amount=amount,
     )

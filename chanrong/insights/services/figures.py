@@ -13,8 +13,10 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Region
 from chanrong.core.money import YI
 
@@ -29,6 +31,7 @@ from ..models import (
     SecondKind,
 )
 from ..sources import get_source
+from .definitions import has_computed_second, is_computed, source_keys
 from .values import format_number
 
 
@@ -50,17 +53,41 @@ class Actual:
     note: str = ""
 
 
-def _source_value(definition: IndicatorDefinition, region: Region, start: date, end: date):
-    source = get_source(definition.source)
+def _one_source(key: str, kind: str, unit: str, prefix: str, start: date, end: date):
+    source = get_source(key)
     if source is None:
         return None
-    value = source.fn(region.prefix, None if definition.kind == Kind.STOCK else start, end)
+    value = source.fn(prefix, None if kind == Kind.STOCK else start, end)
     if value is None:
         return None
     value = Decimal(value)
-    if source.money and definition.unit == "亿元":
+    if source.money and unit == "亿元":
         value = value / YI
     return value
+
+
+def _source_value(definition: IndicatorDefinition, region: Region, start: date, end: date):
+    """The main figure: the source's value, plus each added source's (a part
+    with no figure counts as none; all parts none: no figure)."""
+    parts = [
+        _one_source(key, definition.kind, definition.unit, region.prefix, start, end)
+        for key in source_keys(definition)
+    ]
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    return sum(present, Decimal(0))
+
+
+def _second_source_value(definition: IndicatorDefinition, region: Region, start: date, end: date):
+    return _one_source(
+        definition.second_source,
+        definition.kind,
+        definition.second_unit,
+        region.prefix,
+        start,
+        end,
+    )
 
 
 class FigureBook:
@@ -90,9 +117,21 @@ class FigureBook:
 
     def main(self, definition: IndicatorDefinition, start: date, end: date):
         """(value, second measure, complete) without growth."""
-        if definition.source and get_source(definition.source) is not None:
-            return _source_value(definition, self.region, start, end), None, True, True
-        figure = aggregate.figure_for(
+        if is_computed(definition):
+            second = None
+            if has_computed_second(definition):
+                second = _second_source_value(definition, self.region, start, end)
+            elif definition.second_kind == SecondKind.MEASURE:
+                reported = self._reported(definition, start, end)
+                second = reported.second if reported is not None else None
+            return _source_value(definition, self.region, start, end), second, True, True
+        figure = self._reported(definition, start, end)
+        if figure is None:
+            return None, None, True, False
+        return figure.value, figure.second, figure.complete, False
+
+    def _reported(self, definition: IndicatorDefinition, start: date, end: date):
+        return aggregate.figure_for(
             self.reports.get(definition.pk, {}),
             self.region.code,
             self.children,
@@ -101,9 +140,11 @@ class FigureBook:
             start=start,
             end=end,
         )
-        if figure is None:
-            return None, None, True, False
-        return figure.value, figure.second, figure.complete, False
+
+    def reported(self, definition: IndicatorDefinition, start: date, end: date):
+        """The reported figure only (for a computed indicator: the figure kept
+        for comparison), ignoring any source."""
+        return self._reported(definition, start, end)
 
     def actual(self, definition: IndicatorDefinition, start: date, end: date) -> Actual:
         value, second, complete, computed = self.main(definition, start, end)
@@ -232,3 +273,26 @@ def completion(plan: IndicatorPlan, year: int, *, today: date | None = None) -> 
             )
         )
     return rows
+
+
+AGGREGATIONS = ("sum", "end")
+
+
+def aggregate_over_time(
+    definition: IndicatorDefinition, region: Region, start: date, end: date, how: str = "end"
+) -> Actual:
+    """The indicator over [start, end]: `how="sum"` adds a 时期 indicator over
+    the span (a 时点 one is refused: a level is never summed over time);
+    `how="end"` is the ordinary reading (flow over the span, level at end)."""
+    if how not in AGGREGATIONS:
+        raise ValidationFailed({"aggregate": _("汇总方式应为 sum 或 end")})
+    if how == "sum" and definition.kind == Kind.STOCK:
+        raise ValidationFailed(
+            {
+                "aggregate": _("%(name)s 是时点指标，不能跨期累加；请取期末值")
+                % {"name": definition.name}
+            }
+        )
+    if how == "sum" and definition.unit == "%":
+        raise ValidationFailed({"aggregate": _("比率指标不能累加")})
+    return indicator_value(definition, region, start, end)

@@ -69,8 +69,9 @@ def _apply_rollup(cells: list[tuple[str, str, int, date, int, Decimal]]) -> None
         cursor.executemany(sql, [(r, s, i, m, c, str(a)) for r, s, i, m, c, a in cells])
 
 
-def on_financing_disbursed(sender, signal=None, **facts) -> FinancingRecord:
-    """Receiver of `chanrong.demands.signals.financing_disbursed`."""
+def on_financing_disbursed(sender, signal=None, demand=None, **facts) -> FinancingRecord:
+    """Receiver of `chanrong.demands.signals.financing_disbursed` (the demand
+    itself is for other receivers: the fact here is the figures)."""
     return record_financing(**facts)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from chanrong.core import audit, notify
+from chanrong.core import audit, masking, notify
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from chanrong.core.models import Region
 from chanrong.core.workflow import apply_transition
@@ -47,6 +47,7 @@ from .common import (
 )
 from .drafts import _period_errors, _require_editable
 from .indicators import _sync_indicator_plan
+from .personal import CONTACT_FIELDS
 from .quotas import is_eligible_region, review_unit_for
 
 
@@ -181,7 +182,10 @@ def create_application(actor, batch: Batch, data: dict) -> Application:
                     "region": region.code,
                     "kind": kind,
                     "previous": previous.pk if previous else None,
-                    **fields,
+                    **{
+                        k: masking.mask(v, CONTACT_FIELDS[k]) if k in CONTACT_FIELDS else v
+                        for k, v in fields.items()
+                    },
                 },
             )
             if fields.get("start_year") and fields.get("end_year"):
@@ -206,7 +210,8 @@ def update_application(actor, application: Application, data: dict) -> Applicati
             "pilots.application.update",
             actor=actor,
             obj=application,
-            changes=audit.diff(before, fields),
+            # The contact person masked: audit rows are kept for years.
+            changes=masking.mask_changes(audit.diff(before, fields), CONTACT_FIELDS),
         )
         if {"start_year", "end_year", "title"} & set(fields):
             _sync_indicator_plan(actor, application)

@@ -179,6 +179,15 @@ def update_batch(actor, batch: Batch, data: dict) -> Batch:
         and Batch.objects.filter(number=fields["number"]).exclude(pk=batch.pk).exists()
     ):
         errors["number"] = _("第%(number)s批已存在") % {"number": fields["number"]}
+    if batch.state != BatchState.DRAFT:
+        # The notice is out: cities plan to the published dates, so a deadline
+        # may be extended but never brought forward.
+        for key in ("application_deadline", "provincial_deadline"):
+            new, old = fields.get(key), getattr(batch, key)
+            if new is not None and old is not None and new < old:
+                errors[key] = _("申报通知已发布，截止日期只能延后，不能提前（当前为 %(old)s）") % {
+                    "old": old.isoformat()
+                }
     if (
         "outline" in fields
         and fields["outline"] != batch.outline

@@ -24,6 +24,7 @@ from .applications import (
     application_list,
     application_plan,
     application_submit,
+    application_unmask,
     application_withdraw,
 )
 from .batches import (
@@ -75,6 +76,7 @@ __all__ = [
     "application_list",
     "application_opinion",
     "application_plan",
+    "application_unmask",
     "application_recommend",
     "application_reconsider",
     "application_reopen",

@@ -30,6 +30,7 @@ from ..models import (
     ProvincialReview,
     ReviewState,
 )
+from ..services.personal import contact_view
 from ..uploads import max_upload_bytes
 from .common import _action, _app, _flash, _government_only, _translate_errors
 
@@ -104,6 +105,20 @@ def _indicator_table(application: Application):
 @require_GET
 @_translate_errors
 def application_detail(request, pk: int):
+    return _detail(request, pk)
+
+
+@login_required
+@require_POST
+@_translate_errors
+def application_unmask(request, pk: int):
+    """查看完整信息 of the contact person: a POST, because it writes an audit
+    entry (`personal.unmask`); answered with the detail page, the contact in
+    full. Without the right: 403 (services.personal)."""
+    return _detail(request, pk, unmask=True)
+
+
+def _detail(request, pk: int, *, unmask: bool = False):
     application = _app(request, pk)
     user = request.user
     review = ProvincialReview.objects.filter(application=application).first()
@@ -119,6 +134,7 @@ def application_detail(request, pk: int):
     )
     context = {
         "application": application,
+        "contact": contact_view(user, application, unmask=unmask),
         "stage": services.stage_of(application),
         "sections": application.sections.all(),
         "declarations": application.documents.filter(kind=DocumentKind.DECLARATION),

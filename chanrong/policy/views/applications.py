@@ -36,6 +36,7 @@ from ..models import (
     Objection,
     ProgrammeKind,
 )
+from ..services.objection_personal import objector_view
 from ..workflows import APPLICATION
 from .gov import flash
 
@@ -142,7 +143,12 @@ def detail_context(request, application: Application, **forms) -> dict:
     objections = list(application.objections.select_related("handled_by")) if official else []
     can_handle = application.state == ApplicationState.NOTICE and "reject" in actions
     objection_form = forms.get("objection_form")
+    unmasked_pk = forms.get("unmasked_objection")
     for objection in objections:
+        # The objector masked, or in full just after an audited unmask.
+        objection.objector = objector_view(
+            user, objection, unmask=objection.pk == unmasked_pk and unmasked_pk is not None
+        )
         objection.form = (
             objection_form
             if objection_form is not None and forms.get("objection_pk") == objection.pk
@@ -300,6 +306,27 @@ def objection_handle(request, pk: int):
             return redirect("policy:application", pk=application.pk)
     application.refresh_from_db()
     context = detail_context(request, application, objection_form=form, objection_pk=objection.pk)
+    return render(request, "policy/application_detail.html", context)
+
+
+@login_required
+@require_POST
+def objection_unmask(request, pk: int):
+    """查看完整信息 of one objector: a POST because it writes an audit entry
+    (`personal.unmask`); answered with the application page, that objector
+    shown in full. Without the right: 403."""
+    user = request.user
+    objection = get_object_or_404(
+        Objection.objects.filter(application__in=Application.objects.visible_to(user)),
+        pk=pk,
+    )
+    application = _visible_application(user, objection.application_id)
+    if scope_of(user).kind not in (ScopeKind.GOVERNMENT, ScopeKind.PLATFORM):
+        raise Http404
+    try:
+        context = detail_context(request, application, unmasked_objection=objection.pk)
+    except NotAllowed:
+        raise PermissionDenied from None
     return render(request, "policy/application_detail.html", context)
 
 

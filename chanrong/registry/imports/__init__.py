@@ -16,6 +16,7 @@ projects      重点项目, by owner and name
 list_members  members added to or removed from a draft list version
 government    what government imports about registered enterprises: operating data,
               tax credit grades, qualifications
+credit        credit records (行政处罚, 司法判决, 纳税 …) from other departments
 exports       the enterprise table as .xlsx, with the template's headers
 """
 
@@ -27,6 +28,7 @@ from chanrong.core.exporting import Export, register_export
 from chanrong.core.importing.spec import register
 
 from .common import USCC_ALIASES
+from .credit import CREDIT_COLUMNS, CreditRecordSpec
 from .enterprises import ENTERPRISE_COLUMNS, EnterpriseSpec
 from .exports import ENTERPRISE_EXPORT_COLUMNS, export_enterprises
 from .government import (
@@ -42,6 +44,8 @@ from .list_members import LIST_MEMBER_COLUMNS, ListAction, ListMemberSpec
 from .projects import PROJECT_COLUMNS, ProjectSpec
 
 __all__ = [
+    "CREDIT_COLUMNS",
+    "CreditRecordSpec",
     "ENTERPRISE_COLUMNS",
     "ENTERPRISE_EXPORT_COLUMNS",
     "LIST_MEMBER_COLUMNS",
@@ -67,5 +71,13 @@ register(ListMemberSpec())
 register(OperatingSpec())
 register(TaxGradeSpec())
 register(QualificationSpec())
+register(CreditRecordSpec())
 
-register_export(Export("enterprises", _("企业名录"), export_enterprises))
+register_export(
+    Export(
+        "enterprises",
+        _("企业名录"),
+        export_enterprises,
+        personal_fields=("法定代表人", "联系人", "联系电话", "电子邮箱"),
+    )
+)

@@ -16,6 +16,7 @@ from chanrong.core.money import WAN
 from ..filtersets import EnterpriseFilterForm
 from ..models import ChongqingClass, Enterprise, EnterpriseSize, StrategicEmergingCategory
 from ..search import order_by_name
+from ..services.personal import row_masker
 from .common import _zh
 
 
@@ -60,6 +61,7 @@ ENTERPRISE_EXPORT_COLUMNS = (
     ExportColumn("纳税信用评价年度", lambda r: r["tax_grade_year"], 14, "integer"),
 )
 _EXPORT_VALUES = (
+    "id",
     "uscc",
     "name",
     "region_id",
@@ -94,5 +96,6 @@ def export_enterprises(user, params) -> tuple[Any, int]:
     queryset = order_by_name(
         form.filter(Enterprise.objects.visible_to(user)), text_search=form.has_text_search()
     )
-    rows = queryset.values(*_EXPORT_VALUES).iterator(chunk_size=2000)
+    mask_row = row_masker(user)  # personal fields masked, except the user's own enterprise
+    rows = map(mask_row, queryset.values(*_EXPORT_VALUES).iterator(chunk_size=2000))
     return write_xlsx(ENTERPRISE_EXPORT_COLUMNS, rows, sheet_name=str(_("企业")))

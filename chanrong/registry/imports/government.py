@@ -395,7 +395,9 @@ class QualificationSpec(_GovernmentRowsSpec):
     def write(self, actor, _actor, rows, *, valid_only: bool, source: dict[str, Any]):
         def write_row(row):
             before = set(row["enterprise"].qualifications.values_list("pk", "updated_at"))
-            qualification = services.add_qualification(actor, row["enterprise"], row["data"])
+            qualification = services.add_qualification(
+                actor, row["enterprise"], row["data"], imported=True
+            )
             if qualification.pk not in {pk for pk, _at in before}:
                 return "created"
             return (

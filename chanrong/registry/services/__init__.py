@@ -22,7 +22,10 @@ list_entries       the members of a draft version, and the checks of a member im
 list_publishing    submit, reject, publish … a version (the LIST_VERSION workflow)
 list_reports       comparing versions, an enterprise's memberships, the .xlsx export
 operating          operating data (工业运行数据), plausibility flags, review, chart
+provenance         declared vs verified facts, verifying them, moving an enterprise (issue 15)
 enterprise_import  the bulk enterprise import behind chanrong.registry.imports
+credit             credit records (行政处罚, 司法判决, 纳税 …) from other departments;
+                   imported as `chanrong.registry.services.credit` (not re-exported)
 """
 
 from ..workflows import can_review_operating_data
@@ -134,10 +137,18 @@ from .projects import (
     update_project,
     upsert_project,
 )
+from .provenance import (
+    can_move_enterprise,
+    figure_flags,
+    reject_qualification,
+    verify_figures,
+    verify_qualification,
+)
 from .qualifications import (
     QUALIFICATION_FIELDS,
     add_qualification,
     can_edit_qualifications,
+    can_revoke_qualification,
     clean_qualification_data,
     get_visible_qualification,
     revoke_qualification,
@@ -183,8 +194,10 @@ __all__ = [
     "can_edit_enterprise",
     "can_edit_project",
     "can_edit_qualifications",
+    "can_revoke_qualification",
     "can_enter_operating_data",
     "can_import_enterprises",
+    "can_move_enterprise",
     "can_record_tax_grade",
     "can_review_operating_data",
     "check_list_entry",
@@ -209,6 +222,7 @@ __all__ = [
     "eligibility_facts",
     "enterprise_memberships",
     "export_version_xlsx",
+    "figure_flags",
     "find_entry",
     "get_visible_enterprise",
     "get_visible_list",
@@ -226,6 +240,7 @@ __all__ = [
     "plausibility_flags",
     "publish_version",
     "record_operating_data",
+    "reject_qualification",
     "reject_version",
     "remove_list_entry",
     "reopen_version",
@@ -246,6 +261,8 @@ __all__ = [
     "upsert_enterprise_profile",
     "upsert_operating_data",
     "upsert_project",
+    "verify_figures",
+    "verify_qualification",
     "version_actions",
     "withdraw_version",
     "yoy_bound",

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..models import Enterprise, ListEntry, ListSector, ListType, Qualification
+from ..models import Enterprise, FactStatus, ListEntry, ListSector, ListType, Qualification
 
 
 def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[str, Any]:
@@ -25,14 +25,25 @@ def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[st
     "manufacturing_white_list" when it is the manufacturing one), "red_list"
     for a 金融守信红名单. The registry always knows list membership, so
     `lists` and `blacklisted` are never None; `qualifications` is never None
-    either (an empty set means none recorded and active)."""
+    either (an empty set means none recorded and active).
+
+    Provenance (issue 15): `qualifications` holds only verified ones;
+    `declared_qualifications` those the enterprise declared and nobody has
+    verified yet (rejected ones count nowhere); `revenue_verified` says
+    whether the figures are verified. finance.eligibility reads declared
+    facts as "需核验", never as passed."""
     day = on or timezone.localdate()
-    kinds = set(
+    verified: set[str] = set()
+    declared: set[str] = set()
+    rows = (
         Qualification.objects.active_on(day)
+        .counting()
         .filter(enterprise=enterprise)
-        .values_list("kind", flat=True)
+        .values_list("kind", "status")
     )
-    qualifications = frozenset(kinds)  # the same codes as finance.eligibility
+    for kind, status in rows:
+        (verified if status == FactStatus.VERIFIED else declared).add(kind)
+    qualifications = frozenset(verified)  # the same codes as finance.eligibility
     lists: set[str] = set()
     blacklisted = False
     rows = (
@@ -54,6 +65,8 @@ def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[st
         "founded_on": enterprise.founded_on,
         "tax_grade": enterprise.tax_grade or None,
         "qualifications": qualifications,
+        "declared_qualifications": frozenset(declared - verified),
+        "revenue_verified": enterprise.figures_status == FactStatus.VERIFIED,
         "lists": frozenset(lists),
         "blacklisted": blacklisted,
     }

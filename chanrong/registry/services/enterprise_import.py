@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from chanrong.core import audit
 from chanrong.core.codes import normalise_uscc
 from chanrong.core.errors import FieldError, NotAllowed, ValidationFailed
+from chanrong.core.fieldcrypt import encrypt_row, hash_row
 from chanrong.core.models import Industry, IndustryLevel, Region, RegionLevel
 from chanrong.core.money import to_halfwidth
 from chanrong.core.scope import ScopeKind, scope_of
@@ -30,7 +31,9 @@ from ..models import Enterprise
 from .access import can_create_enterprise
 from .enterprises import clean_enterprise_data, compute_size
 from .fields import WAN
+from .personal import PERSONAL_FIELDS
 from .profile import PROFILE_FIELDS, clean_profile_data
+from .provenance import imported_figures
 
 IMPORT_CORE_FIELDS = ("uscc", "name", "employees", "revenue_wan", "assets_wan")
 IMPORT_AUDIT_LIST_MAX = 1000
@@ -162,7 +165,12 @@ def clean_enterprise_import(
         errors: list[FieldError] = []
         values: dict[str, Any] = {}
         core = {key: data[key] for key in IMPORT_CORE_FIELDS if key in data}
-        profile = {key: data[key] for key in PROFILE_FIELDS if key in data}
+        # A masked personal value (an edited export: 138****5678) keeps what is stored.
+        profile = {
+            key: data[key]
+            for key in PROFILE_FIELDS
+            if key in data and not (key in PERSONAL_FIELDS and "*" in str(data[key]))
+        }
         for cleaner in (
             lambda core=core: clean_enterprise_data(core, partial=True),
             lambda profile=profile: clean_profile_data(profile),
@@ -217,6 +225,9 @@ def _upsert_enterprise_rows(rows: list[dict[str, Any]]) -> None:
     keep = {"uscc", "created_at"}
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
+        # Raw SQL skips the fields' own preparation: encrypt the personal
+        # columns here (bulk_create below does it through the field).
+        rows = [encrypt_row(Enterprise, row) for row in rows]
         columns = ", ".join(quote(f.column) for f in fields)
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
         updates = ", ".join(
@@ -282,6 +293,12 @@ def save_enterprise_import(
                     else:
                         row[key] = value
                 row["size"] = compute_size(_SizeFacts(row))
+                if stored is None or any(
+                    row[k] != stored[k] for k in ("employees", "revenue", "assets")
+                ):
+                    # Figures from an official import by government are verified.
+                    row.update(imported_figures(ctx.actor))
+                hash_row(Enterprise, row)  # lookup hashes of the personal fields
                 if stored is None:
                     created.append(row["uscc"])
                 elif all(row[n] == stored[n] for n in compared):

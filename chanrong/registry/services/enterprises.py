@@ -17,16 +17,21 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chanrong.core import audit
-from chanrong.core.codes import CodeError, classify_size, validate_uscc
+from chanrong.core.codes import CodeError, validate_uscc
 from chanrong.core.errors import FieldError, NotAllowed, ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel, Region, RegionLevel
 from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.text import name_problem
 
 from .. import signals as registry_signals
-from ..models import Enterprise
+from ..models import Enterprise, FactStatus
 from .access import can_create_enterprise, can_edit_enterprise
 from .fields import MAX_AMOUNT_WAN, WAN
 from .profile import _profile_snapshot, clean_profile_data
+from .provenance import Figures, figure_flags, provenance_on_record, refuse_self_move
+from .sizing import compute_size
+
+FIGURE_FIELDS = ("employees", "revenue", "assets")
 
 EDITABLE_FIELDS = (
     "uscc",
@@ -77,7 +82,9 @@ def clean_enterprise_data(data: dict[str, Any], *, partial: bool = False) -> dic
             errors.append(FieldError("uscc", str(exc)))
     if data.get("name") not in (None, ""):
         name = " ".join(str(data["name"]).split())
-        if len(name) < 2 or len(name) > 100:
+        if problem := name_problem(name):  # bidi, zero-width, control (core.text)
+            errors.append(FieldError("name", problem))
+        elif len(name) < 2 or len(name) > 100:
             errors.append(FieldError("name", _("企业名称应为 2–100 个字符")))
         else:
             out["name"] = name
@@ -120,16 +127,6 @@ def clean_enterprise_data(data: dict[str, Any], *, partial: bool = False) -> dic
     return out
 
 
-def compute_size(enterprise: Enterprise) -> str:
-    size = classify_size(
-        enterprise.industry_id,
-        enterprise.employees,
-        enterprise.revenue_wan,
-        enterprise.assets_wan,
-    )
-    return size or ""
-
-
 def _snapshot(enterprise: Enterprise) -> dict[str, Any]:
     return {
         "uscc": enterprise.uscc,
@@ -140,8 +137,37 @@ def _snapshot(enterprise: Enterprise) -> dict[str, Any]:
         "revenue": enterprise.revenue,
         "assets": enterprise.assets,
         "size": enterprise.size,
+        "figures_status": enterprise.figures_status,
+        "figures_source": enterprise.figures_source,
+        "figures_flags": enterprise.figures_flags or None,
         **_profile_snapshot(enterprise),
     }
+
+
+def _set_figures_provenance(actor, enterprise: Enterprise, previous: Figures | None) -> None:
+    """After `actor` changed the figures of `enterprise` (in memory): who
+    stated them, whether they are verified, and the plausibility flags.
+
+    An enterprise's own figures are declared; implausible ones are stored,
+    flagged 待复核, and do not move the size (it stays as it was until the
+    agency verifies them), so a typo of 99,999,999 万元 cannot make an
+    enterprise "large" overnight. Government's and platform admins' figures
+    are verified and the size follows them."""
+    record = provenance_on_record(actor)
+    enterprise.figures_status = record["status"]
+    enterprise.figures_source = record["source"]
+    enterprise.figures_verified_by_id = record["verified_by_id"]
+    enterprise.figures_verified_at = record["verified_at"]
+    if record["status"] == FactStatus.DECLARED:
+        flags = figure_flags(Figures.of(enterprise), previous)
+        enterprise.figures_flags = "\n".join(flags)
+        enterprise.figures_flagged = bool(flags)
+        if not flags:
+            enterprise.size = compute_size(enterprise)
+    else:
+        enterprise.figures_flags = ""
+        enterprise.figures_flagged = False
+        enterprise.size = compute_size(enterprise)
 
 
 def _clean_with_profile(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -176,6 +202,7 @@ def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
             raise ValidationFailed({"uscc": _("该统一社会信用代码已登记")})
         enterprise = Enterprise(**values)
         enterprise.size = compute_size(enterprise)
+        _set_figures_provenance(actor, enterprise, None)
         enterprise.save()
         audit.record(
             "enterprise.create",
@@ -194,22 +221,23 @@ def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any]) -> En
     uscc_changes = "uscc" in values and values["uscc"] != enterprise.uscc
     if uscc_changes and scope.kind == ScopeKind.ENTERPRISE:
         raise ValidationFailed({"uscc": _("统一社会信用代码不能由企业自行修改")})
-    region = values.get("region")
-    if (
-        region
-        and scope.kind == ScopeKind.GOVERNMENT
-        and not region.code.startswith(scope.region_prefix)
-    ):
-        raise ValidationFailed({"region_code": _("不能把企业迁出本辖区")})
+    # The region is moved only by government whose subtree holds the OLD
+    # region (or a platform admin), never by the enterprise itself (403).
+    refuse_self_move(actor, enterprise, values.get("region"))
     with transaction.atomic():
         locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        refuse_self_move(actor, locked, values.get("region"))
         taken = Enterprise.objects.filter(uscc=values.get("uscc")).exclude(pk=locked.pk)
         if uscc_changes and taken.exists():
             raise ValidationFailed({"uscc": _("该统一社会信用代码已登记")})
         before = _snapshot(locked)
+        previous = Figures.of(locked)
         for key, value in values.items():
             setattr(locked, key, value)
-        locked.size = compute_size(locked)
+        if Figures.of(locked) != previous:
+            _set_figures_provenance(actor, locked, previous)
+        elif locked.figures_status == FactStatus.VERIFIED or not locked.figures_flagged:
+            locked.size = compute_size(locked)
         locked.save()
         changes = audit.diff(before, _snapshot(locked))
         if changes:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chanrong.core.errors import ValidationFailed
+from chanrong.core.export_policy import record_export
 
 from ..models import Enterprise, EnterpriseList, EntryChange, ListEntry, ListVersion, Project
 
@@ -207,4 +208,12 @@ def export_version_xlsx(viewer, version: ListVersion) -> bytes:
         detail.column_dimensions[column].width = width
     buffer = io.BytesIO()
     book.save(buffer)
+    # Audited like every export (page and API both come here).
+    record_export(
+        viewer,
+        "list_version",
+        f"{lst.name} 第{version.number}版",
+        {"list": lst.pk, "version": version.pk},
+        number,
+    )
     return buffer.getvalue()

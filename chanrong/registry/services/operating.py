@@ -29,6 +29,7 @@ from chanrong.core.money import AmountError, parse_amount, to_halfwidth
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import apply_transition
 
+from .. import signals as registry_signals
 from ..models import Enterprise, OperatingRecord, PeriodType, ReviewStatus
 from ..workflows import OPERATING_REVIEW, can_review_operating_data
 from .access import can_edit_enterprise
@@ -343,6 +344,9 @@ def record_operating_data(
         changes = audit.diff(before or {}, after)
         if not created and not changes:
             return record
+        # Sent once after commit with every enterprise of the transaction (an
+        # import of many rows tells the risk app once).
+        registry_signals.operating_data_changed.send_after_commit([enterprise.pk])
         previous_status = record.review_status
         record.entered_by = actor
         _recheck(record, bound)

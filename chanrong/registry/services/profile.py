@@ -28,6 +28,7 @@ from .. import signals as registry_signals
 from ..models import ChongqingClass, DataAuthorisation, Enterprise, StrategicEmergingCategory
 from .access import can_edit_enterprise
 from .fields import _amount_field, _bool_field, _choice_field, _date_field, _present, _text
+from .personal import audit_snapshot, clean_id_number
 
 
 def authorise_institution(actor, enterprise: Enterprise, institution) -> DataAuthorisation:
@@ -105,6 +106,7 @@ PROFILE_FIELDS = (
     "founded_on",
     "registered_capital_wan",
     "legal_representative",
+    "legal_rep_id_number",
     "contact_name",
     "contact_phone",
     "contact_email",
@@ -127,6 +129,7 @@ def clean_profile_data(data: dict[str, Any]) -> dict[str, Any]:
         "founded_on": _date_field(data, "founded_on", errors),
         "registered_capital": _amount_field(data, "registered_capital_wan", errors),
         "legal_representative": _text(data, "legal_representative", errors, 50),
+        "legal_rep_id_number": _text(data, "legal_rep_id_number", errors, 18),
         "contact_name": _text(data, "contact_name", errors, 50),
         "contact_phone": _text(data, "contact_phone", errors, 30),
         "contact_email": _text(data, "contact_email", errors, 254),
@@ -143,6 +146,8 @@ def clean_profile_data(data: dict[str, Any]) -> dict[str, Any]:
     founded = out.get("founded_on")
     if founded and founded > timezone.localdate():
         errors.append(FieldError("founded_on", _("成立日期不能晚于今天")))
+    if out.get("legal_rep_id_number"):
+        out["legal_rep_id_number"] = clean_id_number(out["legal_rep_id_number"], errors)
     phone = out.get("contact_phone")
     if phone and not _PHONE.match(to_halfwidth(phone)):
         errors.append(FieldError("contact_phone", _("电话号码只能包含数字、空格、+、- 和括号")))
@@ -163,10 +168,9 @@ def _profile_snapshot(enterprise: Enterprise) -> dict[str, Any]:
     return {
         "founded_on": enterprise.founded_on,
         "registered_capital": enterprise.registered_capital,
-        "legal_representative": enterprise.legal_representative or None,
-        "contact_name": enterprise.contact_name or None,
-        "contact_phone": enterprise.contact_phone or None,
-        "contact_email": enterprise.contact_email or None,
+        # Personal values go into audit diffs masked and fingerprinted, never
+        # in full (audit rows outlive a person's anonymisation).
+        **audit_snapshot(enterprise),
         "address": enterprise.address or None,
         "main_products": enterprise.main_products or None,
         "rd_expense": enterprise.rd_expense,

@@ -1,7 +1,11 @@
 """Qualifications (资质): 专精特新, 小巨人, 高新技术企业, listings and the like.
 
-An enterprise declares its own (marked 企业自报); government and platform
-admins record them too. A renewal is a new row and a revocation ends the
+An enterprise declares its own (marked 企业自报): it stays *declared* until
+the agency of its region verifies it (services.provenance) and counts as
+"需核验", never as held, in eligibility and matching. Government and platform
+admins record verified ones, and an official import by government confirms
+a declared certificate. An enterprise's edit of a verified qualification
+makes it declared again. A renewal is a new row and a revocation ends the
 validity, so the rows are the history; every change is audited and
 announced with `enterprises_changed`.
 """
@@ -19,9 +23,17 @@ from chanrong.core.errors import FieldError, NotAllowed, NotFound, ValidationFai
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .. import signals as registry_signals
-from ..models import Enterprise, ListingBoard, Qualification, QualificationKind, QualificationSource
+from ..models import (
+    Enterprise,
+    FactSource,
+    FactStatus,
+    ListingBoard,
+    Qualification,
+    QualificationKind,
+)
 from .access import can_edit_enterprise
 from .fields import _choice_field, _date_field, _present, _text
+from .provenance import provenance_on_record
 
 QUALIFICATION_FIELDS = (
     "kind",
@@ -102,23 +114,19 @@ def _qualification_snapshot(q: Qualification) -> dict[str, Any]:
         "valid_from": q.valid_from,
         "valid_until": q.valid_until,
         "note": q.note or None,
+        "status": q.status,
+        "source": q.source,
     }
 
 
-def _source_of(actor) -> str:
-    kind = scope_of(actor).kind
-    if kind == ScopeKind.ENTERPRISE:
-        return QualificationSource.ENTERPRISE
-    if kind == ScopeKind.GOVERNMENT:
-        return QualificationSource.GOVERNMENT
-    return QualificationSource.PLATFORM
-
-
-def add_qualification(actor, enterprise: Enterprise, data: dict[str, Any]) -> Qualification:
+def add_qualification(
+    actor, enterprise: Enterprise, data: dict[str, Any], *, imported: bool = False
+) -> Qualification:
     """Record a qualification. A renewal is a new row (the old one keeps its
     period, so the history shows both). Recording the same certificate again
     (same kind, board, start date and number: a re-import) changes nothing
-    and returns the existing row."""
+    and returns the existing row — except that government recording (or
+    importing, `imported`) a certificate the enterprise declared confirms it."""
     if not can_edit_qualifications(actor, enterprise):
         raise NotAllowed(_("无权为该企业登记资质"))
     values = clean_qualification_data(data)
@@ -133,11 +141,13 @@ def add_qualification(actor, enterprise: Enterprise, data: dict[str, Any]) -> Qu
         ).first()
         if same is not None:
             changes = {k: v for k, v in values.items() if getattr(same, k) != v}
-            if not changes:
+            confirms = same.status != FactStatus.VERIFIED and not _is_enterprise(actor)
+            if not changes and not confirms:
                 return same
-            return _update_qualification(actor, same, changes)
+            return _update_qualification(actor, same, changes, imported=imported)
+        record = provenance_on_record(actor, imported=imported)
         qualification = Qualification.objects.create(
-            enterprise=enterprise, source=_source_of(actor), recorded_by=actor, **values
+            enterprise=enterprise, recorded_by=actor, **record, **values
         )
         audit.record(
             "qualification.create",
@@ -160,20 +170,45 @@ def update_qualification(
         return _update_qualification(actor, qualification, values)
 
 
-def _update_qualification(actor, qualification: Qualification, values: dict[str, Any]):
+def _is_enterprise(actor) -> bool:
+    return scope_of(actor).kind == ScopeKind.ENTERPRISE
+
+
+def _update_qualification(
+    actor, qualification: Qualification, values: dict[str, Any], *, imported: bool = False
+):
+    """Apply `values`; an enterprise's change makes the row declared again,
+    government's (or an official import's) makes it verified."""
     locked = Qualification.objects.select_for_update().get(pk=qualification.pk)
     before = _qualification_snapshot(locked)
     for key, value in values.items():
         setattr(locked, key, value)
+    edited = bool(audit.diff(before, _qualification_snapshot(locked)))
+    if edited or not _is_enterprise(actor):
+        record = provenance_on_record(actor, imported=imported)
+        if edited or record["status"] != locked.status:
+            for key, value in record.items():
+                setattr(locked, key, value)
+            if record["status"] == FactStatus.VERIFIED:
+                locked.review_note = ""
     changes = audit.diff(before, _qualification_snapshot(locked))
     if changes:
-        if scope_of(actor).kind == ScopeKind.ENTERPRISE:
-            locked.source = QualificationSource.ENTERPRISE
         locked.recorded_by = actor
         locked.save()
         audit.record("qualification.update", actor=actor, obj=locked, changes=changes)
         registry_signals.enterprises_changed.send_after_commit([locked.enterprise_id])
     return locked
+
+
+def can_revoke_qualification(actor, qualification: Qualification) -> bool:
+    """Who may end a qualification: whoever may edit the enterprise's
+    qualifications, except that an enterprise may withdraw only what it
+    declared itself — a certificate recorded by government or an official
+    import is revoked by government (the enterprise may still propose a
+    correction, which goes back to review)."""
+    if not can_edit_qualifications(actor, qualification.enterprise):
+        return False
+    return not _is_enterprise(actor) or qualification.source == FactSource.ENTERPRISE
 
 
 def revoke_qualification(
@@ -183,6 +218,8 @@ def revoke_qualification(
     validity ends the day before. The row stays, with the reason in the audit."""
     if not can_edit_qualifications(actor, qualification.enterprise):
         raise NotAllowed(_("无权修改该企业的资质"))
+    if not can_revoke_qualification(actor, qualification):
+        raise NotAllowed(_("该资质由政府认定，只能由认定部门撤销"))
     errors: list[FieldError] = []
     day = _date_field({"effective": effective}, "effective", errors, required=True)
     text = _text({"reason": reason}, "reason", errors, 200, required=True)

@@ -28,6 +28,18 @@
     if (window.htmx) { hideNoJsButtons(root); }
   }
 
+  // Irreversible steps ask first, saying what will happen: a submit button (or
+  // its form) with data-confirm="…". Captured at the document, before htmx's
+  // own submit handler on the form, so a "no" stops both.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var message = (button && button.dataset.confirm) || event.target.dataset.confirm;
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
 })();

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from chanrong.accounts.models import GovernmentAgency
 from chanrong.core import audit, notify
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
-from chanrong.core.models import Region
+from chanrong.core.models import Industry, Region
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.registry.models import Enterprise
 
@@ -39,18 +39,31 @@ def _read_region(raw: Any, errors: list[FieldError], *, default: str | None) -> 
     return region
 
 
+def _read_industry(raw: Any, errors: list[FieldError]) -> Industry | None:
+    code = str(raw or "").strip().upper()
+    if not code:
+        return None
+    industry = Industry.objects.filter(code=code).first()
+    if industry is None:
+        errors.append(FieldError("industry", _("无效的国民经济行业代码：%(c)s") % {"c": code[:8]}))
+    return industry
+
+
 def create_chain(actor, data: dict[str, Any]) -> Chain:
     """A new chain. An agency official creates one its agency keeps, in its
     region's subtree; an enterprise user one its enterprise keeps as 链主
     (in the enterprise's region unless another is given); a platform admin
-    names the keeping agency ("agency") or the 链主 ("lead"). A chain's name
-    is unique in its region (409)."""
+    creates one for an agency ("agency", kept by it, in its subtree, by
+    default in its region; the 链主 "lead" optional) or for a 链主 alone
+    ("lead", kept by the enterprise). "industry" (GB/T 4754 code) is
+    optional for all. A chain's name is unique in its region (409)."""
     scope = scope_of(actor)
     errors: list[FieldError] = []
     name = read_text(data.get("name"), "name", errors, limit=100, required=True)
     description = read_text(
         data.get("description"), "description", errors, limit=5000, required=False
     )
+    industry = _read_industry(data.get("industry"), errors)
     lead: Enterprise | None = None
     agency: GovernmentAgency | None = None
     if scope.kind == ScopeKind.GOVERNMENT:
@@ -67,16 +80,26 @@ def create_chain(actor, data: dict[str, Any]) -> Chain:
         region = _read_region(data.get("region"), errors, default=lead.region_id)
     elif scope.kind == ScopeKind.PLATFORM:
         if data.get("agency") not in (None, ""):
-            agency = GovernmentAgency.objects.filter(pk=data.get("agency")).first()
-            if agency is None:
-                errors.append(FieldError("agency", _("无效的政府部门")))
+            raw = data.get("agency")
+            agency = raw if isinstance(raw, GovernmentAgency) else None
+            if agency is None and str(raw).strip().isdigit():
+                agency = GovernmentAgency.objects.filter(pk=int(str(raw).strip())).first()
             kept_by = ChainKeeper.AGENCY
             if data.get("lead") not in (None, ""):
                 lead = read_enterprise(data.get("lead"), "lead", errors)
+            if agency is None:
+                errors.append(FieldError("agency", _("无效的政府部门")))
+                region = None
+            else:
+                region = _read_region(data.get("region"), errors, default=agency.region_id)
+                if region is not None and not region.code.startswith(agency.region_prefix):
+                    errors.append(FieldError("region", _("产业链应在维护部门的辖区内")))
         else:
             lead = read_enterprise(data.get("lead"), "lead", errors)
             kept_by = ChainKeeper.CORE
-        region = _read_region(data.get("region"), errors, default=getattr(lead, "region_id", None))
+            region = _read_region(
+                data.get("region"), errors, default=getattr(lead, "region_id", None)
+            )
     else:
         raise NotAllowed(_("只有政府部门或链主企业可以建立产业链"))
     if errors:
@@ -94,6 +117,7 @@ def create_chain(actor, data: dict[str, Any]) -> Chain:
                 lead=lead,
                 kept_by=kept_by,
                 agency=agency,
+                industry=industry,
                 description=description,
                 created_by=actor,
             )
@@ -106,6 +130,8 @@ def create_chain(actor, data: dict[str, Any]) -> Chain:
                     "region": region.code,
                     "lead": lead.name if lead else None,
                     "kept_by": kept_by,
+                    "agency": agency.name if agency else None,
+                    "industry": industry.code if industry else None,
                 },
             )
     except IntegrityError as exc:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from chanrong.accounts.models import User
 from chanrong.core.errors import Conflict, FieldError, NotAllowed
 from chanrong.core.money import to_halfwidth
+from chanrong.core.text import clean_by_kind, kind_of_field
 from chanrong.core.workflow import StateMachine
 from chanrong.registry.models import Enterprise, ListEntry, ListType
 
@@ -103,13 +104,20 @@ def read_day(raw: Any, name: str, errors: list[FieldError], *, default: date | N
 
 
 def read_text(raw: Any, name: str, errors: list[FieldError], *, limit: int, required: bool):
+    """Text by field name under `core.text`'s rule (issue 15): names refuse
+    bidi, zero-width and control characters, codes (`contract_no` …) are NFKC
+    normalised first, free text refuses bidi and control characters (NUL)."""
     value = str(raw if raw is not None else "").strip()
     if not value and required:
         errors.append(FieldError(name, _("必填")))
-    elif len(value) > limit:
+        return value
+    try:
+        value = clean_by_kind(value, kind_of_field(name)) if value else value
+    except ValueError as exc:
+        errors.append(FieldError(name, str(exc)))
+        return value
+    if len(value) > limit:  # after NFKC, which may lengthen a code
         errors.append(FieldError(name, _("不超过 %(n)s 个字符") % {"n": limit}))
-    elif "\x00" in value:
-        errors.append(FieldError(name, _("不能包含 NUL 字符")))
     return value
 
 

@@ -24,6 +24,7 @@ from chanrong.core.scope import ScopeKind, scope_of
 from .. import permissions as p
 from ..models import (
     Chain,
+    ChainMember,
     Financing,
     Receivable,
     ReceivableState,
@@ -39,8 +40,21 @@ def can_keep_chain(user, chain: Chain) -> bool:
 
 
 def can_create_chain(user) -> bool:
-    """Agencies keep the chains of their region; an enterprise its own chain as 链主."""
-    return scope_of(user).kind in (ScopeKind.GOVERNMENT, ScopeKind.ENTERPRISE)
+    """Agencies keep the chains of their region; an enterprise its own chain
+    as 链主; a platform admin creates one for an agency."""
+    return scope_of(user).kind in (ScopeKind.GOVERNMENT, ScopeKind.ENTERPRISE, ScopeKind.PLATFORM)
+
+
+def chain_agencies() -> list[tuple[str, str]]:
+    """(id, "name（region）") of every agency a platform admin may create a chain for."""
+    from chanrong.accounts.models import GovernmentAgency
+
+    return [
+        (str(pk), f"{name}（{region or '全国'}）")
+        for pk, name, region in GovernmentAgency.objects.order_by("region_id", "name").values_list(
+            "pk", "name", "region__name"
+        )
+    ]
 
 
 def is_bank_user(user) -> bool:
@@ -174,3 +188,38 @@ def purchasing_agencies() -> list[tuple[str, str]]:
         (str(pk), name)
         for pk, name in GovernmentAgency.objects.order_by("name").values_list("pk", "name")
     ]
+
+
+# --- the chain filter of the lists ------------------------------------------------------
+
+
+def chain_choices(user) -> list[tuple[str, str]]:
+    """(id, name) of the chains the user sees, for the lists' chain filter."""
+    return [
+        (str(pk), f"{name}（{region}）")
+        for pk, name, region in Chain.objects.visible_to(user)
+        .order_by("region_id", "name")
+        .values_list("pk", "name", "region__name")
+    ]
+
+
+def on_chain(queryset: QuerySet, user, raw: Any, enterprise_field: str) -> QuerySet:
+    """Narrow a list to one chain the user sees: the rows whose enterprise
+    (`enterprise_field`: a receivable's or financing's creditor, a voucher's
+    holder) is on the chain, as a member or as its 链主 — the rule the
+    statistics count by (services.stats). A chain the user does not see, or
+    a malformed id, gives no rows; no value, the list unchanged."""
+    if raw in (None, ""):
+        return queryset
+    try:
+        chain_id = int(str(raw))
+    except ValueError:
+        return queryset.none()
+    chain = Chain.objects.visible_to(user).filter(pk=chain_id).first()
+    if chain is None:
+        return queryset.none()
+    members = ChainMember.objects.filter(chain=chain).values("enterprise_id")
+    on = Q(**{f"{enterprise_field}__in": members})
+    if chain.lead_id is not None:
+        on |= Q(**{enterprise_field: chain.lead_id})
+    return queryset.filter(on)

@@ -11,15 +11,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core import pickers
+
 from .. import services
-from ..forms import ChainForm, MeasureForm, MemberForm
+from ..forms import AdminChainForm, ChainForm, MeasureForm, MemberForm
 from ..models import Chain, ChainMeasure, ChainMember, MemberRole
 from ..services import pages
 from .common import OK, attempt
+from .paging import paginate
 
 
 def _chains(user):
-    return Chain.objects.visible_to(user).select_related("region", "lead", "agency")
+    return Chain.objects.visible_to(user).select_related("region", "lead", "agency", "industry")
 
 
 @login_required
@@ -27,7 +30,14 @@ def _chains(user):
 def chain_list(request):
     user = request.user
     may_create = pages.can_create_chain(user)
-    form = ChainForm(request.POST or None) if may_create else None
+    form = None
+    if may_create and user.is_platform_admin:
+        # The platform admin creates a chain for an agency (picks it here).
+        form = AdminChainForm(request.POST or None, agencies=pages.chain_agencies())
+    elif may_create:
+        form = ChainForm(request.POST or None)
+    if form is not None:
+        pickers.bind(form, user)
     status = OK
     if request.method == "POST":
         if not may_create:
@@ -41,7 +51,8 @@ def chain_list(request):
                 return redirect("supplychain:chain", chain.pk)
         else:
             status = 422
-    chains = list(_chains(user))
+    pager = paginate(request, _chains(user).order_by("region_id", "name", "pk"))
+    chains = list(pager["page_obj"].object_list)
     counts = {}
     for row in ChainMember.objects.visible_to(user).filter(chain__in=chains).values("chain_id"):
         counts[row["chain_id"]] = counts.get(row["chain_id"], 0) + 1
@@ -50,7 +61,7 @@ def chain_list(request):
     return render(
         request,
         "supplychain/chains/list.html",
-        {"chains": chains, "form": form},
+        {"chains": chains, "form": form, "pager": pager},
         status=status,
     )
 

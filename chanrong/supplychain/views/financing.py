@@ -16,9 +16,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import services
 from ..forms import FinancingForm, RepayForm
-from ..models import Financing, FinancingState, Receivable
+from ..models import (
+    DiscountApplication,
+    DiscountApplicationState,
+    Financing,
+    FinancingState,
+    Receivable,
+)
 from ..services import pages
 from .common import OK, attempt
+from .paging import paginate
 
 
 def _bank(request) -> None:
@@ -31,16 +38,46 @@ def _bank(request) -> None:
 def bank(request):
     _bank(request)
     user = request.user
-    financings = list(
-        Financing.objects.visible_to(user).select_related("receivable", "receivable__creditor")
+    chain = request.GET.get("chain", "")
+    financing_pager = paginate(
+        request,
+        pages.on_chain(
+            Financing.objects.visible_to(user).select_related("receivable", "receivable__creditor"),
+            user,
+            chain,
+            "receivable__creditor_id",
+        ).order_by("-financed_on", "-pk"),
+        param="fpage",
     )
+    financings = list(financing_pager["page_obj"].object_list)
     for financing in financings:
         if financing.state != FinancingState.REPAID:
             financing.repay_form = RepayForm(auto_id=f"f{financing.pk}_%s")
+    offered = paginate(
+        request,
+        pages.on_chain(pages.financeable(user), user, chain, "creditor_id")
+        .select_related("creditor")
+        .order_by("due_on", "pk"),
+    )
+    vouchers = paginate(
+        request,
+        pages.on_chain(pages.vouchers_offered(user), user, chain, "holder_id")
+        .select_related("holder", "issuer")
+        .order_by("due_on", "pk"),
+        param="vpage",
+    )
     context = {
-        "offered": pages.financeable(user).select_related("creditor")[:500],
+        "offered": offered["page_obj"].object_list,
+        "offered_pager": offered,
         "financings": financings,
-        "vouchers": pages.vouchers_offered(user).select_related("holder", "issuer")[:500],
+        "financings_pager": financing_pager,
+        "vouchers": vouchers["page_obj"].object_list,
+        "vouchers_pager": vouchers,
+        "chains": pages.chain_choices(user),
+        "chain": chain,
+        "pending_applications": DiscountApplication.objects.visible_to(user)
+        .filter(state=DiscountApplicationState.PENDING)
+        .count(),
     }
     return render(request, "supplychain/financing/bank.html", context)
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import services
 from ..forms import (
+    AttachmentForm,
     ConfirmForm,
     DisputeForm,
     IssueVoucherForm,
@@ -24,9 +25,18 @@ from ..forms import (
     invoice_rows,
     row_count,
 )
-from ..models import Financing, Receivable, ReceivableState, Voucher
+from ..models import (
+    AttachmentKind,
+    Financing,
+    Receivable,
+    ReceivableAttachment,
+    ReceivableState,
+    Voucher,
+)
 from ..services import pages
+from ..services.attachments import can_change as can_change_attachments
 from .common import OK, RowErrors, attempt
+from .paging import paginate
 
 
 def _visible(user):
@@ -56,7 +66,11 @@ def register(request):
     if request.method == "GET":
         form = ReceivableForm(agencies=agencies)
         rows = _rows_for_page(invoice_rows({}, row_count(request.GET)), {})
-        return render(request, "supplychain/receivables/form.html", {"form": form, "rows": rows})
+        return render(
+            request,
+            "supplychain/receivables/form.html",
+            {"form": form, "rows": rows, "attachment_kinds": AttachmentKind.choices},
+        )
     form = ReceivableForm(request.POST, agencies=agencies)
     count = row_count(request.POST)
     posted = invoice_rows(request.POST, count)
@@ -65,7 +79,11 @@ def register(request):
         return render(
             request,
             "supplychain/receivables/form.html",
-            {"form": form, "rows": _rows_for_page(posted, {})},
+            {
+                "form": form,
+                "rows": _rows_for_page(posted, {}),
+                "attachment_kinds": AttachmentKind.choices,
+            },
         )
     row_errors: dict[int, list[str]] = {}
     status = 422
@@ -76,9 +94,14 @@ def register(request):
                 sent.append(row)
                 index_map.append(i)
         data = {**form.cleaned_data, "invoices": sent, "payment_schedule": form.schedule()}
+        files = [
+            (kind, upload)
+            for kind in AttachmentKind.values
+            for upload in request.FILES.getlist(f"attachment_{kind}")
+        ]
         sink = RowErrors(form, "invoices", index_map)
         receivable, status = attempt(
-            request, lambda: services.register_receivable(user, data), sink
+            request, lambda: services.register_with_attachments(user, data, files), sink
         )
         row_errors = sink.rows
         if receivable is not None:
@@ -87,7 +110,11 @@ def register(request):
                 _("已登记应收账款（合同 %(no)s），等待债务人确权") % {"no": receivable.contract_no},
             )
             return redirect("supplychain:receivable", receivable.pk)
-    context = {"form": form, "rows": _rows_for_page(posted, row_errors)}
+    context = {
+        "form": form,
+        "rows": _rows_for_page(posted, row_errors),
+        "attachment_kinds": AttachmentKind.choices,
+    }
     return render(request, "supplychain/receivables/form.html", context, status=status)
 
 
@@ -123,11 +150,22 @@ def receivable_list(request):
     state = request.GET.get("state", "")
     if state in ReceivableState.values:
         receivables = receivables.filter(state=state)
+    chain = request.GET.get("chain", "")
+    receivables = pages.on_chain(receivables, user, chain, "creditor_id")
+    payables = pages.on_chain(payables, user, chain, "creditor_id")
+    mine = paginate(request, receivables.select_related("creditor").order_by("-created_at", "-pk"))
+    theirs = paginate(
+        request, payables.select_related("creditor").order_by("-created_at", "-pk"), param="ppage"
+    )
     context = {
-        "receivables": receivables.select_related("creditor")[:500],
-        "payables": payables.select_related("creditor")[:500],
+        "receivables": mine["page_obj"].object_list,
+        "receivables_pager": mine,
+        "payables": theirs["page_obj"].object_list,
+        "payables_pager": theirs,
         "states": ReceivableState.choices,
         "state": state,
+        "chains": pages.chain_choices(user),
+        "chain": chain,
         "may_register": user.is_enterprise_user,
     }
     return render(request, "supplychain/receivables/list.html", context)
@@ -138,11 +176,19 @@ def receivable_list(request):
 def inbox(request):
     """The debtor's inbox: receivables registered against it, awaiting 确权."""
     user = request.user
-    receivables = list(pages.awaiting_my_confirmation(user).select_related("creditor"))
+    pager = paginate(
+        request,
+        pages.awaiting_my_confirmation(user).select_related("creditor").order_by("due_on", "pk"),
+    )
+    receivables = list(pager["page_obj"].object_list)
     for receivable in receivables:
         receivable.confirm_form = ConfirmForm(auto_id=f"r{receivable.pk}_%s")
         receivable.dispute_form = DisputeForm(auto_id=f"r{receivable.pk}_%s")
-    return render(request, "supplychain/receivables/inbox.html", {"receivables": receivables})
+    return render(
+        request,
+        "supplychain/receivables/inbox.html",
+        {"receivables": receivables, "pager": pager},
+    )
 
 
 # --- detail and actions -----------------------------------------------------------------
@@ -174,6 +220,12 @@ def _detail(request, receivable, *, status=OK, **forms):
             if roles["may_issue"] and confirmed and receivable.available > 0
             else None
         ),
+        "attachments": ReceivableAttachment.objects.visible_to(user)
+        .filter(receivable=receivable)
+        .order_by("kind", "pk"),
+        "attachment_form": forms.get("attachment_form")
+        or (AttachmentForm() if can_change_attachments(user, receivable) else None),
+        "may_remove_attachments": can_change_attachments(user, receivable),
         "may_withdraw": roles["creditor"]
         and receivable.state in (ReceivableState.REGISTERED, ReceivableState.DISPUTED),
         "may_finance": roles["bank"] and confirmed and receivable.available > 0,

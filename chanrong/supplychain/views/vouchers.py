@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import services
-from ..forms import DiscountForm, TransferForm, part_rows, row_count
-from ..models import Voucher, VoucherState
+from ..forms import DiscountApplyForm, DiscountForm, TransferForm, part_rows, row_count
+from ..models import DiscountApplication, Voucher, VoucherState
 from ..services import pages
 from .common import OK, RowErrors, attempt
+from .paging import paginate
 
 #: A tree page lists at most this many nodes (a bench tree has 10,000).
 MAX_NODES = 500
@@ -38,18 +39,33 @@ def _visible(user):
 @require_GET
 def voucher_list(request):
     user = request.user
-    vouchers = _visible(user)
+    chain = request.GET.get("chain", "")
+    vouchers = pages.on_chain(_visible(user), user, chain, "holder_id")
     if user.is_enterprise_user:
         held = vouchers.filter(holder_id=user.enterprise_id).exclude(state=VoucherState.TRANSFERRED)
         issued = vouchers.filter(issuer_id=user.enterprise_id, parent__isnull=True)
     else:
         held = vouchers
         issued = Voucher.objects.none()
+    held_pager = paginate(request, held.order_by("due_on", "pk"))
+    issued_pager = paginate(request, issued.order_by("-issued_on", "-pk"), param="ipage")
+    offered_pager = paginate(
+        request,
+        pages.on_chain(pages.vouchers_offered(user), user, chain, "holder_id")
+        .select_related("holder", "issuer")
+        .order_by("due_on", "pk"),
+        param="opage",
+    )
     context = {
-        "held": held.order_by("due_on", "pk")[:500],
-        "issued": issued.order_by("-issued_on", "-pk")[:500],
-        "offered": pages.vouchers_offered(user).select_related("holder", "issuer")[:500],
+        "held": held_pager["page_obj"].object_list,
+        "held_pager": held_pager,
+        "issued": issued_pager["page_obj"].object_list,
+        "issued_pager": issued_pager,
+        "offered": offered_pager["page_obj"].object_list,
+        "offered_pager": offered_pager,
         "is_bank": pages.is_bank_user(user),
+        "chains": pages.chain_choices(user),
+        "chain": chain,
     }
     return render(request, "supplychain/vouchers/list.html", context)
 
@@ -78,11 +94,12 @@ def _tree(user, node: Voucher) -> dict:
     }
 
 
-def _page(request, node: Voucher, *, status=OK, transfer_form=None, rows=None):
+def _page(request, node: Voucher, *, status=OK, transfer_form=None, rows=None, apply_form=None):
     user = request.user
     roles = pages.voucher_roles(user, node)
     live = node.state == VoucherState.HELD and node.due_on > timezone.localdate()
     may_split = roles["holder"] and live
+    banks = services.authorised_banks(node.holder_id) if may_split else []
     context = {
         "v": node,
         "roles": roles,
@@ -99,6 +116,11 @@ def _page(request, node: Voucher, *, status=OK, transfer_form=None, rows=None):
         and live
         and pages.vouchers_offered(user).filter(pk=node.pk).exists(),
         "may_pay": roles["issuer"] and node.due_on <= timezone.localdate(),
+        "apply_form": apply_form or (DiscountApplyForm(banks=banks) if banks else None),
+        "applications": DiscountApplication.objects.visible_to(user)
+        .filter(voucher=node)
+        .select_related("bank")
+        .order_by("-created_at", "-pk"),
     }
     return render(request, "supplychain/vouchers/tree.html", context, status=status)
 

@@ -16,6 +16,11 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="为用户创建令牌")
         create.add_argument("username")
         create.add_argument("--name", default="API", help="令牌名称（默认 API）")
+        create.add_argument(
+            "--client-cert-sha256",
+            default="",
+            help="绑定客户端证书的 SHA-256 指纹（双向 TLS），不填则不绑定",
+        )
         revoke = sub.add_parser("revoke", help="按编号或前缀吊销令牌")
         revoke.add_argument("token", metavar="PREFIX_OR_ID")
         listing = sub.add_parser("list", help="列出令牌（不含令牌本身）")
@@ -24,12 +29,12 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         getattr(self, f"_{action}")(**options)
 
-    def _create(self, username: str, name: str, **options) -> None:
+    def _create(self, username: str, name: str, client_cert_sha256: str = "", **options) -> None:
         owner = User.objects.filter(username=username).first()
         if owner is None:
             raise CommandError(f"用户不存在：{username}")
         try:
-            issued = services.create_token(None, owner, name)
+            issued = services.create_token(None, owner, name, client_cert_sha256=client_cert_sha256)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
@@ -58,6 +63,10 @@ class Command(BaseCommand):
         if username:
             qs = qs.filter(user__username=username)
         for t in qs:
-            state = f"吊销于 {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "有效"
+            if t.revoked_at:
+                state = f"吊销于 {t.revoked_at:%Y-%m-%d %H:%M}"
+            else:
+                state = "有效" if t.is_active else "已过期"
+            state += f"\t到期 {t.expires_at:%Y-%m-%d}"
             used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "从未使用"
             self.stdout.write(f"#{t.pk}\t{t.prefix}…\t{t.user.username}\t{t.name}\t{used}\t{state}")

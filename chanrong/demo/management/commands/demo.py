@@ -8,7 +8,6 @@ import datetime as dt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from chanrong.core.errors import ServiceError
 from chanrong.demo import services
@@ -53,7 +52,9 @@ def _today(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    # A plain str: argparse formats the description with a regex, which a lazy
+    # translation proxy fails (`chanrong demo --help` crashed).
+    help = (
         "生成演示数据：试点县嘉善县（330421）的政府部门、金融机构及其分支机构、企业、数据授权和演示账号。"
         "所有日期以基准日（--today，默认今天）为准；同一种子、规模和基准日总是生成相同的数据。"
     )
@@ -176,3 +177,13 @@ class Command(BaseCommand):
         self.stdout.write(
             _("（密码来自环境变量 CHANRONG_DEMO_PASSWORD；生成后再改它，已有账号的密码不变）")
         )
+        secrets = services.account_otp_secrets()
+        if secrets:
+            self.stdout.write(
+                _(
+                    "以下账号登录时须输入动态口令：把密钥加入手机验证器，"
+                    "或运行 chanrong otp code 用户名 取得当前口令："
+                )
+            )
+            for username, secret in secrets:
+                self.stdout.write(f"  {username.ljust(width)}  {secret}")

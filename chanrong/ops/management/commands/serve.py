@@ -70,6 +70,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["stop_timeout"] < 0 or options["tick_every"] < 1:
             raise CommandError("--stop-timeout must be ≥ 0 and --tick-every ≥ 1")
+        from chanrong.core.audit import anchor_at_start  # noqa: PLC0415
+
+        anchor_at_start()  # the audit chain's end, before anything else writes
         children = programs(bind=options["bind"], tick_every=options["tick_every"])
         names = ", ".join(p.name for p in children)
         self.stdout.write(f"serve: starting {names} (Ctrl-C stops them all)")

@@ -242,7 +242,9 @@ def enterprise_condition(
     for kind in c.required_qualifications:
         q &= Q(
             Exists(
-                Qualification.objects.active_on(day).filter(kind=kind, enterprise_id=OuterRef(ref))
+                Qualification.objects.active_on(day)
+                .verified()  # declared-only ones are "需核验", not held (registry provenance)
+                .filter(kind=kind, enterprise_id=OuterRef(ref))
             )
         )
     entries = ListEntry.objects.in_force(day).filter(

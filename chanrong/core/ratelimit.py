@@ -1,0 +1,218 @@
+"""Rate limits for /api/v1: per token (or signed-in user) and per address.
+
+Why here and why this way:
+
+- One middleware in front of the whole API, so that no router can forget it
+  and a flood is refused before authentication, parsing or any query.
+- The counters live in Django's cache (settings.CACHES): the database cache
+  by default, Redis when `CHANRONG_CACHE_BACKEND=redis`. Both are shared by
+  every gunicorn worker and every machine behind the same database, which a
+  per-process counter would not be.
+- A *sliding window counter* (the current and the previous fixed window,
+  the previous one weighted by how much of it still overlaps the sliding
+  window): two cache keys per client, one atomic `incr` per request on
+  Redis, one read and one write on the database cache. "20/s burst 40" is read as a token bucket would be: at most 40 at
+  once, 20 a second sustained, i.e. 40 per 2-second window.
+- A refused request is not counted (its increment is taken back), so a
+  client slightly over its rate still gets its rate, not nothing; the
+  answer is 429 with Retry-After (whole seconds until a request would pass)
+  in the API's error shape.
+- On the database cache an increment is read-then-write: concurrent
+  requests may lose an increment, so under concurrency a client can pass a
+  few requests (at most the number of concurrent requests) over the limit.
+  On SQLite the counter is a write: it is made as a best-effort write
+  (`core.dbbusy`), skipped (the request allowed) while a long import holds
+  the write lock, rather than making every API read wait for it.
+
+Settings (environment, see settings.py and docs/deployment.md):
+`CHANRONG_API_RATE_PER_TOKEN`, `CHANRONG_API_RATE_PER_ADDRESS` — "20/s burst
+40", "600/min", "10000/hour"; "off" (or empty) disables that limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from .context import client_ip
+
+API_PREFIX = "/api/"
+CACHE_ALIAS = "default"
+_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600}
+_UNITS |= {"hour": 3600, "d": 86400, "day": 86400}
+_RATE = re.compile(
+    r"^\s*(?P<count>\d+)\s*/\s*(?P<unit>[a-z]+)\s*(?:burst\s+(?P<burst>\d+)\s*)?$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`limit` requests per sliding window of `window` seconds."""
+
+    limit: int
+    window: float
+    text: str
+
+
+def parse_rate(text: str | None) -> Rate | None:
+    """'20/s burst 40' → Rate(40, 2.0); '600/min' → Rate(600, 60.0); 'off' → None.
+
+    Raises ValueError for anything else, so a typo in the environment stops
+    start-up instead of silently disabling the limit."""
+    if text is None or text.strip().lower() in {"", "off", "none", "0"}:
+        return None
+    match = _RATE.match(text)
+    if not match or match["unit"].lower() not in _UNITS:
+        raise ValueError(f"rate {text!r}: expected e.g. '20/s burst 40', '600/min' or 'off'")
+    count = int(match["count"])
+    seconds = _UNITS[match["unit"].lower()]
+    if count < 1:
+        raise ValueError(f"rate {text!r}: the count must be at least 1")
+    burst = int(match["burst"]) if match["burst"] else count
+    if burst < count:
+        raise ValueError(f"rate {text!r}: the burst may not be below the rate")
+    # A bucket of `burst` refilled at count/seconds empties in burst*seconds/count.
+    return Rate(limit=burst, window=burst * seconds / count, text=text.strip())
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int = 0
+
+
+def hit(key: str, rate: Rate, *, now: float | None = None) -> Decision:
+    """Count one request for `key` against `rate`; refused requests are not counted."""
+    cache = caches[CACHE_ALIAS]
+    now = time.time() if now is None else now
+    index = math.floor(now / rate.window)
+    elapsed = now - index * rate.window
+    current_key = f"rl:{key}:{rate.limit}:{rate.window}:{index}"
+    previous_key = f"rl:{key}:{rate.limit}:{rate.window}:{index - 1}"
+    timeout = math.ceil(rate.window * 2) + 1
+    weight = 1 - elapsed / rate.window
+    if _uses_database():
+        # No atomic increment here anyway (BaseCache.incr is a get and a set):
+        # one read of both counters and one write, only when the request passes.
+        values = cache.get_many([current_key, previous_key])
+        current, previous = values.get(current_key, 0), values.get(previous_key, 0)
+        if previous * weight + current + 1 > rate.limit:
+            return Decision(False, retry_after(rate, previous, current, elapsed))
+        cache.set(current_key, current + 1, timeout=timeout)
+        return Decision(True)
+    # Redis: INCR is atomic, so concurrent requests each see their own count.
+    cache.add(current_key, 0, timeout=timeout)
+    try:
+        current = cache.incr(current_key)
+    except ValueError:  # expired between add and incr
+        cache.set(current_key, 1, timeout=timeout)
+        current = 1
+    previous = cache.get(previous_key, 0) or 0
+    if previous * weight + current <= rate.limit:
+        return Decision(True)
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+        cache.decr(current_key)
+    return Decision(False, retry_after(rate, previous, current - 1, elapsed))
+
+
+def retry_after(rate: Rate, previous: int, current: int, elapsed: float) -> int:
+    """Whole seconds until one more request would fit, given the counts
+    without it (never less than 1)."""
+    window, limit = rate.window, rate.limit
+    if current + 1 > limit:
+        # Wait for the next window, where `current` becomes the decaying one.
+        wait = (window - elapsed) + window * max(0.0, 1 - (limit - 1) / current)
+    elif previous:
+        wait = window * (1 - (limit - current - 1) / previous) - elapsed
+    else:  # pragma: no cover - within the limit: not refused
+        wait = 0.0
+    return max(1, math.ceil(wait))
+
+
+def _configured(name: str) -> Rate | None:
+    return parse_rate(getattr(settings, name, None))
+
+
+def _token_key(request: HttpRequest) -> str | None:
+    """Who is calling, without a database look-up: the bearer token as sent
+    (hashed; a wrong token is still counted against itself and its address),
+    else the signed-in user of a browser session."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, credential = header.partition(" ")
+    if scheme.lower() == "bearer" and credential.strip():
+        digest = hashlib.sha256(credential.strip().encode()).hexdigest()[:32]
+        return f"token:{digest}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return None
+
+
+def throttled_response(retry: int) -> HttpResponse:
+    response = JsonResponse(
+        {"code": "throttled", "message": _("请求过于频繁，请稍后再试"), "errors": []},
+        status=429,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Retry-After"] = str(retry)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def check(request: HttpRequest) -> Decision:
+    """Both limits for this request; the longer wait when both refuse."""
+    from .dbbusy import best_effort
+
+    decisions: list[Decision] = []
+    checks = []
+    token_rate = _configured("CHANRONG_API_RATE_PER_TOKEN")
+    address_rate = _configured("CHANRONG_API_RATE_PER_ADDRESS")
+    if token_rate and (who := _token_key(request)):
+        checks.append((who, token_rate))
+    if address_rate and (ip := client_ip(request)):
+        checks.append((f"ip:{ip}", address_rate))
+    for key, rate in checks:
+
+        def count(key: str = key, rate: Rate = rate) -> None:
+            decisions.append(hit(key, rate))
+
+        if _uses_database():
+            best_effort(count, what="API rate counter")
+        else:
+            count()
+    refused = [d for d in decisions if not d.allowed]
+    if refused:
+        return Decision(False, max(d.retry_after for d in refused))
+    return Decision(True)
+
+
+def _uses_database() -> bool:
+    backend = settings.CACHES.get(CACHE_ALIAS, {}).get("BACKEND", "")
+    return backend.endswith("DatabaseCache")
+
+
+class ApiRateLimitMiddleware:
+    """429 + Retry-After for /api/ callers over their rate (after
+    AuthenticationMiddleware: a session caller is counted as its user)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # Fail at start-up on a malformed setting.
+        _configured("CHANRONG_API_RATE_PER_TOKEN")
+        _configured("CHANRONG_API_RATE_PER_ADDRESS")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            decision = check(request)
+            if not decision.allowed:
+                return throttled_response(decision.retry_after)
+        return self.get_response(request)

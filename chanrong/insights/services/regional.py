@@ -1,0 +1,100 @@
+"""The indicator table of every county under a region at once (a province's
+定量指标 by county): each computed source asked once per date through its
+`by_region` pass when it has one (else once per county), reported figures
+loaded once and rolled up per county. bench/indicators_compute.py times it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from chanrong.core.models import Region
+from chanrong.core.money import YI
+
+from .. import aggregate
+from ..models import IndicatorActual, IndicatorDefinition, Kind, SecondKind
+from ..sources import get_source
+from .definitions import has_computed_second, is_computed, source_keys
+
+Table = dict[str, dict[str, dict[int, tuple[Decimal | None, Decimal | None]]]]
+
+
+def _per_county(key: str, kind: str, unit: str, prefix: str, counties: list[str], year: int):
+    source = get_source(key)
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    start_arg = None if kind == Kind.STOCK else start
+    if source.by_region is not None:
+        values = source.by_region(prefix, start_arg, end)
+    else:
+        values = {c: source.fn(c, start_arg, end) for c in counties}
+    scale = YI if source.money and unit == "亿元" else Decimal(1)
+    return {c: (Decimal(v) / scale if v is not None else None) for c, v in values.items()}
+
+
+def county_table(
+    region: Region, years: list[int], definitions: list[IndicatorDefinition] | None = None
+) -> Table:
+    """{county code: {indicator code: {year: (value, second)}}} for every
+    county under `region`; growth against the year before for 金额及增速."""
+    definitions = definitions or list(IndicatorDefinition.objects.all())
+    counties = list(
+        Region.objects.filter(code__startswith=region.prefix, level="county").values_list(
+            "code", flat=True
+        )
+    )
+    asked = sorted({*years, *(y - 1 for y in years)})
+    table: Table = {c: defaultdict(dict) for c in counties}
+    reports: dict[int, dict[str, list[aggregate.Report]]] = defaultdict(lambda: defaultdict(list))
+    for row in IndicatorActual.objects.filter(
+        region__code__startswith=region.prefix, definition__in=definitions
+    ).values_list(
+        "definition_id",
+        "region_id",
+        "period_type",
+        "period_start",
+        "period_end",
+        "value",
+        "second_value",
+    ):
+        did, code, ptype, start, end, value, second = row
+        reports[did][code].append(aggregate.Report(code, ptype, start, end, value, second))
+    for d in definitions:
+        values: dict[int, dict[str, Decimal | None]] = {}
+        seconds: dict[int, dict[str, Decimal | None]] = {}
+        for year in asked if d.second_kind == SecondKind.GROWTH else years:
+            if is_computed(d):
+                total: dict[str, Decimal | None] = {}
+                for key in source_keys(d):
+                    for c, v in _per_county(
+                        key, d.kind, d.unit, region.prefix, counties, year
+                    ).items():
+                        if v is not None:
+                            total[c] = (total.get(c) or Decimal(0)) + v
+                values[year] = total
+                if has_computed_second(d):
+                    seconds[year] = _per_county(
+                        d.second_source, d.kind, d.second_unit, region.prefix, counties, year
+                    )
+            else:
+                start, end = date(year, 1, 1), date(year, 12, 31)
+                own = reports.get(d.pk, {})
+                figures = {
+                    c: aggregate.figure_for(
+                        own, c, {}, kind=d.kind, rate=d.is_rate, start=start, end=end
+                    )
+                    for c in counties
+                    if own.get(c)
+                }
+                values[year] = {c: f.value for c, f in figures.items() if f is not None}
+                seconds[year] = {c: f.second for c, f in figures.items() if f is not None}
+        for year in years:
+            for c in counties:
+                value = values.get(year, {}).get(c)
+                if d.second_kind == SecondKind.GROWTH:
+                    second = aggregate.growth(value, values.get(year - 1, {}).get(c))
+                else:
+                    second = seconds.get(year, {}).get(c)
+                table[c][d.code][year] = (value, second)
+    return table

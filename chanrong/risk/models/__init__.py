@@ -1,0 +1,63 @@
+"""Risk identification and post-loan monitoring (风险识别与贷后管理).
+
+- `loans`: the loan book. Every loan disbursed through the platform opens a
+  `LoanAccount` (copied from the demand's disbursement); a bank may also
+  report an enterprise's off-platform loans. The lending bank reports the
+  schedule, repayments, days overdue, the five-category classification
+  (五级分类), renewal without repayment (无还本续贷) and early recall; each
+  report is kept as a `LoanEvent`, so the history a scorecard learns from and
+  a warning rule looks at is never overwritten.
+
+Visibility (one `visible_to(user)` for the family): an enterprise sees its own
+loans, an institution the loans it made, government its region's subtree.
+- `warnings`: early-warning rules as data and the alerts they raise.
+- `consultation`: 抽贷断贷会商, the agency's consultation before loans are cut.
+"""
+
+# ruff: noqa: F401
+from .consultation import (
+    OPEN_STATES as CONSULTATION_OPEN_STATES,
+)
+from .consultation import (
+    Consultation,
+    ConsultationFollowUp,
+    ConsultationKind,
+    ConsultationParticipant,
+    ConsultationQuerySet,
+    ConsultationState,
+    DecisionKind,
+)
+from .loans import (
+    CLASS_RANK,
+    MONEY,
+    NON_PERFORMING,
+    RATE,
+    SECURED,
+    Classification,
+    Collateral,
+    LoanAccount,
+    LoanAccountQuerySet,
+    LoanEvent,
+    LoanEventKind,
+    LoanOrigin,
+    LoanStatus,
+    Repayment,
+    ScheduleItem,
+)
+from .scoring import (
+    EnterpriseScore,
+    EnterpriseScoreQuerySet,
+    ModelVersion,
+    ModelVersionQuerySet,
+)
+from .scoring import VersionStatus as ModelStatus
+from .warnings import (
+    SEVERITY_RANK,
+    Alert,
+    AlertQuerySet,
+    AlertState,
+    RuleKind,
+    Severity,
+    WarningRule,
+    WarningRuleQuerySet,
+)

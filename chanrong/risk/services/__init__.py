@@ -1,0 +1,2 @@
+"""The risk app's services, by subdomain: `loanbook` (what banks report about
+their loans)."""

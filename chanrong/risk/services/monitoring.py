@@ -1,0 +1,214 @@
+"""风险监测: the loan book summed for whoever looks at it.
+
+Every figure starts from `LoanAccount.objects.visible_to(user)`, so a county
+agency sums its county, a bank its own book, the platform everything. The
+definitions follow the regulator's:
+
+- 贷款余额 (balance): the outstanding principal of loans still on the books
+  (存续 or 提前收回 but not yet recovered); settled, renewed (the balance moved
+  to the new loan) and written-off loans are not exposure.
+- 不良贷款 (non-performing): balance classified 次级, 可疑 or 损失;
+  不良率 = 不良余额 / 贷款余额, a ratio of balances, not of counts.
+- 逾期金额: the overdue amount the banks last reported.
+- 集中度: the share of the balance held by the ten largest borrowers.
+- 预警趋势: warnings opened (by `opened_on`), acknowledged and disposed (by
+  when that happened) per month; a month's three counts are events of that
+  month, not the same alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import NON_PERFORMING, Alert, Consultation, LoanAccount, LoanStatus
+
+ON_BOOK = (LoanStatus.ACTIVE, LoanStatus.RECALLED)
+ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    loans: int
+    balance: Decimal
+    non_performing: Decimal
+    overdue: Decimal
+
+    @property
+    def npl_ratio(self) -> Decimal | None:
+        """不良率 in percent, two decimals, half-up; None without a balance."""
+        if not self.balance:
+            return None
+        return (self.non_performing * 100 / self.balance).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+
+
+def on_book(queryset: QuerySet[LoanAccount]) -> QuerySet[LoanAccount]:
+    return queryset.filter(status__in=ON_BOOK, outstanding__gt=0)
+
+
+def _sums():
+    return {
+        "loans": Count("pk"),
+        "balance": Coalesce(Sum("outstanding"), ZERO),
+        "non_performing": Coalesce(
+            Sum("outstanding", filter=Q(classification__in=NON_PERFORMING)), ZERO
+        ),
+        "overdue": Coalesce(Sum("overdue_amount"), ZERO),
+    }
+
+
+def summary(queryset: QuerySet[LoanAccount]) -> Row:
+    figures = on_book(queryset).aggregate(**_sums())
+    return Row("", "", **figures)
+
+
+def breakdown(queryset: QuerySet[LoanAccount], by: str, *, limit: int = 20) -> list[Row]:
+    """Rows by `by` ("region", "industry" or "institution"), largest balance
+    first, at most `limit`."""
+    key, label = {
+        "region": ("enterprise__region_id", "enterprise__region__name"),
+        "industry": ("enterprise__industry_id", "enterprise__industry__name"),
+        "institution": ("institution_id", "institution__name"),
+    }[by]
+    rows = (
+        on_book(queryset).values(key, label).annotate(**_sums()).order_by("-balance", key)[:limit]
+    )
+    return [
+        Row(
+            str(r[key] or ""),
+            r[label] or "—",
+            r["loans"],
+            r["balance"],
+            r["non_performing"],
+            r["overdue"],
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Concentration:
+    top: list[Row]
+    share: Decimal | None  # percent of the balance held by `top`
+
+
+def concentration(queryset: QuerySet[LoanAccount], n: int = 10) -> Concentration:
+    """The `n` largest borrowers and their share of the balance."""
+    total = summary(queryset).balance
+    rows = (
+        on_book(queryset)
+        .values("enterprise_id", "enterprise__name")
+        .annotate(**_sums())
+        .order_by("-balance", "enterprise_id")[:n]
+    )
+    top = [
+        Row(
+            str(r["enterprise_id"]),
+            r["enterprise__name"],
+            r["loans"],
+            r["balance"],
+            r["non_performing"],
+            r["overdue"],
+        )
+        for r in rows
+    ]
+    held = sum((row.balance for row in top), Decimal(0))
+    share = (held * 100 / total).quantize(Decimal("0.01"), ROUND_HALF_UP) if total else None
+    return Concentration(top, share)
+
+
+# --- warnings over time and consultations (the government dashboard) ---------------------------
+
+
+@dataclass(frozen=True)
+class AlertMonth:
+    month: date  # the first day of the month
+    opened: int
+    acknowledged: int
+    disposed: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.month.year}-{self.month.month:02d}"
+
+
+def _month_start(day: date, back: int) -> date:
+    """The first day of the month `back` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _counts_by_month(queryset: QuerySet, field: str, start: date) -> dict[date, int]:
+    rows = (
+        queryset.filter(**{f"{field}__isnull": False, f"{field}__gte": start})
+        .annotate(m=TruncMonth(field))
+        .values("m")
+        .annotate(n=Count("pk"))
+    )
+    out: dict[date, int] = {}
+    for row in rows:
+        m = row["m"]
+        key = m.date() if hasattr(m, "date") else m
+        key = key.replace(day=1)
+        out[key] = out.get(key, 0) + row["n"]
+    return out
+
+
+def alert_months(alerts: QuerySet[Alert], today: date, months: int = 12) -> list[AlertMonth]:
+    """Warnings opened, acknowledged and disposed in each of the last
+    `months` months (this one included), oldest first: whether the agencies
+    and banks keep up with what the rules raise. Three grouped queries."""
+    start = _month_start(today, months - 1)
+    opened = _counts_by_month(alerts, "opened_on", start)
+    # Aware datetimes: compare from the start of the first day, local time.
+    start_at = timezone.make_aware(datetime.combine(start, time.min))
+    acknowledged = _counts_by_month(alerts, "acknowledged_at", start_at)
+    disposed = _counts_by_month(alerts, "disposed_at", start_at)
+    keys = [_month_start(today, back) for back in range(months - 1, -1, -1)]
+    return [
+        AlertMonth(k, opened.get(k, 0), acknowledged.get(k, 0), disposed.get(k, 0)) for k in keys
+    ]
+
+
+def alert_chart(rows: list[AlertMonth]) -> dict[str, Any] | None:
+    """The months as grouped bars (ECharts option; app.js draws it)."""
+    if not any(r.opened or r.acknowledged or r.disposed for r in rows):
+        return None
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 50, "right": 20, "top": 40, "bottom": 30},
+        "xAxis": {"type": "category", "data": [r.label for r in rows]},
+        "yAxis": {"type": "value", "name": _("条")},
+        "series": [
+            {"name": _("新增预警"), "type": "bar", "data": [r.opened for r in rows]},
+            {"name": _("签收"), "type": "bar", "data": [r.acknowledged for r in rows]},
+            {"name": _("处置"), "type": "bar", "data": [r.disposed for r in rows]},
+        ],
+    }
+
+
+def warning_panel(user, today: date | None = None) -> dict[str, Any]:
+    """What the dashboard shows beside the loan book: the warnings over the
+    last 12 months (a table and a chart), live warnings and open
+    consultations, all within what `user` may see."""
+    day = today or timezone.localdate()
+    alerts = Alert.objects.visible_to(user)
+    rows = alert_months(alerts, day)
+    return {
+        "alert_months": rows,
+        "alert_chart": alert_chart(rows),
+        "live_alerts": alerts.live().count(),
+        "open_consultations": Consultation.objects.visible_to(user).open().count(),
+    }

@@ -1,0 +1,289 @@
+"""The 金融资源 indicators the loan book answers (registered with insights'
+computed sources in RiskConfig.ready; the keys are insights.catalogue's).
+
+Every figure is rebuilt from the history of each loan, never read from
+today's running `outstanding`, so a balance at a past year end is what it was
+on that day:
+
+- a loan is **on the book at D** when it was disbursed on or before D and was
+  not renewed (无还本续贷: its balance continues as the new loan, which is on
+  the book from its own disbursement) or written off (核销) on or before D;
+  a recalled loan (提前收回) stays on the book until it is repaid;
+- its **balance at D** = principal − principal repaid on or before D;
+- its **class at D** (五级分类) = the class of its latest LoanEvent on or before
+  D (the opening event carries the class at disbursement); none: 正常.
+
+Both loans made through the platform and loans the banks report (平台外) count:
+the book is the region's lending as far as the platform knows it.
+
+The rules of each indicator (also written in the catalogue's 口径):
+
+- 制造业贷款余额 (时点): balance at D of loans to enterprises whose industry is
+  in GB/T 4754 门类 C (制造业).
+- 制造业中长期贷款余额 (时点): the same, original term over one year
+  (maturity later than the same day a year after disbursement) — the PBOC's
+  中长期贷款 (原始期限一年以上).
+- 普惠型小微企业贷款余额 (时点): loans to 小型 / 微型 enterprises (the registry's
+  size, 工信部联企业〔2011〕300号) whose 单户授信总额 is 1000 万元 or less — the
+  CBIRC definition of 普惠型小微企业贷款 (银保监办发〔2019〕48号: 单户授信总额
+  1000 万元（含）以下的小微企业贷款; the PBOC's 普惠小微贷款 statistics use the
+  same limit). The platform holds loans, not
+  credit lines, so the borrower's 授信 at one institution is taken as the sum of
+  the principal of its loans from that institution on the book at D.
+- 普惠型小微企业贷款利率 (时期): principal-weighted average of the contract
+  rate (执行年利率) of 普惠型 loans disbursed in [start, end] (the 授信 test at
+  the disbursement date); loans with no rate reported are left out.
+- 不良贷款率 (时点): balance of loans classed 次级 / 可疑 / 损失 at D ÷ balance
+  of all loans at D, in percent.
+- 绿色信贷余额 (时点): balance at D of loans to enterprises that are members
+  (not removed) of a published 绿色融资企业（项目）库 version (registry
+  ListType.GREEN) in force at D. The platform has no green-product or
+  green-purpose flag on a loan, so the borrower's listing decides.
+
+Each source answers one region prefix (`fn`) and, for the indicator table of
+many regions at once, every county under a prefix in one grouped pass
+(`by_region`), which is what bench/indicators_compute.py measures.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from chanrong.core.codes import EnterpriseSize
+from chanrong.registry.models import EntryChange, ListEntry, ListType, VersionStatus
+
+from .models import NON_PERFORMING, LoanAccount, LoanEvent, LoanStatus, Repayment
+
+INCLUSIVE_LIMIT = Decimal("10000000")  # 单户授信总额 1000 万元（含）
+_EXITS = (LoanStatus.RENEWED, LoanStatus.WRITTEN_OFF)
+_ZERO = Value(Decimal(0))
+_SMALL = (EnterpriseSize.SMALL, EnterpriseSize.MICRO)
+
+
+def on_book(prefix: str, on: date):
+    """Loans of enterprises under `prefix` on the book at `on`."""
+    qs = LoanAccount.objects.filter(disbursed_on__lte=on).exclude(
+        status__in=_EXITS, closed_on__lte=on
+    )
+    if prefix:
+        qs = qs.filter(enterprise__region__code__startswith=prefix)
+    return qs
+
+
+def _repaid(on: date):
+    return Coalesce(
+        Subquery(
+            Repayment.objects.filter(loan=OuterRef("pk"), paid_on__lte=on)
+            .order_by()
+            .values("loan")
+            .annotate(total=Sum("principal"))
+            .values("total")[:1]
+        ),
+        _ZERO,
+    )
+
+
+def _class_at(on: date):
+    return Coalesce(
+        Subquery(
+            LoanEvent.objects.filter(loan=OuterRef("pk"), on__lte=on)
+            .order_by("-on", "-pk")
+            .values("classification")[:1]
+        ),
+        Value("normal"),
+    )
+
+
+def _manufacturing(qs):
+    return qs.filter(enterprise__industry__code__startswith="C")
+
+
+def _long_term(qs):
+    # Original term over one year: maturity after the first anniversary. Done
+    # in Python-free SQL by comparing with the disbursement plus 366 days would
+    # be wrong in leap years, so the anniversary is compared by (year, month, day).
+    return qs.filter(
+        Q(maturity_on__year__gt=F("disbursed_on__year") + 1)
+        | Q(
+            maturity_on__year=F("disbursed_on__year") + 1,
+            maturity_on__month__gt=F("disbursed_on__month"),
+        )
+        | Q(
+            maturity_on__year=F("disbursed_on__year") + 1,
+            maturity_on__month=F("disbursed_on__month"),
+            maturity_on__day__gt=F("disbursed_on__day"),
+        )
+    )
+
+
+def _inclusive(qs, on):
+    """Small and micro borrowers whose 授信 at the lender (principal of their
+    loans from it on the book at `on`, a date or the loan's own column) is at
+    most 1000 万元."""
+    credit = Coalesce(
+        Subquery(
+            LoanAccount.objects.filter(
+                enterprise_id=OuterRef("enterprise_id"),
+                institution_id=OuterRef("institution_id"),
+                disbursed_on__lte=on,
+            )
+            .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on) | ~Q(status__in=_EXITS))
+            .order_by()
+            .values("enterprise_id")
+            .annotate(total=Sum("principal"))
+            .values("total")[:1]
+        ),
+        _ZERO,
+    )
+    return (
+        qs.filter(enterprise__size__in=_SMALL)
+        .annotate(credit_line=credit)
+        .filter(credit_line__lte=INCLUSIVE_LIMIT)
+    )
+
+
+def _green(qs, on: date):
+    listed = ListEntry.objects.filter(
+        enterprise_id=OuterRef("enterprise_id"),
+        version__list__list_type=ListType.GREEN,
+        version__status=VersionStatus.PUBLISHED,
+        version__effective_from__lte=on,
+    ).filter(Q(version__effective_until__isnull=True) | Q(version__effective_until__gte=on))
+    listed = listed.exclude(change=EntryChange.REMOVED)
+    return qs.filter(Exists(listed))
+
+
+# --------------------------------------------------------------------------
+# balances grouped by the borrower's region (6-digit code)
+
+
+def _balances(qs, on: date) -> dict[str, Decimal]:
+    rows = (
+        qs.annotate(balance=F("principal") - _repaid(on))
+        .values("enterprise__region_id")
+        .order_by()
+        .annotate(total=Sum("balance"))
+        .values_list("enterprise__region_id", "total")
+    )
+    return {code: Decimal(total or 0) for code, total in rows}
+
+
+def _total(values: dict[str, Decimal]) -> Decimal:
+    return sum(values.values(), Decimal(0))
+
+
+def manufacturing_balance_by_region(prefix: str, start: date | None, end: date):
+    return _balances(_manufacturing(on_book(prefix, end)), end)
+
+
+def manufacturing_long_term_by_region(prefix: str, start: date | None, end: date):
+    return _balances(_long_term(_manufacturing(on_book(prefix, end))), end)
+
+
+def inclusive_balance_by_region(prefix: str, start: date | None, end: date):
+    return _balances(_inclusive(on_book(prefix, end), end), end)
+
+
+def green_balance_by_region(prefix: str, start: date | None, end: date):
+    return _balances(_green(on_book(prefix, end), end), end)
+
+
+def _pairs_to_ratio(pairs: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
+    return {code: (num / den * 100 if den else Decimal(0)) for code, (num, den) in pairs.items()}
+
+
+def _npl_pairs(prefix: str, on: date) -> dict[str, tuple[Decimal, Decimal]]:
+    book = on_book(prefix, on)
+    everything = _balances(book, on)
+    bad = _balances(
+        book.annotate(class_at=_class_at(on)).filter(class_at__in=sorted(NON_PERFORMING)), on
+    )
+    return {code: (bad.get(code, Decimal(0)), total) for code, total in everything.items()}
+
+
+def npl_ratio_by_region(prefix: str, start: date | None, end: date):
+    return _pairs_to_ratio(_npl_pairs(prefix, end))
+
+
+def _rate_pairs(prefix: str, start: date, end: date) -> dict[str, tuple[Decimal, Decimal]]:
+    qs = LoanAccount.objects.filter(
+        disbursed_on__gte=start, disbursed_on__lte=end, rate__isnull=False
+    )
+    if prefix:
+        qs = qs.filter(enterprise__region__code__startswith=prefix)
+    # The 授信 test at each loan's own disbursement date.
+    rows = (
+        _inclusive(qs, OuterRef("disbursed_on"))
+        .values("enterprise__region_id")
+        .order_by()
+        .annotate(weighted=Sum(F("principal") * F("rate")), weight=Sum("principal"))
+        .values_list("enterprise__region_id", "weighted", "weight")
+    )
+    return {code: (Decimal(w or 0), Decimal(n or 0)) for code, w, n in rows}
+
+
+def inclusive_rate_by_region(prefix: str, start: date | None, end: date):
+    return _pairs_to_ratio_rate(_rate_pairs(prefix, start or end, end))
+
+
+def _pairs_to_ratio_rate(pairs: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
+    return {code: num / den for code, (num, den) in pairs.items() if den}
+
+
+# --------------------------------------------------------------------------
+# one region prefix (the insights source signature)
+
+
+def manufacturing_balance(prefix: str, start: date | None, end: date) -> Decimal:
+    return _total(manufacturing_balance_by_region(prefix, start, end))
+
+
+def manufacturing_long_term(prefix: str, start: date | None, end: date) -> Decimal:
+    return _total(manufacturing_long_term_by_region(prefix, start, end))
+
+
+def inclusive_balance(prefix: str, start: date | None, end: date) -> Decimal:
+    return _total(inclusive_balance_by_region(prefix, start, end))
+
+
+def green_balance(prefix: str, start: date | None, end: date) -> Decimal:
+    return _total(green_balance_by_region(prefix, start, end))
+
+
+def npl_ratio(prefix: str, start: date | None, end: date) -> Decimal | None:
+    pairs = _npl_pairs(prefix, end).values()
+    bad = sum((p[0] for p in pairs), Decimal(0))
+    total = sum((p[1] for p in pairs), Decimal(0))
+    return bad / total * 100 if total else None
+
+
+def inclusive_rate(prefix: str, start: date | None, end: date) -> Decimal | None:
+    pairs = _rate_pairs(prefix, start or end, end).values()
+    weighted = sum((p[0] for p in pairs), Decimal(0))
+    weight = sum((p[1] for p in pairs), Decimal(0))
+    return weighted / weight if weight else None
+
+
+def register() -> None:
+    from chanrong.insights import catalogue as c
+    from chanrong.insights.sources import register_source
+
+    for key, fn, by_region, label, money, kind in (
+        (c.SOURCE_MANUFACTURING_LOANS, manufacturing_balance, manufacturing_balance_by_region,
+         "制造业贷款余额（risk 贷款台账）", True, "stock"),
+        (c.SOURCE_MANUFACTURING_LONG_TERM, manufacturing_long_term,
+         manufacturing_long_term_by_region, "制造业中长期贷款余额（risk 贷款台账）", True, "stock"),
+        (c.SOURCE_INCLUSIVE_SME_LOANS, inclusive_balance, inclusive_balance_by_region,
+         "普惠型小微企业贷款余额（risk 贷款台账）", True, "stock"),
+        (c.SOURCE_INCLUSIVE_SME_RATE, inclusive_rate, inclusive_rate_by_region,
+         "普惠型小微企业贷款加权平均利率（risk 贷款台账）", False, "period"),
+        (c.SOURCE_NPL_RATIO, npl_ratio, npl_ratio_by_region,
+         "不良贷款率（risk 贷款台账）", False, "stock"),
+        (c.SOURCE_GREEN_CREDIT, green_balance, green_balance_by_region,
+         "绿色信贷余额（risk 贷款台账 × 绿色库）", True, "stock"),
+    ):  # fmt: skip
+        register_source(key, fn, label=label, money=money, kind=kind, by_region=by_region)

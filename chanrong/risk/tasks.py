@@ -1,0 +1,50 @@
+"""Background jobs of the risk app: the scorecard's monthly retraining and
+nightly scoring (registered with `chanrong tick` through `@periodic`)."""
+
+from __future__ import annotations
+
+from django.tasks import task
+from django.utils import timezone
+
+from chanrong.core.periodic import periodic
+
+
+@periodic(days=1)
+@task
+def retrain_scorecard_monthly() -> dict:
+    """On the first day of each month, train on the loan book and propose a
+    version for a government admin to approve (it never goes live by
+    itself). Idempotent: once a version exists for this month, nothing."""
+    from .models import ModelVersion
+    from .scorecard.trainer import TrainingError
+    from .services import scoring
+
+    today = timezone.localdate()
+    if today.day != 1 or ModelVersion.objects.filter(as_of=today).exists():
+        return {"proposed": None}
+    try:
+        version = scoring.train_and_propose(today)
+    except TrainingError as exc:
+        return {"proposed": None, "reason": exc.message}
+    return {"proposed": version.number, "status": version.status}
+
+
+@periodic(days=1)
+@task
+def score_enterprises_nightly() -> dict:
+    """Score every enterprise with the live version (none live: nothing)."""
+    from .services import scoring
+
+    if scoring.live_version() is None:
+        return {"scored": 0}
+    return scoring.score_all()
+
+
+@periodic(days=1)
+@task
+def evaluate_warning_rules_nightly() -> dict:
+    """Every enabled early-warning rule over every enterprise: what changed
+    without a signal (operating data, qualifications nearing expiry, scores)."""
+    from .services import warnings
+
+    return {"opened": warnings.evaluate()}
