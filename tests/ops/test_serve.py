@@ -112,4 +112,4 @@ def test_serve_runs_web_worker_and_scheduler_and_stops_them_on_sigint(
     assert rows(
         "SELECT stopped_at IS NOT NULL FROM ops_processheartbeat WHERE kind = 'worker' AND pid = ?",
         restarted,
-    ) == [(1,)]
+    ) == [(1,)], log()
