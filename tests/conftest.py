@@ -7,6 +7,8 @@ per role. Tests that need thousands of rows use the demo command instead.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -45,31 +47,112 @@ os.environ["CHANRONG_OTP_REQUIRED_ROLES"] = ""
 os.environ["CHANRONG_PASSWORD_MAX_AGE_DAYS"] = "0"
 
 
-def _flush_by_delete() -> None:
-    """Transactional tests end with a flush of every table. On PostgreSQL
-    Django flushes with one TRUNCATE of all ~250 tables, which swaps each
-    table's, index's and TOAST table's files: about a second per test, with
-    some 600 transactional tests. The tests' tables hold a few rows each, and
-    DELETE of a few rows costs next to nothing; Django's foreign keys on
-    PostgreSQL are DEFERRABLE INITIALLY DEFERRED, so the order does not
-    matter within the flush's transaction. Only the suite's flushes: a flush
-    that resets sequences (reset_sequences=True, the demo's --reset) keeps
-    Django's TRUNCATE ... RESTART IDENTITY."""
-    from django.db.backends.postgresql.operations import DatabaseOperations
+#: Reference tables the session loads once (regions, industries, the
+#: indicator catalogue, content types and permissions): a transactional
+#: test's flush keeps them while they are as loaded (see _faster_flushes).
+#: Not finance_lprrate: it points at accounts_user, so PostgreSQL would not
+#: TRUNCATE users beside it.
+KEPT_TABLES = (
+    "core_region",
+    "core_industry",
+    "insights_indicatordefinition",
+    "django_content_type",
+    "auth_permission",
+)
+#: database alias -> fingerprint of KEPT_TABLES as the session loaded them.
+_kept_as_loaded: dict[str, str] = {}
 
-    truncate = DatabaseOperations.sql_flush
 
-    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-        if reset_sequences or not tables:
-            return truncate(
+def _kept_fingerprint(connection) -> str:
+    digest = hashlib.sha256()
+    with connection.cursor() as cursor:
+        for table in KEPT_TABLES:
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} ORDER BY 1")
+            for row in cursor.fetchall():
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def remember_reference_tables() -> None:
+    from django.db import connection
+
+    _kept_as_loaded[connection.alias] = _kept_fingerprint(connection)
+
+
+def _delete_filled_tables(ops, tables: list[str], reset_sequences: bool) -> list[str]:
+    """PostgreSQL: DELETE only the tables that hold rows (one query finds
+    them), and restart the flushed tables' sequences in one statement."""
+    quoted = [ops.quote_name(table) for table in tables]
+    with ops.connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join(
+                f"SELECT {i} WHERE EXISTS (SELECT 1 FROM {name})" for i, name in enumerate(quoted)
+            )
+        )
+        statements = [f"DELETE FROM {quoted[i]};" for (i,) in cursor.fetchall()]
+        if reset_sequences:
+            cursor.execute(
+                "SELECT seq.oid::regclass::text FROM pg_class seq "
+                "JOIN pg_depend dep ON dep.objid = seq.oid AND dep.deptype IN ('a', 'i') "
+                "JOIN pg_class tab ON tab.oid = dep.refobjid "
+                "WHERE seq.relkind = 'S' AND tab.relname = ANY(%s)",
+                [list(tables)],
+            )
+            restarts = [
+                "setval('{}', 1, false)".format(name.replace("'", "''"))
+                for (name,) in cursor.fetchall()
+            ]
+            if restarts:
+                statements.append(f"SELECT {', '.join(restarts)};")
+    return statements
+
+
+def _faster_flushes() -> None:
+    """A transactional test (there are some 600) ends with a flush of every
+    table, and the next database test puts the reference rows back. That
+    cost about a second a test on PostgreSQL, and here is why it no longer
+    does. Only these full flushes change; a flush of chosen tables (the
+    demo's rebuild) is Django's own.
+
+    - Deleting ~3,000 regions and ~1,700 industries and loading them again:
+      the flush keeps KEPT_TABLES when a fingerprint of their rows shows no
+      test changed them (else they go, and are reloaded as before).
+    - On PostgreSQL, Django's one TRUNCATE of ~250 tables swaps every
+      table's, index's and TOAST table's files, and a DELETE of each table
+      is 250 round trips: only the tables that hold rows get a DELETE
+      (_delete_filled_tables). Django's foreign keys on PostgreSQL are
+      DEFERRABLE INITIALLY DEFERRED, so the order does not matter within the
+      flush's transaction.
+    """
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SqliteWrapper
+
+    for backend in (PostgresWrapper.ops_class, SqliteWrapper.ops_class):
+
+        def sql_flush(
+            self, style, tables, *, reset_sequences=False, allow_cascade=False, _flush=None
+        ):
+            if not set(KEPT_TABLES) <= set(tables):
+                return _flush(
+                    self,
+                    style,
+                    tables,
+                    reset_sequences=reset_sequences,
+                    allow_cascade=allow_cascade,
+                )
+            as_loaded = _kept_as_loaded.get(self.connection.alias)
+            if as_loaded and _kept_fingerprint(self.connection) == as_loaded:
+                tables = [table for table in tables if table not in KEPT_TABLES]
+            if self.connection.vendor == "postgresql":
+                return _delete_filled_tables(self, tables, reset_sequences)
+            return _flush(
                 self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
             )
-        return [f"DELETE FROM {self.quote_name(table)};" for table in tables]
 
-    DatabaseOperations.sql_flush = sql_flush
+        backend.sql_flush = functools.partialmethod(sql_flush, _flush=backend.sql_flush)
 
 
-_flush_by_delete()
+_faster_flushes()
 
 JIASHAN = "330421"
 JIAXING = "330400"
@@ -161,6 +244,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load reference data once into the test database, outside any test's transaction."""
     with django_db_blocker.unblock():
         refdata.load_all()
+        restore_reference_rows()
+        remember_reference_tables()
 
 
 @pytest.fixture(scope="session")

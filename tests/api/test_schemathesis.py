@@ -57,7 +57,7 @@ CHECKS = [
     negative_data_rejection,
 ]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), fuzzing.ON_POSTGRES_ONLY]
 
 
 def openapi_document() -> dict:

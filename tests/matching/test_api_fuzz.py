@@ -18,7 +18,7 @@ MATCHING = r"^/api/v1/(demands/\{id\}/matches|institutions/me/|policy-weights/)"
 schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex=MATCHING)
 fuzzing.configure(schema, 25)  # phases per database: tests/fuzzing.py
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), fuzzing.ON_POSTGRES_ONLY]
 
 
 @pytest.fixture

@@ -32,7 +32,10 @@ POLICY = r"^/api/v1/policy/(?!pools)"
 schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex=POLICY)
 fuzzing.configure(schema, 25)  # phases per database: tests/fuzzing.py
 
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, reset_sequences=True),
+    fuzzing.ON_POSTGRES_ONLY,
+]
 
 
 @pytest.fixture

@@ -27,7 +27,10 @@ POOLS = r"^/api/v1/policy/pools"
 schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex=POOLS)
 fuzzing.configure(schema, 25)  # phases per database: tests/fuzzing.py
 
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, reset_sequences=True),
+    fuzzing.ON_POSTGRES_ONLY,
+]
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ MINE = (
     "/testapi/enterprises/{id}/",
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), fuzzing.ON_POSTGRES_ONLY]
 
 
 def openapi_document() -> dict:

@@ -37,7 +37,10 @@ MAX_EXAMPLES = 15
 schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex=SUPPLYCHAIN)
 fuzzing.configure(schema, MAX_EXAMPLES)  # phases per database: tests/fuzzing.py
 
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, reset_sequences=True),
+    fuzzing.ON_POSTGRES_ONLY,
+]
 
 
 @pytest.fixture
