@@ -22,6 +22,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core import pickers
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.models import Industry, IndustryLevel
 from chanrong.core.text import validate_name
@@ -339,10 +340,13 @@ QUALIFICATION_CHOICES = [
 
 
 class EligibilityForm(ServiceErrorsMixin, forms.Form):
-    regions = _text(
-        _("适用地区"),
-        _("行政区划代码，逗号分隔，含全部下级，如 330421；留空为本部门辖区内不限"),
-        max_length=500,
+    regions = pickers.PickerField(
+        pickers.REGIONS,
+        multiple=True,
+        keys=True,
+        required=False,
+        label=_("适用地区"),
+        help_text=_("含全部下级；留空为本部门辖区内不限"),
     )
     industries_in = forms.MultipleChoiceField(
         label=_("适用行业（留空为不限）"),
@@ -407,7 +411,7 @@ class EligibilityForm(ServiceErrorsMixin, forms.Form):
     def service_data(self) -> dict[str, Any]:
         data = self.cleaned_data
         out: dict[str, Any] = {}
-        regions = [c for c in _SPLIT.split(data.get("regions") or "") if c]
+        regions = list(data.get("regions") or [])
         if regions:
             out["regions"] = regions
         for name in self.LIST_FIELDS:
@@ -426,7 +430,7 @@ class EligibilityForm(ServiceErrorsMixin, forms.Form):
     @classmethod
     def initial_for(cls, eligibility: dict[str, Any]) -> dict[str, Any]:
         initial: dict[str, Any] = {
-            "regions": ", ".join(eligibility.get("regions") or []),
+            "regions": list(eligibility.get("regions") or []),
             "purpose_keywords": "、".join(eligibility.get("purpose_keywords") or []),
             "exclude_blacklisted": bool(eligibility.get("exclude_blacklisted", True)),
         }
@@ -454,7 +458,9 @@ class ProgrammeForms:
         kind: str,
         programme: Programme | None = None,
         add_item: bool = False,
+        user=None,
     ):
+        """`user`: whose scope the region picker picks from (none: nothing)."""
         self.kind = kind
         self.programme = programme
         bound = data is not None
@@ -485,6 +491,7 @@ class ProgrammeForms:
         self.eligibility = EligibilityForm(
             data, prefix="eligibility", initial=EligibilityForm.initial_for(eligibility)
         )
+        pickers.bind(self.eligibility, user)
         self._item_rows: list[int] = []
 
     def fresh_params(self) -> None:

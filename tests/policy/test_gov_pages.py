@@ -241,7 +241,9 @@ def test_create_set_appropriation_and_publish_through_the_forms(policy_world, cl
             "id_eligibility-loan_date_to",
             "结束早于开始",
         ),
-        ({"eligibility-regions": "999999"}, "id_eligibility-regions", "未知的地区代码"),
+        ({"eligibility-regions": "999999"}, "id_eligibility-regions", "不在您的管辖范围内"),
+        ({"eligibility-regions": "330400"}, "id_eligibility-regions", "不在您的管辖范围内"),
+        ({"eligibility-regions": "嘉善"}, "id_eligibility-regions", "请从列表中选择地区"),
         ({"eligibility-amount_min": "NaN"}, "id_eligibility-amount_min", "应为数字"),
         (
             {"params-cap_per_enterprise_year": "Infinity"},
@@ -261,6 +263,19 @@ def test_bad_input_shows_the_error_beside_the_field_and_writes_nothing(
     assert message in field_error(page, field_id)
     assert 'id="form-errors"' in page
     assert not Programme.objects.exists()
+
+
+def test_the_region_picker_takes_several_regions_of_the_agency(policy_world, client_for):
+    client = client_for("fin_admin")
+    new = f"{reverse('policy:gov_programme_new')}?kind=interest"
+    assert 'data-picker="regions"' in html(client.get(new))
+    # Chips post one hidden input each; the plain input takes keys separated by 、 too.
+    response = client.post(new, CREATE | {"eligibility-regions": ["330421", "330421、330421"]})
+    assert response.status_code == 302
+    programme = Programme.objects.get(name=CREATE["name"])
+    assert programme.eligibility["regions"] == ["330421"]
+    edit = html(client.get(reverse("policy:gov_programme_edit", args=[programme.pk])))
+    assert "嘉善县" in edit  # the picked region shown by name
 
 
 def test_every_kind_has_its_own_parameter_fields(policy_world, client_for):

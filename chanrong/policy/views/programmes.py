@@ -128,7 +128,7 @@ def programme_create(request):
     if request.method == "POST":
         add_item = "add_item" in request.POST
         switching = "switch_kind" in request.POST
-        forms = ProgrammeForms(request.POST, kind=kind, add_item=add_item)
+        forms = ProgrammeForms(request.POST, kind=kind, add_item=add_item, user=user)
         if not (add_item or switching):
             response = _save(
                 request,
@@ -140,10 +140,10 @@ def programme_create(request):
                 return response
         elif switching:
             # Another kind: keep what was typed in the shared parts, fresh parameters.
-            forms = ProgrammeForms(request.POST, kind=kind)
+            forms = ProgrammeForms(request.POST, kind=kind, user=user)
             forms.fresh_params()
     else:
-        forms = ProgrammeForms(kind=kind)
+        forms = ProgrammeForms(kind=kind, user=user)
     return _render_form(request, forms, None)
 
 
@@ -174,7 +174,7 @@ def programme_edit(request, pk: int):
     if request.method == "POST":
         add_item = "add_item" in request.POST
         forms = ProgrammeForms(
-            request.POST, kind=programme.kind, programme=programme, add_item=add_item
+            request.POST, kind=programme.kind, programme=programme, add_item=add_item, user=user
         )
         if not add_item:
             response = _save(
@@ -186,7 +186,7 @@ def programme_edit(request, pk: int):
             if response is not None:
                 return response
     else:
-        forms = ProgrammeForms(kind=programme.kind, programme=programme)
+        forms = ProgrammeForms(kind=programme.kind, programme=programme, user=user)
     return _render_form(request, forms, programme)
 
 
