@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core import pickers
 from chanrong.core.errors import ServiceError
 from chanrong.core.text import clean_by_kind, kind_of_field
 
@@ -50,9 +51,8 @@ class FundForm(ServiceForm):
     target_size = forms.CharField(label=_("目标规模（元）"), widget=forms.TextInput(MONEY))
     paid_in_size = forms.CharField(label=_("实缴规模（元）"), widget=forms.TextInput(MONEY))
     manager = forms.TypedChoiceField(label=_("基金管理人"), coerce=int, choices=())
-    region = forms.CharField(
-        label=_("注册地（投资区域）"), max_length=6, help_text=_("6 位行政区划代码，如 330421")
-    )
+    # A search picker (core.pickers): the service reads the region's code.
+    region = pickers.PickerField(pickers.REGIONS, keys=True, label=_("注册地（投资区域）"))
     focus_industries = forms.CharField(
         label=_("重点投资行业"),
         required=False,

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core import pickers
 from chanrong.core.errors import ServiceError, ValidationFailed
 from chanrong.core.money import format_amount
 from chanrong.core.scope import ScopeKind, scope_of
@@ -79,7 +80,7 @@ def fund_new(request):
     if not _can_register(request.user):
         raise Http404
     managers = list(_managers(request.user))
-    form = FundForm(request.POST or None, managers=managers)
+    form = pickers.bind(FundForm(request.POST or None, managers=managers), request.user)
     if request.method == "POST" and form.is_valid():
         try:
             fund = fund_service.create_fund(request.user, form.cleaned_data)

@@ -6,17 +6,17 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core import pickers
+
 from .models import MAX_WEIGHT, MIN_WEIGHT
 
 
 class RegionLookupForm(forms.Form):
-    region = forms.RegexField(
-        label=_("地区代码"),
-        regex=r"^[0-9]{6}$",
-        max_length=6,
-        error_messages={"invalid": _("请输入 6 位行政区划代码")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "330421"}),
-    )
+    """Which region's weights to show: a search picker (core.pickers) that
+    refuses, on the field, a region outside the user's subtree. Bind it with
+    `pickers.bind(form, user)`; it cleans to the region's code."""
+
+    region = pickers.PickerField(pickers.REGIONS, keys=True, label=_("地区"))
 
 
 def _weight(label) -> forms.DecimalField:

@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from chanrong.core import pickers
 from chanrong.core.errors import NotAllowed, ValidationFailed
 from chanrong.core.models import Region
 from chanrong.core.scope import ScopeKind, scope_of
@@ -48,8 +49,10 @@ def policy_weights(request):
     prefix = _region_prefix_or_404(user)
     params = request.POST if request.method == "POST" else request.GET
     region: Region | None = None
-    lookup = RegionLookupForm(params if params.get("region") else None)
-    if params.get("region"):
+    # The picker sends each chip's key and its search box: any non-blank value.
+    picked = any(value.strip() for value in params.getlist("region"))
+    lookup = pickers.bind(RegionLookupForm(params if picked else None), user)
+    if picked:
         if lookup.is_valid():
             region = (
                 Region.objects.filter(pk=lookup.cleaned_data["region"], code__startswith=prefix)
@@ -62,7 +65,7 @@ def policy_weights(request):
         region = (
             Region.objects.filter(pk=user.agency.region_id).select_related("parent__parent").first()
         )
-        lookup = RegionLookupForm(initial={"region": user.agency.region_id})
+        lookup = pickers.bind(RegionLookupForm(initial={"region": user.agency.region_id}), user)
 
     form = None
     own = None

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from chanrong.demands.models import Demand, DemandKind, DemandState
 from chanrong.funds.models import Fund, FundInvestment
-from tests.conftest import JIASHAN
+from tests.conftest import JIASHAN, SUZHOU_GUSU
 
 from .conftest import fund_data, invest
 
@@ -110,3 +110,27 @@ def test_api_round_trip_and_refusals(client, world, fund_co):
     assert (
         FundInvestment.objects.count() == 1 and Fund.objects.filter(region_id=JIASHAN).count() == 1
     )
+
+
+def test_register_page_picks_the_region(client, world, fund_co):
+    """注册地 is a region picker: a good pick saves, a region outside a
+    government user's subtree (or a name typed without picking) is refused
+    on the field and writes nothing."""
+    client.force_login(world.user("gov_jiashan"))
+    url = reverse("funds:new")
+    page = client.get(url).content.decode()
+    assert 'data-picker="regions"' in page and 'name="region"' in page
+    form = {**fund_data(fund_co), "focus_industries": "C34, C39"}
+    for region, message in [
+        (SUZHOU_GUSU, "不在您的管辖范围内"),
+        ("嘉善", "请从列表中选择地区"),
+    ]:
+        refused = client.post(url, {**form, "region": region})
+        assert refused.status_code == 200
+        assert message in str(refused.context["form"].errors["region"])
+    assert not Fund.objects.exists()
+    # The chip's hidden input plus the emptied search box, as the widget sends it.
+    made = client.post(url, {**form, "region": [JIASHAN, ""]})
+    assert made.status_code == 302, made.context and made.context["form"].errors
+    fund = Fund.objects.get()
+    assert fund.region_id == JIASHAN and made.url == reverse("funds:detail", args=[fund.pk])

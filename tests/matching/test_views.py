@@ -126,7 +126,7 @@ def test_province_sees_subtree_weights_with_their_source(world, client_as):
     assert 'data-weight="white_list">3<' in region
     # outside its subtree: not found in the lookup, nothing to edit
     html = gov.get("/matching/policy-weights/?region=320508").content.decode()
-    assert 'data-testid="policy-region"' not in html and "不在辖区内" in html
+    assert 'data-testid="policy-region"' not in html and "不在您的管辖范围内" in html
 
 
 def test_county_cannot_post_for_a_region_outside_its_subtree(world, client_as):
@@ -146,3 +146,31 @@ def test_national_and_admin_pick_a_region(world, client_as, username):
     assert 'data-region="320508"' in html and 'data-testid="policy-form"' in html
     assert "平台默认" in html
     assert client.get("/matching/policy-weights/?region=abc").status_code == 200
+
+
+def test_region_is_a_picker_refusing_regions_outside_the_subtree(world, client_as):
+    """The 地区 control is a region picker: its own region shows as a chip,
+    a good pick shows and saves, a region outside the subtree is refused on
+    the field and nothing is written."""
+    gov = client_as("gov_zhejiang")
+    html = gov.get("/matching/policy-weights/").content.decode()
+    assert 'data-picker="regions"' in html
+    assert 'class="picker__chip" data-key="330000"' in html
+    # A good pick (the chip's key, full-width digits typed without JavaScript too).
+    response = gov.get("/matching/policy-weights/", {"region": ["330421", ""]})
+    assert 'data-region="330421"' in response.content.decode()
+    assert 'class="picker__chip" data-key="330421"' in response.content.decode()
+    data = {"region": "３３０４２１", "action": "set", "white_list": "2", "specialised": "1",
+            "tech": "1", "green": "1"}  # fmt: skip
+    assert gov.post("/matching/policy-weights/", data).status_code == 302
+    assert PolicyWeights.objects.get().region_id == "330421"
+    # Outside the subtree, or a name typed without picking: refused on the field.
+    county = client_as("gov_jiashan")
+    for region, message in [("330000", "不在您的管辖范围内"), ("嘉兴", "请从列表中选择地区")]:
+        response = county.get("/matching/policy-weights/", {"region": region})
+        assert response.status_code == 200
+        assert message in str(response.context["lookup"].errors["region"])
+        assert 'data-testid="policy-region"' not in response.content.decode()
+    response = county.post("/matching/policy-weights/", {**data, "region": "330000"})
+    assert response.status_code == 404
+    assert list(PolicyWeights.objects.values_list("region_id", flat=True)) == ["330421"]
