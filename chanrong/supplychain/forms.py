@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from chanrong.core import pickers
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.text import clean_by_kind, kind_of_field
+from chanrong.registry.pickers import ENTERPRISES
 
 from .models import AttachmentKind, FinancingMode, MemberRole, ReceivableKind
 
@@ -94,7 +95,13 @@ class ChainForm(ServiceForm):
         label=_("所在地区"),
         help_text=_("不填则为本单位所在地区"),
     )
-    lead = _text(_("链主企业统一社会信用代码"), max_length=18, help_text=_("政府部门维护时选填"))
+    lead = pickers.PickerField(
+        ENTERPRISES,
+        keys=True,
+        required=False,
+        label=_("链主企业"),
+        help_text=_("政府部门维护时选填"),
+    )
     industry = _text(
         _("所属行业（国民经济行业代码）"), max_length=5, help_text=_("选填，如 C36 汽车制造业")
     )

@@ -28,6 +28,7 @@ from chanrong.supplychain.models import (
     Voucher,
     VoucherState,
 )
+from tests.conftest import JIAXING, _enterprise
 
 from .conftest import invoice
 
@@ -163,6 +164,31 @@ def test_agency_creates_a_chain_adds_and_removes_members_and_measures(sc):
     member = ChainMember.objects.get(chain=chain, enterprise=sc.world.ent2)
     assert gov.post(reverse("supplychain:member_remove", args=[member.pk])).status_code == 302
     assert not ChainMember.objects.filter(pk=member.pk).exists()
+
+
+def test_the_lead_is_picked_from_the_enterprises_the_agency_sees(sc):
+    gov = _client(sc.user("gov_jiashan"))
+    url = reverse("supplychain:chains")
+    assert 'data-picker="enterprises"' in gov.get(url).content.decode()
+    elsewhere = _enterprise("嘉兴市外地链主有限公司", JIAXING, "C36", 77)
+    for lead, message in (
+        (elsewhere.uscc, "不在您的管辖范围内"),
+        ("91330421MA0000000X", "不在您的管辖范围内"),
+        ("外地链主", "请从列表中选择企业"),
+    ):
+        response = gov.post(url, {"name": "新能源汽车", "lead": lead})
+        assert response.status_code == 422
+        assert message in response.content.decode()
+    assert not Chain.objects.filter(name="新能源汽车").exists()
+    # A full-width, lower-case USCC of an enterprise in its region is picked.
+    typed = sc.core.uscc.lower().translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    assert gov.post(url, {"name": "新能源汽车", "lead": typed}).status_code == 302
+    assert Chain.objects.get(name="新能源汽车").lead == sc.core
+    # An enterprise keeps its own chain: no 链主 control, a posted one is ignored.
+    core = _client(sc.user("core_user"))
+    assert 'name="lead"' not in core.get(url).content.decode()
+    assert core.post(url, {"name": "集成电路", "lead": elsewhere.uscc}).status_code == 302
+    assert Chain.objects.get(name="集成电路").lead == sc.core
 
 
 def test_member_and_measure_errors_by_field_nothing_written(sc):

@@ -36,6 +36,9 @@ def chain_list(request):
         form = AdminChainForm(request.POST or None, agencies=pages.chain_agencies())
     elif may_create:
         form = ChainForm(request.POST or None)
+        if not user.is_government_user:
+            # An enterprise is its own chain's 链主: no 链主 to pick.
+            del form.fields["lead"]
     if form is not None:
         pickers.bind(form, user)
     status = OK
