@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from chanrong.core import pickers
 from chanrong.core.errors import NotAllowed, ValidationFailed
 from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
 from chanrong.core.scope import ScopeKind, scope_of
-from chanrong.finance.models import FinancialInstitution
+from chanrong.finance.pickers import INSTITUTIONS
 from chanrong.insights import groups as policy_groups
 from chanrong.registry.models import EnterpriseSize
 
@@ -110,9 +112,19 @@ def _no_loan_query(request):
         return params, groups.clean_no_loan(), _errors(exc)
 
 
+class NoLoanSendForm(forms.Form):
+    """The 首贷培育 push: the institution, picked from those the official sees."""
+
+    institution = pickers.PickerField(INSTITUTIONS, keys=True, label=gettext_lazy("金融机构"))
+
+
 @login_required
 @require_GET
 def no_loan(request):
+    return _no_loan_page(request)
+
+
+def _no_loan_page(request, send_form: NoLoanSendForm | None = None, status: int = 200):
     user = _viewer(request)
     params, query, errors = _no_loan_query(request)
     paginator = CappedPaginator(groups.no_loan_enterprises(user, query), PAGE_SIZE, cap=DEFAULT_CAP)
@@ -138,12 +150,12 @@ def no_loan(request):
         "enterprise_groups": [
             (g.key, g.label) for g in policy_groups.groups() if g.key != "no_loan"
         ],
-        "institutions": FinancialInstitution.objects.order_by("name").only("pk", "name")
+        "send_form": (send_form or pickers.bind(NoLoanSendForm(auto_id="n-%s"), user))
         if is_government
-        else [],
+        else None,
         "is_government": is_government,
     }
-    return render(request, "risk/no_loan.html", context, status=422 if errors else 200)
+    return render(request, "risk/no_loan.html", context, status=422 if errors else status)
 
 
 @login_required
@@ -157,8 +169,13 @@ def no_loan_send(request):
     if errors:
         messages.error(request, _("筛选条件有误，未推送"))
         return target
+    if scope_of(user).kind != ScopeKind.GOVERNMENT:
+        raise PermissionDenied
+    form = pickers.bind(NoLoanSendForm(request.POST, auto_id="n-%s"), user)
+    if not form.is_valid():
+        return _no_loan_page(request, form, status=422)
     try:
-        count = groups.send_to_outreach(user, query, request.POST.get("institution"))
+        count = groups.send_to_outreach(user, query, form.cleaned_data["institution"])
     except ValidationFailed as exc:
         messages.error(request, exc.errors[0].message if exc.errors else exc.message)
         return target

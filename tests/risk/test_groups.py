@@ -126,6 +126,20 @@ def test_no_loan_list_page_export_and_push(world, book):
     b"".join(response.streaming_content)
     entry = AuditEntry.objects.filter(object_id="risk_no_loan").latest("pk")
     assert entry.changes["rows"] == 1 and entry.actor_id == world.user("gov_jiashan").pk
+    # The institution is a picker: an unknown id, a typed name or nothing is
+    # refused beside the control and nothing is sent.
+    assert b'data-picker="institutions"' in page.content
+    for value, message in (
+        ("999999", "不在您的管辖范围内"),
+        ("某银行", "请从列表中选择"),
+        ("", ""),
+    ):
+        refused = client.post("/risk/no-loan/send/?industry=C", {"institution": value})
+        assert refused.status_code == 422
+        assert message in refused.content.decode()
+        assert 'id="n-institution_error"' in refused.content.decode()
+    assert not AuditEntry.objects.filter(action="risk.no_loan.send").exists()
+    assert not Notification.objects.filter(recipient=world.user("bank_staff")).exists()
     sent = client.post("/risk/no-loan/send/?industry=C", {"institution": world.bank.pk})
     assert sent.status_code == 302
     assert Notification.objects.filter(recipient=world.user("bank_staff")).exists()
