@@ -7,8 +7,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core import pickers
 from chanrong.core.errors import ValidationFailed
-from chanrong.finance.models import CollateralKind, FinancialInstitution, Product, ProductState
+from chanrong.finance.models import CollateralKind, Product, ProductState
+from chanrong.finance.pickers import INSTITUTIONS
 from chanrong.registry.models import Project
 
 from .models import DemandKind, Urgency
@@ -43,11 +45,13 @@ class DemandForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    preferred_institution_ids = forms.MultipleChoiceField(
+    preferred_institution_ids = pickers.PickerField(
+        INSTITUTIONS,
+        multiple=True,
+        keys=True,
         label=_("意向金融机构"),
         required=False,
         help_text=_("可多选（最多 10 家）；无论是否符合产品条件都会派单给意向机构"),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     project_id = forms.ChoiceField(
         label=_("关联项目"),
@@ -76,10 +80,6 @@ class DemandForm(ServiceErrorsMixin, forms.Form):
                 .order_by("name", "pk")
                 .values_list("pk", "name")
             ),
-        ]
-        self.fields["preferred_institution_ids"].choices = [
-            (str(pk), name)
-            for pk, name in FinancialInstitution.objects.order_by("name").values_list("pk", "name")
         ]
 
 

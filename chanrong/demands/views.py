@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core import pickers
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.panels import panel_context
 from chanrong.core.scope import ScopeKind, scope_of
@@ -132,7 +133,9 @@ def demand_list(request):
 def demand_create(request):
     if not services.can_create_demand(request.user):
         raise PermissionDenied
-    form = DemandForm(request.POST or None, enterprise_id=request.user.enterprise_id)
+    form = pickers.bind(
+        DemandForm(request.POST or None, enterprise_id=request.user.enterprise_id), request.user
+    )
     if request.method == "POST" and form.is_valid():
         try:
             demand = services.create_demand(request.user, form.service_data())
@@ -157,7 +160,10 @@ def demand_edit(request, pk: int):
     initial["preferred_institution_ids"] = [str(p) for p in initial["preferred_institution_ids"]]
     initial["amount_wan"] = format(initial["amount_wan"].normalize(), "f")
     initial["project_id"] = str(initial["project_id"] or "")
-    form = DemandForm(request.POST or None, initial=initial, enterprise_id=demand.enterprise_id)
+    form = pickers.bind(
+        DemandForm(request.POST or None, initial=initial, enterprise_id=demand.enterprise_id),
+        request.user,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_demand(request.user, demand, form.service_data())

@@ -129,6 +129,17 @@ def test_enterprise_creates_publishes_and_follows_a_demand(world, bank_products,
         {"kind": "debt", "amount_wan": "abc", "term_months": "0", "purpose": "x"},
     )
     assert bad.status_code == 200 and "无法识别的金额" in bad.content.decode()
+    # 意向金融机构 is an institution picker: an unknown id or a typed name is
+    # refused beside the control and nothing is saved.
+    good = {"kind": "debt", "amount_wan": "200万", "term_months": "12", "purpose": "购置设备"}
+    for value, message in (("999999", "不在您的管辖范围内"), ("某银行", "请从列表中选择")):
+        refused = client.post(
+            reverse("demands:create"), good | {"preferred_institution_ids": value}
+        )
+        page = refused.content.decode()
+        assert refused.status_code == 200 and message in page
+        assert 'id="id_preferred_institution_ids_error"' in page
+    assert not Demand.objects.exists()
     response = client.post(
         reverse("demands:create"),
         {"kind": "debt", "amount_wan": "200万", "term_months": "12", "purpose": "购置设备",
@@ -137,6 +148,9 @@ def test_enterprise_creates_publishes_and_follows_a_demand(world, bank_products,
     )  # fmt: skip
     demand = Demand.objects.get()
     assert response.status_code == 302 and demand.state == DemandState.DRAFT
+    assert list(demand.preferred_institutions.all()) == [world.bank2]
+    edit = client.get(reverse("demands:edit", args=[demand.pk])).content.decode()
+    assert 'data-picker="institutions"' in edit and world.bank2.name in edit
     client.post(reverse("demands:action", args=[demand.pk, "publish"]))
     demand.refresh_from_db()
     assert demand.state == DemandState.DISPATCHED
