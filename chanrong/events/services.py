@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -499,11 +499,44 @@ def held_financing(prefix: str, start: date | None, end: date) -> Decimal:
     return Decimal(total or 0)
 
 
+def held_sessions_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    """held_sessions of every region under `prefix` in one GROUP BY."""
+    rows = (
+        _held(prefix, start, end)
+        .values("region_id")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("region_id", "n")
+    )
+    return {code: Decimal(n) for code, n in rows}
+
+
+def held_financing_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    """held_financing of every region under `prefix` in one GROUP BY."""
+    rows = (
+        SignedDeal.objects.filter(event__in=_held(prefix, start, end))
+        .values("event__region_id")
+        .order_by()
+        .annotate(n=Sum("amount"))
+        .values_list("event__region_id", "n")
+    )
+    return {code: Decimal(n or 0) for code, n in rows}
+
+
 def register_sources() -> None:
     from chanrong.insights.catalogue import SOURCE_EVENT_FINANCING, SOURCE_EVENT_SESSIONS
     from chanrong.insights.sources import register_source
 
-    register_source(SOURCE_EVENT_SESSIONS, held_sessions, label="已结束的对接活动场次")
     register_source(
-        SOURCE_EVENT_FINANCING, held_financing, label="已结束的对接活动签约金额", money=True
+        SOURCE_EVENT_SESSIONS,
+        held_sessions,
+        label="已结束的对接活动场次",
+        by_region=held_sessions_by_region,
+    )
+    register_source(
+        SOURCE_EVENT_FINANCING,
+        held_financing,
+        label="已结束的对接活动签约金额",
+        money=True,
+        by_region=held_financing_by_region,
     )

@@ -23,7 +23,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from .services.stats import fund_totals, investment_amount
+from django.db.models import Count, Q, Sum
+
+from .models import GOVERNMENT_KINDS, Fund, FundInvestment
+from .services.stats import _money, fund_totals, investment_amount
 
 EQUITY_FUND_COUNT = "funds.equity_fund_count"
 EQUITY_FUND_SIZE = "funds.equity_fund_size"
@@ -52,25 +55,70 @@ def equity_investment_amount(prefix: str, start: date | None, end: date) -> Deci
     return investment_amount(prefix, start, end)
 
 
+# --------------------------------------------------------------------------
+# every region under a prefix in one GROUP BY (insights' county table)
+
+
+def _fund_rows(prefix: str, end: date, government_only: bool) -> dict[str, tuple[int, Decimal]]:
+    qs = Fund.objects.active_on(end)
+    if prefix:
+        qs = qs.filter(region__code__startswith=prefix)
+    if government_only:
+        qs = qs.filter(kind__in=GOVERNMENT_KINDS)
+    rows = (
+        qs.values("region_id")
+        .order_by()
+        .annotate(n=Count("pk"), s=Sum("paid_in_size"))
+        .values_list("region_id", "n", "s")
+    )
+    return {code: (int(n or 0), _money(s)) for code, n, s in rows}
+
+
+def equity_fund_count_by_region(prefix: str, start: date | None, end: date):
+    return {c: Decimal(n) for c, (n, _s) in _fund_rows(prefix, end, False).items()}
+
+
+def equity_fund_size_by_region(prefix: str, start: date | None, end: date):
+    return {c: s for c, (_n, s) in _fund_rows(prefix, end, False).items()}
+
+
+def government_fund_count_by_region(prefix: str, start: date | None, end: date):
+    return {c: Decimal(n) for c, (n, _s) in _fund_rows(prefix, end, True).items()}
+
+
+def government_fund_size_by_region(prefix: str, start: date | None, end: date):
+    return {c: s for c, (_n, s) in _fund_rows(prefix, end, True).items()}
+
+
+def equity_investment_amount_by_region(prefix: str, start: date | None, end: date):
+    where = Q(invested_on__lte=end)
+    if start is not None:
+        where &= Q(invested_on__gte=start)
+    if prefix:
+        where &= Q(enterprise__region__code__startswith=prefix)
+    rows = (
+        FundInvestment.objects.filter(where)
+        .values("enterprise__region_id")
+        .order_by()
+        .annotate(s=Sum("amount"))
+        .values_list("enterprise__region_id", "s")
+    )
+    return {code: _money(s) for code, s in rows}
+
+
 def register_sources() -> None:
     from chanrong.insights.sources import register_source
 
-    register_source(EQUITY_FUND_COUNT, equity_fund_count, label="股权投资基金数（funds）")
-    register_source(
-        EQUITY_FUND_SIZE, equity_fund_size, label="股权投资基金实缴规模（funds）", money=True
-    )
-    register_source(
-        GOVERNMENT_FUND_COUNT, government_fund_count, label="政府引导/投资基金数（funds）"
-    )
-    register_source(
-        GOVERNMENT_FUND_SIZE,
-        government_fund_size,
-        label="政府引导/投资基金实缴规模（funds）",
-        money=True,
-    )
-    register_source(
-        EQUITY_INVESTMENT_AMOUNT,
-        equity_investment_amount,
-        label="基金股权投资金额（funds）",
-        money=True,
-    )
+    for key, fn, by_region, label, money in (
+        (EQUITY_FUND_COUNT, equity_fund_count, equity_fund_count_by_region,
+         "股权投资基金数（funds）", False),
+        (EQUITY_FUND_SIZE, equity_fund_size, equity_fund_size_by_region,
+         "股权投资基金实缴规模（funds）", True),
+        (GOVERNMENT_FUND_COUNT, government_fund_count, government_fund_count_by_region,
+         "政府引导/投资基金数（funds）", False),
+        (GOVERNMENT_FUND_SIZE, government_fund_size, government_fund_size_by_region,
+         "政府引导/投资基金实缴规模（funds）", True),
+        (EQUITY_INVESTMENT_AMOUNT, equity_investment_amount, equity_investment_amount_by_region,
+         "基金股权投资金额（funds）", True),
+    ):  # fmt: skip
+        register_source(key, fn, label=label, money=money, by_region=by_region)

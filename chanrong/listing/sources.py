@@ -17,22 +17,84 @@ imports it.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from .models import EXCHANGE_BOARDS, REGIONAL_BOARDS, Board, Pipeline, Stage
 from .services import stats
 
+# Every region under a prefix in one GROUP BY (insights' county table).
+
+
+def _listed_by_region(prefix: str, end: date, boards, stage: str) -> dict[str, Decimal]:
+    rows = (
+        Pipeline.objects.in_region(prefix)
+        .filter(stage=stage, board__in=boards, listed_on__lte=end)
+        .values("enterprise__region_id")
+        .order_by()
+        .annotate(n=Count("enterprise_id", distinct=True))
+        .values_list("enterprise__region_id", "n")
+    )
+    return {code: Decimal(n) for code, n in rows}
+
+
+def exchange_listed_by_region(prefix: str, start: date | None, end: date):
+    return _listed_by_region(prefix, end, EXCHANGE_BOARDS, Stage.LISTED)
+
+
+def neeq_listed_by_region(prefix: str, start: date | None, end: date):
+    return _listed_by_region(prefix, end, {Board.NEEQ}, Stage.QUOTED)
+
+
+def regional_equity_listed_by_region(prefix: str, start: date | None, end: date):
+    return _listed_by_region(prefix, end, REGIONAL_BOARDS, Stage.QUOTED)
+
+
+def ipo_proceeds_by_region(prefix: str, start: date | None, end: date):
+    rows = Pipeline.objects.in_region(prefix).filter(stage=Stage.LISTED, listed_on__lte=end)
+    if start is not None:
+        rows = rows.filter(listed_on__gte=start)
+    grouped = (
+        rows.values("enterprise__region_id")
+        .order_by()
+        .annotate(total=Sum("proceeds"))
+        .values_list("enterprise__region_id", "total")
+    )
+    return {code: stats._fen(total) for code, total in grouped}
+
+
 SOURCES = {
-    "listing.exchange_listed": (stats.exchange_listed, "境内上市企业数（listing）", False),
-    "listing.neeq_listed": (stats.neeq_listed, "新三板挂牌企业数（listing）", False),
+    "listing.exchange_listed": (
+        stats.exchange_listed,
+        "境内上市企业数（listing）",
+        False,
+        exchange_listed_by_region,
+    ),
+    "listing.neeq_listed": (
+        stats.neeq_listed,
+        "新三板挂牌企业数（listing）",
+        False,
+        neeq_listed_by_region,
+    ),
     "listing.regional_equity_listed": (
         stats.regional_equity_listed,
         "区域性股权市场挂牌企业数（listing）",
         False,
+        regional_equity_listed_by_region,
     ),
-    "listing.ipo_proceeds": (stats.ipo_proceeds, "上市募集资金（listing）", True),
+    "listing.ipo_proceeds": (
+        stats.ipo_proceeds,
+        "上市募集资金（listing）",
+        True,
+        ipo_proceeds_by_region,
+    ),
 }
 
 
 def register_sources() -> None:
     from chanrong.insights.sources import register_source
 
-    for key, (fn, label, money) in SOURCES.items():
-        register_source(key, fn, label=label, money=money)
+    for key, (fn, label, money, by_region) in SOURCES.items():
+        register_source(key, fn, label=label, money=money, by_region=by_region)

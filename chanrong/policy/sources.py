@@ -112,19 +112,72 @@ def guarantee_fee_rate(prefix: str, start: date | None, end: date) -> Decimal | 
     return (weighted / total).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
 
 
+# --------------------------------------------------------------------------
+# every region under a prefix in one GROUP BY (insights' county table)
+
+
+def _grouped(qs: QuerySet, region_path: str, **aggregates) -> list[tuple]:
+    key = f"{region_path}_id"
+    return list(qs.values(key).order_by().annotate(**aggregates).values_list(key, *aggregates))
+
+
+def interest_subsidy_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    qs = Application.objects.filter(
+        programme__kind=ProgrammeKind.INTEREST, state=ApplicationState.PAID
+    )
+    qs = _window(qs, "paid_on", prefix, "enterprise__region", start, end)
+    return {code: _money(s) for code, s in _grouped(qs, "enterprise__region", s=Sum("amount"))}
+
+
+def risk_compensation_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    path = "registration__loan__enterprise__region"
+    qs = LossClaim.objects.filter(state=ClaimState.PAID)
+    qs = _window(qs, "paid_on", prefix, path, start, end)
+    return {code: _money(s) for code, s in _grouped(qs, path, s=Sum("compensation"))}
+
+
+def bridge_amount_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    rows = _grouped(_draws(prefix, start, end), "enterprise__region", s=Sum("amount"))
+    return {code: _money(s) for code, s in rows}
+
+
+def bridge_count_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    rows = _grouped(_draws(prefix, start, end), "enterprise__region", n=Count("pk"))
+    return {code: Decimal(n or 0) for code, n in rows}
+
+
+def guarantee_fee_rate_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    qs = Loan.objects.filter(
+        guarantor__isnull=False, guarantee_fee_rate__isnull=False, confirmed_at__isnull=False
+    )
+    qs = _window(qs, "loan_date", prefix, "enterprise__region", start, end)
+    sums: dict[str, list[Decimal]] = {}
+    for code, principal, rate in qs.values_list(
+        "enterprise__region_id", "principal", "guarantee_fee_rate"
+    ).iterator(chunk_size=5000):
+        pair = sums.setdefault(code, [Decimal(0), Decimal(0)])
+        pair[0] += principal * rate
+        pair[1] += principal
+    return {
+        code: (weighted / total).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+        for code, (weighted, total) in sums.items()
+        if total
+    }
+
+
 def register_sources() -> None:
     from chanrong.insights.sources import register_source
 
-    register_source(
-        SOURCE_INTEREST, interest_subsidy, label="已拨付的贷款贴息（policy）", money=True
-    )
-    register_source(
-        SOURCE_COMPENSATION, risk_compensation, label="风险补偿资金池已代偿（policy）", money=True
-    )
-    register_source(
-        SOURCE_BRIDGE_AMOUNT, bridge_amount, label="转贷应急资金出款金额（policy）", money=True
-    )
-    register_source(SOURCE_BRIDGE_COUNT, bridge_count, label="转贷应急资金出款笔数（policy）")
-    register_source(
-        SOURCE_GUARANTEE_RATE, guarantee_fee_rate, label="担保贷款加权平均担保费率（policy）"
-    )
+    for key, fn, by_region, label, money in (
+        (SOURCE_INTEREST, interest_subsidy, interest_subsidy_by_region,
+         "已拨付的贷款贴息（policy）", True),
+        (SOURCE_COMPENSATION, risk_compensation, risk_compensation_by_region,
+         "风险补偿资金池已代偿（policy）", True),
+        (SOURCE_BRIDGE_AMOUNT, bridge_amount, bridge_amount_by_region,
+         "转贷应急资金出款金额（policy）", True),
+        (SOURCE_BRIDGE_COUNT, bridge_count, bridge_count_by_region,
+         "转贷应急资金出款笔数（policy）", False),
+        (SOURCE_GUARANTEE_RATE, guarantee_fee_rate, guarantee_fee_rate_by_region,
+         "担保贷款加权平均担保费率（policy）", False),
+    ):  # fmt: skip
+        register_source(key, fn, label=label, money=money, by_region=by_region)

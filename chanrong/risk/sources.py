@@ -48,8 +48,9 @@ many regions at once, every county under a prefix in one grouped pass
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -74,28 +75,32 @@ def on_book(prefix: str, on: date):
     return qs
 
 
-def _repaid(on: date):
-    return Coalesce(
-        Subquery(
-            Repayment.objects.filter(loan=OuterRef("pk"), paid_on__lte=on)
-            .order_by()
-            .values("loan")
-            .annotate(total=Sum("principal"))
-            .values("total")[:1]
-        ),
-        _ZERO,
+def _repaid_by_region(loans, on: date) -> dict[str, Decimal]:
+    """Principal repaid on or before `on` of the loans `loans`, by borrower
+    region: one grouped pass over the repayments (no per-loan subquery)."""
+    rows = (
+        Repayment.objects.filter(loan__in=loans.values("pk"), paid_on__lte=on)
+        .values("loan__enterprise__region_id")
+        .order_by()
+        .annotate(total=Sum("principal"))
+        .values_list("loan__enterprise__region_id", "total")
     )
+    return {code: Decimal(total or 0) for code, total in rows}
 
 
-def _class_at(on: date):
-    return Coalesce(
-        Subquery(
-            LoanEvent.objects.filter(loan=OuterRef("pk"), on__lte=on)
-            .order_by("-on", "-pk")
-            .values("classification")[:1]
-        ),
-        Value("normal"),
+def _non_performing_at(qs, on: date):
+    """Loans of `qs` whose class at `on` (that of their latest LoanEvent on or
+    before `on`, ties broken by the later row) is 次级 / 可疑 / 损失: the
+    latest event found by an anti-join (no later event on or before `on`)."""
+    later = LoanEvent.objects.filter(loan=OuterRef("loan"), on__lte=on).filter(
+        Q(on__gt=OuterRef("on")) | Q(on=OuterRef("on"), pk__gt=OuterRef("pk"))
     )
+    latest_bad = (
+        LoanEvent.objects.filter(on__lte=on, classification__in=sorted(NON_PERFORMING))
+        .exclude(Exists(later))
+        .values("loan")
+    )
+    return qs.filter(pk__in=latest_bad)
 
 
 def _manufacturing(qs):
@@ -162,14 +167,17 @@ def _green(qs, on: date):
 
 
 def _balances(qs, on: date) -> dict[str, Decimal]:
+    """Σ (principal − principal repaid on or before `on`) of the loans `qs`,
+    by borrower region: the principal and the repayments grouped apart and
+    subtracted (the same sum as loan by loan)."""
     rows = (
-        qs.annotate(balance=F("principal") - _repaid(on))
-        .values("enterprise__region_id")
+        qs.values("enterprise__region_id")
         .order_by()
-        .annotate(total=Sum("balance"))
+        .annotate(total=Sum("principal"))
         .values_list("enterprise__region_id", "total")
     )
-    return {code: Decimal(total or 0) for code, total in rows}
+    repaid = _repaid_by_region(qs, on)
+    return {code: Decimal(total or 0) - repaid.get(code, Decimal(0)) for code, total in rows}
 
 
 def _total(values: dict[str, Decimal]) -> Decimal:
@@ -184,8 +192,54 @@ def manufacturing_long_term_by_region(prefix: str, start: date | None, end: date
     return _balances(_long_term(_manufacturing(on_book(prefix, end))), end)
 
 
+_CENT = Decimal("0.01")
+_FLOAT = Context(prec=15)  # how Django turns SQLite's REAL sums into Decimal
+
+
+def _money_value(value) -> Decimal:
+    if isinstance(value, Decimal):
+        return value.quantize(_CENT)
+    return _FLOAT.create_decimal_from_float(float(value or 0)).quantize(_CENT)
+
+
 def inclusive_balance_by_region(prefix: str, start: date | None, end: date):
-    return _balances(_inclusive(on_book(prefix, end), end), end)
+    """Balances of the 普惠型 loans on the book at `end`, by borrower region,
+    in one statement: the on-book loans of small and micro borrowers, each
+    with the principal it had repaid by `end` (one grouped pass over the
+    repayments), grouped by (borrower, lender) — the 授信 test as a HAVING —
+    then summed by region. The same loans and sums as `_inclusive`
+    (`LoanAccount` filter and its per-loan 授信 subquery), without a
+    subquery per loan."""
+    q = connection.ops.quote_name
+    loans = q(LoanAccount._meta.db_table)
+    repayments = q(Repayment._meta.db_table)
+    enterprises = q(LoanAccount._meta.get_field("enterprise").related_model._meta.db_table)
+    where_prefix = "AND e.region_id LIKE %s " if prefix else ""
+    sql = (
+        "WITH book AS ("  # noqa: S608 (table names only; values are parameters)
+        f"SELECT l.id, l.enterprise_id, l.institution_id, l.principal, e.region_id "
+        f"FROM {loans} l JOIN {enterprises} e ON e.id = l.enterprise_id "
+        "WHERE l.disbursed_on <= %s "
+        "AND NOT (l.status IN (%s, %s) AND l.closed_on IS NOT NULL AND l.closed_on <= %s) "
+        f"AND e.size IN (%s, %s) {where_prefix}"
+        "), repaid AS ("
+        f"SELECT r.loan_id, SUM(r.principal) AS amount FROM {repayments} r "
+        "JOIN book b ON b.id = r.loan_id WHERE r.paid_on <= %s GROUP BY r.loan_id"
+        "), pairs AS ("
+        "SELECT b.region_id, SUM(b.principal) AS credit, SUM(COALESCE(p.amount, 0)) AS repaid "
+        "FROM book b LEFT JOIN repaid p ON p.loan_id = b.id "
+        "GROUP BY b.region_id, b.enterprise_id, b.institution_id "
+        "HAVING SUM(b.principal) <= %s"
+        ") SELECT region_id, SUM(credit), SUM(repaid) FROM pairs GROUP BY region_id"
+    )
+    params: list = [end, *[str(x) for x in _EXITS], end, *[str(x) for x in _SMALL]]
+    if prefix:
+        params.append(prefix + "%")
+    params += [end, int(INCLUSIVE_LIMIT)]  # a number: SQLite would compare a str as text
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {code: _money_value(credit) - _money_value(repaid) for code, credit, repaid in rows}
 
 
 def green_balance_by_region(prefix: str, start: date | None, end: date):
@@ -193,15 +247,14 @@ def green_balance_by_region(prefix: str, start: date | None, end: date):
 
 
 def _pairs_to_ratio(pairs: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
-    return {code: (num / den * 100 if den else Decimal(0)) for code, (num, den) in pairs.items()}
+    # A region whose loans are all repaid has no ratio (as npl_ratio answers).
+    return {code: num / den * 100 for code, (num, den) in pairs.items() if den}
 
 
 def _npl_pairs(prefix: str, on: date) -> dict[str, tuple[Decimal, Decimal]]:
     book = on_book(prefix, on)
     everything = _balances(book, on)
-    bad = _balances(
-        book.annotate(class_at=_class_at(on)).filter(class_at__in=sorted(NON_PERFORMING)), on
-    )
+    bad = _balances(_non_performing_at(book, on), on)
     return {code: (bad.get(code, Decimal(0)), total) for code, total in everything.items()}
 
 

@@ -20,9 +20,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Count, Sum
+
 from chanrong.insights import catalogue
 
-from .services.stats import period_totals
+from .models import Financing
+from .services.stats import _money, _window, period_totals
 
 SOURCE_AMOUNT = catalogue.SOURCE_SUPPLYCHAIN_AMOUNT
 SOURCE_COUNT = catalogue.SOURCE_SUPPLYCHAIN_COUNT
@@ -36,10 +39,42 @@ def financing_count(prefix: str, start: date | None, end: date) -> Decimal:
     return Decimal(period_totals(prefix, start, end)[0])
 
 
+def _by_region(prefix: str, start: date | None, end: date) -> dict[str, tuple[int, Decimal]]:
+    """period_totals for every region under `prefix` in one GROUP BY (the
+    supplier's region code)."""
+    qs = _window(Financing.objects.all(), start, end)
+    if prefix:
+        qs = qs.filter(receivable__creditor__region__code__startswith=prefix)
+    rows = (
+        qs.values("receivable__creditor__region_id")
+        .order_by()
+        .annotate(n=Count("pk"), s=Sum("amount"))
+        .values_list("receivable__creditor__region_id", "n", "s")
+    )
+    return {code: (int(n or 0), _money(s)) for code, n, s in rows}
+
+
+def financing_amount_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    return {code: amount for code, (_n, amount) in _by_region(prefix, start, end).items()}
+
+
+def financing_count_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:
+    return {code: Decimal(n) for code, (n, _a) in _by_region(prefix, start, end).items()}
+
+
 def register_sources() -> None:
     from chanrong.insights.sources import register_source
 
     register_source(
-        SOURCE_AMOUNT, financing_amount, label="应收账款融资金额（supplychain）", money=True
+        SOURCE_AMOUNT,
+        financing_amount,
+        label="应收账款融资金额（supplychain）",
+        money=True,
+        by_region=financing_amount_by_region,
     )
-    register_source(SOURCE_COUNT, financing_count, label="应收账款融资笔数（supplychain）")
+    register_source(
+        SOURCE_COUNT,
+        financing_count,
+        label="应收账款融资笔数（supplychain）",
+        by_region=financing_count_by_region,
+    )

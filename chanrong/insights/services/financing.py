@@ -240,6 +240,38 @@ def _financing_count_source(prefix: str, start: date | None, end: date) -> Decim
     return Decimal(financing_totals(prefix, start, end)[0])
 
 
+def _financing_by_region(
+    prefix: str, start: date | None, end: date
+) -> dict[str, tuple[int, Decimal]]:
+    """financing_totals of every county under `prefix` (its rollup row is
+    keyed by the county's code), in one GROUP BY."""
+    counties = list(
+        Region.objects.filter(code__startswith=prefix, level="county").values_list(
+            "code", flat=True
+        )
+    )
+    qs = FinancingRollup.objects.filter(region__in=counties, section="", institution_id=0)
+    if start is not None:
+        qs = qs.filter(month__gte=start.replace(day=1))
+    if end is not None:
+        qs = qs.filter(month__lte=end)
+    rows = (
+        qs.values("region")
+        .order_by()
+        .annotate(n=Sum("count"), a=Sum("amount"))
+        .values_list("region", "n", "a")
+    )
+    return {code: (int(n or 0), Decimal(a or 0)) for code, n, a in rows}
+
+
+def _financing_amount_by_region(prefix: str, start: date | None, end: date):
+    return {c: a for c, (_n, a) in _financing_by_region(prefix, start, end).items()}
+
+
+def _financing_count_by_region(prefix: str, start: date | None, end: date):
+    return {c: Decimal(n) for c, (n, _a) in _financing_by_region(prefix, start, end).items()}
+
+
 def register_default_sources() -> None:
     """Platform financing from insights' own FinancingRecord table. The demands
     app may register its own under the same keys with replace=True — or,
@@ -253,9 +285,11 @@ def register_default_sources() -> None:
         _financing_amount_source,
         label="平台融资记录（insights.FinancingRecord）",
         money=True,
+        by_region=_financing_amount_by_region,
     )
     register_source(
         SOURCE_PLATFORM_COUNT,
         _financing_count_source,
         label="平台融资记录笔数（insights.FinancingRecord）",
+        by_region=_financing_count_by_region,
     )

@@ -21,14 +21,34 @@ from .definitions import has_computed_second, is_computed, source_keys
 Table = dict[str, dict[str, dict[int, tuple[Decimal | None, Decimal | None]]]]
 
 
-def _per_county(key: str, kind: str, unit: str, prefix: str, counties: list[str], year: int):
+def _per_county(
+    key: str,
+    kind: str,
+    unit: str,
+    prefix: str,
+    counties: list[str],
+    year: int,
+    *,
+    rate: bool = False,
+    cache: dict | None = None,
+):
+    """{county: value} of one source for one year. A `by_region` pass answers
+    only the counties it found rows for; the others get what the source's
+    `fn` answers for a county with no rows: 0, or None for a rate."""
     source = get_source(key)
     start, end = date(year, 1, 1), date(year, 12, 31)
     start_arg = None if kind == Kind.STOCK else start
-    if source.by_region is not None:
-        values = source.by_region(prefix, start_arg, end)
-    else:
-        values = {c: source.fn(c, start_arg, end) for c in counties}
+    memo = (key, start_arg, end, rate)
+    values = cache.get(memo) if cache is not None else None
+    if values is None:
+        if source.by_region is not None:
+            found = source.by_region(prefix, start_arg, end)
+            missing = None if rate else Decimal(0)
+            values = {c: found.get(c, missing) for c in counties}
+        else:
+            values = {c: source.fn(c, start_arg, end) for c in counties}
+        if cache is not None:
+            cache[memo] = values
     scale = YI if source.money and unit == "亿元" else Decimal(1)
     return {c: (Decimal(v) / scale if v is not None else None) for c, v in values.items()}
 
@@ -60,6 +80,7 @@ def county_table(
     ):
         did, code, ptype, start, end, value, second = row
         reports[did][code].append(aggregate.Report(code, ptype, start, end, value, second))
+    asked_sources: dict = {}  # (key, start, end, rate) -> {county: value}: each source once
     for d in definitions:
         values: dict[int, dict[str, Decimal | None]] = {}
         seconds: dict[int, dict[str, Decimal | None]] = {}
@@ -68,14 +89,27 @@ def county_table(
                 total: dict[str, Decimal | None] = {}
                 for key in source_keys(d):
                     for c, v in _per_county(
-                        key, d.kind, d.unit, region.prefix, counties, year
+                        key,
+                        d.kind,
+                        d.unit,
+                        region.prefix,
+                        counties,
+                        year,
+                        rate=d.is_rate,
+                        cache=asked_sources,
                     ).items():
                         if v is not None:
                             total[c] = (total.get(c) or Decimal(0)) + v
                 values[year] = total
                 if has_computed_second(d):
                     seconds[year] = _per_county(
-                        d.second_source, d.kind, d.second_unit, region.prefix, counties, year
+                        d.second_source,
+                        d.kind,
+                        d.second_unit,
+                        region.prefix,
+                        counties,
+                        year,
+                        cache=asked_sources,
                     )
             else:
                 start, end = date(year, 1, 1), date(year, 12, 31)
