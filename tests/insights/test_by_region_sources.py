@@ -122,3 +122,34 @@ def test_county_table_equals_one_county_at_a_time(demo):
                     continue
                 assert table[code][d.code][year][0] is not None or one.value is None
     assert Decimal(0) in {table[without[0]][d.code][2023][0] for d in definitions}
+
+
+@pytest.mark.django_db
+def test_inclusive_statements_equal_the_orm_rule(demo):
+    """The 普惠 balance and rate, one SQL statement each, against the rule
+    written as ORM filters with a 授信 subquery per loan (risk._inclusive)."""
+    from django.db.models import F, OuterRef, Sum
+
+    from chanrong.risk import sources as risk
+    from chanrong.risk.models import LoanAccount
+
+    for prefix in ("33", ""):
+        for year in (2021, 2022, 2023):
+            start, end = date(year, 1, 1), date(year, 12, 31)
+            book = risk._inclusive(risk.on_book(prefix, end), end)
+            assert risk.inclusive_balance_by_region(prefix, None, end) == risk._balances(book, end)
+            loans = LoanAccount.objects.filter(
+                disbursed_on__gte=start, disbursed_on__lte=end, rate__isnull=False
+            )
+            if prefix:
+                loans = loans.filter(enterprise__region__code__startswith=prefix)
+            rows = (
+                risk._inclusive(loans, OuterRef("disbursed_on"))
+                .values("enterprise__region_id")
+                .order_by()
+                .annotate(w=Sum(F("principal") * F("rate")), n=Sum("principal"))
+                .values_list("enterprise__region_id", "w", "n")
+            )
+            expected = {code: w / n for code, w, n in rows if n}
+            assert risk.inclusive_rate_by_region(prefix, start, end) == expected
+            assert expected or year < 2023
