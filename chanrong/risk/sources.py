@@ -250,10 +250,50 @@ def _pairs_to_ratio(pairs: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Deci
 
 
 def _npl_pairs(prefix: str, on: date) -> dict[str, tuple[Decimal, Decimal]]:
-    book = on_book(prefix, on)
-    everything = _balances(book, on)
-    bad = _balances(_non_performing_at(book, on), on)
-    return {code: (bad.get(code, Decimal(0)), total) for code, total in everything.items()}
+    """(balance classed 次级/可疑/损失, balance) at `on` by borrower region, in
+    one statement: each loan on the book (on_book) with the principal it had
+    repaid by `on` (repayments grouped once) and whether its latest LoanEvent
+    on or before `on` (ties: the later row) is non-performing — the same
+    loans as `_non_performing_at(on_book(prefix, on), on)`."""
+    q = connection.ops.quote_name
+    loans = q(LoanAccount._meta.db_table)
+    repayments = q(Repayment._meta.db_table)
+    events = q(LoanEvent._meta.db_table)
+    day = q(LoanEvent._meta.get_field("on").column)
+    enterprises = q(LoanAccount._meta.get_field("enterprise").related_model._meta.db_table)
+    where_prefix = "AND e.region_id LIKE %s " if prefix else ""
+    bad = sorted(NON_PERFORMING)
+    marks = ", ".join(["%s"] * len(bad))
+    sql = (
+        "SELECT e.region_id, SUM(l.principal), SUM(COALESCE(p.amount, 0)), "  # noqa: S608
+        "SUM(CASE WHEN b.loan_id IS NULL THEN 0 ELSE l.principal END), "
+        "SUM(CASE WHEN b.loan_id IS NULL THEN 0 ELSE COALESCE(p.amount, 0) END) "
+        f"FROM {loans} l JOIN {enterprises} e ON e.id = l.enterprise_id "
+        "LEFT JOIN (SELECT r.loan_id, SUM(r.principal) AS amount "
+        f"FROM {repayments} r WHERE r.paid_on <= %s GROUP BY r.loan_id) p "
+        "ON p.loan_id = l.id "
+        f"LEFT JOIN (SELECT DISTINCT v.loan_id FROM {events} v "
+        f"WHERE v.{day} <= %s AND v.classification IN ({marks}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {events} w WHERE w.loan_id = v.loan_id "
+        f"AND w.{day} <= %s AND (w.{day} > v.{day} OR (w.{day} = v.{day} AND w.id > v.id)))"
+        ") b ON b.loan_id = l.id "
+        "WHERE l.disbursed_on <= %s "
+        "AND NOT (l.status IN (%s, %s) AND l.closed_on IS NOT NULL AND l.closed_on <= %s) "
+        f"{where_prefix}GROUP BY e.region_id"
+    )
+    params: list = [on, on, *bad, on, on, *[str(x) for x in _EXITS], on]
+    if prefix:
+        params.append(prefix + "%")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        code: (
+            _money_value(bad_principal) - _money_value(bad_repaid),
+            _money_value(principal) - _money_value(repaid),
+        )
+        for code, principal, repaid, bad_principal, bad_repaid in rows
+    }
 
 
 def npl_ratio_by_region(prefix: str, start: date | None, end: date):

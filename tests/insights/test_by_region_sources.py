@@ -153,3 +153,20 @@ def test_inclusive_statements_equal_the_orm_rule(demo):
             expected = {code: w / n for code, w, n in rows if n}
             assert risk.inclusive_rate_by_region(prefix, start, end) == expected
             assert expected or year < 2023
+
+
+@pytest.mark.django_db
+def test_npl_statement_equals_the_orm_rule(demo):
+    """不良贷款率's one statement against the rule as ORM filters: the balance
+    of the loans on the book, and of those whose latest event is 次级/可疑/损失."""
+    from chanrong.risk import sources as risk
+
+    for prefix in ("33", ""):
+        for year in (2021, 2022, 2023):
+            end = date(year, 12, 31)
+            book = risk.on_book(prefix, end)
+            total = risk._balances(book, end)
+            bad = risk._balances(risk._non_performing_at(book, end), end)
+            expected = {code: (bad.get(code, Decimal(0)), t) for code, t in total.items()}
+            assert risk._npl_pairs(prefix, end) == expected
+            assert any(b for b, _t in expected.values()) or year < 2023
