@@ -75,19 +75,6 @@ def on_book(prefix: str, on: date):
     return qs
 
 
-def _repaid_by_region(loans, on: date) -> dict[str, Decimal]:
-    """Principal repaid on or before `on` of the loans `loans`, by borrower
-    region: one grouped pass over the repayments (no per-loan subquery)."""
-    rows = (
-        Repayment.objects.filter(loan__in=loans.values("pk"), paid_on__lte=on)
-        .values("loan__enterprise__region_id")
-        .order_by()
-        .annotate(total=Sum("principal"))
-        .values_list("loan__enterprise__region_id", "total")
-    )
-    return {code: Decimal(total or 0) for code, total in rows}
-
-
 def _non_performing_at(qs, on: date):
     """Loans of `qs` whose class at `on` (that of their latest LoanEvent on or
     before `on`, ties broken by the later row) is 次级 / 可疑 / 损失: the
@@ -168,16 +155,29 @@ def _green(qs, on: date):
 
 def _balances(qs, on: date) -> dict[str, Decimal]:
     """Σ (principal − principal repaid on or before `on`) of the loans `qs`,
-    by borrower region: the principal and the repayments grouped apart and
-    subtracted (the same sum as loan by loan)."""
-    rows = (
-        qs.values("enterprise__region_id")
-        .order_by()
-        .annotate(total=Sum("principal"))
-        .values_list("enterprise__region_id", "total")
+    by borrower region, in one statement: the loans joined to their
+    repayments grouped once (no subquery per loan), principal and repaid
+    summed apart and subtracted (the same sum as loan by loan)."""
+    inner, params = (
+        qs.order_by()
+        .values(
+            book_id=F("pk"), book_region=F("enterprise__region_id"), book_principal=F("principal")
+        )
+        .query.sql_with_params()
     )
-    repaid = _repaid_by_region(qs, on)
-    return {code: Decimal(total or 0) - repaid.get(code, Decimal(0)) for code, total in rows}
+    repayments = connection.ops.quote_name(Repayment._meta.db_table)
+    sql = (
+        "SELECT t.book_region, SUM(t.book_principal), SUM(COALESCE(p.amount, 0)) "  # noqa: S608
+        f"FROM ({inner}) t LEFT JOIN (SELECT r.loan_id, SUM(r.principal) AS amount "
+        f"FROM {repayments} r WHERE r.paid_on <= %s GROUP BY r.loan_id) p "
+        "ON p.loan_id = t.book_id GROUP BY t.book_region"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, on])
+        rows = cursor.fetchall()
+    return {
+        code: _money_value(principal) - _money_value(repaid) for code, principal, repaid in rows
+    }
 
 
 def _total(values: dict[str, Decimal]) -> Decimal:
