@@ -23,7 +23,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
+
+from chanrong.core.grouping import count_and_total_by
 
 from .models import GOVERNMENT_KINDS, Fund, FundInvestment
 from .services.stats import _money, fund_totals, investment_amount
@@ -65,13 +67,8 @@ def _fund_rows(prefix: str, end: date, government_only: bool) -> dict[str, tuple
         qs = qs.filter(region__code__startswith=prefix)
     if government_only:
         qs = qs.filter(kind__in=GOVERNMENT_KINDS)
-    rows = (
-        qs.values("region_id")
-        .order_by()
-        .annotate(n=Count("pk"), s=Sum("paid_in_size"))
-        .values_list("region_id", "n", "s")
-    )
-    return {code: (int(n or 0), _money(s)) for code, n, s in rows}
+    totals = count_and_total_by(qs, "region_id", "paid_in_size")
+    return {code: (n, _money(s)) for code, (n, s) in totals.items()}
 
 
 def equity_fund_count_by_region(prefix: str, start: date | None, end: date):

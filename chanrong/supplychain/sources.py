@@ -20,8 +20,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Sum
-
+from chanrong.core.grouping import count_and_total_by
 from chanrong.insights import catalogue
 
 from .models import Financing
@@ -45,13 +44,8 @@ def _by_region(prefix: str, start: date | None, end: date) -> dict[str, tuple[in
     qs = _window(Financing.objects.all(), start, end)
     if prefix:
         qs = qs.filter(receivable__creditor__region__code__startswith=prefix)
-    rows = (
-        qs.values("receivable__creditor__region_id")
-        .order_by()
-        .annotate(n=Count("pk"), s=Sum("amount"))
-        .values_list("receivable__creditor__region_id", "n", "s")
-    )
-    return {code: (int(n or 0), _money(s)) for code, n, s in rows}
+    totals = count_and_total_by(qs, "receivable__creditor__region_id", "amount")
+    return {code: (n, _money(s)) for code, (n, s) in totals.items()}
 
 
 def financing_amount_by_region(prefix: str, start: date | None, end: date) -> dict[str, Decimal]:

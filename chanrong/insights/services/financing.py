@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from chanrong.core import audit
 from chanrong.core.errors import ValidationFailed
+from chanrong.core.grouping import count_and_total_by
 from chanrong.core.models import Region
 
 from ..models import FinancingRecord, FinancingRollup
@@ -255,13 +256,8 @@ def _financing_by_region(
         qs = qs.filter(month__gte=start.replace(day=1))
     if end is not None:
         qs = qs.filter(month__lte=end)
-    rows = (
-        qs.values("region")
-        .order_by()
-        .annotate(n=Sum("count"), a=Sum("amount"))
-        .values_list("region", "n", "a")
-    )
-    return {code: (int(n or 0), Decimal(a or 0)) for code, n, a in rows}
+    totals = count_and_total_by(qs, "region", "amount", count=Sum("count"))
+    return {code: (n, Decimal(a or 0)) for code, (n, a) in totals.items()}
 
 
 def _financing_amount_by_region(prefix: str, start: date | None, end: date):
