@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "chanrong.risk",
     "chanrong.funds",
     "chanrong.listing",
+    "chanrong.green",
     "chanrong.content",
     "chanrong.portal",
     "django_tasks_db",  # the database task backend's table and its `db_worker` command

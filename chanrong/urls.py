@@ -24,6 +24,7 @@ urlpatterns = [
     path("pilot/", include("chanrong.pilots.urls")),
     path("policy/", include("chanrong.policy.urls")),
     path("supplychain/", include("chanrong.supplychain.urls")),
+    path("green/", include("chanrong.green.urls")),
     path("risk/", include("chanrong.risk.urls")),
     path("funds/", include("chanrong.funds.urls")),
     path("listing/", include("chanrong.listing.urls")),

@@ -167,6 +167,7 @@ def _add_routers() -> None:
     from chanrong.policy.api_pools import router as policy_pools
     from chanrong.registry.api import router as enterprises
     from chanrong.registry.api_credit import enterprise_router as enterprise_credit
+    from chanrong.green.api import router as green
     from chanrong.registry.api_credit import router as credit_records
     from chanrong.registry.api_lists import router as lists
     from chanrong.registry.api_profile import operating_router
@@ -210,6 +211,7 @@ def _add_routers() -> None:
     api.add_router("/listing", listing)
     api.add_router("/public", public_content)
     api.add_router("/funds", funds)
+    api.add_router("/green", green)
     api.add_router("/health", health)
     api.add_router("", matching)  # /demands/{id}/matches, /institutions/me/…, /policy-weights
 

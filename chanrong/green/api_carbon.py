@@ -1,0 +1,5 @@
+"""/api/v1/green endpoints of the carbon subdomain (mounted by green/api.py)."""
+
+from ninja import Router
+
+router = Router()

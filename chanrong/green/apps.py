@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class GreenConfig(AppConfig):
+    name = "chanrong.green"
+    label = "green"
+    verbose_name = "绿色金融"
+
+    def ready(self) -> None:
+        # The indicator system's green figures (insights.sources); insights is
+        # below this app and never imports it.
+        from .sources import register_sources
+
+        register_sources()

@@ -1,0 +1,1 @@
+"""Models of the green app's disclosure subdomain."""

@@ -1,0 +1,1 @@
+"""Models of the green app's library subdomain."""
