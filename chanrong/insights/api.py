@@ -6,7 +6,7 @@ at /stats). Plans and figures are for government and platform users; others
 get 404 (plans) or 404 (stats outside their scope), as on the web.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -224,6 +224,26 @@ def put_targets(request, id: ObjectId, payload: TargetsIn):
     return _plan_detail(plan)
 
 
+class ReportSourceOut(Schema):
+    body: str = Field(description="填报单位/人")
+    document: str = Field(description="依据文件（文号/名称）")
+    reported_on: date | None = Field(description="报送日期")
+    reporter: str = Field(description="填报账号（自动记录）")
+    period_end: date = Field(description="该填报值的报告期末")
+
+
+def _source_out(source) -> dict | None:
+    if source is None:
+        return None
+    return {
+        "body": source.body,
+        "document": source.document,
+        "reported_on": source.day,
+        "reporter": source.reporter,
+        "period_end": source.period_end,
+    }
+
+
 class CompletionOut(Schema):
     code: str
     name: str
@@ -236,6 +256,9 @@ class CompletionOut(Schema):
     status: Literal["met", "behind", "in_progress", "no_data", "no_target"]
     computed: bool
     complete: bool = Field(description="false：部分月份尚未填报")
+    source: ReportSourceOut | None = Field(
+        None, description="填报值的来源：本地区当年最新一期填报的单位、文件、报送日期和填报人"
+    )
 
 
 @router.get(
@@ -260,6 +283,7 @@ def plan_completion(request, id: ObjectId, year: Year):
             "status": r.status,
             "computed": r.computed,
             "complete": r.complete,
+            "source": _source_out(r.source),
         }
         for r in services.completion(plan, year)
     ]
@@ -273,6 +297,9 @@ class ActualIn(InputSchema):
     number: int = Field(1, ge=1, le=12, description="月份 1–12 / 季度 1–4 / 年度 1")
     value: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00]*$")]
     second_value: Figure = None
+    source_body: Text(100, min_length=1) = Field(description="填报单位/人")  # type: ignore[valid-type]
+    source_document: Text(200, min_length=1) = Field(description="依据文件（文号/名称）")  # type: ignore[valid-type]
+    source_date: date = Field(description="报送日期：不早于报告期开始，不晚于今天")
 
 
 class ActualOut(Schema):
@@ -284,6 +311,11 @@ class ActualOut(Schema):
     period_end: date
     value: str
     second_value: str | None
+    source_body: str
+    source_document: str
+    source_date: date | None
+    reported_by: str | None = Field(description="填报账号（自动记录）")
+    reported_at: datetime
 
 
 @router.post("/actuals", response=responses({201: ActualOut}, 404, 422), summary="填报指标实际值")
@@ -300,6 +332,10 @@ def report_actual(request, payload: ActualIn):
         number=payload.number,
         value=payload.value,
         second_value=payload.second_value,
+        source_body=payload.source_body,
+        source_document=payload.source_document,
+        source_date=payload.source_date,
+        require_source=True,
     )
     return Status(
         201,
@@ -312,6 +348,11 @@ def report_actual(request, payload: ActualIn):
             "period_end": a.period_end,
             "value": services.format_number(a.value),
             "second_value": services.format_number(a.second_value) or None,
+            "source_body": a.source_body,
+            "source_document": a.source_document,
+            "source_date": a.source_date,
+            "reported_by": a.reported_by.get_username() if a.reported_by else None,
+            "reported_at": a.reported_at,
         },
     )
 

@@ -203,7 +203,11 @@ def statistics_workbook(plan: IndicatorPlan, *, today=None) -> Workbook:
                         end_row=row_index,
                         end_column=start + 1,
                     )
-        ws.cell(row=row_index, column=source_column, value="平台计算" if computed else "填报")
+        ws.cell(
+            row=row_index,
+            column=source_column,
+            value="平台计算" if computed else _reported_sources(years, per_year, d.pk),
+        )
         ws.cell(row=row_index, column=definition_column, value=d.definition)
         last_of_group = n + 1 == len(rows) or rows[n + 1].category != row.category
         if last_of_group:
@@ -216,13 +220,15 @@ def statistics_workbook(plan: IndicatorPlan, *, today=None) -> Workbook:
     for r in ws.iter_rows(min_row=2, max_row=row_index - 1, max_col=definition_column):
         for cell in r:
             cell.border = _BORDER
-            cell.alignment = _LEFT if cell.column in (2, definition_column) else _CENTER
+            cell.alignment = (
+                _LEFT if cell.column in (2, source_column, definition_column) else _CENTER
+            )
     ws.column_dimensions["A"].width = 10
     ws.column_dimensions["B"].width = 46
     ws.column_dimensions["C"].width = 11
     for column in range(FIRST_YEAR_COLUMN, source_column):
         ws.column_dimensions[get_column_letter(column)].width = 9
-    ws.column_dimensions[get_column_letter(source_column)].width = 11
+    ws.column_dimensions[get_column_letter(source_column)].width = 28
     ws.column_dimensions[get_column_letter(definition_column)].width = 60
     ws.freeze_panes = "D4"
     ws.print_title_rows = "1:3"
@@ -231,6 +237,17 @@ def statistics_workbook(plan: IndicatorPlan, *, today=None) -> Workbook:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
     return wb
+
+
+def _reported_sources(years: list[int], per_year: dict, definition_id: int) -> str:
+    """ "填报" and, per year that has one, the source of its figure (报送单位、
+    文号、报送日期、填报人), one line each, in the 实际值来源 column."""
+    lines = ["填报"]
+    for year in years:
+        done = per_year[year].get(definition_id)
+        if done is not None and done.source is not None and done.source.text:
+            lines.append(f"{year}：{done.source.text}")
+    return "\n".join(lines)
 
 
 def statistics_xlsx(plan: IndicatorPlan, *, today=None) -> bytes:

@@ -197,15 +197,23 @@ class IndicatorActual(models.Model):
     second_value = models.DecimalField(
         "第二数值", max_digits=20, decimal_places=4, null=True, blank=True
     )
+    # Who entered it (the account, recorded by the service) and when.
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="填报人",
     )
-    reported_at = models.DateTimeField(auto_now=True)
-    # Where a reported figure comes from: the reporting body, its document
-    # (文号 or title) and the document's date.
-    source_body = models.CharField("报送单位", max_length=100, blank=True)
-    source_document = models.CharField("依据文件（文号）", max_length=200, blank=True)
-    source_date = models.DateField("文件日期", null=True, blank=True)
+    reported_at = models.DateTimeField("填报时间", auto_now=True)
+    # Where a reported figure comes from, as the reporter writes it: the
+    # reporting body or person (填报单位/人), the document it is taken from
+    # (文号 or title) and the date it was reported. The form and the API ask
+    # for all three; rows from before they did may have them blank.
+    source_body = models.CharField("填报单位/人", max_length=100, blank=True)
+    source_document = models.CharField("依据文件（文号/名称）", max_length=200, blank=True)
+    source_date = models.DateField("报送日期", null=True, blank=True)
     # For an indicator the platform computes, a reported figure is kept beside
     # the computed one: what the platform computed for the same period when
     # the figure was reported (stored, so the comparison stays as it was

@@ -468,6 +468,23 @@ class ActualForm(forms.Form):
         required=False,
         help_text=gettext_lazy("仅“数量及规模”类指标填写；增速由系统计算"),
     )
+    source_body = forms.CharField(
+        label=gettext_lazy("填报单位/人"),
+        max_length=100,
+        help_text=gettext_lazy(
+            "数值的报送单位或填报人，如“嘉善县统计局 张三”；登录账号另行自动记录"
+        ),
+    )
+    source_document = forms.CharField(
+        label=gettext_lazy("依据文件（文号/名称）"),
+        max_length=200,
+        help_text=gettext_lazy("数值所依据的文件文号或报表名称，如“嘉统〔2024〕3号”"),
+    )
+    source_date = forms.DateField(
+        label=gettext_lazy("报送日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("文件或报表的报送日期，不早于报告期开始、不晚于今天"),
+    )
 
 
 @login_required
@@ -495,6 +512,10 @@ def report(request):
                 number=form.cleaned_data["number"],
                 value=form.cleaned_data["value"],
                 second_value=form.cleaned_data["second_value"],
+                source_body=form.cleaned_data["source_body"],
+                source_document=form.cleaned_data["source_document"],
+                source_date=form.cleaned_data["source_date"],
+                require_source=True,
             )
         except ValidationFailed as exc:
             _add_errors(form, exc)
@@ -510,7 +531,7 @@ def report(request):
     prefix = services.visible_region_prefix(request.user) or ""
     recent = (
         IndicatorActual.objects.filter(region__code__startswith=prefix)
-        .select_related("region", "definition")
+        .select_related("region", "definition", "reported_by")
         .order_by("-reported_at")[:20]
     )
     return render(

@@ -84,10 +84,14 @@ def test_indicators_and_plans(world):
             "period_type": "year",
             "year": 2021,
             "value": "720",
+            "source_body": "嘉善县统计局",
+            "source_document": "嘉善县2021年国民经济和社会发展统计公报",
+            "source_date": "2022-03-15",
         },
         content_type="application/json",
     )
     assert actual.status_code == 201, actual.content
+    assert actual.json()["source_document"] == "嘉善县2021年国民经济和社会发展统计公报"
     completion = gov.get(f"{API}/indicators/plans/{plan_id}/completion", {"year": 2021}).json()
     gdp = next(r for r in completion if r["code"] == "gdp")
     assert gdp["actual"] == "720" and gdp["status"] == "met"

@@ -63,7 +63,9 @@ def test_statistics_workbook_layout(world):
     assert "门类 C" in ws.cell(loans, 13).value
     gdp = rows["地区生产总值(GDP)(亿元)及增速(%)"]
     assert ws.cell(gdp, 6).value == 700 and ws.cell(gdp, 6).comment is None
-    assert ws.cell(gdp, 12).value == "填报"
+    assert ws.cell(gdp, 12).value == (
+        "填报\n2022：嘉善县统计局，2022年嘉善县国民经济和社会发展统计公报，填报人 gov_jiashan"
+    )
     npl = rows["不良贷款率(%)"]
     assert f"H{npl}:I{npl}" in {str(m) for m in ws.merged_cells.ranges}
     assert ws.cell(npl, 8).value == 0.8 and ws.cell(npl, 10).value == 0  # no bad loans

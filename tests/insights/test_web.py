@@ -153,6 +153,13 @@ def test_create_and_import_via_form(world, client):
     assert response.status_code == 200
 
 
+SOURCE = {
+    "source_body": "嘉善县统计局",
+    "source_document": "嘉统〔2023〕5号",
+    "source_date": "2023-02-10",
+}
+
+
 def test_report_form(world, client):
     client.force_login(world.user("gov_jiashan"))
     from chanrong.insights.models import IndicatorDefinition
@@ -167,6 +174,7 @@ def test_report_form(world, client):
             "year": 2022,
             "number": 1,
             "value": "778",
+            **SOURCE,
         },
     )
     assert ok.status_code == 302
@@ -180,6 +188,7 @@ def test_report_form(world, client):
             "number": 1,
             "value": "778",
             "second_value": "9",
+            **SOURCE,
         },
     )
     assert bad.status_code == 200 and "增速由系统" in bad.content.decode()

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chanrong.core import audit
@@ -45,10 +46,18 @@ def report_actual(
     source_body: str = "",
     source_document: str = "",
     source_date: date | None = None,
+    require_source: bool = False,
 ) -> IndicatorActual:
     """Record (or correct) one reported figure. Indicators the platform
     computes itself cannot be typed in, nor can the growth of a 金额及增速
-    indicator (it is computed from the previous period)."""
+    indicator (it is computed from the previous period).
+
+    Where the figure comes from is kept with it: the user who entered it
+    (always, from `actor`), the 填报单位/人 as written, the document it was
+    taken from (文号 or title) and the date it was reported. The web form and
+    the API ask for all three (`require_source`), so that a figure in the
+    table can be traced to its document; the report date can be neither in
+    the future nor before the period it reports begins."""
     if not can_manage_region(actor, region):
         if can_view_indicators(actor):
             raise NotFound(_("未找到该地区"))
@@ -70,10 +79,27 @@ def report_actual(
         errors["number"] = _("期号应在 1–%(limit)s 之间") % {"limit": limit}
     if is_computed(definition):
         errors["definition"] = _("该指标由平台自动计算，无需填报")
-    if len(source_body or "") > 100:
+    source_body = (source_body or "").strip()
+    source_document = (source_document or "").strip()
+    if len(source_body) > 100:
         errors["source_body"] = _("不超过 100 字")
-    if len(source_document or "") > 200:
+    elif require_source and not source_body:
+        errors["source_body"] = _("请填写填报单位或填报人")
+    if len(source_document) > 200:
         errors["source_document"] = _("不超过 200 字")
+    elif require_source and not source_document:
+        errors["source_document"] = _("请填写依据文件的文号或名称")
+    if source_date is None:
+        if require_source:
+            errors["source_date"] = _("请填写报送日期")
+    elif source_date > timezone.localdate():
+        errors["source_date"] = _("报送日期不能晚于今天")
+    elif "period_type" not in errors and "number" not in errors and "year" not in errors:
+        first_day = period_bounds(period_type, year, number)[0]
+        if source_date < first_day:
+            errors["source_date"] = _("报送日期不能早于报告期开始（%(day)s）") % {
+                "day": first_day.isoformat()
+            }
     if errors:
         raise ValidationFailed(errors)
     amount = parse_number(value, "value")
@@ -103,7 +129,10 @@ def report_actual(
             .first()
         )
         before = (
-            {"value": str(actual.value), "second_value": str(actual.second_value)} if actual else {}
+            {"value": str(actual.value), "second_value": str(actual.second_value)}
+            | _source_text(actual.source_body, actual.source_document, actual.source_date)
+            if actual
+            else {}
         )
         if actual is None:
             actual = IndicatorActual(
@@ -117,8 +146,8 @@ def report_actual(
             )
         actual.value = amount
         actual.second_value = second
-        actual.source_body = (source_body or "").strip()
-        actual.source_document = (source_document or "").strip()
+        actual.source_body = source_body
+        actual.source_document = source_document
         actual.source_date = source_date
         actual.reported_by = actor if getattr(actor, "is_authenticated", False) else None
         actual.save()
@@ -127,6 +156,17 @@ def report_actual(
             actor=actor,
             obj=actual,
             object_repr=f"{region.name} {definition.name} {year}-{period_type}{number}",
-            changes=audit.diff(before, {"value": str(amount), "second_value": str(second)}),
+            changes=audit.diff(
+                before,
+                {"value": str(amount), "second_value": str(second)}
+                | _source_text(source_body, source_document, source_date),
+            ),
         )
     return actual
+
+
+def _source_text(body: str, document: str, day: date | None) -> dict[str, str]:
+    """The source as one audited field, left out when there is none (so a
+    figure entered without one audits as before)."""
+    text = " ".join(x for x in (body, document, day.isoformat() if day else "") if x)
+    return {"source": text} if text else {}

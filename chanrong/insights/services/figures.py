@@ -173,6 +173,56 @@ def indicator_value(
     return FigureBook(region, [definition]).actual(definition, start, end)
 
 
+@dataclass(frozen=True)
+class ReportSource:
+    """Where the reported figure of a year comes from: the plan region's own
+    latest report in the year (the one a 时点 figure is read from, the last
+    month of a 时期 sum), as its reporter wrote it down."""
+
+    body: str
+    document: str
+    day: date | None
+    reporter: str
+    period_end: date
+
+    @property
+    def text(self) -> str:
+        parts = [p for p in (self.body, self.document) if p]
+        if self.day:
+            parts.append(_("报送 %(day)s") % {"day": self.day.isoformat()})
+        if self.reporter:
+            parts.append(_("填报人 %(user)s") % {"user": self.reporter})
+        return "，".join(parts)
+
+
+def report_sources(
+    region: Region, definitions: list[IndicatorDefinition], start: date, end: date
+) -> dict[int, ReportSource]:
+    """{definition id: ReportSource} of the region's own reports ending in
+    [start, end] (the latest per indicator), in one query; figures rolled up
+    from lower regions only have no source of their own here."""
+    found: dict[int, ReportSource] = {}
+    for did, body, document, day, username, period_end in (
+        IndicatorActual.objects.filter(
+            region=region,
+            definition__in=definitions,
+            period_end__gte=start,
+            period_end__lte=end,
+        )
+        .order_by("period_end", "reported_at", "pk")
+        .values_list(
+            "definition_id",
+            "source_body",
+            "source_document",
+            "source_date",
+            "reported_by__username",
+            "period_end",
+        )
+    ):
+        found[did] = ReportSource(body, document, day, username or "", period_end)
+    return found
+
+
 @dataclass
 class CompletionRow:
     definition: IndicatorDefinition
@@ -186,6 +236,7 @@ class CompletionRow:
     status: str  # met | behind | in_progress | no_data | no_target
     computed: bool = False
     complete: bool = True
+    source: ReportSource | None = None  # where a reported figure comes from
 
     @property
     def actual_text(self) -> str:
@@ -233,6 +284,9 @@ def completion(plan: IndicatorPlan, year: int, *, today: date | None = None) -> 
         key=lambda d: (CATEGORY_ORDER.index(d.category), d.sort_order),
     )
     book = FigureBook(plan.region, definitions)
+    sources = report_sources(
+        plan.region, [d for d in definitions if not is_computed(d)], start, end
+    )
     rows = []
     for d in definitions:
         t = targets.get(d.pk)
@@ -270,6 +324,7 @@ def completion(plan: IndicatorPlan, year: int, *, today: date | None = None) -> 
                 status=status,
                 computed=result.computed,
                 complete=result.complete,
+                source=None if result.computed else sources.get(d.pk),
             )
         )
     return rows
