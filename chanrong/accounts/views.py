@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from chanrong.core.errors import ServiceError
+from chanrong.core.paging import paginate
 
 from . import services
 from .forms import AuditedPasswordChangeForm, TokenCreateForm
@@ -31,12 +32,14 @@ def _visible_token(user, pk: int):
 
 @login_required
 def token_list(request):
-    tokens = services.tokens_visible_to(request.user).order_by("-created_at", "-pk")
+    pager = paginate(
+        request, services.tokens_visible_to(request.user).order_by("-created_at", "-pk")
+    )
     manages_others = request.user.is_platform_admin or request.user.is_institution_manager
     return render(
         request,
         "accounts/token_list.html",
-        {"tokens": tokens, "manages_others": manages_others},
+        {"tokens": pager["page_obj"].object_list, "pager": pager, "manages_others": manages_others},
     )
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core.errors import FieldError, NotFound, ServiceError, ValidationFailed
+from chanrong.core.paging import paginate
 
 from . import services, webhooks
 from .forms import EndpointForm
@@ -40,16 +41,18 @@ def _require_any_access(user) -> None:
 @require_GET
 def endpoint_list(request):
     _require_any_access(request.user)
-    endpoints = (
+    pager = paginate(
+        request,
         WebhookEndpoint.objects.visible_to(request.user)
         .select_related("institution")
-        .order_by("-active", "-created_at", "-pk")
+        .order_by("-active", "-created_at", "-pk"),
     )
     return render(
         request,
         "webhooks/endpoint_list.html",
         {
-            "endpoints": endpoints,
+            "endpoints": pager["page_obj"].object_list,
+            "pager": pager,
             "can_create": services.can_create(request.user),
             "events": webhooks.EVENTS,
         },

@@ -89,6 +89,8 @@ def article_detail(request, pk: int):
 
 @require_GET
 def faq(request):
+    """Listed whole, not paged: the published FAQ is a short curated list grouped
+    by category (editors page through every entry in content:manage)."""
     return render(
         request,
         "content/faq.html",

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chanrong.core import audit
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.masking import Kind, mask
+from chanrong.core.paging import paginate
 
 from . import permissions, services
 from .forms import AnswerForm, ArticleForm, FaqForm, ReassignForm
@@ -56,18 +57,25 @@ def _run(request, call, form=None):
 @require_GET
 def manage(request):
     _writer(request)
+    articles = paginate(
+        request,
+        Article.objects.managed_by(request.user)
+        .select_related("region")
+        .order_by("state", "-updated_at", "-pk"),
+    )
+    faq = paginate(
+        request,
+        Faq.objects.managed_by(request.user).order_by("category", "position", "pk"),
+        param="fpage",
+    )
     return render(
         request,
         "content/manage.html",
         {
-            "articles": list(
-                Article.objects.managed_by(request.user)
-                .select_related("region")
-                .order_by("state", "-updated_at")[:100]
-            ),
-            "faq": list(
-                Faq.objects.managed_by(request.user).order_by("category", "position")[:200]
-            ),
+            "articles": articles["page_obj"].object_list,
+            "articles_pager": articles,
+            "faq": faq["page_obj"].object_list,
+            "faq_pager": faq,
         },
     )
 

@@ -8,6 +8,8 @@ the filter to go further). Below the cap it is the ordinary exact count.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
@@ -37,3 +39,31 @@ class CappedPaginator(Paginator):
     @cached_property
     def capped(self) -> bool:
         return self._counted > self.cap
+
+
+PAGE_SIZE = 50
+
+
+def paginate(
+    request, queryset, *, param: str = "page", per_page: int | None = None
+) -> dict[str, Any]:
+    """The one way a list page pages: {"page_obj", "page_range",
+    "querystring_base", "param", "capped"} for `partials/pager.html`;
+    `page_obj.object_list` is the page's rows.
+
+    A page with two lists gives each its own `param`, so that paging one keeps
+    the other (and the filters) where they were. `per_page` defaults to
+    `PAGE_SIZE`, read at call time so that a test can make it small.
+    """
+    paginator = CappedPaginator(queryset, per_page or PAGE_SIZE, cap=DEFAULT_CAP)
+    page_obj = paginator.get_page(request.GET.get(param))
+    query = request.GET.copy()
+    query.pop(param, None)
+    base = query.urlencode()
+    return {
+        "page_obj": page_obj,
+        "page_range": paginator.get_elided_page_range(page_obj.number),
+        "querystring_base": f"{base}&" if base else "",
+        "param": param,
+        "capped": paginator.capped,
+    }

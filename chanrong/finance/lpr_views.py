@@ -71,6 +71,9 @@ def _initial(request) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def lpr_list(request):
+    """Listed whole, not paged: one row per month with an LPR publication
+    (12 a year, about 70 since the 2019 reform), and the chart beside the
+    table needs every month."""
     can_maintain = lpr.can_maintain_lpr(request.user)
     if request.method == "POST" and not can_maintain:
         raise PermissionDenied

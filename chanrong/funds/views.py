@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chanrong.core import pickers
 from chanrong.core.errors import ServiceError, ValidationFailed
 from chanrong.core.money import format_amount
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.finance.models import FinancialInstitution
 
@@ -52,8 +53,18 @@ def _managers(user):
 @login_required
 @require_GET
 def fund_list(request):
-    funds = Fund.objects.visible_to(request.user).select_related("manager", "region")
-    kept = set(Fund.objects.kept_by(request.user).values_list("pk", flat=True))
+    pager = paginate(
+        request,
+        Fund.objects.visible_to(request.user)
+        .select_related("manager", "region")
+        .order_by("name", "pk"),
+    )
+    funds = pager["page_obj"].object_list
+    kept = set(
+        Fund.objects.kept_by(request.user)
+        .filter(pk__in=[f.pk for f in funds])
+        .values_list("pk", flat=True)
+    )
     rows = [
         {
             "fund": f,
@@ -68,6 +79,7 @@ def fund_list(request):
         "funds/list.html",
         {
             "rows": rows,
+            "pager": pager,
             "can_register": _can_register(request.user),
             "can_stats": perms.can_view_stats(request.user),
         },

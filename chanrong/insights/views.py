@@ -19,6 +19,7 @@ from chanrong.core import pickers
 from chanrong.core.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from chanrong.core.models import Industry, Region
 from chanrong.core.money import YI
+from chanrong.core.paging import paginate
 from chanrong.core.panels import panel_context
 from chanrong.core.text import validate_name
 from chanrong.finance.models import FinancialInstitution
@@ -224,6 +225,8 @@ def dashboard(request):
 @login_required
 @require_GET
 def indicator_list(request):
+    """Listed whole, not paged: the fixed catalogue of indicator definitions
+    (seeded with the platform, tens of rows), grouped by category."""
     _require_viewer(request.user)
     definitions = IndicatorDefinition.objects.all()
     groups = []
@@ -238,11 +241,20 @@ def indicator_list(request):
 @require_GET
 def plan_list(request):
     _require_viewer(request.user)
-    plans = IndicatorPlan.objects.visible_to(request.user).select_related("region")
+    pager = paginate(
+        request,
+        IndicatorPlan.objects.visible_to(request.user)
+        .select_related("region")
+        .order_by("region", "-start_year", "pk"),
+    )
     return render(
         request,
         "insights/plan_list.html",
-        {"plans": plans, "can_create": request.user.is_government_user},
+        {
+            "plans": pager["page_obj"].object_list,
+            "pager": pager,
+            "can_create": request.user.is_government_user,
+        },
     )
 
 

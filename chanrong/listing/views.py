@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
 from chanrong.core.money import format_amount
-from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 
 from . import permissions, services
@@ -39,21 +39,6 @@ def _attempt(request, call, form):
     except (Conflict, ServiceError) as exc:
         messages.error(request, exc.message)
         return None, exc.status
-
-
-def paginate(request, queryset, per_page: int = 50) -> dict:
-    paginator = CappedPaginator(queryset, per_page, cap=DEFAULT_CAP)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    base = query.urlencode()
-    return {
-        "page_obj": page_obj,
-        "page_range": paginator.get_elided_page_range(page_obj.number),
-        "querystring_base": f"{base}&" if base else "",
-        "param": "page",
-        "capped": paginator.capped,
-    }
 
 
 def _may_use(user) -> bool:

@@ -20,13 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chanrong.core.errors import Conflict, NotAllowed, ServiceError, ValidationFailed
-from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
+from chanrong.core.paging import paginate
 
 from . import permissions as perms
 from .models import Classification, Collateral, LoanAccount, LoanOrigin, LoanStatus
 from .services import collateral, loanbook, monitoring, repayments, scoring
-
-PAGE_SIZE = 50
 
 #: Report forms on a loan's page: action → (service, success message).
 ACTIONS = {
@@ -86,22 +84,10 @@ def loan_list(request):
         queryset = queryset.filter(classification=filters["classification"])
     if filters["source"] in LoanOrigin.values:
         queryset = queryset.filter(source=filters["source"])
-    paginator = CappedPaginator(
-        queryset.order_by("-disbursed_on", "-pk"), PAGE_SIZE, cap=DEFAULT_CAP
-    )
-    page_obj = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    base = query.urlencode()
+    pager = paginate(request, queryset.order_by("-disbursed_on", "-pk"))
     context = {
-        "loans": page_obj.object_list,
-        "pager": {
-            "page_obj": page_obj,
-            "page_range": paginator.get_elided_page_range(page_obj.number),
-            "querystring_base": f"{base}&" if base else "",
-            "param": "page",
-            "capped": paginator.capped,
-        },
+        "loans": pager["page_obj"].object_list,
+        "pager": pager,
         "filters": filters,
         "statuses": LoanStatus.choices,
         "classifications": Classification.choices,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core.errors import Conflict, NotAllowed, ValidationFailed
-from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
+from chanrong.core.paging import paginate
 
 from .models import Alert, AlertState, RuleKind, Severity, WarningRule
 from .services import warnings
@@ -52,23 +52,11 @@ def alert_board(request):
         state_rank=_rank("state", AlertState.values),
         severity_rank=_rank("severity", Severity.values),
     )
-    paginator = CappedPaginator(
-        ranked.order_by("state_rank", "severity_rank", "-opened_on", "-pk"), 50, cap=DEFAULT_CAP
-    )
-    page_obj = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    base = query.urlencode()
+    pager = paginate(request, ranked.order_by("state_rank", "severity_rank", "-opened_on", "-pk"))
     context = {
         "board": warnings.board(alerts),
-        "alerts": page_obj.object_list,
-        "pager": {
-            "page_obj": page_obj,
-            "page_range": paginator.get_elided_page_range(page_obj.number),
-            "querystring_base": f"{base}&" if base else "",
-            "param": "page",
-            "capped": paginator.capped,
-        },
+        "alerts": pager["page_obj"].object_list,
+        "pager": pager,
         "state": state,
         "severity": severity,
         "states": AlertState.choices,
@@ -130,8 +118,15 @@ def rules(request):
         else:
             messages.success(request, _("已新增预警规则"))
             return redirect("risk:rules")
+    pager = paginate(
+        request,
+        WarningRule.objects.visible_to(user)
+        .select_related("agency")
+        .order_by("region_prefix", "severity", "name", "pk"),
+    )
     context = {
-        "rules": WarningRule.objects.visible_to(user).select_related("agency"),
+        "rules": pager["page_obj"].object_list,
+        "pager": pager,
         "kinds": RuleKind.choices,
         "severities": Severity.choices,
         "param_rows": [

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .models import (
@@ -56,20 +56,10 @@ def consultation_list(request):
         listed = listed.open()
     elif state in ConsultationState.values:
         listed = listed.filter(state=state)
-    paginator = CappedPaginator(listed.order_by("-requested_on", "-pk"), 50, cap=DEFAULT_CAP)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    base = query.urlencode()
+    pager = paginate(request, listed.order_by("-requested_on", "-pk"))
     context = {
-        "consultations": page_obj.object_list,
-        "pager": {
-            "page_obj": page_obj,
-            "page_range": paginator.get_elided_page_range(page_obj.number),
-            "querystring_base": f"{base}&" if base else "",
-            "param": "page",
-            "capped": paginator.capped,
-        },
+        "consultations": pager["page_obj"].object_list,
+        "pager": pager,
         "state": state,
         "states": ConsultationState.choices,
     }

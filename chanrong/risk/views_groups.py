@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chanrong.core import pickers
 from chanrong.core.errors import NotAllowed, ValidationFailed
-from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.finance.pickers import INSTITUTIONS
 from chanrong.insights import groups as policy_groups
@@ -28,7 +28,6 @@ from chanrong.registry.models import EnterpriseSize
 
 from .services import groups
 
-PAGE_SIZE = 50
 WAN = Decimal(10000)
 
 
@@ -127,21 +126,12 @@ def no_loan(request):
 def _no_loan_page(request, send_form: NoLoanSendForm | None = None, status: int = 200):
     user = _viewer(request)
     params, query, errors = _no_loan_query(request)
-    paginator = CappedPaginator(groups.no_loan_enterprises(user, query), PAGE_SIZE, cap=DEFAULT_CAP)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    base_query = request.GET.copy()
-    base_query.pop("page", None)
-    base = base_query.urlencode()
+    pager = paginate(request, groups.no_loan_enterprises(user, query))
+    base = pager["querystring_base"].removesuffix("&")
     is_government = scope_of(user).kind == ScopeKind.GOVERNMENT
     context = {
-        "enterprises": page_obj.object_list,
-        "pager": {
-            "page_obj": page_obj,
-            "page_range": paginator.get_elided_page_range(page_obj.number),
-            "querystring_base": f"{base}&" if base else "",
-            "param": "page",
-            "capped": paginator.capped,
-        },
+        "enterprises": pager["page_obj"].object_list,
+        "pager": pager,
         "params": params,
         "query": query,
         "querystring": base,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chanrong.core.errors import Conflict, NotAllowed
+from chanrong.core.paging import paginate
 
 from . import permissions as perms
 from .models import EnterpriseScore, ModelStatus, ModelVersion
@@ -54,8 +55,12 @@ def version_rows(versions) -> list[dict]:
 def model_list(request):
     if not scoring.can_see_models(request.user):
         raise Http404
-    versions = _versions(request.user)
-    context = {"rows": version_rows(versions), "floor": scoring.auc_floor()}
+    pager = paginate(request, _versions(request.user).order_by("-number", "-pk"))
+    context = {
+        "rows": version_rows(pager["page_obj"].object_list),
+        "pager": pager,
+        "floor": scoring.auc_floor(),
+    }
     return render(request, "risk/scorecard_list.html", context)
 
 

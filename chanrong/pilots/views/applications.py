@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core.errors import NotAllowed, ServiceError, ValidationFailed
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.insights import services as insights_services
 
@@ -83,12 +84,14 @@ def application_list(request):
     batch_id = request.GET.get("batch")
     if batch_id and batch_id.isdigit():
         queryset = queryset.filter(batch_id=int(batch_id))
-    rows = [(a, services.stage_of(a)) for a in queryset[:500]]
+    pager = paginate(request, queryset)
+    rows = [(a, services.stage_of(a)) for a in pager["page_obj"].object_list]
     return render(
         request,
         "pilots/application_list.html",
         {
             "rows": rows,
+            "pager": pager,
             "batches": services.visible_batches(request.user).order_by("-number"),
             "selected_batch": int(batch_id) if batch_id and batch_id.isdigit() else None,
         },

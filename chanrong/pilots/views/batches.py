@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core.errors import NotAllowed, ServiceError, ValidationFailed
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .. import forms as f
@@ -26,6 +27,8 @@ from .common import _flash, _government_only, _translate_errors
 
 @require_GET
 def public_list(request):
+    """Listed whole, not paged: the published batches (one a year at most) and
+    each batch's pilot cities (tens)."""
     batches = [(b, services.published_pilots(b)) for b in services.published_batches()]
     return render(request, "pilots/public_list.html", {"batches": batches})
 
@@ -45,6 +48,8 @@ def public_batch(request, number: int):
 @login_required
 @require_GET
 def index(request):
+    """Bounded by construction: the batches (one a year at most), the user's own
+    region's applications (one per batch) and the first 20 pilots."""
     _government_only(request)
     user = request.user
     batches = list(services.visible_batches(user).order_by("-number"))
@@ -77,11 +82,13 @@ def index(request):
 @require_GET
 def batch_list(request):
     _government_only(request)
+    pager = paginate(request, services.visible_batches(request.user).order_by("-number"))
     return render(
         request,
         "pilots/batch_list.html",
         {
-            "batches": services.visible_batches(request.user).order_by("-number"),
+            "batches": pager["page_obj"].object_list,
+            "pager": pager,
             "can_create": perms.is_ministry_admin(request.user),
         },
     )

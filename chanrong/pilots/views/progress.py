@@ -158,6 +158,8 @@ def _tracking_params(request):
 @require_GET
 @_translate_errors
 def tracking(request):
+    """Listed whole, not paged: one row per pilot city in scope (tens
+    nationally); the lagging ones are counted at the top."""
     _government_only(request)
     form, year, batch = _tracking_params(request)
     rows = services.lagging(request.user, year=year, batch=batch)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chanrong.core.errors import NotAllowed, ServiceError, ValidationFailed
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .. import services
@@ -39,9 +40,12 @@ def _pending(user, institution_id: int):
     )
 
 
-def _context(user, institution_id: int, failed: dict | None = None) -> dict:
+def _context(request, institution_id: int, failed: dict | None = None) -> dict:
+    """Both queues page on their own parameter (`page`, `lpage`)."""
+    user = request.user
     failed = failed or {}
-    applications = list(_pending(user, institution_id))
+    pager = paginate(request, _pending(user, institution_id))
+    applications = list(pager["page_obj"].object_list)
     for application in applications:
         application.form = failed.get(application.pk) or BankConfirmForm(
             prefix=f"a{application.pk}",
@@ -49,20 +53,27 @@ def _context(user, institution_id: int, failed: dict | None = None) -> dict:
         )
         application.lines = (application.calculation or {}).get("lines") or []
         application.estimate = bool((application.calculation or {}).get("estimate"))
-    loans = list(
+    loans = paginate(
+        request,
         Loan.objects.visible_to(user)
         .filter(source=LoanSource.OFF_PLATFORM, confirmed_at__isnull=True)
         .select_related("enterprise", "guarantor")
-        .order_by("created_at", "pk")
+        .order_by("created_at", "pk"),
+        param="lpage",
     )
-    return {"applications": applications, "loans": loans}
+    return {
+        "applications": applications,
+        "pager": pager,
+        "loans": loans["page_obj"].object_list,
+        "loans_pager": loans,
+    }
 
 
 @login_required
 @require_GET
 def pending(request):
     institution_id = _institution(request)
-    return render(request, "policy/apply/bank_pending.html", _context(request.user, institution_id))
+    return render(request, "policy/apply/bank_pending.html", _context(request, institution_id))
 
 
 @login_required
@@ -89,7 +100,7 @@ def confirm_application(request, pk: int):
                 % {"ent": application.enterprise.name if application.enterprise_id else ""},
             )
             return redirect("policy:bank_pending")
-    context = _context(user, institution_id, failed={application.pk: form})
+    context = _context(request, institution_id, failed={application.pk: form})
     return render(request, "policy/apply/bank_pending.html", context, status=422)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from chanrong.core.errors import ValidationFailed
+from chanrong.core.paging import paginate
 
 from .. import services
 from ..models import APPLICATION_KINDS, Application, ApplicationState, Programme
@@ -37,10 +38,9 @@ def mine(request):
             continue
         programme.takes_applications = programme.kind in APPLICATION_KINDS
         (qualified if programme.eligibility.eligible else missed).append(programme)
-    applications = list(
-        Application.objects.visible_to(user)
-        .select_related("programme", "loan")
-        .order_by("-created_at", "-pk")
+    mine = Application.objects.visible_to(user)
+    pager = paginate(
+        request, mine.select_related("programme", "loan").order_by("-created_at", "-pk")
     )
     return render(
         request,
@@ -49,7 +49,8 @@ def mine(request):
             "enterprise": enterprise,
             "qualified": qualified,
             "missed": missed,
-            "applications": applications,
-            "to_confirm": sum(1 for a in applications if a.state == ApplicationState.PROPOSED),
+            "applications": pager["page_obj"].object_list,
+            "pager": pager,
+            "to_confirm": mine.filter(state=ApplicationState.PROPOSED).count(),
         },
     )

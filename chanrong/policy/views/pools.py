@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .. import permissions as perms
@@ -207,7 +208,12 @@ def _registrations(user):
 @require_GET
 def index(request):
     """One entry for everybody: the agency's pools, a bank's or an
-    enterprise's own draws, registrations and claims."""
+    enterprise's own draws, registrations and claims.
+
+    The draws, registrations and claims grow with use, so each pages on its
+    own parameter; the agency's pools (the bridge and risk-pool programmes it
+    runs: a handful) and the programmes open to apply (those in force) are
+    bounded by construction and listed whole."""
     user = request.user
     kind = _kind(request)
     today = timezone.localdate()
@@ -220,18 +226,28 @@ def index(request):
         context["pools"] = [(p, p.pool, overdue.get(p.pk, 0)) for p in programmes]
         return render(request, "policy/pools/index.html", context)
     if kind == ScopeKind.INSTITUTION:
+        draws = paginate(request, _draws(user).order_by("-requested_at", "-pk"), param="dpage")
+        registrations = paginate(
+            request, _registrations(user).order_by("-registered_on", "-pk"), param="rpage"
+        )
+        claims = paginate(request, _claims(user).order_by("-pk"), param="cpage")
         context.update(
             bridges=_open_programmes(ProgrammeKind.BRIDGE),
             risk_pools=_open_programmes(ProgrammeKind.RISK_POOL),
-            draws=_draw_rows(_draws(user), today),
-            registrations=_registrations(user),
-            claims=_claims(user),
+            draws=_draw_rows(draws["page_obj"].object_list, today),
+            draws_pager=draws,
+            registrations=registrations["page_obj"].object_list,
+            registrations_pager=registrations,
+            claims=claims["page_obj"].object_list,
+            claims_pager=claims,
         )
         return render(request, "policy/pools/bank.html", context)
     if kind == ScopeKind.ENTERPRISE:
+        draws = paginate(request, _draws(user).order_by("-requested_at", "-pk"), param="dpage")
         context.update(
             bridges=_open_programmes(ProgrammeKind.BRIDGE),
-            draws=_draw_rows(_draws(user), today),
+            draws=_draw_rows(draws["page_obj"].object_list, today),
+            draws_pager=draws,
         )
         return render(request, "policy/pools/enterprise.html", context)
     raise Http404

@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core import pickers
+from chanrong.core.paging import paginate
 
 from .. import services
 from ..forms import AdminChainForm, ChainForm, MeasureForm, MemberForm
 from ..models import Chain, ChainMeasure, ChainMember, MemberRole
 from ..services import pages
 from .common import OK, attempt
-from .paging import paginate
 
 
 def _chains(user):

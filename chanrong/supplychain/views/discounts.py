@@ -12,12 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from chanrong.core.paging import paginate
+
 from .. import services
 from ..forms import DeclineForm, DiscountAcceptForm, DiscountApplyForm
 from ..models import DiscountApplication, DiscountApplicationState
 from ..permissions import is_applicant, is_chosen_bank
 from .common import OK, attempt
-from .paging import paginate
 
 
 def _visible(user):

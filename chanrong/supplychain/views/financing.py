@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core.paging import paginate
+
 from .. import services
 from ..forms import FinancingForm, RepayForm
 from ..models import (
@@ -25,7 +27,6 @@ from ..models import (
 )
 from ..services import pages
 from .common import OK, attempt
-from .paging import paginate
 
 
 def _bank(request) -> None:

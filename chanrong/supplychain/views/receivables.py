@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core.paging import paginate
+
 from .. import services
 from ..forms import (
     AttachmentForm,
@@ -36,7 +38,6 @@ from ..models import (
 from ..services import pages
 from ..services.attachments import can_change as can_change_attachments
 from .common import OK, RowErrors, attempt
-from .paging import paginate
 
 
 def _visible(user):

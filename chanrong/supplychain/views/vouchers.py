@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chanrong.core.paging import paginate
+
 from .. import services
 from ..forms import DiscountApplyForm, DiscountForm, TransferForm, part_rows, row_count
 from ..models import DiscountApplication, Voucher, VoucherState
 from ..services import pages
 from .common import OK, RowErrors, attempt
-from .paging import paginate
 
 #: A tree page lists at most this many nodes (a bench tree has 10,000).
 MAX_NODES = 500
