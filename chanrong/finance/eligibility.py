@@ -116,8 +116,10 @@ COLLATERAL_LABELS: Mapping[str, str] = {
     "ip": N_("知识产权"),
     "warehouse_receipt": N_("仓单"),
     "equity": N_("股权"),
-    "emission_rights": N_("排污权/碳排放权"),
     "deposit": N_("存单"),
+    "carbon_rights": N_("碳排放权"),
+    "energy_rights": N_("用能权"),
+    "pollutant_rights": N_("排污权"),
 }
 
 

@@ -123,8 +123,14 @@ class CollateralKind(models.TextChoices):
     IP = "ip", _("知识产权")
     WAREHOUSE_RECEIPT = "warehouse_receipt", _("仓单")
     EQUITY = "equity", _("股权")
-    EMISSION_RIGHTS = "emission_rights", _("排污权/碳排放权")
     DEPOSIT = "deposit", _("存单")
+    # The three green rights (环境权益), separate kinds since issue 18: each is
+    # registered with its own authority and priced apart. The former single
+    # "emission_rights" (排污权/碳排放权) maps to 排污权 + 碳排放权
+    # (finance migration 0006, demands migration 0004).
+    CARBON_RIGHTS = "carbon_rights", _("碳排放权")
+    ENERGY_RIGHTS = "energy_rights", _("用能权")
+    POLLUTANT_RIGHTS = "pollutant_rights", _("排污权")
 
 
 #: What a 质押贷 may be secured by (the seed documents' pledge kinds).
@@ -133,8 +139,18 @@ PLEDGE_KINDS = (
     CollateralKind.IP,
     CollateralKind.WAREHOUSE_RECEIPT,
     CollateralKind.EQUITY,
-    CollateralKind.EMISSION_RIGHTS,
     CollateralKind.DEPOSIT,
+    CollateralKind.CARBON_RIGHTS,
+    CollateralKind.ENERGY_RIGHTS,
+    CollateralKind.POLLUTANT_RIGHTS,
+)
+
+#: The green-rights pledges (绿色权益质押) a loan may carry with their
+#: registration numbers (risk.GreenPledge).
+GREEN_RIGHTS = (
+    CollateralKind.CARBON_RIGHTS,
+    CollateralKind.ENERGY_RIGHTS,
+    CollateralKind.POLLUTANT_RIGHTS,
 )
 
 

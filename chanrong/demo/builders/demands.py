@@ -153,7 +153,7 @@ BANK_EXTRA = (
     ),
     ProductTemplate(
         "排污权质押贷", K.PLEDGE, (50, 800), (12, 36), ("fixed", 3.9, 5.5), 7,
-        pledge_kind=C.EMISSION_RIGHTS, industries_in=("C", "D"),
+        pledge_kind=C.POLLUTANT_RIGHTS, industries_in=("C", "D"),
     ),
     ProductTemplate(
         "军民融合贷", K.MILITARY_CIVIL, (100, 3000), (12, 36), ("fixed", 3.5, 5.0), 10,
