@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "chanrong.funds",
     "chanrong.listing",
     "chanrong.green",
+    "chanrong.exchange",
     "chanrong.content",
     "chanrong.portal",
     "django_tasks_db",  # the database task backend's table and its `db_worker` command

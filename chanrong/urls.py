@@ -25,6 +25,7 @@ urlpatterns = [
     path("policy/", include("chanrong.policy.urls")),
     path("supplychain/", include("chanrong.supplychain.urls")),
     path("green/", include("chanrong.green.urls")),
+    path("exchange/", include("chanrong.exchange.urls")),
     path("risk/", include("chanrong.risk.urls")),
     path("funds/", include("chanrong.funds.urls")),
     path("listing/", include("chanrong.listing.urls")),

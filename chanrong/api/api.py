@@ -168,6 +168,7 @@ def _add_routers() -> None:
     from chanrong.registry.api import router as enterprises
     from chanrong.registry.api_credit import enterprise_router as enterprise_credit
     from chanrong.green.api import router as green
+    from chanrong.exchange.api import router as exchange
     from chanrong.registry.api_credit import router as credit_records
     from chanrong.registry.api_lists import router as lists
     from chanrong.registry.api_profile import operating_router
@@ -212,6 +213,7 @@ def _add_routers() -> None:
     api.add_router("/public", public_content)
     api.add_router("/funds", funds)
     api.add_router("/green", green)
+    api.add_router("/exchange", exchange)
     api.add_router("/health", health)
     api.add_router("", matching)  # /demands/{id}/matches, /institutions/me/…, /policy-weights
 
