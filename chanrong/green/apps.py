@@ -12,3 +12,10 @@ class GreenConfig(AppConfig):
         from .sources import register_sources
 
         register_sources()
+
+        # The 碳效等级 on the registry's enterprise page (registry never imports green).
+        from chanrong.core.panels import register_panel
+
+        from .services.grades import grade_panel
+
+        register_panel("registry.enterprise_detail", grade_panel)

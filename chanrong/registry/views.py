@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chanrong.core.codes import size_label
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.paging import CappedPaginator
+from chanrong.core.panels import panel_context
 
 from . import services
 from .filtersets import EnterpriseFilterForm
@@ -126,6 +127,8 @@ def enterprise_detail(request, pk: int):
             "operating_flagged": sum(r.review_status == ReviewStatus.FLAGGED for r in records),
             "chart_option": services.operating_chart_option(records) if records else None,
             "today": today,
+            # Higher apps' panels (green: the 碳效等级 under the enterprise's authorisation).
+            **panel_context("registry.enterprise_detail", user=user, enterprise=enterprise),
         },
     )
 
