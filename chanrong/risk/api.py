@@ -25,11 +25,13 @@ from chanrong.core.errors import NotFound
 from .api_schemas import (
     RiskCollateralIn,
     RiskEventOut,
+    RiskGreenIn,
     RiskLoanBulkIn,
     RiskLoanBulkOut,
     RiskLoanFilter,
     RiskLoanIn,
     RiskLoanOut,
+    RiskPledgeIn,
     RiskRecallIn,
     RiskRenewIn,
     RiskRepaymentIn,
@@ -41,7 +43,7 @@ from .api_schemas import (
 )
 from .api_scorecard import router as scorecard_router
 from .models import LoanAccount
-from .services import collateral, loanbook, repayments
+from .services import collateral, loanbook, pledges, repayments
 
 router = Router(tags=["risk 风险监测"])
 #: Scorecard versions, their approval and enterprises' scores (api_scorecard.py).
@@ -49,8 +51,10 @@ router.add_router("", scorecard_router)
 
 
 def _loans(request):
-    return LoanAccount.objects.visible_to(actor(request)).select_related(
-        "enterprise", "institution"
+    return (
+        LoanAccount.objects.visible_to(actor(request))
+        .select_related("enterprise", "institution")
+        .prefetch_related("green_pledges")
     )
 
 
@@ -213,4 +217,26 @@ def post_write_off(request, id: ObjectId, payload: RiskWriteOffIn):
 def post_collateral(request, id: ObjectId, payload: RiskCollateralIn):
     loan = loanbook.loan_for_report(actor(request), id)
     collateral.report_collateral(actor(request), loan, _dump(payload))
+    return _loan(request, id)
+
+
+@router.post(
+    "/loans/{id}/pledges",
+    response=responses({201: RiskLoanOut}, 403, 404, 409, 422),
+    summary="登记绿色权益质押（碳排放权、用能权、排污权；贷款机构）",
+)
+def post_pledge(request, id: ObjectId, payload: RiskPledgeIn):
+    loan = loanbook.loan_for_report(actor(request), id)
+    pledges.add_pledge(actor(request), loan, _dump(payload))
+    return Status(201, _loan(request, id))
+
+
+@router.post(
+    "/loans/{id}/green",
+    response=responses({200: RiskLoanOut}, 403, 404, 422),
+    summary="报送绿色贷款类别（绿色产业指导目录；空为非绿色；贷款机构）",
+)
+def post_green(request, id: ObjectId, payload: RiskGreenIn):
+    loan = loanbook.loan_for_report(actor(request), id)
+    pledges.report_green(actor(request), loan, payload.model_dump())
     return _loan(request, id)

@@ -9,13 +9,20 @@ year ("3.85"). Dates are YYYY-MM-DD.
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
 from chanrong.core.apikit.schemas import Day, InputSchema, MoneyIn, Text, Yuan
 
-from .models import Classification, Collateral, LoanEventKind, LoanOrigin, LoanStatus
+from .models import (
+    GREEN_RIGHT_CHOICES,
+    Classification,
+    Collateral,
+    LoanEventKind,
+    LoanOrigin,
+    LoanStatus,
+)
 
 RateIn = Annotated[
     Decimal,
@@ -34,12 +41,50 @@ USCC = Annotated[
 ]
 
 
+GreenRight = Literal[tuple(value for value, _label in GREEN_RIGHT_CHOICES)]  # type: ignore[valid-type]
+GreenCategory = Annotated[
+    str,
+    Field(
+        max_length=16,
+        description="绿色产业指导目录（2019年版）类别编号，如 3.2.1；空为非绿色贷款",
+    ),
+]
+
+
+class RiskPledgeIn(InputSchema):
+    kind: GreenRight = Field(
+        description="碳排放权 carbon_rights、用能权 energy_rights、排污权 pollutant_rights"
+    )
+    registration_no: Text(64, min_length=1, kind="code") = Field(
+        description="质押登记编号（同一权益的编号不能同时质押给两笔存续贷款）"
+    )
+    authority: Text(100, min_length=1, kind="name") = Field(description="登记机构")
+    value: MoneyIn | None = Field(None, description="评估价值（元）")
+    registered_on: Day | None = None
+
+
+class RiskPledgeOut(Schema):
+    id: int
+    kind: str
+    kind_label: str = Field(alias="get_kind_display")
+    registration_no: str
+    authority: str
+    value: Yuan | None
+    registered_on: date | None
+
+
+class RiskGreenIn(InputSchema):
+    green_category: GreenCategory = ""
+
+
 class RiskLoanIn(InputSchema):
     uscc: USCC
     contract_no: Text(64, min_length=1, kind="code")
     principal: MoneyIn
     rate: RateIn | None = None
     collateral: Collateral | None = Field(None, description="担保方式：信用、保证、抵押、质押")
+    green_category: GreenCategory | None = None
+    pledges: list[RiskPledgeIn] = Field(default_factory=list, max_length=20)
     disbursed_on: Day
     maturity_on: Day
 
@@ -67,6 +112,8 @@ class RiskLoanOut(Schema):
     principal: Yuan
     rate: Decimal | None
     collateral: str = Field(description="担保方式（空为未报送）")
+    green_category: str = Field(description="绿色产业指导目录类别（空为非绿色贷款）")
+    pledges: list[RiskPledgeOut] = Field(alias="green_pledges.all", description="绿色权益质押")
     disbursed_on: date
     maturity_on: date
     status: LoanStatus

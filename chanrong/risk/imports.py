@@ -27,7 +27,7 @@ from chanrong.core.importing.spec import Column, register
 from chanrong.core.scope import scope_of
 
 from .imports_common import LOAN_REF, _BankSpec, _write_rowwise, _yuan, _zh, own_active_loans
-from .models import Classification, Collateral, LoanAccount
+from .models import GREEN_RIGHT_CHOICES, Classification, Collateral, LoanAccount
 from .services import loanbook, warnings
 from .views_groups import export_no_loan
 
@@ -107,6 +107,52 @@ LOAN_COLUMNS: tuple[Column, ...] = (
         aliases=("到期日", "借款到期日"),
         example="2027-01-14",
     ),
+    Column(
+        "green_category",
+        "绿色产业指导目录类别",
+        Text(max_length=16),
+        aliases=("绿色贷款类别", "绿色产业类别", "绿色产业指导目录"),
+        help=_("绿色贷款填类别编号（如 3.2.1）；非绿色贷款留空"),
+        example="",
+    ),
+    Column(
+        "pledge_kind",
+        "绿色权益质押类型",
+        Choice(
+            choices=tuple((value, _zh(label)) for value, label in GREEN_RIGHT_CHOICES),
+            aliases={
+                "碳排放权质押": "carbon_rights",
+                "用能权质押": "energy_rights",
+                "排污权质押": "pollutant_rights",
+            },
+        ),  # fmt: skip
+        aliases=("质押权益", "环境权益类型"),
+        help=_("碳排放权、用能权或排污权；无绿色权益质押留空（每行一项）"),
+        example="",
+    ),
+    Column(
+        "pledge_registration_no",
+        "质押登记编号",
+        Text(max_length=64),
+        aliases=("权益质押登记编号", "登记编号"),
+        example="",
+        width=20,
+    ),
+    Column(
+        "pledge_authority",
+        "质押登记机构",
+        Text(max_length=100),
+        aliases=("登记机构",),
+        example="",
+        width=20,
+    ),
+    Column(
+        "pledge_value",
+        "质押权益评估价值（元）",
+        Amount(unit="元"),
+        aliases=("评估价值",),
+        example="",
+    ),
 )
 
 
@@ -131,9 +177,21 @@ class LoanSpec(_BankSpec):
             ).values_list("contract_no", flat=True)
         )
         results: list[Any] = []
+        pledged: set = set()
         for row in rows:
             data = {**row, "principal": _yuan(row.get("principal"))}
+            if row.get("pledge_value") not in (None, ""):
+                data["pledge_value"] = _yuan(row.get("pledge_value"))
             facts, errors = loanbook.check_loan(data)
+            key = (row.get("pledge_kind"), row.get("pledge_registration_no"))
+            if all(key) and key in pledged:
+                errors.append(
+                    FieldError(
+                        "pledge_registration_no",
+                        _("与本文件另一行的质押登记编号重复"),
+                    )
+                )
+            pledged.add(key)
             if row.get("contract_no") in taken:
                 errors.append(
                     FieldError(

@@ -23,13 +23,22 @@ from chanrong.core.errors import Conflict, NotAllowed, ServiceError, ValidationF
 from chanrong.core.paging import paginate
 
 from . import permissions as perms
-from .models import Classification, Collateral, LoanAccount, LoanOrigin, LoanStatus
-from .services import collateral, loanbook, monitoring, repayments, scoring
+from .models import (
+    GREEN_RIGHT_CHOICES,
+    Classification,
+    Collateral,
+    LoanAccount,
+    LoanOrigin,
+    LoanStatus,
+)
+from .services import collateral, loanbook, monitoring, pledges, repayments, scoring
 
 #: Report forms on a loan's page: action → (service, success message).
 ACTIONS = {
     "status": (loanbook.report_status, _("已报送逾期与五级分类")),
     "collateral": (collateral.report_collateral, _("已报送担保方式")),
+    "green": (pledges.report_green, _("已报送绿色贷款类别")),
+    "pledge": (pledges.add_pledge, _("已登记绿色权益质押")),
     "repayment": (repayments.record_repayment, _("已登记还款")),
     "recall": (loanbook.recall, _("已登记提前收回")),
     "renew": (loanbook.renew, _("已登记无还本续贷")),
@@ -109,6 +118,8 @@ def _detail(request, loan: LoanAccount, *, errors=None, action: str = "", values
         and loan.status in (LoanStatus.ACTIVE, LoanStatus.RECALLED),
         "classifications": Classification.choices,
         "collaterals": Collateral.choices,
+        "green_rights": GREEN_RIGHT_CHOICES,
+        "green_pledges": list(loan.green_pledges.all()),
         "can_see_score": scoring.scorable_enterprises(user).filter(pk=loan.enterprise_id).exists(),
         "errors": errors or {},
         "action": action,

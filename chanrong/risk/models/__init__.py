@@ -44,6 +44,7 @@ from .loans import (
     Repayment,
     ScheduleItem,
 )
+from .pledges import GREEN_RIGHT_CHOICES, GreenPledge, GreenPledgeQuerySet
 from .scoring import (
     EnterpriseScore,
     EnterpriseScoreQuerySet,

@@ -109,6 +109,12 @@ class LoanAccount(models.Model):
     collateral = models.CharField(
         _("担保方式"), max_length=12, choices=Collateral.choices, blank=True, default=""
     )
+    # 绿色贷款: the item of the 绿色产业指导目录 (2019) the loan finances, as the
+    # bank reports it (e.g. "3.2.1"); blank = not reported as green. Text,
+    # so the risk app needs no catalogue (the green app keeps it).
+    green_category = models.CharField(
+        _("绿色产业指导目录类别"), max_length=16, blank=True, default=""
+    )
     disbursed_on = models.DateField(_("放款日期"))
     maturity_on = models.DateField(_("到期日期"))
     status = models.CharField(

@@ -39,6 +39,14 @@ from ..workflows import LOAN
 from . import warnings
 from .collateral import collateral_of_demand, parse_collateral
 from .fields import add_months, parse_date, parse_money, parse_rate, text
+from .pledges import (
+    PledgeFacts,
+    parse_green_category,
+    parse_pledges,
+    pledged_to_live_loans,
+    taken_error,
+    write_pledges,
+)
 
 #: Loans longer than this are not working-capital or project loans a
 #: county platform sees; a longer term is a typing error.
@@ -108,6 +116,16 @@ class LoanFacts:
     disbursed_on: date
     maturity_on: date
     collateral: str = ""
+    #: 绿色产业指导目录 item the loan finances (blank: not green), and its
+    #: green-rights pledges (services.pledges).
+    green_category: str = ""
+    pledges: tuple[PledgeFacts, ...] = ()
+
+
+def _pledge_field(data: dict[str, Any], prefix: str, index: int) -> str:
+    if data.get("pledges"):
+        return f"{prefix}pledges.{index}.registration_no"
+    return f"{prefix}pledge_registration_no"
 
 
 def _loan_facts(
@@ -124,6 +142,12 @@ def _loan_facts(
     principal = parse_money(data, "principal", errors, prefix, required=True, positive=True)
     rate = parse_rate(data, "rate", errors, prefix)
     collateral = parse_collateral(data, errors, prefix)
+    green_category = parse_green_category(data, errors, prefix)
+    pledges = parse_pledges(data, errors, prefix)
+    taken = pledged_to_live_loans((p.kind, p.registration_no) for p in pledges)
+    for index, pledge in enumerate(pledges):
+        if (pledge.kind, pledge.registration_no) in taken:
+            errors.append(taken_error(pledge, _pledge_field(data, prefix, index)))
     disbursed_on = parse_date(data, "disbursed_on", errors, prefix, required=True)
     maturity_on = parse_date(data, "maturity_on", errors, prefix, required=True)
     if disbursed_on and disbursed_on > timezone.localdate():
@@ -141,7 +165,15 @@ def _loan_facts(
     if errors:
         return None, errors
     facts = LoanFacts(
-        enterprise, contract_no, principal, rate, disbursed_on, maturity_on, collateral
+        enterprise,
+        contract_no,
+        principal,
+        rate,
+        disbursed_on,
+        maturity_on,
+        collateral,
+        green_category,
+        pledges,
     )
     return facts, []
 
@@ -168,11 +200,14 @@ def _create_reported(actor, facts: LoanFacts) -> LoanAccount:
                 principal=facts.principal,
                 rate=facts.rate,
                 collateral=facts.collateral,
+                green_category=facts.green_category,
                 disbursed_on=facts.disbursed_on,
                 maturity_on=facts.maturity_on,
                 outstanding=facts.principal,
                 created_by=_actor(actor),
             )
+            if facts.pledges:
+                write_pledges(actor, loan, facts.pledges)
     except IntegrityError as exc:
         raise Conflict(
             _("本机构已报送合同编号为 %(no)s 的贷款") % {"no": facts.contract_no},
@@ -211,6 +246,7 @@ def report_loans(actor, rows: Iterable[dict[str, Any]]) -> list[LoanAccount]:
     checked: list[LoanFacts] = []
     errors: list[FieldError] = []
     seen: dict[str, int] = {}
+    pledged: dict[tuple[str, str], int] = {}
     for index, row in enumerate(rows):
         facts, row_errors = _loan_facts(row, prefix=f"rows.{index}.")
         errors.extend(row_errors)
@@ -224,6 +260,16 @@ def report_loans(actor, rows: Iterable[dict[str, Any]]) -> list[LoanAccount]:
                 )
             )
         seen[facts.contract_no] = index
+        for number, pledge in enumerate(facts.pledges):
+            key = (pledge.kind, pledge.registration_no)
+            if key in pledged and pledged[key] != index:
+                errors.append(
+                    FieldError(
+                        _pledge_field(row, f"rows.{index}.", number),
+                        _("与第 %(n)s 行的质押登记编号重复") % {"n": pledged[key] + 1},
+                    )
+                )
+            pledged.setdefault(key, index)
         checked.append(facts)
     if errors:
         raise ValidationFailed(errors)
@@ -418,6 +464,7 @@ def renew(actor, loan: LoanAccount, data: dict[str, Any]) -> LoanAccount:
                     principal=locked.outstanding,
                     rate=rate if rate is not None else locked.rate,
                     collateral=locked.collateral,
+                    green_category=locked.green_category,
                     disbursed_on=on,
                     maturity_on=maturity_on,
                     outstanding=locked.outstanding,
@@ -431,6 +478,13 @@ def renew(actor, loan: LoanAccount, data: dict[str, Any]) -> LoanAccount:
                 code="duplicate_loan",
             ) from exc
         _event(new, LoanEventKind.OPENED, on, actor, note=locked.reference)
+        # The pledges secure the balance, which continues as the new loan.
+        pledges = [
+            PledgeFacts(p.kind, p.registration_no, p.authority, p.value, p.registered_on)
+            for p in locked.green_pledges.all()
+        ]
+        if pledges:
+            write_pledges(actor, new, pledges)
         audit.record(
             "risk.loan.open", actor=actor, obj=new, changes={"renewed_from": [None, locked.pk]}
         )
