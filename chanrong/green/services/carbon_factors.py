@@ -84,11 +84,18 @@ class FactorBook:
         self.by_code: dict[str, list[EmissionFactor]] = {}
         for row in sorted(rows, key=lambda f: f.year):
             self.by_code.setdefault(row.code, []).append(row)
+        self._chosen: dict[tuple[str, int, str | None], Chosen | None] = {}
 
     def choose(self, code: str, year: int, province: str | None = None) -> Chosen | None:
         """The factor of `code` for `year`: the province's when published for
         that year or an earlier one, else the national; of the report's year,
         else the latest earlier year, else the earliest there is."""
+        key = (code, year, province)
+        if key not in self._chosen:
+            self._chosen[key] = self._choose(code, year, province)
+        return self._chosen[key]
+
+    def _choose(self, code: str, year: int, province: str | None) -> Chosen | None:
         rows = self.by_code.get(code) or []
         if province:
             regional = [f for f in rows if f.region_id == province and f.year <= year]
