@@ -41,6 +41,12 @@ SOURCE_EXCHANGE_LISTED = "listing.exchange_listed"
 SOURCE_NEEQ_LISTED = "listing.neeq_listed"
 SOURCE_REGIONAL_EQUITY = "listing.regional_equity_listed"
 SOURCE_IPO_PROCEEDS = "listing.ipo_proceeds"
+# 绿色金融 (issue 18): the loan book's green figures by chanrong.risk
+# (risk/sources_green.py), the green library's counts by chanrong.green.
+SOURCE_GREEN_PURPOSE_LOANS = "risk.green_purpose_balance"
+SOURCE_GREEN_FINANCING = "risk.green_financing_amount"
+SOURCE_GREEN_ENTERPRISES = "green.library_enterprises"
+SOURCE_GREEN_PROJECTS = "green.library_projects"
 # 产业基金, registered by chanrong.funds.
 SOURCE_EQUITY_FUND_COUNT = "funds.equity_fund_count"
 SOURCE_EQUITY_FUND_SIZE = "funds.equity_fund_size"
@@ -236,6 +242,34 @@ PLATFORM: list[Entry] = [
         "period",
         source=SOURCE_SUPPLYCHAIN_COUNT,
     ),
+    # 绿色金融 (issue 18)
+    _growth(
+        "green-loans-by-purpose", "绿色贷款余额（按用途）(亿元)及增速(%)", "金融资源", "stock"
+    )._replace(source=SOURCE_GREEN_PURPOSE_LOANS),
+    Entry(
+        "green-financing-amount",
+        "绿色融资额（亿元）",
+        "金融资源",
+        "亿元",
+        "period",
+        source=SOURCE_GREEN_FINANCING,
+    ),
+    Entry(
+        "green-library-enterprises",
+        "绿色融资企业库入库企业（个）",
+        "金融资源",
+        "个",
+        "stock",
+        source=SOURCE_GREEN_ENTERPRISES,
+    ),
+    Entry(
+        "green-library-projects",
+        "绿色融资项目库入库项目（个）",
+        "金融资源",
+        "个",
+        "stock",
+        source=SOURCE_GREEN_PROJECTS,
+    ),
 ]
 
 
@@ -284,7 +318,7 @@ DEFINITIONS: dict[str, str] = {
     ),
     "green-credit": (
         "平台计算（贷款台账×绿色库），时点指标：期末日借款企业在已发布且当日有效的绿色融资企业（项目）库"
-        "版本中（未移出）的贷款余额。平台贷款无绿色用途标识，以借款企业入库为准；余额口径同制造业贷款余额。"
+        "版本中（未移出）的贷款余额。以借款企业入库为准（按贷款用途报送的绿色贷款另见“绿色贷款余额（按用途）”）；余额口径同制造业贷款余额。"
     ),
     "inclusive-sme-loans": (
         "平台计算（贷款台账），时点指标：普惠型小微企业贷款期末日余额。计入：借款企业规模为小型或微型"
@@ -338,6 +372,23 @@ DEFINITIONS: dict[str, str] = {
     "average-guarantee-fee-rate": "平台计算（政策兑现），时期指标：期内担保业务按担保金额加权的平均担保费率。",
     "receivable-financing-amount": "平台计算（供应链金融），时期指标：期内应收账款融资放款金额，以放款日期为准。",
     "receivable-financing-count": "平台计算（供应链金融），时期指标：期内应收账款融资放款笔数，以放款日期为准。",
+    "green-loans-by-purpose": (
+        "平台计算（贷款台账），时点指标：期末日贷款机构报送了绿色产业指导目录类别（按贷款用途）的贷款余额，"
+        "余额口径同制造业贷款余额；不跨期相加。增速为较上年同日余额的增长。"
+    ),
+    "green-financing-amount": (
+        "平台计算（贷款台账×绿色库），时期指标：期内发放的绿色贷款本金合计，以放款日期为准。计入：报送了"
+        "绿色产业指导目录类别的贷款，或借款企业在放款日处于已发布且有效的绿色融资企业（项目）库版本中"
+        "（未移出）的贷款；无还本续贷不是新增融资，不计。"
+    ),
+    "green-library-enterprises": (
+        "平台计算（绿色融资企业（项目）库），时点指标：期末日处于已发布且有效的绿色库版本中（未移出）的"
+        "本地区企业数，同一企业在多个库中只计一次；不跨期相加。"
+    ),
+    "green-library-projects": (
+        "平台计算（绿色融资企业（项目）库），时点指标：期末日处于已发布且有效的绿色库版本中（未移出）的"
+        "项目数，按项目所在地归集；不跨期相加。"
+    ),
 }
 
 # Sources of the standard indicators beyond those written in the entries above:

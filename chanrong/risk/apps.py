@@ -51,3 +51,7 @@ class RiskConfig(AppConfig):
         from .sources import register as register_indicator_sources
 
         register_indicator_sources()
+        # 绿色贷款余额（按用途）and 绿色融资额 (issue 18).
+        from .sources_green import register as register_green_sources
+
+        register_green_sources()
