@@ -314,3 +314,21 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(99, self.processed_rows * 100 // self.total_rows)
+
+
+class Counter(models.Model):
+    """A shared counter with an expiry: the API's rate windows and the
+    coalesced refusal counts (core.counters). Each change is one atomic
+    statement; rows past `expires_at` are dead and purged periodically."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    value = models.BigIntegerField(default=0)
+    #: Unix seconds; +inf for a counter that never expires.
+    expires_at = models.FloatField(db_index=True)
+
+    class Meta:
+        verbose_name = "计数器"
+        verbose_name_plural = "计数器"
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"

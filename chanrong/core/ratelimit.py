@@ -4,23 +4,21 @@ Why here and why this way:
 
 - One middleware in front of the whole API, so that no router can forget it
   and a flood is refused before authentication, parsing or any query.
-- The counters live in Django's cache (settings.CACHES): the database cache
-  by default, Redis when `CHANRONG_CACHE_BACKEND=redis`. Both are shared by
-  every gunicorn worker and every machine behind the same database, which a
-  per-process counter would not be.
+- The counters live in the database (core.counters) by default, in Redis
+  when `CHANRONG_CACHE_BACKEND=redis`. Both are shared by every gunicorn
+  worker and every machine behind the same database, which a per-process
+  counter would not be.
 - A *sliding window counter* (the current and the previous fixed window,
   the previous one weighted by how much of it still overlaps the sliding
-  window): two cache keys per client, one atomic `incr` per request on
-  Redis, one read and one write on the database cache. "20/s burst 40" is read as a token bucket would be: at most 40 at
+  window): two keys per client, one atomic `incr` per request on Redis,
+  one atomic upsert that also reads the previous window in the database. "20/s burst 40" is read as a token bucket would be: at most 40 at
   once, 20 a second sustained, i.e. 40 per 2-second window.
 - A refused request is not counted (its increment is taken back), so a
   client slightly over its rate still gets its rate, not nothing; the
   answer is 429 with Retry-After (whole seconds until a request would pass)
   in the API's error shape.
-- On the database cache an increment is read-then-write: concurrent
-  requests may lose an increment, so under concurrency a client can pass a
-  few requests (at most the number of concurrent requests) over the limit.
-  On SQLite the counter is a write: it is made as a best-effort write
+- Both increments are atomic, so concurrent requests each see their own
+  count. On SQLite the counter is a write: it is made as a best-effort write
   (`core.dbbusy`), skipped (the request allowed) while a long import holds
   the write lock, rather than making every API read wait for it.
 
@@ -43,6 +41,7 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from . import counters
 from .context import client_ip
 
 API_PREFIX = "/api/"
@@ -101,14 +100,12 @@ def hit(key: str, rate: Rate, *, now: float | None = None) -> Decision:
     timeout = math.ceil(rate.window * 2) + 1
     weight = 1 - elapsed / rate.window
     if _uses_database():
-        # No atomic increment here anyway (BaseCache.incr is a get and a set):
-        # one read of both counters and one write, only when the request passes.
-        values = cache.get_many([current_key, previous_key])
-        current, previous = values.get(current_key, 0), values.get(previous_key, 0)
-        if previous * weight + current + 1 > rate.limit:
-            return Decision(False, retry_after(rate, previous, current, elapsed))
-        cache.set(current_key, current + 1, timeout=timeout)
-        return Decision(True)
+        # One atomic statement counts this request and reads the previous window.
+        current, previous = counters.hit_window(current_key, previous_key, timeout, now)
+        if previous * weight + current <= rate.limit:
+            return Decision(True)
+        counters.decr(current_key)
+        return Decision(False, retry_after(rate, previous, current - 1, elapsed))
     # Redis: INCR is atomic, so concurrent requests each see their own count.
     cache.add(current_key, 0, timeout=timeout)
     try:
@@ -170,8 +167,6 @@ def throttled_response(retry: int) -> HttpResponse:
 
 def check(request: HttpRequest) -> Decision:
     """Both limits for this request; the longer wait when both refuse."""
-    from .dbbusy import best_effort
-
     decisions: list[Decision] = []
     checks = []
     token_rate = _configured("CHANRONG_API_RATE_PER_TOKEN")
@@ -186,7 +181,7 @@ def check(request: HttpRequest) -> Decision:
             decisions.append(hit(key, rate))
 
         if _uses_database():
-            best_effort(count, what="API rate counter")
+            counters.guarded(count, what="API rate counter")
         else:
             count()
     refused = [d for d in decisions if not d.allowed]
@@ -196,6 +191,8 @@ def check(request: HttpRequest) -> Decision:
 
 
 def _uses_database() -> bool:
+    """Redis (or the local-memory cache) has an atomic INCR of its own; with
+    the database cache the counters are core.counters' table instead."""
     backend = settings.CACHES.get(CACHE_ALIAS, {}).get("BACKEND", "")
     return backend.endswith("DatabaseCache")
 

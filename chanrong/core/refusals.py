@@ -10,9 +10,9 @@ route does not.
 Coalesced, so that a flood cannot fill the log: at most one entry per
 (user, route, status) every `CHANRONG_REFUSAL_WINDOW` seconds (default 600).
 The first refusal in a window writes an entry; later ones only increment a
-counter in the cache; the next entry written for the same key carries that
+counter (core.counters, one atomic statement); the next entry written for the same key carries that
 count (`repeated`: refusals since the previous entry that were not written
-one by one). A flood that stops leaves its last count in the cache until the
+one by one). A flood that stops leaves its last count in its counter until the
 same user is refused there again; the entries that were written still show
 that it happened and when it started.
 
@@ -26,17 +26,15 @@ import hashlib
 import logging
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 
-from . import audit
+from . import audit, counters
 from .dbbusy import best_effort
 
 logger = logging.getLogger(__name__)
 
 ACTION = "access.refused"
 REFUSED_STATUSES = frozenset({403, 404})
-CACHE_ALIAS = "default"
 
 
 def window_seconds() -> int:
@@ -73,18 +71,20 @@ def note(request: HttpRequest, status: int) -> bool:
     user = caller(request)
     if user is None:
         return False
-    cache = caches[CACHE_ALIAS]
     mark, counter = _keys(user.pk, route, status)
     window = window_seconds()
-    if not cache.add(mark, 1, timeout=window):
-        # Not the first in this window: fold into the count for the next entry.
-        if not cache.add(counter, 1, timeout=None):
-            try:
-                cache.incr(counter)
-            except ValueError:
-                cache.set(counter, 1, timeout=None)
+    first: list[bool] = []
+
+    def count() -> None:
+        if counters.add(mark, 1, ttl=window):
+            first.append(True)
+        else:
+            # Not the first in this window: fold into the count for the next entry.
+            counters.incr(counter)
+
+    if not counters.guarded(count, what="refused-access counter") or not first:
         return False
-    repeated = int(cache.get(counter) or 0)
+    repeated = counters.get(counter)
 
     def write() -> None:
         audit.record(
@@ -105,12 +105,11 @@ def note(request: HttpRequest, status: int) -> bool:
 
     if best_effort(write, what="refused-access audit entry"):
         if repeated:
-            cache.delete(counter)
+            counters.delete(counter)
         return True
     # The database was busy: count this one with the rest, try again next time.
-    cache.delete(mark)
-    if not cache.add(counter, repeated + 1, timeout=None):
-        cache.incr(counter)
+    counters.delete(mark)
+    counters.incr(counter)
     return False
 
 

@@ -91,6 +91,17 @@ def prune_task_results() -> int:
     return 1
 
 
+@periodic(minutes=10)
+@task
+def purge_expired_counters() -> int:
+    """Delete the rate windows and refusal marks that have expired
+    (core.counters); an expired row already counts as absent, this only
+    keeps the table small. Returns how many were deleted."""
+    from . import counters
+
+    return counters.purge_expired()
+
+
 @periodic(minutes=1)
 @task
 def seal_audit_log() -> int:

@@ -4,10 +4,10 @@ per (user, route, status) so that a flood writes one entry with a count."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from chanrong.accounts.services import create_token
+from chanrong.core import counters
 from chanrong.core.models import AuditEntry
 from chanrong.core.refusals import ACTION, _keys
 
@@ -39,7 +39,7 @@ def test_a_flood_of_404s_on_a_page_writes_one_entry_and_then_its_count(world):
     # The window ends (its mark expires): the next refusal writes an entry
     # carrying the four that were only counted.
     mark, _counter = _keys(world.user("ent_user").pk, "enterprises/<int:pk>/", 404)
-    cache.delete(mark)
+    counters.delete(mark)
     assert client.get(f"/enterprises/{world.ent2.pk}/").status_code == 404
     assert [e.changes["repeated"] for e in _refusals()] == [0, 4]
 
