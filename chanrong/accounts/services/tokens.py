@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from chanrong.core import audit
 from chanrong.core.dbbusy import best_effort
 from chanrong.core.errors import NotAllowed, ValidationFailed
+from chanrong.core.lookups import by_key
 
 from ..models import ApiToken, User
 
@@ -192,10 +193,10 @@ def authenticate_token(raw: str, request: HttpRequest | None = None) -> User | N
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
+    token = by_key(
+        ApiToken.objects.select_related("user").filter(
+            token_hash=hash_token(raw), revoked_at__isnull=True, expires_at__gt=now
+        )
     )
     if token is None or not token.user.is_active:
         return None

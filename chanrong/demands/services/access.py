@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from chanrong.core.errors import NotFound
+from chanrong.core.lookups import by_key
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .. import workflows
@@ -19,13 +20,12 @@ from .parsing import _valid_pk
 
 
 def get_visible_demand(actor, pk: int) -> Demand:
-    demand = (
+    demand = by_key(
         Demand.objects.visible_to(actor)
         .select_related("enterprise__region__parent__parent", "enterprise__industry")
         .filter(pk=pk)
-        .first()
         if _valid_pk(pk)
-        else None
+        else Demand.objects.none()
     )
     if demand is None:
         raise NotFound(_("融资需求不存在"))
@@ -33,13 +33,12 @@ def get_visible_demand(actor, pk: int) -> Demand:
 
 
 def get_visible_dispatch(actor, pk: int) -> Dispatch:
-    dispatch = (
+    dispatch = by_key(
         Dispatch.objects.visible_to(actor)
         .select_related("demand__enterprise", "institution", "branch")
         .filter(pk=pk)
-        .first()
         if _valid_pk(pk)
-        else None
+        else Dispatch.objects.none()
     )
     if dispatch is None:
         raise NotFound(_("派单不存在"))
@@ -47,13 +46,12 @@ def get_visible_dispatch(actor, pk: int) -> Dispatch:
 
 
 def get_visible_offer(actor, pk: int) -> Offer:
-    offer = (
+    offer = by_key(
         Offer.objects.visible_to(actor)
         .select_related("dispatch", "demand", "institution")
         .filter(pk=pk)
-        .first()
         if _valid_pk(pk)
-        else None
+        else Offer.objects.none()
     )
     if offer is None:
         raise NotFound(_("融资方案不存在"))
