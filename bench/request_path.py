@@ -1,0 +1,177 @@
+#!/usr/bin/env python
+"""CPU per request on the API's hot paths, in one process, beside the trivial endpoint.
+
+Issue 20's second measure. A saturated closed loop (bench/demands_load.py)
+makes latency pure queueing; what a request *costs* is the CPU the web
+process spends on it. This bench drives Django's test client in one process
+(no network, no gunicorn) and reads `time.process_time()` (this process's
+CPU: Python, the driver, not the database server's) around N requests of:
+
+  health    GET  /api/v1/health                      the baseline
+  floor     GET  /api/v1/demands/2000000000          token check + one lookup, a 404
+  list      GET  /api/v1/dispatches                  an institution's dispatch list
+  publish   POST /api/v1/demands + …/publish         create and publish a demand
+
+and prints milliseconds of CPU per request and the ratio to health, beside
+the issue's targets (floor <= 2.5x, list <= 3.5x, publish <= 25x).
+`--profile NAME` prints the cProfile of that scenario's requests instead.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_path \\
+        .venv/bin/python bench/request_path.py --requests 300
+
+The database is created if missing; the demo (default scale 0.1) is built
+only when absent. Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._machine import machine_info  # noqa: E402
+from bench.pages import prepare  # noqa: E402
+
+TARGETS = {"floor": 2.5, "list": 3.5, "publish": 25.0}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_path"),
+    )
+    parser.add_argument("--scale", default="0.1")
+    parser.add_argument("--requests", type=int, default=300, help="requests per scenario")
+    parser.add_argument("--profile", choices=["health", "floor", "list", "publish"])
+    parser.add_argument("--sort", default="cumulative", help="pstats order for --profile")
+    return parser.parse_args()
+
+
+def demand_body(i: int) -> dict:
+    return {
+        "kind": "debt",
+        "amount_wan": 50 + (i * 37) % 900,
+        "term_months": 12,
+        "purpose": f"压测：购置设备 {i}",
+        "rate_max": "6",
+        "collateral_offered": [],
+        "urgency": "normal",
+    }
+
+
+def scenarios(tokens: dict[str, str]):
+    from django.test import Client
+
+    def client(username: str | None) -> Client:
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {tokens[username]}"} if username else {}
+        return Client(raise_request_exception=False, **headers)
+
+    anonymous, bank, enterprise = client(None), client("bank_staff"), client("ent_user")
+
+    def health(i: int) -> int:
+        return anonymous.get("/api/v1/health").status_code
+
+    def floor(i: int) -> int:
+        return bank.get("/api/v1/demands/2000000000").status_code
+
+    def listing(i: int) -> int:
+        return bank.get("/api/v1/dispatches").status_code
+
+    def publish(i: int) -> int:
+        created = enterprise.post(
+            "/api/v1/demands", json.dumps(demand_body(i)), content_type="application/json"
+        )
+        if created.status_code != 201:
+            return created.status_code
+        pk = created.json()["id"]
+        return enterprise.post(f"/api/v1/demands/{pk}/publish").status_code
+
+    return {
+        "health": (health, 200),
+        "floor": (floor, 404),
+        "list": (listing, 200),
+        "publish": (publish, 200),
+    }
+
+
+def measure(step, expected: int, n: int) -> tuple[float, float, Counter[int]]:
+    """CPU and wall milliseconds per request after a warm-up of 20; the count of unexpected answers."""
+    for i in range(20):
+        step(-1 - i)
+    wrong: Counter[int] = Counter()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for i in range(n):
+        status = step(i)
+        if status != expected:
+            wrong[status] += 1
+    return (
+        (time.process_time() - cpu0) * 1000 / n,
+        (time.perf_counter() - wall0) * 1000 / n,
+        wrong,
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    prepare(args.database_url, args.scale)
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chanrong.settings")
+    # One client sends every request: the limiter still runs (its cost is part
+    # of the path) but must not answer 429.
+    os.environ["CHANRONG_API_RATE_PER_TOKEN"] = "1000000/s burst 1000000"
+    os.environ["CHANRONG_API_RATE_PER_ADDRESS"] = "1000000/s burst 1000000"
+    import django
+
+    django.setup()
+    import logging
+
+    logging.getLogger("chanrong.core.audit").setLevel(logging.WARNING)
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from chanrong.accounts.services.tokens import create_token
+
+    users = get_user_model().objects
+    tokens = {
+        name: create_token(None, users.get(username=name), "bench request path").raw
+        for name in ("bank_staff", "ent_user")
+    }
+    print("\n".join(machine_info(connection if connection.vendor == "postgresql" else None)))
+    print(f"{connection.vendor}; demo scale {args.scale}; {args.requests} requests per scenario\n")
+    table = scenarios(tokens)
+    if args.profile:
+        step, expected = table[args.profile]
+        measure(step, expected, 20)  # imports and first compilations, not profiled
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waits on the database
+        profiler.enable()
+        measure(step, expected, args.requests)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
+        return
+    results = {
+        name: measure(step, expected, args.requests) for name, (step, expected) in table.items()
+    }
+    base = results["health"][0]
+    print(
+        f"{'scenario':<10}{'CPU ms/req':>12}{'wall ms/req':>13}{'× health':>10}{'target':>9}  unexpected"
+    )
+    for name, (cpu, wall, wrong) in results.items():
+        target = f"≤ {TARGETS[name]:g}×" if name in TARGETS else ""
+        print(
+            f"{name:<10}{cpu:>12.2f}{wall:>13.2f}{cpu / base:>10.1f}{target:>9}  {dict(wrong) or ''}"
+        )
+
+
+if __name__ == "__main__":
+    main()
