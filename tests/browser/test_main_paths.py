@@ -4,7 +4,7 @@
    approval on the home page's to-do workbench, opens it, approves it through
    the page's own confirmation dialog and sees it published;
 2. a bank credit officer opens a demand dispatched to the bank from the 派单
-   工作台, claims it, submits an offer (金额, 利率, 期限) through the form and
+   工作台, claims it (declining the confirmation once, then accepting), submits an offer (金额, 利率, 期限) through the form and
    sees the offer listed on the demand page.
 
 Neither page may answer 500, log a console error or fetch anything from
@@ -196,7 +196,13 @@ def test_bank_officer_answers_a_dispatched_demand_with_an_offer(world, session):
     page.wait_for_selector("[data-testid=dispatch-table]")
     assert page.locator("[data-testid=offer-table]").count() == 0
 
-    page.click(f"[data-dispatch='{dispatch.pk}'] [data-action=claim]")
+    claim = f"[data-dispatch='{dispatch.pk}'] [data-action=claim]"
+    s.replies = [False]  # 接单 asks first, saying what it commits the bank to: "no" …
+    page.click(claim)
+    assert len(s.dialogs) == 1 and "期限内" in s.dialogs[0]
+    dispatch.refresh_from_db()
+    assert dispatch.state == DispatchState.DISPATCHED  # … leaves it unclaimed
+    page.click(claim)  # "yes"
     page.wait_for_selector(f"[data-dispatch='{dispatch.pk}'] [data-action=offer]")
     page.click(f"[data-dispatch='{dispatch.pk}'] [data-action=offer]")
     form = page.locator("[data-testid=dispatch-form-offer]")
@@ -209,7 +215,7 @@ def test_bank_officer_answers_a_dispatched_demand_with_an_offer(world, session):
     form.locator("button[type=submit]").click()
 
     page.wait_for_selector("ul.messages")
-    assert s.dialogs == []  # an offer can be revised: no confirmation asked
+    assert len(s.dialogs) == 2  # the two 接单; an offer can be revised: not asked
     offer_row = page.locator("[data-testid=offer-table] tbody tr")
     assert offer_row.count() == 1
     text = offer_row.inner_text()

@@ -99,6 +99,7 @@ def test_agency_sees_the_chart_and_pays_out_a_draw(fund, live_server, browser):
         assert "逾期 8 天" in overdue.inner_text()
         if SHOTS:
             page.screenshot(path=os.path.join(SHOTS, "pool.png"), full_page=True)
+        page.once("dialog", lambda dialog: dialog.accept())  # 出款 asks first
         page.click(f"[data-action=draw][data-draw='{waiting.pk}']")
         page.wait_for_selector("ul.messages")
         assert "已出款" in page.inner_text("ul.messages")

@@ -84,6 +84,7 @@ def test_finance_clerk_approves_and_sees_it_in_notice(
         assert enterprise in page.inner_text("[data-field=applicant]")
         # 初审 was 经信's; this clerk may do the 复核.
         assert page.locator("[data-action=verify]").count() == 0
+        page.once("dialog", lambda dialog: dialog.accept())  # 复核通过并公示 asks first
         page.click("[data-action=approve]")
         page.wait_for_selector("ul.messages")
         assert "进入公示" in page.inner_text("ul.messages")

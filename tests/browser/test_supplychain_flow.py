@@ -82,6 +82,7 @@ def test_register_confirm_finance(sc, live_server, browser):  # noqa: F811
         # The core enterprise confirms it in full from its inbox.
         _login(page, base, "core_user")
         page.goto(f"{base}{reverse('supplychain:inbox')}")
+        page.once("dialog", lambda dialog: dialog.accept())  # 确权 asks first
         page.click(f"[data-receivable='{receivable.pk}'] [data-action=confirm]")
         page.wait_for_selector("ul.messages")
         assert "已确权" in page.inner_text("ul.messages")
