@@ -16,8 +16,10 @@ input is 422 by field and nothing is written.
 parameter types of the paginated operations.)
 """
 
+from typing import Annotated
+
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Field, Router, Status
 
 from chanrong.core.apikit.caller import actor
 from chanrong.core.apikit.errors import responses
@@ -40,6 +42,8 @@ from .services import carbon, carbon_factors
 from .services.carbon_items import ITEMS
 
 router = Router(tags=["green 碳核算"])
+
+Year = Annotated[int, Field(ge=1900, le=2200, description="年度")]
 
 
 def _report_out(report: CarbonReport) -> dict:
@@ -117,7 +121,7 @@ def create_factor(request, payload: CarbonFactorIn):
     "/carbon/reports", response=responses({200: list[CarbonReportOut]}, 422), summary="碳排放报告"
 )
 @paginated
-def list_reports(request, year: int | None = None, enterprise: ObjectId | None = None):
+def list_reports(request, year: Year | None = None, enterprise: ObjectId | None = None):
     reports = CarbonReport.objects.visible_to(actor(request)).select_related("enterprise")
     if year is not None:
         reports = reports.filter(year=year)
@@ -160,7 +164,7 @@ def get_report(request, id: ObjectId):
     summary="碳效等级（银行须经企业授权）",
 )
 @paginated
-def list_grades(request, year: int | None = None, enterprise: ObjectId | None = None):
+def list_grades(request, year: Year | None = None, enterprise: ObjectId | None = None):
     rows = CarbonGrade.objects.visible_to(actor(request))
     if year is not None:
         rows = rows.filter(year=year)

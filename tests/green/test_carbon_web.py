@@ -107,6 +107,10 @@ def test_api_report_and_bad_input(client, world):
     assert "GB/T 32150-2015" in body["lines"][0]["source"]
     assert client.get(f"{url}/{body['id']}").status_code == 200
     assert client.get("/api/v1/green/carbon/items").status_code == 200
+    assert client.get(url, {"year": "99999999999"}).status_code == 422
+    huge = {"item": "raw_coal", "quantity": "9999999999999999", "unit": "万t"}
+    refused = client.post(url, {"year": 2022, "lines": [huge]}, content_type="application/json")
+    assert refused.status_code == 422
     client.force_login(world.user("bank2_staff"))
     assert client.get(f"{url}/{body['id']}").status_code == 404
     assert client.get(url).json()["count"] == 0

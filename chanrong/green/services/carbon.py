@@ -40,6 +40,11 @@ from .carbon_items import ITEMS
 
 FIRST_YEAR = 2005
 MAX_LINES = 40
+#: Ceiling of a line's quantity in its factor's unit (10¹⁰ MWh, t, GJ …: more
+#: than the country uses in a year), so that no figure outgrows its column.
+MAX_BASE = Decimal("1e10")
+#: Intensities at or above this are not stored (a revenue of a few 元).
+MAX_INTENSITY = 1e11
 WAN = Decimal(10000)
 
 
@@ -146,10 +151,10 @@ def clean_report(
     output = None
     try:
         output = _decimal(data.get("output_quantity"))
-        if output is not None and output <= 0:
+        if output is not None and not 0 < output < MAX_BASE:
             raise ValueError
     except ValueError:
-        errors.append(FieldError("output_quantity", _("产量须为正数")))
+        errors.append(FieldError("output_quantity", _("产量须为正数且不超过 10¹⁰")))
     output_unit = str(data.get("output_unit") or "").strip()
     if output is not None and not output_unit:
         errors.append(FieldError("output_unit", _("请填写产量单位，如 t 水泥")))
@@ -221,7 +226,11 @@ def _clean_line(i: int, raw: dict[str, Any], errors: list[FieldError]) -> CleanL
         ok = False
     if not ok:
         return None
-    return CleanLine(code, quantity, unit, quantity * item.units[unit])
+    base = quantity * item.units[unit]
+    if base > MAX_BASE:
+        errors.append(FieldError(f"lines[{i}].quantity", _("数量过大，请检查计量单位")))
+        return None
+    return CleanLine(code, quantity, unit, base)
 
 
 # --- revenue from the registry ------------------------------------------------------
@@ -386,13 +395,17 @@ def account(
         "scope1": _scaled(result.scope1, 4),
         "scope2": _scaled(result.scope2, 4),
         "total": _scaled(result.total, 4),
-        "by_revenue": _scaled(result.intensity_revenue, 6),
-        "by_output": _scaled(result.intensity_output, 6),
+        "by_revenue": _scaled(_storable(result.intensity_revenue), 6),
+        "by_output": _scaled(_storable(result.intensity_output), 6),
     }
     return [
         problems[r] if r in problems else Accounted(batch, r, starts[r], report)
         for r, report in enumerate(reports)
     ]
+
+
+def _storable(values: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(values) < MAX_INTENSITY, values, np.nan)
 
 
 def _scaled(values: np.ndarray, places: int) -> list[int | None]:

@@ -69,7 +69,7 @@ def report_list(request):
         .order_by("-year", "month", "enterprise__name", "pk")
     )
     year = request.GET.get("year", "")
-    if year.isdigit():
+    if year.isdigit() and len(year) == 4:
         reports = reports.filter(year=int(year))
     enterprise = request.GET.get("enterprise", "")
     if enterprise.isdigit() and len(enterprise) < 19:
@@ -268,7 +268,10 @@ def overview(request):
         .distinct()
     )
     raw = request.GET.get("year", "")
-    year = int(raw) if raw.isdigit() else (years[0] if years else timezone.localdate().year - 1)
+    if raw.isdigit() and len(raw) == 4:
+        year = int(raw)
+    else:
+        year = years[0] if years else timezone.localdate().year - 1
     rows = grades.overview(request.user, year)
     pager = paginate(request, rows, per_page=30)
     return render(
