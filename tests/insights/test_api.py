@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from chanrong.core.models import Region
-from chanrong.insights import services
+from chanrong.insights import catalogue, services
 
 API = "/api/v1"
 
@@ -34,7 +34,8 @@ def _error(response, status):
 def test_indicators_and_plans(world):
     gov = _client(world, "gov_jiashan")
     listing = gov.get(f"{API}/indicators", {"page_size": 100}).json()
-    assert listing["count"] == 37  # the 32 printed + catalogue.PLATFORM (policy, supplychain)
+    # the 32 printed + catalogue.PLATFORM (policy, supplychain, green)
+    assert listing["count"] == 32 + len(catalogue.PLATFORM)
     kinds = {i["code"]: i["kind"] for i in listing["results"]}
     assert kinds["manufacturing-loans"] == "stock" and kinds["gdp"] == "period"
     _error(_client(world, "ent_user").get(f"{API}/indicators"), 404)
