@@ -7,6 +7,7 @@
     POST /green/carbon/reports        report a year or a month (201; replaces the period)
     GET  /green/carbon/reports/{id}   one report, explained line by line
     GET  /green/carbon/grades         碳效等级 the caller may see
+    PUT  /green/carbon/benchmarks     a division's configured grade bounds (platform admins)
 
 Visibility is the registry's: an enterprise sees itself, a bank what the
 enterprise authorised, government its region; anything else is 404. Bad
@@ -29,6 +30,8 @@ from chanrong.core.errors import NotAllowed
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .api_carbon_schemas import (
+    CarbonBenchmarkIn,
+    CarbonBenchmarkOut,
     CarbonFactorIn,
     CarbonFactorOut,
     CarbonGradeOut,
@@ -38,7 +41,7 @@ from .api_carbon_schemas import (
     CarbonReportOut,
 )
 from .models import CarbonGrade, CarbonReport, EmissionFactor
-from .services import carbon, carbon_factors
+from .services import carbon, carbon_factors, grades
 from .services.carbon_items import ITEMS
 
 router = Router(tags=["green 碳核算"])
@@ -171,3 +174,12 @@ def list_grades(request, year: Year | None = None, enterprise: ObjectId | None =
     if enterprise is not None:
         rows = rows.filter(enterprise_id=enterprise)
     return rows.order_by("-year", "enterprise_id")
+
+
+@router.put(
+    "/carbon/benchmarks",
+    response=responses({200: CarbonBenchmarkOut}, 403, 422),
+    summary="配置行业碳效基准（平台管理员；1–4 级上限，tCO2/万元）",
+)
+def set_benchmark(request, payload: CarbonBenchmarkIn):
+    return grades.set_benchmark(actor(request), payload.model_dump())

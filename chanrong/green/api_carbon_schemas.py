@@ -131,3 +131,21 @@ class CarbonGradeOut(Schema):
         from .services.grades import describe
 
         return describe(obj)
+
+
+class CarbonBenchmarkIn(InputSchema):
+    division: Text(5, kind="code") = Field(description="国民经济行业大类，如 C30")
+    bound1: Decimal = Field(allow_inf_nan=False, max_digits=18, decimal_places=6)
+    bound2: Decimal = Field(allow_inf_nan=False, max_digits=18, decimal_places=6)
+    bound3: Decimal = Field(allow_inf_nan=False, max_digits=18, decimal_places=6)
+    bound4: Decimal = Field(allow_inf_nan=False, max_digits=18, decimal_places=6)
+    source: Text(2000, kind="text") = ""
+
+
+class CarbonBenchmarkOut(Schema):
+    division_id: str
+    bound1: Decimal
+    bound2: Decimal
+    bound3: Decimal
+    bound4: Decimal
+    source: str

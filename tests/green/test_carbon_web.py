@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from chanrong.green.models import CarbonGrade, CarbonReport, EmissionFactor
-from chanrong.green.services import carbon, grades
+from chanrong.green.services import carbon
 
 pytestmark = pytest.mark.django_db
 
@@ -57,16 +57,20 @@ def test_enterprise_reports_and_reads_the_explanation(client, world):
 
 def test_visibility_bank_by_authorisation_government_by_region(client, world):
     report = carbon.save_report(world.user("ent_user"), world.ent, {"year": 2022, "lines": LINES})
-    grades.set_benchmark(
-        world.user("admin"),
-        {
-            "division": "C34",
-            "bound1": "0.1",
-            "bound2": "0.2",
-            "bound3": "0.3",
-            "bound4": "0.4",
-            "source": "测试",
-        },
+    bench = {"division": "C34", "bound1": "0.1", "bound2": "0.2", "bound3": "0.3", "bound4": "0.4"}
+    put = "/api/v1/green/carbon/benchmarks"
+    client.force_login(world.user("gov_national"))
+    assert (
+        client.put(put, {**bench, "source": "测试"}, content_type="application/json").status_code
+        == 403
+    )
+    client.force_login(world.user("admin"))
+    refused = client.put(put, {**bench, "bound4": "0.05"}, content_type="application/json")
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {"bound4", "source"}
+    assert (
+        client.put(put, {**bench, "source": "测试"}, content_type="application/json").status_code
+        == 200
     )
     url = reverse("green:carbon_report", args=[report.pk])
     for name, status in [
