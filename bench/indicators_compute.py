@@ -53,6 +53,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--enterprises", type=int, default=300_000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--regenerate", action="store_true")
+    p.add_argument(
+        "--per-source",
+        action="store_true",
+        help="also time each computed source alone over the windows the table asks",
+    )
     p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
     return p.parse_args()
 
@@ -222,6 +227,48 @@ def generate(n: int, regenerate: bool) -> None:
     )  # fmt: skip
 
 
+def per_source(prefix: str) -> None:
+    """Each computed source alone, over every window the table asks of it
+    (a batch once for all its sources, a `by_region_many` once, else
+    `by_region` per window), slowest first: where the table's time goes."""
+    from chanrong.insights.models import IndicatorDefinition
+    from chanrong.insights.services.definitions import is_computed
+    from chanrong.insights.services.regional import _windows
+    from chanrong.insights.sources import batches, get_source
+
+    asked = sorted({*YEARS, *(y - 1 for y in YEARS)})
+    wanted: dict[str, set] = {}
+    for d in IndicatorDefinition.objects.all():
+        if is_computed(d):
+            for key, start, end in _windows(d, asked if d.second_kind == "growth" else YEARS):
+                wanted.setdefault(key, set()).add((start, end))
+    times = []
+    for name, batch in batches().items():
+        t0 = time.perf_counter()
+        answered = batch(
+            prefix, {k: sorted(w, key=lambda w: (w[1], w[0] or w[1])) for k, w in wanted.items()}
+        )
+        how = f"one pass for {len(answered)} sources"
+        times.append((time.perf_counter() - t0, name, sum(len(wanted[k]) for k in answered), how))
+        for key in answered:
+            wanted.pop(key)
+    for key, windows in wanted.items():
+        source = get_source(key)
+        if source is None or (source.by_region is None and source.by_region_many is None):
+            continue
+        t0 = time.perf_counter()
+        if source.by_region_many is not None:
+            source.by_region_many(prefix, sorted(windows, key=lambda w: (w[1], w[0] or w[1])))
+            how = "one statement"
+        else:
+            for start, end in windows:
+                source.by_region(prefix, start, end)
+            how = f"{len(windows)} statements"
+        times.append((time.perf_counter() - t0, key, len(windows), how))
+    for seconds, key, n, how in sorted(times, reverse=True):
+        print(f"  {seconds:6.2f} s  {key} ({n} windows, {how})")
+
+
 def main() -> None:
     args = parse_args()
     setup(args.database_url)
@@ -261,6 +308,8 @@ def main() -> None:
           f"({counties} counties × {len(YEARS)} years, {cells:,} cells; target ≤ 10 s)")  # fmt: skip
     print(f"baseline: {min(base_times):7.2f} s best of {args.repeat} "
           "(today's outstanding and qualification counts by county, one GROUP BY each)")  # fmt: skip
+    if args.per_source:
+        per_source(province.prefix)
     sample = next(c for c in sorted(table) if table[c]["manufacturing-loans"][2023][0])
     print(f"e.g. {sample} 2023: 制造业贷款余额 {table[sample]['manufacturing-loans'][2023][0]:.2f} 亿元, "
           f"不良贷款率 {table[sample]['npl-ratio'][2023][0]:.2f} %")  # fmt: skip

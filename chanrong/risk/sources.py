@@ -40,9 +40,12 @@ The rules of each indicator (also written in the catalogue's 口径):
   ListType.GREEN) in force at D. The platform has no green-product or
   green-purpose flag on a loan, so the borrower's listing decides.
 
-Each source answers one region prefix (`fn`) and, for the indicator table of
-many regions at once, every county under a prefix in one grouped pass
-(`by_region`), which is what bench/indicators_compute.py measures.
+Each source answers one region prefix (`fn`), every county under a prefix
+(`by_region`), and several dates at once (`by_region_many`). The balances and
+不良贷款率 are read from one pass over the loan book (book_pass), which the
+county table asks once for all five sources and every date of a plan
+(`book_sources_many`, registered as a batch); the rate is one statement for
+every period. bench/indicators_compute.py measures it.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from django.db.models.functions import Coalesce
 from chanrong.core.codes import EnterpriseSize
 from chanrong.registry.models import EntryChange, ListEntry, ListType, VersionStatus
 
+from . import book_pass
 from .models import NON_PERFORMING, LoanAccount, LoanEvent, LoanStatus, Repayment
 
 INCLUSIVE_LIMIT = Decimal("10000000")  # 单户授信总额 1000 万元（含）
@@ -95,21 +99,7 @@ def _manufacturing(qs):
 
 
 def _long_term(qs):
-    # Original term over one year: maturity after the first anniversary. Done
-    # in Python-free SQL by comparing with the disbursement plus 366 days would
-    # be wrong in leap years, so the anniversary is compared by (year, month, day).
-    return qs.filter(
-        Q(maturity_on__year__gt=F("disbursed_on__year") + 1)
-        | Q(
-            maturity_on__year=F("disbursed_on__year") + 1,
-            maturity_on__month__gt=F("disbursed_on__month"),
-        )
-        | Q(
-            maturity_on__year=F("disbursed_on__year") + 1,
-            maturity_on__month=F("disbursed_on__month"),
-            maturity_on__day__gt=F("disbursed_on__day"),
-        )
-    )
+    return qs.filter(book_pass.LONG_TERM_Q)
 
 
 def _inclusive(qs, on):
@@ -184,14 +174,6 @@ def _total(values: dict[str, Decimal]) -> Decimal:
     return sum(values.values(), Decimal(0))
 
 
-def manufacturing_balance_by_region(prefix: str, start: date | None, end: date):
-    return _balances(_manufacturing(on_book(prefix, end)), end)
-
-
-def manufacturing_long_term_by_region(prefix: str, start: date | None, end: date):
-    return _balances(_long_term(_manufacturing(on_book(prefix, end))), end)
-
-
 _CENT = Decimal("0.01")
 _FLOAT = Context(prec=15)  # how Django turns SQLite's REAL sums into Decimal
 
@@ -202,46 +184,65 @@ def _money_value(value) -> Decimal:
     return _FLOAT.create_decimal_from_float(float(value or 0)).quantize(_CENT)
 
 
-def inclusive_balance_by_region(prefix: str, start: date | None, end: date):
-    """Balances of the 普惠型 loans on the book at `end`, by borrower region,
-    in one statement: the on-book loans of small and micro borrowers, each
-    with the principal it had repaid by `end` (one grouped pass over the
-    repayments), grouped by (borrower, lender) — the 授信 test as a HAVING —
-    then summed by region. The same loans and sums as `_inclusive`
-    (`LoanAccount` filter and its per-loan 授信 subquery), without a
-    subquery per loan."""
-    q = connection.ops.quote_name
-    loans = q(LoanAccount._meta.db_table)
-    repayments = q(Repayment._meta.db_table)
-    enterprises = q(LoanAccount._meta.get_field("enterprise").related_model._meta.db_table)
-    where_prefix = "AND e.region_id LIKE %s " if prefix else ""
-    sql = (
-        "SELECT region_id, SUM(credit), SUM(repaid) FROM ("  # noqa: S608 (names only)
-        "SELECT e.region_id, SUM(l.principal) AS credit, "
-        "SUM(COALESCE(p.amount, 0)) AS repaid "
-        f"FROM {loans} l JOIN {enterprises} e ON e.id = l.enterprise_id "
-        "LEFT JOIN (SELECT r.loan_id, SUM(r.principal) AS amount "
-        f"FROM {repayments} r WHERE r.paid_on <= %s GROUP BY r.loan_id) p "
-        "ON p.loan_id = l.id "
-        "WHERE l.disbursed_on <= %s "
-        "AND NOT (l.status IN (%s, %s) AND l.closed_on IS NOT NULL AND l.closed_on <= %s) "
-        f"AND e.size IN (%s, %s) {where_prefix}"
-        "GROUP BY e.region_id, l.enterprise_id, l.institution_id "
-        "HAVING SUM(l.principal) <= %s"
-        ") pairs GROUP BY region_id"
-    )
-    params: list = [end, end, *[str(x) for x in _EXITS], end, *[str(x) for x in _SMALL]]
-    if prefix:
-        params.append(prefix + "%")
-    params.append(int(INCLUSIVE_LIMIT))  # a number: SQLite would compare a str as text
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return {code: _money_value(credit) - _money_value(repaid) for code, credit, repaid in rows}
+# --------------------------------------------------------------------------
+# every date at once: the balances and 不良贷款率 from one pass over the loan
+# book (book_pass), for one source or — `book_sources_many`, what the county
+# table asks — for all of them and every date of a plan together.
+
+Window = tuple[date | None, date]
 
 
-def green_balance_by_region(prefix: str, start: date | None, end: date):
-    return _balances(_green(on_book(prefix, end), end), end)
+def _dates(windows: list[Window]) -> list[date]:
+    return sorted({end for _start, end in windows})
+
+
+def _answers(figures: book_pass.Figures, name: str, windows: list[Window]) -> dict:
+    index = {d: i for i, d in enumerate(figures.dates)}
+    if name == book_pass.NPL:
+        return {w: _pairs_to_ratio(figures.npl[index[w[1]]]) for w in windows}
+    return {w: figures.balances[name][index[w[1]]] for w in windows}
+
+
+def book_sources_many(prefix: str, wanted: dict[str, list[Window]]) -> dict[str, dict]:
+    """{source key: {window: {region: value}}} for the loan-book sources in
+    `wanted` (keys of insights.catalogue), every window, one statement."""
+    figures_of = _book_keys()
+    asked = {key: windows for key, windows in wanted.items() if key in figures_of and windows}
+    if not asked:
+        return {}
+    dates = sorted({end for windows in asked.values() for _s, end in windows})
+    figures = book_pass.book_figures(prefix, dates, {figures_of[k] for k in asked})
+    return {key: _answers(figures, figures_of[key], windows) for key, windows in asked.items()}
+
+
+def _book_keys() -> dict[str, str]:
+    from chanrong.insights import catalogue as c
+
+    return {
+        c.SOURCE_MANUFACTURING_LOANS: book_pass.MANUFACTURING,
+        c.SOURCE_MANUFACTURING_LONG_TERM: book_pass.LONG_TERM,
+        c.SOURCE_INCLUSIVE_SME_LOANS: book_pass.INCLUSIVE,
+        c.SOURCE_GREEN_CREDIT: book_pass.GREEN,
+        c.SOURCE_NPL_RATIO: book_pass.NPL,
+    }
+
+
+def _one(name: str):
+    def many(prefix: str, windows: list[Window]) -> dict:
+        figures = book_pass.book_figures(prefix, _dates(windows), {name})
+        return _answers(figures, name, windows)
+
+    def by_region(prefix: str, start: date | None, end: date) -> dict:
+        return many(prefix, [(start, end)])[(start, end)]
+
+    return many, by_region
+
+
+manufacturing_balance_many, manufacturing_balance_by_region = _one(book_pass.MANUFACTURING)
+manufacturing_long_term_many, manufacturing_long_term_by_region = _one(book_pass.LONG_TERM)
+inclusive_balance_many, inclusive_balance_by_region = _one(book_pass.INCLUSIVE)
+green_balance_many, green_balance_by_region = _one(book_pass.GREEN)
+npl_ratio_many, npl_ratio_by_region = _one(book_pass.NPL)
 
 
 def _pairs_to_ratio(pairs: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
@@ -250,69 +251,47 @@ def _pairs_to_ratio(pairs: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Deci
 
 
 def _npl_pairs(prefix: str, on: date) -> dict[str, tuple[Decimal, Decimal]]:
-    """(balance classed 次级/可疑/损失, balance) at `on` by borrower region, in
-    one statement: each loan on the book (on_book) with the principal it had
-    repaid by `on` (repayments grouped once) and whether its latest LoanEvent
-    on or before `on` (ties: the later row) is non-performing — the same
-    loans as `_non_performing_at(on_book(prefix, on), on)`."""
-    q = connection.ops.quote_name
-    loans = q(LoanAccount._meta.db_table)
-    repayments = q(Repayment._meta.db_table)
-    events = q(LoanEvent._meta.db_table)
-    day = q(LoanEvent._meta.get_field("on").column)
-    enterprises = q(LoanAccount._meta.get_field("enterprise").related_model._meta.db_table)
-    where_prefix = "AND e.region_id LIKE %s " if prefix else ""
-    bad = sorted(NON_PERFORMING)
-    marks = ", ".join(["%s"] * len(bad))
-    sql = (
-        "SELECT e.region_id, SUM(l.principal), SUM(COALESCE(p.amount, 0)), "  # noqa: S608
-        "SUM(CASE WHEN b.loan_id IS NULL THEN 0 ELSE l.principal END), "
-        "SUM(CASE WHEN b.loan_id IS NULL THEN 0 ELSE COALESCE(p.amount, 0) END) "
-        f"FROM {loans} l JOIN {enterprises} e ON e.id = l.enterprise_id "
-        "LEFT JOIN (SELECT r.loan_id, SUM(r.principal) AS amount "
-        f"FROM {repayments} r WHERE r.paid_on <= %s GROUP BY r.loan_id) p "
-        "ON p.loan_id = l.id "
-        f"LEFT JOIN (SELECT DISTINCT v.loan_id FROM {events} v "
-        f"WHERE v.{day} <= %s AND v.classification IN ({marks}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {events} w WHERE w.loan_id = v.loan_id "
-        f"AND w.{day} <= %s AND (w.{day} > v.{day} OR (w.{day} = v.{day} AND w.id > v.id)))"
-        ") b ON b.loan_id = l.id "
-        "WHERE l.disbursed_on <= %s "
-        "AND NOT (l.status IN (%s, %s) AND l.closed_on IS NOT NULL AND l.closed_on <= %s) "
-        f"{where_prefix}GROUP BY e.region_id"
-    )
-    params: list = [on, on, *bad, on, on, *[str(x) for x in _EXITS], on]
-    if prefix:
-        params.append(prefix + "%")
+    return book_pass.book_figures(prefix, [on], {book_pass.NPL}).npl[0]
+
+
+def _run(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return {
-        code: (
-            _money_value(bad_principal) - _money_value(bad_repaid),
-            _money_value(principal) - _money_value(repaid),
+        return cursor.fetchall()
+
+
+def _quote(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _enterprises() -> str:
+    return _quote(LoanAccount._meta.get_field("enterprise").related_model)
+
+
+def _rate_pairs_many(
+    prefix: str, periods: list[tuple[date, date]]
+) -> list[dict[str, tuple[Decimal, Decimal]]]:
+    """(Σ principal × rate, Σ principal) of the 普惠型 loans disbursed in each
+    period with a rate, by borrower region, in one statement: the 授信 test
+    at each loan's own disbursement date (a self-join on (borrower, lender)
+    grouped per loan — `_inclusive(qs, OuterRef("disbursed_on"))` without a
+    subquery per loan) depends on the loan alone, so it is done once for
+    every period, and each period's sums are a column."""
+    first = min(s for s, _e in periods)
+    last = max(e for _s, e in periods)
+    select, select_params = [], []
+    for start, end in periods:
+        inside = "l.disbursed_on >= %s AND l.disbursed_on <= %s"
+        select.append(
+            f"SUM(CASE WHEN {inside} THEN l.principal * l.rate ELSE 0 END), "
+            f"SUM(CASE WHEN {inside} THEN l.principal ELSE 0 END)"
         )
-        for code, principal, repaid, bad_principal, bad_repaid in rows
-    }
-
-
-def npl_ratio_by_region(prefix: str, start: date | None, end: date):
-    return _pairs_to_ratio(_npl_pairs(prefix, end))
-
-
-def _rate_pairs(prefix: str, start: date, end: date) -> dict[str, tuple[Decimal, Decimal]]:
-    """(Σ principal × rate, Σ principal) of the 普惠型 loans disbursed in
-    [start, end] with a rate, by borrower region, in one statement: the 授信
-    test at each loan's own disbursement date is a self-join on (borrower,
-    lender) grouped per loan — the same test as `_inclusive(qs,
-    OuterRef("disbursed_on"))`, without a subquery per loan."""
-    q = connection.ops.quote_name
-    loans = q(LoanAccount._meta.db_table)
-    enterprises = q(LoanAccount._meta.get_field("enterprise").related_model._meta.db_table)
+        select_params += [start, end, start, end]
+    loans = _quote(LoanAccount)
     where_prefix = "AND e.region_id LIKE %s " if prefix else ""
     sql = (
-        "SELECT e.region_id, SUM(l.principal * l.rate), SUM(l.principal) "  # noqa: S608
-        f"FROM {loans} l JOIN {enterprises} e ON e.id = l.enterprise_id "
+        f"SELECT e.region_id, {', '.join(select)} "  # noqa: S608 (names only)
+        f"FROM {loans} l JOIN {_enterprises()} e ON e.id = l.enterprise_id "
         "WHERE l.disbursed_on >= %s AND l.disbursed_on <= %s AND l.rate IS NOT NULL "
         f"AND e.size IN (%s, %s) {where_prefix}"
         "AND l.id IN ("
@@ -324,14 +303,20 @@ def _rate_pairs(prefix: str, start: date, end: date) -> dict[str, tuple[Decimal,
         "GROUP BY n.id HAVING SUM(o.principal) <= %s"
         ") GROUP BY e.region_id"
     )
-    params: list = [start, end, *[str(x) for x in _SMALL]]
+    params: list = [*select_params, first, last, *[str(x) for x in _SMALL]]
     if prefix:
         params.append(prefix + "%")
-    params += [*[str(x) for x in _EXITS], start, end, int(INCLUSIVE_LIMIT)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return {code: (_exact(weighted), _money_value(weight)) for code, weighted, weight in rows}
+    params += [*[str(x) for x in _EXITS], first, last, int(INCLUSIVE_LIMIT)]
+    out: list[dict] = [{} for _p in periods]
+    for row in _run(sql, params):
+        for i in range(len(periods)):
+            weighted, weight = row[1 + 2 * i : 3 + 2 * i]
+            out[i][row[0]] = (_exact(weighted), _money_value(weight))
+    return out
+
+
+def _rate_pairs(prefix: str, start: date, end: date) -> dict[str, tuple[Decimal, Decimal]]:
+    return _rate_pairs_many(prefix, [(start, end)])[0]
 
 
 def _exact(value) -> Decimal:
@@ -341,12 +326,18 @@ def _exact(value) -> Decimal:
     return _FLOAT.create_decimal_from_float(float(value or 0))
 
 
-def inclusive_rate_by_region(prefix: str, start: date | None, end: date):
-    return _pairs_to_ratio_rate(_rate_pairs(prefix, start or end, end))
-
-
 def _pairs_to_ratio_rate(pairs: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
     return {code: num / den for code, (num, den) in pairs.items() if den}
+
+
+def inclusive_rate_many(prefix: str, windows: list[Window]):
+    periods = [(start or end, end) for start, end in windows]
+    found = [_pairs_to_ratio_rate(pairs) for pairs in _rate_pairs_many(prefix, periods)]
+    return {w: found[i] for i, w in enumerate(windows)}
+
+
+def inclusive_rate_by_region(prefix: str, start: date | None, end: date):
+    return inclusive_rate_many(prefix, [(start, end)])[(start, end)]
 
 
 # --------------------------------------------------------------------------
@@ -385,20 +376,24 @@ def inclusive_rate(prefix: str, start: date | None, end: date) -> Decimal | None
 
 def register() -> None:
     from chanrong.insights import catalogue as c
-    from chanrong.insights.sources import register_source
+    from chanrong.insights.sources import register_batch, register_source
 
-    for key, fn, by_region, label, money, kind in (
+    for key, fn, by_region, many, label, money, kind in (
         (c.SOURCE_MANUFACTURING_LOANS, manufacturing_balance, manufacturing_balance_by_region,
-         "制造业贷款余额（risk 贷款台账）", True, "stock"),
+         manufacturing_balance_many, "制造业贷款余额（risk 贷款台账）", True, "stock"),
         (c.SOURCE_MANUFACTURING_LONG_TERM, manufacturing_long_term,
-         manufacturing_long_term_by_region, "制造业中长期贷款余额（risk 贷款台账）", True, "stock"),
+         manufacturing_long_term_by_region, manufacturing_long_term_many,
+         "制造业中长期贷款余额（risk 贷款台账）", True, "stock"),
         (c.SOURCE_INCLUSIVE_SME_LOANS, inclusive_balance, inclusive_balance_by_region,
-         "普惠型小微企业贷款余额（risk 贷款台账）", True, "stock"),
+         inclusive_balance_many, "普惠型小微企业贷款余额（risk 贷款台账）", True, "stock"),
         (c.SOURCE_INCLUSIVE_SME_RATE, inclusive_rate, inclusive_rate_by_region,
-         "普惠型小微企业贷款加权平均利率（risk 贷款台账）", False, "period"),
-        (c.SOURCE_NPL_RATIO, npl_ratio, npl_ratio_by_region,
+         inclusive_rate_many, "普惠型小微企业贷款加权平均利率（risk 贷款台账）", False, "period"),
+        (c.SOURCE_NPL_RATIO, npl_ratio, npl_ratio_by_region, npl_ratio_many,
          "不良贷款率（risk 贷款台账）", False, "stock"),
-        (c.SOURCE_GREEN_CREDIT, green_balance, green_balance_by_region,
+        (c.SOURCE_GREEN_CREDIT, green_balance, green_balance_by_region, green_balance_many,
          "绿色信贷余额（risk 贷款台账 × 绿色库）", True, "stock"),
     ):  # fmt: skip
-        register_source(key, fn, label=label, money=money, kind=kind, by_region=by_region)
+        register_source(
+            key, fn, label=label, money=money, kind=kind, by_region=by_region, by_region_many=many
+        )
+    register_batch("risk.book", book_sources_many)

@@ -170,3 +170,68 @@ def test_npl_statement_equals_the_orm_rule(demo):
             expected = {code: (bad.get(code, Decimal(0)), t) for code, t in total.items()}
             assert risk._npl_pairs(prefix, end) == expected
             assert any(b for b, _t in expected.values()) or year < 2023
+
+
+@pytest.mark.django_db
+def test_by_region_many_equals_one_window_at_a_time(demo):
+    """A source's `by_region_many` (every window in one statement, what the
+    county table asks) answers, window by window, what `by_region` answers
+    for that window alone — several year ends at once, and periods."""
+    many = {k: s for k, s in registered().items() if s.by_region_many is not None}
+    assert {k for k in many if k.startswith("risk.")} == {
+        k for k in registered() if k.startswith("risk.")
+    }
+    stocks = [(None, date(y, 12, 31)) for y in (2020, 2021, 2022, 2023)]
+    periods = [(date(y, 1, 1), date(y, 12, 31)) for y in (2021, 2022, 2023)]
+    seen = set()
+    for key, source in sorted(many.items()):
+        windows = periods if source.kind == "period" else stocks
+        for prefix in ("33", JIASHAN, ""):
+            answered = source.by_region_many(prefix, windows)
+            assert set(answered) == set(windows), key
+            for start, end in windows:
+                alone = source.by_region(prefix, start, end)
+                assert answered[(start, end)] == alone, (key, prefix, start, end)
+                if any(alone.values()):
+                    seen.add(key)
+    assert seen == set(many), sorted(set(many) - seen)
+
+
+@pytest.mark.django_db
+def test_book_balances_equal_the_orm_rule(demo):
+    """The 制造业, 制造业中长期 and 绿色信贷 balances of the one pass over the
+    loan book (risk.book_pass) against each rule as ORM filters over the
+    loans on the book, summed loan by loan (risk._balances)."""
+    from chanrong.risk import sources as risk
+
+    for prefix in ("33", ""):
+        for year in (2021, 2022, 2023):
+            end = date(year, 12, 31)
+            book = risk.on_book(prefix, end)
+            manufacturing = risk._manufacturing(book)
+            for got, expected in (
+                (risk.manufacturing_balance_by_region, risk._balances(manufacturing, end)),
+                (
+                    risk.manufacturing_long_term_by_region,
+                    risk._balances(risk._long_term(manufacturing), end),
+                ),
+                (risk.green_balance_by_region, risk._balances(risk._green(book, end), end)),
+            ):
+                assert got(prefix, None, end) == expected, (got.__name__, prefix, year)
+
+
+@pytest.mark.django_db
+def test_the_book_batch_answers_what_each_source_answers(demo):
+    """The county table asks the loan book's five balances and ratio in one
+    pass for every date (risk.book_sources_many): the same as each source's
+    own `by_region_many`, and a key it does not know is left to its source."""
+    from chanrong.risk import sources as risk
+
+    stocks = [(None, date(y, 12, 31)) for y in (2020, 2021, 2022, 2023)]
+    keys = [k for k, s in registered().items() if k.startswith("risk.") and s.kind == "stock"]
+    answered = risk.book_sources_many(
+        "33", {**{k: stocks for k in keys}, "events.sessions": stocks}
+    )
+    assert set(answered) == set(keys) and len(keys) == 5
+    for key in keys:
+        assert answered[key] == registered()[key].by_region_many("33", stocks), key

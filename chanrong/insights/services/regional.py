@@ -15,7 +15,7 @@ from chanrong.core.money import YI
 
 from .. import aggregate
 from ..models import IndicatorActual, IndicatorDefinition, Kind, SecondKind
-from ..sources import get_source
+from ..sources import batches, get_source
 from .definitions import has_computed_second, is_computed, source_keys
 
 Table = dict[str, dict[str, dict[int, tuple[Decimal | None, Decimal | None]]]]
@@ -41,8 +41,9 @@ def _per_county(
     memo = (key, start_arg, end, rate)
     values = cache.get(memo) if cache is not None else None
     if values is None:
-        if source.by_region is not None:
-            found = source.by_region(prefix, start_arg, end)
+        asked = cache.get((key, start_arg, end)) if cache is not None else None
+        if asked is not None or source.by_region is not None:
+            found = asked if asked is not None else source.by_region(prefix, start_arg, end)
             missing = None if rate else Decimal(0)
             values = {c: found.get(c, missing) for c in counties}
         else:
@@ -51,6 +52,50 @@ def _per_county(
             cache[memo] = values
     scale = YI if source.money and unit == "亿元" else Decimal(1)
     return {c: (Decimal(v) / scale if v is not None else None) for c, v in values.items()}
+
+
+def _windows(d: IndicatorDefinition, years: list[int]) -> list[tuple[str, date | None, date]]:
+    """(source key, start, end) of every source window `county_table` asks
+    for definition `d` (the same windows `_per_county` computes)."""
+    out = []
+    for year in years:
+        start = None if d.kind == Kind.STOCK else date(year, 1, 1)
+        keys = list(source_keys(d))
+        if has_computed_second(d):
+            keys.append(d.second_source)
+        out += [(key, start, date(year, 12, 31)) for key in keys]
+    return out
+
+
+def _ask_many(prefix: str, definitions, years: list[int], asked: list[int], cache: dict) -> None:
+    """Every window of the sources that answer many windows at once asked
+    now, into `cache` under (key, start, end): the batches first (the loan
+    book's five balances in one pass), then each `by_region_many` once."""
+    wanted: dict[str, set] = defaultdict(set)
+    for d in definitions:
+        if not is_computed(d):
+            continue
+        for key, start, end in _windows(d, asked if d.second_kind == SecondKind.GROWTH else years):
+            wanted[key].add((start, end))
+    for batch in batches().values():
+        for key, answers in batch(
+            prefix, {k: sorted(w, key=_order) for k, w in wanted.items()}
+        ).items():
+            for (start, end), found in answers.items():
+                cache[(key, start, end)] = found
+            wanted.pop(key, None)
+    for key, windows in wanted.items():
+        source = get_source(key)
+        if source is None or source.by_region_many is None:
+            continue
+        for (start, end), found in source.by_region_many(
+            prefix, sorted(windows, key=_order)
+        ).items():
+            cache[(key, start, end)] = found
+
+
+def _order(window: tuple[date | None, date]):
+    return (window[1], window[0] or window[1])
 
 
 def county_table(
@@ -81,6 +126,7 @@ def county_table(
         did, code, ptype, start, end, value, second = row
         reports[did][code].append(aggregate.Report(code, ptype, start, end, value, second))
     asked_sources: dict = {}  # (key, start, end, rate) -> {county: value}: each source once
+    _ask_many(region.prefix, definitions, years, asked, asked_sources)
     for d in definitions:
         values: dict[int, dict[str, Decimal | None]] = {}
         seconds: dict[int, dict[str, Decimal | None]] = {}
