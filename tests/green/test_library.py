@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from chanrong.accounts.services import create_token
@@ -130,8 +132,9 @@ def test_catalogue_shipped_and_loader_is_idempotent(green, tmp_path):
     # 1.1.10 sorts after 1.1.9
     codes = list(items.filter(parent__code="1.1").values_list("code", flat=True))
     assert codes.index("1.1.10") == codes.index("1.1.9") + 1
-    _edition, created, updated = catalogue.load_edition()
-    assert (created, updated) == (0, 0)
+    out = StringIO()
+    call_command("load_green_catalogue", stdout=out)  # the shipped file again: no change
+    assert "新增 0 条，更新 0 条" in out.getvalue()
     # A newer edition loads beside it; a bad file is refused whole.
     newer = tmp_path / "2024.json"
     newer.write_text(
@@ -160,6 +163,8 @@ def test_catalogue_shipped_and_loader_is_idempotent(green, tmp_path):
     with pytest.raises(ValidationFailed) as caught:
         catalogue.load_edition(bad)
     assert "items[1].code" in {e.field for e in caught.value.errors}
+    with pytest.raises(CommandError, match="items"):
+        call_command("load_green_catalogue", str(bad))
     assert not CatalogueEdition.objects.filter(code="x").exists()
 
 

@@ -55,7 +55,7 @@ def _application(request, pk: int) -> LibraryApplication:
 def applications(request):
     """The enterprise's own applications, or the reviewer's queue."""
     user = request.user
-    if not (services.may_apply(user) or services.may_review(user) or user.is_platform_admin):
+    if not (services.may_apply(user) or user.is_government_user or user.is_platform_admin):
         raise Http404
     status = request.GET.get("status", "")
     queryset = LibraryApplication.objects.visible_to(user).select_related(
