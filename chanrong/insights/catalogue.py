@@ -43,8 +43,8 @@ SOURCE_REGIONAL_EQUITY = "listing.regional_equity_listed"
 SOURCE_IPO_PROCEEDS = "listing.ipo_proceeds"
 # 绿色金融 (issue 18): the loan book's green figures by chanrong.risk
 # (risk/sources_green.py), the green library's counts by chanrong.green.
-SOURCE_GREEN_PURPOSE_LOANS = "risk.green_purpose_balance"
-SOURCE_GREEN_FINANCING = "risk.green_financing_amount"
+SOURCE_GREEN_PURPOSE_LOANS = "risk_green.purpose_balance"
+SOURCE_GREEN_FINANCING = "risk_green.financing_amount"
 SOURCE_GREEN_ENTERPRISES = "green.library_enterprises"
 SOURCE_GREEN_PROJECTS = "green.library_projects"
 # 产业基金, registered by chanrong.funds.

@@ -1,13 +1,13 @@
 """Green-loan figures of the loan book (issue 18), registered with insights'
 computed sources in RiskConfig.ready, beside sources.py's 金融资源 figures.
 
-- risk.green_purpose_balance — 绿色贷款余额（按用途）(时点, 元): balance at D
+- risk_green.purpose_balance — 绿色贷款余额（按用途）(时点, 元): balance at D
   (principal − principal repaid on or before D) of the loans on the book at D
   (sources.on_book: disbursed by D, not renewed or written off by D) that the
   lending bank reported as green, i.e. with a 绿色产业指导目录 category
   (LoanAccount.green_category) — the PBOC's 绿色贷款 is counted by the use of
   the loan, not by who borrows. A 时点: the level at D, never a sum over time.
-- risk.green_financing_amount — 绿色融资额 (时期, 元): principal of the loans
+- risk_green.financing_amount — 绿色融资额 (时期, 元): principal of the loans
   disbursed in [start, end] (start None: everything up to end) that are green
   by use (a category reported) or lent to a member of a published
   绿色融资企业（项目）库 version in force on the disbursement day (registry
@@ -17,7 +17,9 @@ computed sources in RiskConfig.ready, beside sources.py's 金融资源 figures.
 The region is the borrower's (its 6-digit county code; a prefix takes the
 subtree). Each source answers one prefix (`fn`) and every county under it in
 one grouped pass (`by_region`); `fn` is the sum of `by_region`'s counties,
-so both always agree.
+so both always agree. The keys start "risk_green." rather than "risk.": the
+"risk." sources are the loan book's balances answered together by one pass
+over the book (sources.book_sources_many), which these two are not part of.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from chanrong.registry.models import EntryChange, ListEntry, ListType, VersionSt
 from .models import LoanAccount, Repayment
 from .sources import on_book
 
-SOURCE_GREEN_PURPOSE = "risk.green_purpose_balance"
-SOURCE_GREEN_FINANCING = "risk.green_financing_amount"
+SOURCE_GREEN_PURPOSE = "risk_green.purpose_balance"
+SOURCE_GREEN_FINANCING = "risk_green.financing_amount"
 _CENT = Decimal("0.01")
 
 

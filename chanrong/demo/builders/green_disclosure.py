@@ -3,10 +3,10 @@ information disclosures (issue 18 parts 4–6), after `risk` and
 `green_library` (it reads the loan book and the published green lists).
 
 - 绿色贷款: loans of the book to members of a published green list get a
-  绿色产业指导目录 category (most of them: banks report the use), and a few
-  loans to other manufacturers and utilities (门类 C, D) do too — a green
-  project of a firm not in the library; the category is one of the 2019
-  edition's second-level codes, from the catalogue when loaded.
+  绿色产业指导目录 category (most of them: banks report the use); the risk
+  builder has already marked a share of other loans green by use. The
+  category is one of the 2019 edition's second-level codes, from the
+  catalogue when loaded.
 - 绿色权益质押: a few live loans of C/D borrowers carry a pledge of 碳排放权,
   用能权 or 排污权 with a registration number and the registering authority
   (担保方式 becomes 质押 where it was blank or 信用).
@@ -42,7 +42,6 @@ JIASHAN = "330421"
 #: catalogue is not loaded (it is, by the green app's migration).
 CATEGORIES = ("1.1", "1.2", "1.5", "1.6", "1.7", "2.1", "3.1", "3.2", "3.3", "5.2", "5.3")
 LISTED_SHARE = 0.7  # loans to library members reported as green by use
-OTHER_SHARE = 0.04  # loans to other C/D borrowers reported as green
 PLEDGE_LOANS = 24  # at scale 1
 AUTHORITIES = {
     "carbon_rights": ("全国碳排放权注册登记系统", "TPFQ"),
@@ -72,22 +71,21 @@ def _categories() -> tuple[str, ...]:
 
 
 def _green_loans(ctx: DemoContext, rng) -> None:
-    listed = set(
+    listed = (
         ListEntry.objects.filter(version__list__list_type=ListType.GREEN)
         .members()
         .filter(version__status="published")
-        .values_list("enterprise_id", flat=True)
+        .values("enterprise_id")
     )
     categories = _categories()
     marked = []
-    rows = LoanAccount.objects.order_by("pk").values_list(
-        "pk", "enterprise_id", "enterprise__industry_id"
+    rows = (
+        LoanAccount.objects.filter(green_category="", enterprise_id__in=listed)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    for pk, enterprise_id, industry in rows.iterator(chunk_size=ctx.batch_size):
-        share = LISTED_SHARE if enterprise_id in listed else 0.0
-        if not share and (industry or "")[:1] in ("C", "D"):
-            share = OTHER_SHARE
-        if share and rng.random() < share:
+    for pk in rows.iterator(chunk_size=ctx.batch_size):
+        if rng.random() < LISTED_SHARE:
             marked.append(LoanAccount(pk=pk, green_category=rng.choice(categories)))
     LoanAccount.objects.bulk_update(marked, ["green_category"], batch_size=ctx.batch_size)
     ctx.counts["green_loans"] = len(marked)

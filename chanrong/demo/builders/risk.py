@@ -420,8 +420,27 @@ def _renew(book: Book, loan: LoanAccount, borrower: Borrower, on: date) -> None:
         new.closed_on = new_maturity
 
 
+#: 绿色贷款 by use (issue 18): a share of the book financing a 绿色产业指导目录
+#: category (its second-level code), drawn from a stream of its own so the
+#: book's defaults and dates do not move with it; a renewal keeps its
+#: loan's category. The green_disclosure builder adds the loans to green-
+#: library members once the libraries are built.
+GREEN_SHARE = 0.06
+GREEN_CATEGORIES = ("1.1", "1.5", "1.6", "2.1", "3.1", "3.2", "3.3", "5.2")
+
+
+def _green_by_use(book: Book) -> None:
+    rng = book.ctx.rng("risk_green")
+    for loan in book.loans:
+        if loan.renewed_from_id is None and rng.random() < GREEN_SHARE:
+            loan.green_category = rng.choice(GREEN_CATEGORIES)
+    for old, new in book.renewals:
+        new.green_category = old.green_category
+
+
 def _write(book: Book) -> None:
     ctx = book.ctx
+    _green_by_use(book)
     LoanAccount.objects.bulk_create(book.loans, batch_size=ctx.batch_size)
     # The renewed-from link needs both rows' keys.
     for old, new in book.renewals:
@@ -442,6 +461,7 @@ def _write(book: Book) -> None:
     ctx.counts["risk_loans_non_performing"] = sum(loan.is_non_performing for loan in book.loans)
     ctx.counts["risk_loan_events"] = len(book.events)
     ctx.counts["risk_repayments"] = len(book.repayments)
+    ctx.counts["risk_green_loans"] = sum(bool(loan.green_category) for loan in book.loans)
 
 
 def digest_rows():
