@@ -1,0 +1,335 @@
+"""互联互通 in the demo: the demo deployment is 浙江省's platform. It reports
+to the ministry's platform (工信部, its parent) and receives from two city
+platforms (嘉兴市, 湖州市, its children): each child's financing statistics
+per county and its computed indicator actuals for the last three months,
+accepted and stored per source (page 下级平台报送), plus one pilot progress
+report; this deployment's own batches to the ministry, all acknowledged
+but the newest, which is waiting for its retry; and one refusal (an altered
+batch).
+
+Every batch is a real signed envelope (keys derived from the seed), so its
+stored body verifies with the pinned key exactly as a received one would.
+Rows are written with bulk_create; no per-row audit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from chanrong.exchange.models import (
+    BatchKind,
+    DeliveryState,
+    Identity,
+    InboundBatch,
+    OutboundBatch,
+    Peer,
+    PeerRole,
+    ReceivedFigure,
+    Refusal,
+)
+from chanrong.exchange.services import collect, envelope
+
+from .base import DemoContext, bulk_insert
+
+NAME = "exchange"
+MODELS = (
+    "exchange.identity",
+    "exchange.peer",
+    "exchange.registrationcode",
+    "exchange.outboundbatch",
+    "exchange.inboundbatch",
+    "exchange.receivedfigure",
+    "exchange.refusal",
+)
+
+ZHEJIANG = "330000"
+CHILDREN = (
+    (
+        "嘉兴市产融合作平台",
+        "330400",
+        ("330402", "330411", "330421", "330424", "330481", "330482", "330483"),
+    ),
+    ("湖州市产融合作平台", "330500", ("330502", "330503", "330521", "330522", "330523")),
+)
+SECTIONS = ("C", "F", "G", "I", "M")
+SIZES = ("micro", "small", "medium", "large")
+INDICATORS = (
+    ("platform_financing_amount", "平台融资额", "元", Decimal(40_000_000), Decimal(260_000_000)),
+    ("platform_financing_count", "平台融资笔数", "", Decimal(20), Decimal(160)),
+    ("docking_events", "银企对接活动场次", "", Decimal(1), Decimal(6)),
+)
+
+
+def _key(rng) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
+
+
+def _uuid(rng) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _months(ctx: DemoContext, count: int) -> list[str]:
+    first = ctx.today.replace(day=1)
+    months = []
+    for _ in range(count):
+        first = (first - timedelta(days=1)).replace(day=1)
+        months.append(f"{first.year:04d}-{first.month:02d}")
+    return list(reversed(months))
+
+
+def _money(rng, low: int, high: int) -> Decimal:
+    return Decimal(rng.randrange(low, high)) * 10_000
+
+
+def _stats(rng, counties) -> list[dict]:
+    rows = []
+    for county in counties:
+        for section in SECTIONS:
+            for size in SIZES:
+                demands = rng.randrange(0, 9)
+                granted = rng.randrange(0, demands + 1)
+                financings = rng.randrange(0, granted + 1)
+                rows.append(
+                    {
+                        "region": county,
+                        "section": section,
+                        "size": size,
+                        "demands": demands,
+                        "demand_amount": collect.money(_money(rng, 50, 800) * demands),
+                        "granted": granted,
+                        "granted_amount": collect.money(_money(rng, 40, 600) * granted),
+                        "financings": financings,
+                        "financing_amount": collect.money(_money(rng, 40, 500) * financings),
+                    }
+                )
+    return rows
+
+
+def _figures_of(kind: str, region: str, payload: dict) -> list[dict]:
+    if kind == BatchKind.INDICATOR_ACTUALS:
+        return [
+            {
+                "region_code": region,
+                "key": f["key"],
+                "label": f["label"],
+                "unit": f["unit"],
+                "value": Decimal(f["value"]),
+            }
+            for f in payload["figures"]
+        ]
+    totals: dict[tuple[str, str], Decimal] = {}
+    for row in payload["rows"]:
+        for key in collect.STAT_KEYS:
+            totals[(row["region"], key)] = totals.get((row["region"], key), Decimal(0)) + Decimal(
+                row[key]
+            )
+    return [
+        {
+            "region_code": county,
+            "key": key,
+            "label": collect.STAT_KEYS[key][0],
+            "unit": collect.STAT_KEYS[key][1],
+            "value": value,
+        }
+        for (county, key), value in sorted(totals.items())
+    ]
+
+
+def build(ctx: DemoContext) -> None:
+    rng = ctx.rng("exchange")
+    me_key = _key(rng)
+    me = Identity(
+        deployment_id=_uuid(rng),
+        name="浙江省产融合作平台",
+        region_code=ZHEJIANG,
+        private_key=envelope.private_to_text(me_key),
+        public_key=envelope.public_text(me_key),
+    )
+    bulk_insert(ctx, Identity, [me], "exchange.identity")
+    ministry_key = _key(rng)
+    ministry = Peer(
+        role=PeerRole.PARENT,
+        deployment_id=_uuid(rng),
+        name="工信部产融合作平台",
+        region_code="",
+        base_url="https://cr.miit.example.gov.cn",
+        public_key=envelope.public_text(ministry_key),
+    )
+    children = []
+    for name, region, counties in CHILDREN:
+        key = _key(rng)
+        peer = Peer(
+            role=PeerRole.CHILD,
+            deployment_id=_uuid(rng),
+            name=name,
+            region_code=region,
+            base_url="",
+            public_key=envelope.public_text(key),
+        )
+        children.append((peer, key, counties))
+    bulk_insert(ctx, Peer, [ministry, *(c[0] for c in children)], "exchange.peer")
+
+    months = _months(ctx, 3)
+    when = ctx.history_end - timedelta(days=60)
+    inbound, figures = [], []
+    for peer, key, counties in children:
+        sequence = 0
+        for period in months:
+            start, end = collect.month_bounds(period)
+            payloads = {
+                BatchKind.FINANCING_STATS: {
+                    "period_start": start.isoformat(),
+                    "period_end": end.isoformat(),
+                    "rows": _stats(rng, counties),
+                },
+                BatchKind.INDICATOR_ACTUALS: {
+                    "period_start": start.isoformat(),
+                    "period_end": end.isoformat(),
+                    "figures": [
+                        {
+                            "key": k,
+                            "label": label,
+                            "unit": unit,
+                            "kind": "period",
+                            "value": collect.money(Decimal(rng.uniform(float(lo), float(hi))))
+                            if unit
+                            else str(rng.randrange(int(lo), int(hi))),
+                        }
+                        for k, label, unit, lo, hi in INDICATORS
+                    ],
+                },
+            }
+            for kind, payload in payloads.items():
+                sequence += 1
+                sent = max(when, ctx.history_end - timedelta(days=40)) + timedelta(hours=sequence)
+                batch, signed = _envelope(
+                    rng, key, peer, me, sequence, kind, peer.region_code, period, payload, sent
+                )
+                inbound.append(batch)
+                figures.extend(
+                    ReceivedFigure(batch=batch, peer=peer, kind=kind, period=period, **f)
+                    for f in _figures_of(kind, peer.region_code, payload)
+                )
+        peer.last_sequence = sequence
+    # One pilot progress report from 嘉兴 (its 嘉善 pilot).
+    peer, key, _counties = children[0]
+    peer.last_sequence += 1
+    report = {
+        "region": "330421",
+        "year": ctx.today.year,
+        "period": "H1",
+        "summary": "深化产融合作试点：银企对接活动 6 场，新增白名单企业授信 12.4 亿元。",
+        "problems": "首贷户拓展偏慢。",
+        "next_steps": "扩大政府性融资担保覆盖。",
+        "submitted_at": (ctx.history_end - timedelta(days=20)).isoformat(),
+    }
+    batch, _signed = _envelope(
+        rng,
+        key,
+        peer,
+        me,
+        peer.last_sequence,
+        BatchKind.PILOT_PROGRESS,
+        "330421",
+        f"{ctx.today.year}-H1",
+        report,
+        ctx.history_end - timedelta(days=19),
+    )
+    inbound.append(batch)
+    Peer.objects.bulk_update([c[0] for c in children], ["last_sequence"])
+    bulk_insert(ctx, InboundBatch, inbound, "exchange.inboundbatch")
+    bulk_insert(ctx, ReceivedFigure, figures, "exchange.receivedfigure")
+
+    # This deployment's own batches to the ministry.
+    outbound = []
+    sequence = 0
+    for index, period in enumerate(months):
+        for kind in (BatchKind.FINANCING_STATS, BatchKind.INDICATOR_ACTUALS):
+            sequence += 1
+            start, end = collect.month_bounds(period)
+            payload = {
+                "period_start": start.isoformat(),
+                "period_end": end.isoformat(),
+                "rows" if kind == BatchKind.FINANCING_STATS else "figures": [],
+            }
+            sent = ctx.history_end - timedelta(days=30 * (len(months) - index))
+            _batch, signed = _envelope(
+                rng,
+                me_key,
+                ministry,
+                me,
+                sequence,
+                kind,
+                ZHEJIANG,
+                period,
+                payload,
+                sent,
+                inbound=False,
+            )
+            newest = index == len(months) - 1 and kind == BatchKind.INDICATOR_ACTUALS
+            outbound.append(
+                OutboundBatch(
+                    batch_id=signed["batch_id"],
+                    peer=ministry,
+                    sequence=sequence,
+                    kind=kind,
+                    region_code=ZHEJIANG,
+                    period=period,
+                    source_ref=f"{kind}:{period}",
+                    body=envelope.canonical(signed).decode(),
+                    state=DeliveryState.RETRYING if newest else DeliveryState.DELIVERED,
+                    attempts=2 if newest else 1,
+                    next_attempt_at=ctx.history_end + timedelta(minutes=5) if newest else None,
+                    last_error="ConnectionError: 上级平台暂时无法连接" if newest else "",
+                    acknowledged_at=None if newest else sent + timedelta(seconds=2),
+                )
+            )
+    Peer.objects.filter(pk=ministry.pk).update(next_sequence=sequence + 1)
+    bulk_insert(ctx, OutboundBatch, outbound, "exchange.outboundbatch")
+    refusal = Refusal(
+        peer=children[1][0],
+        claimed_sender=str(children[1][0].deployment_id),
+        batch_id=str(_uuid(rng)),
+        endpoint="batches",
+        code="tampered",
+        message="the signature does not match the content (altered in transit?)",
+        remote_addr="10.33.5.20",
+        size=4312,
+    )
+    bulk_insert(ctx, Refusal, [refusal], "exchange.refusal")
+
+
+def _envelope(rng, key, peer, me, sequence, kind, region, period, payload, sent, *, inbound=True):
+    sender, recipient = (peer, me) if inbound else (me, peer)
+    document = {
+        "format_version": envelope.FORMAT_VERSION,
+        "batch_id": str(_uuid(rng)),
+        "sequence": sequence,
+        "sender": str(sender.deployment_id),
+        "recipient": str(recipient.deployment_id),
+        "created_at": sent.isoformat(timespec="seconds"),
+        "kind": str(kind),
+        "region": region,
+        "period": period,
+        "payload": payload,
+    }
+    signed = envelope.sign(document, key)
+    body = envelope.canonical(signed)
+    batch = InboundBatch(
+        batch_id=document["batch_id"],
+        peer=peer,
+        sequence=sequence,
+        format_version=envelope.FORMAT_VERSION,
+        kind=kind,
+        region_code=region,
+        period=period,
+        sent_at=sent,
+        digest=envelope.digest(body),
+        body=body.decode(),
+        payload=payload,
+    )
+    return batch, signed
