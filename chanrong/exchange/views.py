@@ -32,7 +32,7 @@ from .models import (
     ReceivedFigure,
     Refusal,
 )
-from .services import envelope, identity, inbox, outbox, peers
+from .services import compare, envelope, identity, inbox, outbox, peers
 
 
 def paginate(request, queryset, per_page: int = 50) -> dict:
@@ -317,11 +317,13 @@ def received(request):
     if peer.isdigit():
         qs = qs.filter(peer_id=int(peer))
     qs = qs.order_by("peer__name", "region_code", "-period", "key", "pk")
+    pager = paginate(request, qs)
+    pager["rows"] = compare.annotate(pager["page_obj"].object_list)
     return render(
         request,
         "exchange/received.html",
         {
-            "pager": paginate(request, qs),
+            "pager": pager,
             "period": period,
             "kind": kind,
             "peer": peer,

@@ -166,3 +166,21 @@ def _user(username):
     from chanrong.accounts.models import User
 
     return User.objects.get(username=username)
+
+
+def test_the_parents_own_figure_is_shown_beside_the_received_one(client, loopback):
+    from chanrong.exchange.services import compare
+
+    parent, _transport = loopback
+    outbox.queue_period("2026-10")
+    outbox.deliver(parent.pk)
+    figure = ReceivedFigure.objects.filter(kind="indicator_actuals").first()
+    # Loopback: the parent's own measure of the region is the child's figure.
+    assert (
+        compare.own_value(figure.kind, figure.key, figure.region_code, figure.period)
+        == figure.value
+    )
+    assert compare.own_value("financing_stats", "demands", JIASHAN, "2026-10") is None
+    client.force_login(_user("gov_jiashan"))
+    page = client.get("/exchange/received/?kind=indicator_actuals").content.decode()
+    assert "本平台数据" in page and figure.label in page
