@@ -75,11 +75,12 @@ def test_programmes_of_every_kind_built_through_the_services(built):
     interest = Programme.objects.get(name__contains="三类企业、五类项目")
     assert interest.params["method"] == "lpr_share" and interest.params["lpr_share"] == "50"
     assert interest.eligibility["chongqing_classes"] and interest.eligibility["project_classes"]
-    fee = Programme.objects.get(kind=ProgrammeKind.GUARANTEE_FEE)
+    jiashan = Programme.objects.filter(region_id="330421", state=ProgrammeState.PUBLISHED)
+    fee = jiashan.get(kind=ProgrammeKind.GUARANTEE_FEE)
     assert Decimal(fee.params["fee_rate_ceiling"]) == 1
-    bridge = Programme.objects.get(kind=ProgrammeKind.BRIDGE)
+    bridge = jiashan.get(kind=ProgrammeKind.BRIDGE)
     assert int(bridge.params["max_days"]) == 15 and Decimal(bridge.params["daily_fee_rate"]) > 0
-    assert Decimal(Programme.objects.get(kind=ProgrammeKind.RISK_POOL).params["share"]) == 40
+    assert Decimal(jiashan.get(kind=ProgrammeKind.RISK_POOL).params["share"]) == 40
     items = {
         i["code"]
         for p in Programme.objects.filter(kind=ProgrammeKind.AWARD)
@@ -192,8 +193,9 @@ def test_pools_balances_are_their_movements(built):
         assert pool.balance >= 0
     draws = BridgeDraw.objects.all()
     assert draws.filter(state=BridgeState.REPAID).exists()
-    out = _sum(draws.filter(state=BridgeState.DRAWN))
-    assert Pool.objects.get(programme__kind="bridge").outstanding == out
+    for pool in Pool.objects.filter(programme__kind="bridge"):
+        out = _sum(draws.filter(programme=pool.programme, state=BridgeState.DRAWN))
+        assert pool.outstanding == out, pool
     for draw in draws.filter(state=BridgeState.REPAID):
         assert draw.fee > 0 and draw.repaid_on >= draw.drawn_on and draw.renewed_loan_id
     assert PoolRegistration.objects.exists()
@@ -301,3 +303,29 @@ def test_the_builders_shortcuts_compute_as_the_services_do(built):
         start = day + dt.timedelta(days=offset)
         for n in (1, 3, 5, 8):
             assert builder._after(start, n) == add_workdays(start, n)
+
+
+def test_other_counties_have_their_own_programmes_and_plan_years(built):
+    """平湖 and 海宁's 财政局 run their own programmes from 2020, and 嘉善 had
+    an earlier round (2020–2023, closed, only settled applications), so the
+    policy indicators have figures in more than one county for every year of
+    嘉善's plan (2021–2023); each county's money stays its own."""
+    counties = {"330482": "平湖市财政局", "330481": "海宁市财政局"}
+    for code, agency in counties.items():
+        programmes = Programme.objects.filter(region_id=code)
+        assert {p.agency.name for p in programmes} == {agency}
+        kinds = set(programmes.values_list("kind", flat=True))
+        assert kinds == {"interest", "guarantee_fee", "bridge", "risk_pool"}, code
+        paid = Application.objects.filter(programme__in=programmes, state=ApplicationState.PAID)
+        assert not paid.exclude(enterprise__region_id=code).exists()
+    earlier = Programme.objects.filter(name__contains="（2020—2023年）")
+    assert {p.state for p in earlier} == {ProgrammeState.CLOSED} and earlier.count() == 2
+    held = Application.objects.filter(programme__in=earlier)
+    assert set(held.values_list("state", flat=True)) <= {"paid", "rejected", "withdrawn"}
+    assert not held.filter(paid_on__gt=dt.date(2023, 12, 31)).exists()
+    for year in (2021, 2022, 2023):
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        for code in (*counties, "330421"):
+            assert sources.interest_subsidy(code, start, end) > 0, (code, year)
+    vouchers = Application.objects.exclude(voucher_no="").values_list("voucher_no", flat=True)
+    assert len(set(vouchers)) == len(vouchers)

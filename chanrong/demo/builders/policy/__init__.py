@@ -35,6 +35,11 @@ two years of applications, payments and pool movements up to the build day.
   right now (one with an open objection), one waiting for payment, and a
   fresh rejection.
 
+- Other counties (counties.py): 平湖市 and 海宁市's 财政局 with their own
+  贴息, 担保费补贴, 转贷应急 and 风险补偿 programmes from 2020, built by the same
+  steps, so the policy indicators have figures for every year of 嘉善's plan
+  in more than one county.
+
 Every date is placed relative to the build day and drawn from this
 builder's own random stream; the services' clock-stamped times (created_at,
 decided_at …) are set back to the story's dates afterwards, so the same
@@ -62,6 +67,8 @@ from chanrong.policy.models import (
 )
 
 from ..base import DemoContext
+from .common import _after
+from .counties import build_counties
 from .history import _budgets_and_publish, _write_history
 from .loans import _loans
 from .pools import _pools
@@ -70,9 +77,9 @@ from .stories import _compute, _stories
 from .world import World, _bank_users, _create_programmes, _designate_classes, _named_users
 
 # The package splits the builder by subdomain (common, programmes, world,
-# loans, stories, history, pools, showcase); World and _compute are what the
-# tests reach for.
-__all__ = ["MODELS", "NAME", "World", "_compute", "build", "digest_rows"]
+# loans, stories, history, pools, showcase, counties); World, _after and
+# _compute are what the tests reach for.
+__all__ = ["MODELS", "NAME", "World", "_after", "_compute", "build", "digest_rows"]
 
 NAME = "policy"
 # What this builder writes; a rebuild empties these and whatever references them.
@@ -102,6 +109,7 @@ def build(ctx: DemoContext) -> None:
     _write_history(world, stories)
     _pools(world)
     _showcase(world)
+    others = build_counties(world)
     ctx.counts["policy_programmes"] = Programme.objects.count()
     ctx.counts["policy_loans"] = Loan.objects.count()
     ctx.counts["policy_applications"] = Application.objects.count()
@@ -109,7 +117,7 @@ def build(ctx: DemoContext) -> None:
     ctx.counts["policy_bridge_draws"] = BridgeDraw.objects.count()
     ctx.counts["policy_pool_registrations"] = PoolRegistration.objects.count()
     ctx.counts["policy_loss_claims"] = LossClaim.objects.count()
-    _restamp_setup(world)
+    _restamp_setup(world, others)
 
 
 # --- digest ------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def _write_history(world: World, stories: list[Story]) -> None:
         voucher = ""
         if paid_on:
             vouchers[paid_on.year] += 1
-            voucher = f"善财国库支〔{paid_on.year}〕{vouchers[paid_on.year]:05d}号"
+            voucher = f"{world.voucher_prefix}〔{paid_on.year}〕{vouchers[paid_on.year]:05d}号"
         decided = events.get("pay") or events.get("reject") or events.get("withdraw")
         bank_user = world.bank_users.get(story.loan.institution_id) if story.loan else None
         rows.append(

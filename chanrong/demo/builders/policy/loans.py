@@ -21,7 +21,6 @@ from .common import (
     FEE_RATES,
     GUARANTORS,
     HISTORY_DAYS,
-    JIASHAN,
     PROJECT_CLASSES,
     PURPOSES,
     WAN,
@@ -46,21 +45,25 @@ def _loans(world: World) -> None:
     demands = Demand.objects.filter(
         state=DemandState.DISBURSED,
         disbursed_on__isnull=False,
-        enterprise__region_id=JIASHAN,
+        enterprise__region_id=world.region,
         outcome_institution_id__in=list(banks),
     ).order_by("disbursed_on", "pk")
-    loans = [services.loan_from_demand(demand) for demand in demands]
+    loans = (
+        [services.loan_from_demand(demand) for demand in demands] if world.platform_loans else []
+    )
     # Off-platform loans: as many again, at least a dozen. A loan reaches
     # the platform from outside when its borrower wants a subsidy on it, so
     # most borrowers are the county's 三类企业 and 高新技术企业 (and any
     # enterprise with a 五类 project), the rest anyone in 嘉善.
     lending = [banks[u_pk] for u_pk in sorted(world.bank_users) if u_pk in banks]
     county = list(
-        Enterprise.objects.filter(region_id=JIASHAN).order_by("uscc").values_list("pk", flat=True)
+        Enterprise.objects.filter(region_id=world.region)
+        .order_by("uscc")
+        .values_list("pk", flat=True)
     )
     projects = defaultdict(list)
     for project in Project.objects.filter(
-        owner__region_id=JIASHAN, project_class__in=PROJECT_CLASSES
+        owner__region_id=world.region, project_class__in=PROJECT_CLASSES
     ).order_by("pk"):
         projects[project.owner_id].append(project)
     high_tech = (
@@ -68,7 +71,7 @@ def _loans(world: World) -> None:
     )
     wanted = (
         list(
-            Enterprise.objects.filter(region_id=JIASHAN)
+            Enterprise.objects.filter(region_id=world.region)
             .filter(~Q(chongqing_class="") | Q(pk__in=high_tech) | Q(pk__in=list(projects)))
             .order_by("uscc")
             .values_list("pk", flat=True)
@@ -76,10 +79,13 @@ def _loans(world: World) -> None:
         or county
     )
     extra = []
-    for _n in range(max(12, round(len(loans) * 1.0))):
+    # (a longer history, as the other counties' from 2020, has more of them)
+    for _n in range(
+        max(world.min_loans, round(len(loans) * 1.0)) * world.history_days // HISTORY_DAYS
+    ):
         enterprise_id = rng.choice(wanted if rng.random() < 0.75 else county)
         bank = rng.choice(lending)
-        loan_date = today - timedelta(days=rng.randint(40, HISTORY_DAYS + 60))
+        loan_date = today - timedelta(days=rng.randint(40, world.history_days + 60))
         own = projects.get(enterprise_id)
         project = own[0] if own and rng.random() < 0.6 else None
         extra.append(

@@ -349,10 +349,11 @@ def _rerun_ledger(budget_ids: set[int]) -> None:
         LedgerEntry.objects.bulk_update(entries, ["committed_after", "paid_after"], batch_size=2000)
 
 
-def _restamp_setup(world: World) -> None:
-    """Programmes, loans, appropriations and pool movements as of their own dates."""
+def _restamp_setup(world: World, others: list[World] | tuple = ()) -> None:
+    """Programmes (嘉善's and the other counties'), loans, appropriations and
+    pool movements as of their own dates."""
     rng = world.rng
-    programmes = list(world.programmes.values())
+    programmes = [*world.programmes.values(), *(p for w in others for p in w.programmes.values())]
     for programme in programmes:
         programme.refresh_from_db()
         if programme.published_at is None:

@@ -27,7 +27,6 @@ from .common import (
     BANK_REJECT,
     FINANCE_STAFF,
     INDUSTRY_ADMIN,
-    JIASHAN,
     OBJECTION_TEXT,
     REJECT_REASONS,
     WITHDRAW_REASONS,
@@ -199,6 +198,8 @@ def _stories(world: World) -> list[Story]:
     stories: list[Story] = []
     loans = sorted(world.loans, key=lambda loan: (loan.loan_date, loan.contract_no))
     for key in ("interest", "tech_interest", "guarantee"):
+        if key not in world.specs:
+            continue  # another county's programmes: not every kind
         spec = world.specs[key]
         programme = world.programmes[key]
         for loan in loans:
@@ -228,6 +229,8 @@ def _stories(world: World) -> list[Story]:
                 if _timeline(world, story, period[1] + timedelta(days=lag), spec):
                     stories.append(story)
     stories.extend(_award_stories(world))
+    if world.settled_only:
+        stories = [s for s in stories if s.events[-1][0] in ("pay", "reject", "withdraw")]
     _force_states(world, stories)
     _amounts(world, stories)
     return [s for s in stories if s.amount > 0 or s.state == ApplicationState.PROPOSED]
@@ -241,6 +244,8 @@ def _award_stories(world: World) -> list[Story]:
         (loan for loan in world.loans if loan.confirmed_at),
         key=lambda loan: (loan.loan_date, loan.contract_no),
     )
+    if "first_loan" not in world.specs:
+        return stories  # the awards are 嘉善's only
     # 首贷: a bank's first platform loan to a small or micro enterprise.
     spec = world.specs["first_loan"]
     first_loans: dict[int, Loan] = {}
@@ -288,7 +293,7 @@ def _award_stories(world: World) -> list[Story]:
     # Listing: the county's larger enterprises, one or two stages each.
     spec = world.specs["listing"]
     candidates = list(
-        Enterprise.objects.filter(region_id=JIASHAN, size__in=("large", "medium"))
+        Enterprise.objects.filter(region_id=world.region, size__in=("large", "medium"))
         .order_by("-revenue", "uscc")
         .values_list("pk", flat=True)[: max(3, round(8 * world.ctx.scale**0.5))]
     )

@@ -53,10 +53,20 @@ class World:
     #: Budget years the showcase's services moved (their running balances are redone by date).
     touched_budgets: set[int] = field(default_factory=set)
     lpr_tables: dict[str, list] = field(default_factory=dict)
+    #: The county whose programmes these are, and how far back their history goes.
+    region: str = JIASHAN
+    history_days: int = HISTORY_DAYS
+    voucher_prefix: str = "善财国库支"  # the county treasury's payment vouchers
+    #: A closed earlier round (嘉善's 2020–2023): no platform loans (the current
+    #: round has them), at least this many bank-reported ones, and only
+    #: applications that were settled (paid, rejected, withdrawn) by its end.
+    platform_loans: bool = True
+    min_loans: int = 12
+    settled_only: bool = False
 
     @property
     def first_day(self) -> date:
-        return self.today - timedelta(days=HISTORY_DAYS)
+        return self.today - timedelta(days=self.history_days)
 
     def user(self, name: str) -> User:
         return self.users[name]
@@ -112,13 +122,13 @@ def _designate_classes(world: World) -> None:
     kinds: dict[int, set[str]] = defaultdict(set)
     for enterprise_id, kind in (
         Qualification.objects.active_on(day)
-        .filter(enterprise__region_id=JIASHAN)
+        .filter(enterprise__region_id=world.region)
         .values_list("enterprise_id", "kind")
     ):
         kinds[enterprise_id].add(kind)
     changed = []
     for enterprise in Enterprise.objects.filter(
-        region_id=JIASHAN, industry__code__startswith="C"
+        region_id=world.region, industry__code__startswith="C"
     ).order_by("uscc"):
         held = kinds.get(enterprise.pk, set())
         if held & {"specialised_sme", "little_giant"}:
@@ -164,8 +174,8 @@ def _bank_users(world: World) -> None:
     world.ctx.counts["users"] = world.ctx.counts.get("users", 0) + len(created)
 
 
-def _create_programmes(world: World) -> None:
-    for spec in programme_specs(world.today):
+def _create_programmes(world: World, specs: list[Spec] | None = None) -> None:
+    for spec in specs if specs is not None else programme_specs(world.today):
         programme = services.create_programme(
             world.user(spec.owner),
             {
