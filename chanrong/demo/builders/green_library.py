@@ -178,20 +178,20 @@ def build(ctx: DemoContext) -> None:
     for i, enterprise_id in enumerate(fresh):
         project = projects.get(enterprise_id) if rng.random() < 0.5 else None
         item = rng.choice(PROJECT_ITEMS) if project else None
-        if i == 0 or i % 3 == 0:  # listed in v3
+        if i % 4 == 0:  # listed in v3
             submitted = v3_from - timedelta(days=rng.randint(30, 90))
             in_v3.append(len(rows))
             add(green, enterprise_id, LibraryStatus.APPROVED, submitted, project=project, item=item)
             continue
         submitted = today - timedelta(days=rng.randint(1, 25))
-        kind = i % 6
+        kind = i % 8  # 1, 5 waiting; 2, 6 approved, not yet drafted; 3 rejected; 7 withdrawn
         if kind in (1, 5):
             add(
                 green, enterprise_id, LibraryStatus.SUBMITTED, submitted, project=project, item=item
             )
-        elif kind == 2:
+        elif kind in (2, 6):
             add(green, enterprise_id, LibraryStatus.APPROVED, submitted, project=project, item=item)
-        elif kind == 4:
+        elif kind == 3:
             add(
                 green,
                 enterprise_id,
