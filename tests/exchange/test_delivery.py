@@ -52,6 +52,14 @@ class Transport:
             raise requests.ConnectionError("connection refused")
         path = url.split("://", 1)[1].split("/", 1)[1]
         response = self.client.post("/" + path, data=data, content_type="application/json")
+        return self._answer(response)
+
+    def get(self, url, headers=None, **kwargs):
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        return self._answer(self.client.get("/" + path, headers=headers or {}))
+
+    @staticmethod
+    def _answer(response):
         answer = requests.Response()
         answer.status_code = response.status_code
         answer._content = response.content
@@ -68,7 +76,7 @@ def loopback(world, monkeypatch):
         "public_key": me.public_key,
     }
     parent = Peer.objects.create(role=PeerRole.PARENT, base_url="http://testserver", **common)
-    Peer.objects.create(role=PeerRole.CHILD, **common)
+    Peer.objects.create(role=PeerRole.CHILD, base_url="http://testserver", **common)
     transport = Transport()
     monkeypatch.setattr(outbox.requests, "post", transport.post)
     return parent, transport
@@ -184,3 +192,19 @@ def test_the_parents_own_figure_is_shown_beside_the_received_one(client, loopbac
     client.force_login(_user("gov_jiashan"))
     page = client.get("/exchange/received/?kind=indicator_actuals").content.decode()
     assert "本平台数据" in page and figure.label in page
+
+
+def test_the_parent_pulls_and_the_childs_next_push_learns_it_was_delivered(client, loopback):
+    from chanrong.exchange.models import Refusal
+    from chanrong.exchange.services import inbox
+
+    parent, transport = loopback
+    outbox.queue_period("2026-10")
+    child = Peer.objects.get(role=PeerRole.CHILD)
+    assert inbox.pull(child, session=transport) == {"accepted": 2, "refused": 0}
+    assert InboundBatch.objects.count() == 2
+    assert outbox.deliver(parent.pk)["delivered"] == 2  # answered `replayed` with our digest
+    assert set(OutboundBatch.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+    answer = client.get("/api/v1/exchange/outbox?after=0")  # no signature
+    assert (answer.status_code, answer.json()["code"]) == (403, "unknown_peer")
+    assert Refusal.objects.filter(endpoint="outbox").count() == 1
