@@ -163,3 +163,54 @@ def test_old_emission_rights_key_maps_to_the_two_rights(world, bank_products, ma
     assert demand.collateral_offered == ["pollutant_rights", "carbon_rights"]
     pledges.parse_green_category({"green_category": "6.1.2"}, errors := [])
     assert not errors
+
+
+def test_import_rows_carry_a_pledge_and_name_a_bad_cell(world):
+    from datetime import timedelta
+
+    from chanrong.core.importing.services import create_job
+    from tests.imports.conftest import xlsx
+
+    today = timezone.localdate()
+    start, end = today - timedelta(days=30), today + timedelta(days=335)
+    header = [
+        "借款企业统一社会信用代码", "借款合同编号", "贷款金额（万元）", "放款日期", "到期日期",
+        "绿色产业指导目录类别", "绿色权益质押类型", "质押登记编号", "质押登记机构",
+    ]  # fmt: skip
+    row = [
+        world.ent.uscc,
+        "IMP-G1",
+        100,
+        start,
+        end,
+        "3.2",
+        "排污权",
+        "ZJPW2026000001",
+        "浙江省排污权储备和交易中心",
+    ]
+    bad = [
+        world.ent.uscc,
+        "IMP-G2",
+        100,
+        start,
+        end,
+        "9.9",
+        "排污权",
+        None,
+        "浙江省排污权储备和交易中心",
+    ]
+    bank = world.user("bank_staff")
+    job = create_job(bank, "risk_loans", filename="g.xlsx", data=xlsx([header, row, bad]))
+    assert job.status == "rejected"
+    assert {(i["row"], i["column"]) for i in job.issues if i["level"] == "error"} == {
+        (3, "F"),
+        (3, "H"),
+    }
+    assert not LoanAccount.objects.exists()
+    job = create_job(bank, "risk_loans", filename="g.xlsx", data=xlsx([header, row]))
+    assert job.status == "done", job.issues
+    loan = LoanAccount.objects.get()
+    assert loan.green_category == "3.2"
+    assert list(loan.green_pledges.values_list("kind", "registration_no")) == [
+        ("pollutant_rights", "ZJPW2026000001")
+    ]
