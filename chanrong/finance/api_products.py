@@ -95,6 +95,9 @@ class ProductOut(Schema):
         description="须持有的供应链资产（任一即可）：receivable / voucher / gov_procurement"
     )
     required_chain: int | None = Field(description="限定产业链的 id（链主和成员企业）")
+    max_carbon_grade: int | None = Field(
+        None, description="最低碳效等级（1–5，1 级最优）：企业最近年度碳效等级须不劣于此"
+    )
     min_tax_grade: str
     min_years: int | None
     min_revenue_wan: float | None
@@ -288,6 +291,7 @@ class ProductIn(InputSchema):
     required_lists: Codes = []
     required_holdings: Codes = []
     required_chain: ObjectId | None = None
+    max_carbon_grade: int | None = Field(None, ge=1, le=5, description="最低碳效等级（1–5）")
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None
@@ -324,6 +328,7 @@ class ProductPatch(InputSchema):
     required_lists: Codes = Field(**_UNSET)
     required_holdings: Codes = Field(**_UNSET)
     required_chain: ObjectId | None = None
+    max_carbon_grade: int | None = Field(None, ge=1, le=5, description="最低碳效等级（1–5）")
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None

@@ -194,6 +194,9 @@ class ProductConditions:
     required_holdings: tuple[str, ...] = ()
     #: The enterprise must be on this chain (a member, or its 链主).
     chain: ChainRef | None = None
+    #: The enterprise's latest 碳效等级 must be this or better (1 best … 5),
+    #: from the provider the green app registers (`finance.carbon`).
+    max_carbon_grade: int | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,8 @@ class EnterpriseFacts:
     declared_qualifications: frozenset[str] = frozenset()
     #: False when `revenue` is the enterprise's own, unverified statement.
     revenue_verified: bool = True
+    #: Latest 碳效等级 (1 best … 5); None when not graded or no provider.
+    carbon_grade: int | None = None
 
 
 @dataclass(frozen=True)
@@ -512,6 +517,16 @@ def _check_enterprise(c: ProductConditions, e: EnterpriseFacts, today: date, out
                 return _("需持有以下任一：%(list)s，企业当前均没有") % {"list": wanted()}
 
             out.fail("holdings", lacking)
+    if c.max_carbon_grade is not None:
+        if e.carbon_grade is None:
+            out.need("carbon_grade", lambda: _("碳效等级"))
+        elif e.carbon_grade > c.max_carbon_grade:
+            out.fail(
+                "carbon_grade",
+                lambda: (
+                    _("碳效等级须为 %(max)s 级或更优（1 级最优）") % {"max": c.max_carbon_grade}
+                ),
+            )
 
 
 def _grade_rank(grade: str) -> int:

@@ -265,6 +265,9 @@ class Product(models.Model):
     #: The id of the industry chain (supplychain.Chain) the product is limited
     #: to: a plain id, not a foreign key, because finance sits below supplychain.
     required_chain = models.PositiveBigIntegerField("限定产业链", null=True, blank=True)
+    #: 碳效信贷: the enterprise's latest 碳效等级 must be this or better (1 best
+    #: … 5); the grades come from the green app through `finance.carbon`.
+    max_carbon_grade = models.PositiveSmallIntegerField("最低碳效等级", null=True, blank=True)
     processing_days = models.PositiveSmallIntegerField(
         "承诺办理时限（工作日）", null=True, blank=True
     )

@@ -329,6 +329,14 @@ class ProductForm(forms.Form):
         coerce=int,
         empty_value=None,
     )
+    max_carbon_grade = forms.TypedChoiceField(
+        label=gettext_lazy("最低碳效等级（1 级最优）"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", gettext_lazy("不限")), *[(str(g), f"{g}") for g in (1, 2, 3, 4, 5)]],
+        help_text=gettext_lazy("企业最近年度碳效等级须不劣于此；银行仅在企业授权后可见企业的等级"),
+    )
     min_tax_grade = forms.ChoiceField(
         label=gettext_lazy("最低纳税信用等级"),
         required=False,
@@ -375,6 +383,7 @@ def _form_initial(product: Product) -> dict:
     values["regions"] = ", ".join(values["regions"])
     values["branch_id"] = str(values["branch_id"] or "")
     values["required_chain"] = str(values["required_chain"] or "")
+    values["max_carbon_grade"] = str(values.get("max_carbon_grade") or "")
     return values
 
 

@@ -28,9 +28,9 @@ from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import StateMachine, Transition, apply_transition
 from chanrong.registry.services import eligibility_facts
 
+from . import carbon, supply
 from . import eligibility as el
 from . import signals as finance_signals
-from . import supply
 from .models import (
     PLEDGE_KINDS,
     Branch,
@@ -270,6 +270,7 @@ def product_input(product: Product) -> dict[str, Any]:
         "min_revenue_wan": _wan(product.min_revenue),
         "exclude_blacklisted": product.exclude_blacklisted,
         "required_chain": product.required_chain,
+        "max_carbon_grade": product.max_carbon_grade,
         "processing_days": product.processing_days,
     }
 
@@ -532,6 +533,11 @@ def _clean_conditions(data: dict, out: dict, errors: list[FieldError]) -> None:
         errors.append(FieldError("required_chain", _("产业链不存在：%(id)s") % {"id": chain}))
         chain = None
     out["required_chain"] = chain
+    carbon_grade = _integer(data.get("max_carbon_grade"), "max_carbon_grade", errors)
+    if carbon_grade is not None and carbon_grade not in carbon.CARBON_GRADES:
+        errors.append(FieldError("max_carbon_grade", _("碳效等级应为 1–5 级（1 级最优）")))
+        carbon_grade = None
+    out["max_carbon_grade"] = carbon_grade
 
 
 # --- create / update / state -------------------------------------------------------
@@ -711,6 +717,7 @@ class ConditionsBuilder:
                 if product.required_chain
                 else None
             ),
+            max_carbon_grade=product.max_carbon_grade,
         )
 
 
@@ -751,6 +758,7 @@ def enterprise_facts(enterprise, *, today: date | None = None) -> el.EnterpriseF
     day = today or timezone.localdate()
     holdings = supply.holdings_for([enterprise.pk], day)
     chains = supply.chains_for([enterprise.pk])
+    grades = carbon.grades_for([enterprise.pk])
     return el.EnterpriseFacts(
         region_code=enterprise.region_id,
         region_name=region.name if region else "",
@@ -761,6 +769,7 @@ def enterprise_facts(enterprise, *, today: date | None = None) -> el.EnterpriseF
         **eligibility_facts(enterprise, today),
         holdings=None if holdings is None else holdings[enterprise.pk],
         chains=None if chains is None else chains[enterprise.pk],
+        carbon_grade=None if grades is None else grades[enterprise.pk],
     )
 
 

@@ -19,3 +19,10 @@ class GreenConfig(AppConfig):
         from .services.grades import grade_panel
 
         register_panel("registry.enterprise_detail", grade_panel)
+
+        # 碳效等级 for products' eligibility and matching (finance never imports green).
+        from chanrong.finance.carbon import set_carbon_grade_provider
+
+        from .services.grades import latest_grades
+
+        set_carbon_grade_provider(latest_grades)

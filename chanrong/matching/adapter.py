@@ -35,8 +35,8 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from chanrong.demands.models import Demand, DemandState, Dispatch, DispatchState
+from chanrong.finance import carbon, supply
 from chanrong.finance import eligibility as el
-from chanrong.finance import supply
 from chanrong.finance.models import Branch, FinancialInstitution, Product, ProductState
 from chanrong.finance.services import ConditionsBuilder
 from chanrong.registry.models import (
@@ -353,6 +353,8 @@ def enterprise_facts_bulk(
         by_day[day].append(eid)
     holdings = {day: supply.holdings_for(eids, day) for day, eids in by_day.items()}
     chains = supply.chains_for(ids)
+    # 碳效等级 (finance.carbon; None without a provider): the latest, once.
+    carbon_grades = carbon.grades_for(ids)
     out = []
     for eid, day in pairs:
         row = base[eid]
@@ -383,6 +385,7 @@ def enterprise_facts_bulk(
                 blacklisted=blacklisted,
                 holdings=None if holdings[day] is None else holdings[day][eid],
                 chains=None if chains is None else chains[eid],
+                carbon_grade=None if carbon_grades is None else carbon_grades[eid],
             )
         )
     return out

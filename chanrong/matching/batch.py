@@ -124,7 +124,11 @@ class Plan:
                 engine.family_c,
                 (P.kind_answers, P.collateral_required, P.collateral_options),
             ),
-            (engine.key_d(facts, rows), engine.family_d, (P.chain, P.holdings)),
+            (
+                engine.key_d(facts, rows),
+                engine.family_d,
+                (P.chain, P.holdings, P.max_carbon_grade),
+            ),
         )
         for keys, build, cols in families:
             uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)

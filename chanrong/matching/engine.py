@@ -162,9 +162,10 @@ def family_c(facts: FactTable, i: int, cols) -> tuple[np.ndarray, np.ndarray]:
 
 
 def family_d(facts: FactTable, i: int, cols) -> tuple[np.ndarray, np.ndarray]:
-    """Chain membership and supply-chain holdings; `cols` = (chain id, 0 = none;
-    holdings mask, any one kind suffices)."""
-    chain, need_h = cols
+    """Chain membership, supply-chain holdings and the 碳效等级; `cols` =
+    (chain id, 0 = none; holdings mask, any one kind suffices; worst grade
+    accepted, -1 = none)."""
+    chain, need_h, max_grade = cols
     width = len(chain)
     fail = np.zeros(width, dtype=np.uint32)
     unk = np.zeros(width, dtype=np.uint32)
@@ -180,6 +181,11 @@ def family_d(facts: FactTable, i: int, cols) -> tuple[np.ndarray, np.ndarray]:
         fail |= np.where(
             (need_h != 0) & ((need_h & facts.holdings[i]) == 0), FAIL["holdings"], ZERO
         )
+    grade = int(facts.carbon_grade[i])
+    if grade < 0:
+        unk |= np.where(max_grade >= 0, UNKNOWN["carbon_grade"], ZERO)
+    else:
+        fail |= np.where((max_grade >= 0) & (grade > max_grade), FAIL["carbon_grade"], ZERO)
     return fail, unk
 
 
@@ -220,6 +226,7 @@ def key_d(facts: FactTable, rows: np.ndarray) -> np.ndarray:
         facts.holdings[rows].astype(np.int64)
         | (facts.holdings_known[rows].astype(np.int64) << 16)
         | ((facts.chain_key[rows] + 1) << 17)
+        | ((facts.carbon_grade[rows].astype(np.int64) + 1) << 56)
     )
 
 
@@ -293,7 +300,7 @@ def eligibility(
     gather(_per_value(key_c(facts, rows), build_c, width))
 
     # Chain membership and supply-chain holdings.
-    cols_d = (P.chain[cols], P.holdings[cols])
+    cols_d = (P.chain[cols], P.holdings[cols], P.max_carbon_grade[cols])
 
     def build_d(r: int):
         return family_d(facts, int(rows[r]), cols_d)

@@ -60,6 +60,7 @@ FAILED_KEYS: tuple[str, ...] = (
     "blacklisted",
     "chain",
     "holdings",
+    "carbon_grade",
     "kind",
     "amount_max",
     "amount_min",
@@ -82,6 +83,7 @@ UNKNOWN_KEYS: tuple[str, ...] = (
     "blacklisted",
     "chains",
     "holdings",
+    "carbon_grade",
     "collateral",
 )
 FAIL = {key: np.uint32(1 << i) for i, key in enumerate(FAILED_KEYS)}
@@ -262,6 +264,9 @@ class ProductTable:
     branch_regions: list[tuple[str, ...]]
     institution_ids: np.ndarray  # int64
     conditions: list[ProductConditions] | None = None
+    #: int8 the worst 碳效等级 accepted (1 best … 5), -1 when absent; filled
+    #: with -1 when not given (tables built before the condition existed).
+    max_carbon_grade: np.ndarray | None = None
     _regions: PrefixIndex | None = field(default=None, repr=False)
     _ind_in: PrefixIndex | None = field(default=None, repr=False)
     _ind_out: PrefixIndex | None = field(default=None, repr=False)
@@ -275,6 +280,8 @@ class ProductTable:
         self._ind_out = PrefixIndex(self.industries_out)
         self._branches = PrefixIndex(self.branch_regions)
         self._industry_cache: dict[str, np.ndarray] = {}
+        if self.max_carbon_grade is None:
+            self.max_carbon_grade = np.full(len(self.ids), -1, dtype=np.int8)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -351,6 +358,9 @@ class ProductTable:
                 else np.asarray(institution_ids, dtype=np.int64)
             ),
             conditions=list(conditions),
+            max_carbon_grade=col(
+                lambda c: -1 if c.max_carbon_grade is None else c.max_carbon_grade, np.int8
+            ),
         )
 
     # Product-side "has a condition" flags, kept in one place.
@@ -434,11 +444,15 @@ class FactTable:
     chain_key: np.ndarray  # int64
     chain_sets: list[frozenset[int]]
     facts: list[tuple[EnterpriseFacts, DemandFacts | None]] | None = None
+    #: int8 latest 碳效等级 (1 best … 5), -1 when unknown (filled when not given).
+    carbon_grade: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __post_init__(self):
+        if self.carbon_grade is None:
+            self.carbon_grade = np.full(len(self.ids), -1, dtype=np.int8)
         #: (D, len(POLICY_KEYS)) policy categories of each demand's enterprise.
         self.policy = policy_members(
             np.where(self.quals_known, self.quals, 0), np.where(self.lists_known, self.lists, 0)
@@ -527,4 +541,7 @@ class FactTable:
             chain_key=chain_key,
             chain_sets=list(chain_sets),
             facts=[(e, d) for e, d in zip(es, (r[1] for r in rows), strict=True)],
+            carbon_grade=col(
+                es, lambda e: -1 if e.carbon_grade is None else e.carbon_grade, np.int8
+            ),
         )

@@ -140,6 +140,20 @@ def latest_grade(user, enterprise) -> CarbonGrade | None:
     )
 
 
+def latest_grades(enterprise_ids) -> dict[int, int]:
+    """{enterprise id: its latest year's grade} for `finance.carbon` (product
+    conditions and matching; finance never imports green)."""
+    out: dict[int, int] = {}
+    rows = (
+        CarbonGrade.objects.filter(enterprise_id__in=list(enterprise_ids))
+        .order_by("enterprise_id", "-year")
+        .values_list("enterprise_id", "grade")
+    )
+    for enterprise_id, grade in rows:
+        out.setdefault(enterprise_id, grade)
+    return out
+
+
 def describe(grade: CarbonGrade) -> str:
     """How the grade was reached, in one sentence."""
     bounds = "、".join(str(Decimal(b).normalize()) for b in grade.bounds)
