@@ -6,8 +6,8 @@ it comes from (data/xiamen_2024_2026.txt holds the text verbatim; the tests
 check every quote is in it and carries the number). Targets the catalogue
 has no indicator for (入驻企业 6.3 万个, 首贷户数, 专精特新企业贷款余额,
 科技信贷, 科创引导基金规模) or that are cumulative since the platforms began
-(累计完成 8.6 万 / 9 万笔融资, 累计融资额 1140 / 1200 亿元 — the catalogue's
-平台融资额/笔数 are yearly flows) are left out, as docs/indicators.md says.
+(累计完成 8.6 万 / 9 万笔融资, 累计融资额 1140 / 1200 亿元, 绿色库累计提供融资支持
+400 亿元 — the catalogue's 平台融资额/笔数 and 绿色融资额 are yearly flows) are left out, as docs/indicators.md says.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ TARGETS: tuple[XiamenTarget, ...] = (
         "各类产业投资基金、创业投资基金等基金数量超90只,基金规模达到1500亿元",
     ),
     XiamenTarget("green-credit", 2025, "2000", None, "绿色信贷余额达到2000亿元"),
+    XiamenTarget("green-library-enterprises", 2025, "230", None, "平台入库绿色企业数量突破230家"),
+    XiamenTarget("green-library-projects", 2025, "50", None, "入库项目突破50项"),
     XiamenTarget("matching-events", 2026, "12", None, "组织12场银企对接活动"),
     XiamenTarget("matching-event-financing", 2026, "2", None, "实现融资额突破2亿元"),
 )
