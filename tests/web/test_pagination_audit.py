@@ -70,6 +70,9 @@ PAGED: dict[str, str | None] = {
     "core:inbox": "ent_user",
     "core:imports": "gov_jiashan",
     "insights:plan_list": "gov_jiashan",
+    "green:carbon_reports": "ent_user",
+    "green:carbon_factors": "gov_jiashan",
+    "green:disclosure_list": "bank_staff",
 }
 
 #: A role for whom one page shows other lists than for PAGED's user.
