@@ -272,8 +272,9 @@ def _reference_rows_after_flush(request):
 
 
 def restore_reference_rows() -> None:
-    """Regions, industries, the indicator catalogue and the LPR history, if a
-    flush took them (also called by tests/module_demo.py before a build)."""
+    """Regions, industries, the indicator catalogue, the LPR history and the
+    emission factors, if a flush took them (also called by
+    tests/module_demo.py before a build)."""
     from chanrong.insights.catalogue import sync_catalogue
     from chanrong.insights.models import IndicatorDefinition
 
@@ -286,6 +287,11 @@ def restore_reference_rows() -> None:
 
     if not LprRate.objects.exists():
         lpr.load_shipped()  # the LPR history (finance data migration)
+    from chanrong.green.models import EmissionFactor
+    from chanrong.green.services.carbon_factors import load_shipped as load_factors
+
+    if not EmissionFactor.objects.exists():
+        load_factors()  # the emission factors (green data migration)
 
 
 @pytest.fixture
