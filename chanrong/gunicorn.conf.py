@@ -74,3 +74,27 @@ def _default_headers_without_banner(self):
 if not getattr(_gunicorn_wsgi.Response, "_chanrong_no_banner", False):
     _gunicorn_wsgi.Response.default_headers = _default_headers_without_banner
     _gunicorn_wsgi.Response._chanrong_no_banner = True
+
+# Workers start warm (issue 20): the application is loaded in the master
+# and chanrong.ops.warmup imports every view, builds the API and compiles the
+# templates there, before the first fork; every worker, also each one that
+# replaces a recycled worker, inherits it instead of spending its first
+# requests on it. CHANRONG_PRELOAD=0 loads the application in each worker
+# instead (then a HUP reloads changed code without restarting the master).
+preload_app = os.environ.get("CHANRONG_PRELOAD", "1").strip().lower() not in {"0", "false", "no"}
+
+
+def when_ready(server):
+    """In the master, after loading the application and before forking."""
+    if not preload_app:
+        return
+    from chanrong.ops.warmup import warm
+
+    took = warm()
+    server.log.info(
+        "warmed in the master: URLs and API %.2f s, translations %.2f s, %d templates %.2f s",
+        took["urls"],
+        took["translations"],
+        took["templates_count"],
+        took["templates"],
+    )
