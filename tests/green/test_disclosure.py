@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from chanrong.core.models import AuditEntry
+from chanrong.core.models import AuditEntry, Notification
 from chanrong.green.models import SECTION_KEYS, Disclosure, DisclosureState
 from chanrong.green.services import disclosure as svc
 
@@ -82,6 +82,7 @@ def test_workflow_actors_and_audit(world, draft):
         svc.return_for_revision(gov, draft, {"reason": "  "})
     svc.return_for_revision(gov, draft, {"reason": "投融资碳排放口径不清，请补充方法说明"})
     assert draft.state == DisclosureState.RETURNED and draft.return_reason
+    assert Notification.objects.filter(recipient=staff, verb="green.disclosure").exists()
     svc.save_disclosure(staff, draft, {**FULL, "financed_emissions": "160000"})
     svc.submit(manager, draft)
     assert draft.state == DisclosureState.SUBMITTED

@@ -11,7 +11,8 @@ Rules:
 - submission needs every section filled (“无” is an answer: the standard asks
   the institution to say so, not to leave it out) and the figures marked
   required in `FIGURES`; what is missing is named, nothing changes;
-- return for revision needs a reason (at most 500 characters).
+- return for revision needs a reason (at most 500 characters); the
+  institution's users are told, with the reason.
 
 Every save and transition is audited (transitions through core.workflow).
 """
@@ -24,10 +25,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chanrong.core import audit
+from chanrong.core import audit, notify
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import apply_transition
@@ -255,9 +257,24 @@ def return_for_revision(actor, disclosure: Disclosure, data: dict[str, Any]) -> 
         "return",
         actor,
         changes={"return_reason": reason, "returned_at": timezone.now(), "returned_by": actor},
+        notify=_tell_institution,
     )
     disclosure.refresh_from_db()
     return disclosure
+
+
+def _tell_institution(disclosure: Disclosure, transition, actor) -> None:
+    """The institution's users learn that their form was returned, and why."""
+    from chanrong.accounts.models import User
+
+    notify.send(
+        User.objects.filter(is_active=True, institution_id=disclosure.institution_id),
+        "green.disclosure",
+        _("%(year)s 年度环境信息披露被退回修改：%(reason)s")
+        % {"year": disclosure.year, "reason": disclosure.return_reason},
+        reverse("green:disclosure", args=[disclosure.pk]),
+        email=True,
+    )
 
 
 def disclosure_for(actor, pk: int) -> Disclosure:
