@@ -51,12 +51,10 @@ class Transport:
             self.fail -= 1
             raise requests.ConnectionError("connection refused")
         path = url.split("://", 1)[1].split("/", 1)[1]
-        response = self.client.post("/" + path, data=data, content_type="application/json")
+        response = self.client.post(
+            "/" + path, data=data or b"", content_type="application/json", headers=headers or {}
+        )
         return self._answer(response)
-
-    def get(self, url, headers=None, **kwargs):
-        path = url.split("://", 1)[1].split("/", 1)[1]
-        return self._answer(self.client.get("/" + path, headers=headers or {}))
 
     @staticmethod
     def _answer(response):
@@ -167,7 +165,7 @@ def test_pages_and_api_show_the_logs_and_received_figures_by_region(client, loop
     assert client.get("/api/v1/exchange/inbound").json()["count"] == 2
     client.force_login(_user("ent_user"))
     assert client.get("/exchange/received/").status_code == 404
-    assert client.get("/api/v1/exchange/received-figures").status_code == 403
+    assert client.get("/api/v1/exchange/received-figures").json()["count"] == 0
 
 
 def _user(username):
@@ -205,6 +203,6 @@ def test_the_parent_pulls_and_the_childs_next_push_learns_it_was_delivered(clien
     assert InboundBatch.objects.count() == 2
     assert outbox.deliver(parent.pk)["delivered"] == 2  # answered `replayed` with our digest
     assert set(OutboundBatch.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
-    answer = client.get("/api/v1/exchange/outbox?after=0")  # no signature
+    answer = client.post("/api/v1/exchange/outbox?after=0")  # no signature
     assert (answer.status_code, answer.json()["code"]) == (403, "unknown_peer")
     assert Refusal.objects.filter(endpoint="outbox").count() == 1

@@ -315,7 +315,7 @@ def check_pull(deployment: str, timestamp: str, signature: str, path: str) -> Pe
     if abs(timezone.now().timestamp() - sent) > TIMESTAMP_TOLERANCE:
         raise Refused("stale_request", "the request's timestamp is too old or in the future", 401)
     if not envelope.verify_bytes(
-        outbox.pull_message("GET", path, timestamp), signature, peer.public_key
+        outbox.pull_message("POST", path, timestamp), signature, peer.public_key
     ):
         raise Refused("bad_signature", "the request's signature does not verify", 401)
     return peer
@@ -330,10 +330,10 @@ def pull(peer: Peer, *, session=None) -> dict[str, int]:
     path = f"/api/v1/exchange/outbox?after={peer.last_sequence}"
     timestamp = str(int(timezone.now().timestamp()))
     signature = envelope.sign_bytes(
-        outbox.pull_message("GET", path, timestamp), identity.private_key(me)
+        outbox.pull_message("POST", path, timestamp), identity.private_key(me)
     )
     http = session or requests
-    response = http.get(
+    response = http.post(
         peer.base_url.rstrip("/") + path,
         headers={
             "X-Chanrong-Deployment": str(me.deployment_id),
