@@ -104,6 +104,12 @@ DENIED: list[tuple[str, str, set[str], str]] = [
     ),
     (
         "get",
+        r"^/green/disclosures/checklist$",
+        ENT | INST,
+        "who has filed its environmental disclosure is for government and the platform",
+    ),
+    (
+        "get",
         r"^/stats/(groups|no-loan)$",
         ENT,
         "policy-group statistics and the 无贷户 list are for government and lenders (404, as on the web)",

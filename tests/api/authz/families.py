@@ -480,3 +480,31 @@ def pilot_batch(w: AuthzWorld, kind: str, case: str, ctx: Ctx) -> Any:
     if case == "foreign":
         return ALL_SEE_IT
     return pick(M.pilots.Batch.objects.exclude(state="draft"), "pilot batch")
+
+
+def green_disclosure() -> Resolver:
+    """JR/T 0227 disclosures: an institution sees its own in any state, an
+    agency the submitted ones of institutions present in its region,
+    enterprises none. The world's demo holds none, so one is filed here for
+    tenant A's bank and one for an institution present nowhere in REGION_A."""
+    from chanrong.finance.models import FinancialInstitution
+    from chanrong.green.models import Disclosure
+
+    def filed(institution) -> Any:
+        Disclosure.objects.get_or_create(
+            institution=institution, year=2025, defaults={"state": "submitted"}
+        )
+        return Disclosure.objects.filter(institution=institution, year=2025)
+
+    def elsewhere(w: AuthzWorld) -> Any:
+        present = FinancialInstitution.objects.present_in(REGION_A).values("pk")
+        return filed(FinancialInstitution.objects.exclude(pk__in=present).order_by("pk").first())
+
+    return by_kind(
+        "environmental disclosure",
+        enterprise_foreign=lambda w: filed(w.bank_a),
+        institution_own=lambda w: filed(w.bank_a),
+        institution_foreign=lambda w: filed(w.bank_b),
+        government_own=lambda w: filed(w.bank_a),
+        government_foreign=elsewhere,
+    )
