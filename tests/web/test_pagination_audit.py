@@ -38,6 +38,7 @@ PAGED: dict[str, str | None] = {
     "finance:product_list": "ent_user",
     "demands:list": "gov_jiashan",
     "demands:workbench": "bank_staff",
+    "green:disclosure_checklist": "gov_jiashan",
     "demands:supervision": "gov_jiashan",
     "events:list": "gov_jiashan",
     "pilots:batches": "gov_national",

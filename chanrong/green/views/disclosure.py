@@ -15,29 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
-from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
+from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
 
 from ..models.disclosure import FIGURES, MONEY_FIGURES, SECTIONS, Disclosure, DisclosureState
 from ..services import disclosure as svc
 from ..workflows_disclosure import can_return, can_submit, is_discloser
-
-PAGE_SIZE = 50
-
-
-def _pager(request, queryset, param: str = "page") -> dict:
-    paginator = CappedPaginator(queryset, PAGE_SIZE, cap=DEFAULT_CAP)
-    page_obj = paginator.get_page(request.GET.get(param))
-    query = request.GET.copy()
-    query.pop(param, None)
-    base = query.urlencode()
-    return {
-        "page_obj": page_obj,
-        "page_range": paginator.get_elided_page_range(page_obj.number),
-        "querystring_base": f"{base}&" if base else "",
-        "param": param,
-        "capped": paginator.capped,
-    }
 
 
 def _year(request) -> int:
@@ -60,7 +43,7 @@ def disclosure_list(request):
     if scope.kind != ScopeKind.INSTITUTION:
         raise Http404
     forms = Disclosure.objects.visible_to(request.user).select_related("institution")
-    pager = _pager(request, forms.order_by("-year", "pk"))
+    pager = paginate(request, forms.order_by("-year", "pk"))
     return render(
         request,
         "green/disclosure/list.html",
@@ -217,7 +200,7 @@ def disclosure_checklist(request):
         rows = rows.filter(d_state__isnull=True)
     elif state in DisclosureState.values:
         rows = rows.filter(d_state=state)
-    pager = _pager(request, rows)
+    pager = paginate(request, rows)
     items = [
         {
             "institution": row,
