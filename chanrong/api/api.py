@@ -153,11 +153,13 @@ def _add_routers() -> None:
     from chanrong.demands.api import router as demands
     from chanrong.demands.api_stats import router as demand_stats
     from chanrong.events.api import router as events
+    from chanrong.exchange.api import router as exchange
     from chanrong.finance.api import router as institutions
     from chanrong.finance.api_lpr import router as lpr
     from chanrong.finance.api_products import router as products
     from chanrong.funds.api import router as funds
     from chanrong.funds.api import stats_router as equity_stats
+    from chanrong.green.api import router as green
     from chanrong.insights.api import router as indicators
     from chanrong.insights.api import stats_router as stats
     from chanrong.listing.api import router as listing
@@ -167,8 +169,6 @@ def _add_routers() -> None:
     from chanrong.policy.api_pools import router as policy_pools
     from chanrong.registry.api import router as enterprises
     from chanrong.registry.api_credit import enterprise_router as enterprise_credit
-    from chanrong.green.api import router as green
-    from chanrong.exchange.api import router as exchange
     from chanrong.registry.api_credit import router as credit_records
     from chanrong.registry.api_lists import router as lists
     from chanrong.registry.api_profile import operating_router

@@ -18,7 +18,7 @@ from django.contrib.admin import helpers
 from django.db import models, transaction
 
 from . import audit
-from .models import AuditEntry, ImportJob, Industry, Notification, Region
+from .models import AuditEntry, Counter, ImportJob, Industry, Notification, Region
 from .text import kind_of_field, validate_name
 
 SECRET_FIELDS = {"password", "password1", "password2", "token_hash"}
@@ -271,6 +271,15 @@ class ImportJobAdmin(ReadOnlyModelAdmin):
     list_display = ("pk", "kind", "status", "created_by", "created_at")
     list_filter = ("kind", "status")
     search_fields = ("filename",)
+
+
+@admin.register(Counter)
+class CounterAdmin(ReadOnlyModelAdmin):
+    """The API's rate windows and the refusal counts (core.counters): looked
+    at when a caller asks why it was throttled; changed only by requests."""
+
+    list_display = ("name", "value", "expires_at")
+    search_fields = ("name",)
 
 
 def audit_every_admin(site: admin.AdminSite | None = None) -> list[str]:

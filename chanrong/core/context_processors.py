@@ -79,6 +79,7 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
         entries.append(("supplychain", _("供应链金融"), _url("supplychain:home")))
     if user.is_government_user or user.is_platform_admin or _manages_funds(user):
         entries.append(("funds", _("产业基金"), _url("funds:list")))
+    entries.append(("green", _("绿色金融"), _url("green:home")))
     if user.is_enterprise_user:
         entries.append(("policy_mine", _("我的政策"), _url("policy:mine")))
     if user.is_institution_user:
@@ -110,6 +111,7 @@ def nav_entries(user) -> list[tuple[str, str, str | None]]:
     if user.is_government_user or user.is_platform_admin:
         entries.append(("imports", _("数据导入"), _url("core:imports")))
         entries.append(("registrations", _("注册审核"), _url("accounts:registrations")))
+        entries.append(("exchange", _("平台互联"), _url("exchange:home")))
     if user.is_platform_admin:
         entries.append(("lpr", _("LPR 报价"), _url("lpr:list")))
     if getattr(user, "is_audit_admin", False):
@@ -153,6 +155,7 @@ NAV_GROUPS = {
     "policy_public": "public",
     "supplychain": "finance",
     "funds": "finance",
+    "green": "finance",
     "insights": "monitoring",
     "indicator_plans": "monitoring",
     "indicator_report": "monitoring",
@@ -164,6 +167,7 @@ NAV_GROUPS = {
     "group_stats": "risk",
     "imports": "system",
     "registrations": "system",
+    "exchange": "system",
 }
 
 

@@ -1,6 +1,7 @@
 """绿色金融 hub (`green:home`): one landing page with a section per part of
-the app. The library's section is here; the carbon and disclosure sections
-are added beside it as those parts land."""
+the app: the library (with its counts), carbon accounting and grades, and
+institutions' environmental disclosure, each section showing the links the
+user's role may follow."""
 
 from __future__ import annotations
 

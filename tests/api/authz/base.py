@@ -83,8 +83,11 @@ def _models():
         from chanrong.risk import models as risk
     except ImportError:  # pragma: no cover - a tree without the risk app
         risk = None
+    from chanrong.green import models as green
+
     return {
         "risk": risk,
+        "green": green,
         "api": api,
         "core": core,
         "demands": demands,

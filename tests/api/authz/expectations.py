@@ -110,6 +110,12 @@ DENIED: list[tuple[str, str, set[str], str]] = [
     ),
     (
         "get",
+        r"^/green/library/stats$",
+        ENT | INST,
+        "green financing by catalogue category is for government and the platform (404, as on the web)",
+    ),
+    (
+        "get",
         r"^/stats/(groups|no-loan)$",
         ENT,
         "policy-group statistics and the 无贷户 list are for government and lenders (404, as on the web)",

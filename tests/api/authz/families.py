@@ -492,9 +492,9 @@ def green_disclosure() -> Resolver:
 
     def filed(institution) -> Any:
         Disclosure.objects.get_or_create(
-            institution=institution, year=2025, defaults={"state": "submitted"}
+            institution=institution, year=2019, defaults={"state": "submitted"}
         )
-        return Disclosure.objects.filter(institution=institution, year=2025)
+        return Disclosure.objects.filter(institution=institution, year=2019)
 
     def elsewhere(w: AuthzWorld) -> Any:
         present = FinancialInstitution.objects.present_in(REGION_A).values("pk")
@@ -507,4 +507,47 @@ def green_disclosure() -> Resolver:
         institution_foreign=lambda w: filed(w.bank_b),
         government_own=lambda w: filed(w.bank_a),
         government_foreign=elsewhere,
+    )
+
+
+def carbon_report() -> Resolver:
+    """Carbon reports follow the enterprise's rule: enterprise A authorised
+    bank A, enterprise B (海宁) no one in tenant A."""
+    R = lambda: M.green.CarbonReport.objects  # noqa: E731
+    return by_kind(
+        "carbon report",
+        enterprise_own=lambda w: R().filter(enterprise=w.ent_a),
+        enterprise_foreign=lambda w: R().filter(enterprise=w.ent_b),
+        institution_own=lambda w: R().filter(enterprise=w.ent_a),
+        institution_foreign=lambda w: R().filter(enterprise=w.ent_b),
+        government_own=lambda w: R().filter(enterprise=w.ent_a),
+        government_foreign=lambda w: R().filter(enterprise=w.ent_b),
+    )
+
+
+def library_application() -> Resolver:
+    """Green library applications: an enterprise's own, government's of its
+    subtree or of lists its agency keeps; institutions see none (they browse
+    the published library). Tenant B's is a copy of one of 嘉善's, made for
+    enterprise B on a list kept by 海宁's agency."""
+    A = lambda: M.green.LibraryApplication.objects  # noqa: E731
+
+    def foreign(w: AuthzWorld) -> Any:
+        # Enterprise B's application to a list kept by 海宁's agency (the demo
+        # may hold one of B's to a 嘉善 list, which 嘉善's agency rightly sees).
+        theirs = A().filter(enterprise=w.ent_b, green_list__agency=w.gov_b)
+        if not theirs.exists():
+            from .world import clone
+
+            source = A().filter(enterprise__region_id=REGION_A, project__isnull=True).first()
+            clone(source, enterprise_id=w.ent_b.pk, green_list_id=w.extra["list_b"].pk)
+        return theirs
+
+    return by_kind(
+        "green library application",
+        enterprise_own=lambda w: A().filter(enterprise=w.ent_a),
+        enterprise_foreign=foreign,
+        institution_foreign=lambda w: A().filter(enterprise=w.ent_a),
+        government_own=lambda w: A().filter(enterprise__region_id=REGION_A),
+        government_foreign=foreign,
     )

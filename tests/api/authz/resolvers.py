@@ -31,6 +31,7 @@ import re
 from .base import NA, Missing, Resolver
 from .families import (
     attachment,
+    carbon_report,
     chain,
     chain_member,
     child_of_enterprise,
@@ -48,6 +49,7 @@ from .families import (
     import_job,
     indicator_code,
     institution,
+    library_application,
     list_entry,
     list_version,
     loan,
@@ -133,6 +135,9 @@ RESOLVERS: list[tuple[str, str, Resolver]] = [
     (r"^/policy-weights/", "region_code", region_code),
     (r"^/risk/loans/", "id", risk_loan()),
     (r"^/green/disclosures/", "id", green_disclosure()),
+    (r"^/green/carbon/reports/", "id", carbon_report()),
+    (r"^/green/library/applications/", "id", library_application()),
+    (r"^/green/library/lists/", "id", enterprise_list),
     (r"^/funds/", "id", fund),
     (r"^/risk/models/", "id", risk_model),
     (r"^/risk/scores/", "enterprise_id", enterprise),
