@@ -17,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chanrong.core.errors import FieldError, ServiceError, ValidationFailed
@@ -132,11 +132,15 @@ class ReportForm(forms.Form):
             # Selects, validated by the service (not by the form), so that an
             # unknown item and a wrong unit come back together with the rest.
             self.fields[f"line_{i}_item"] = forms.CharField(
-                label=_("品种"), required=False, widget=forms.Select(choices=item_options)
+                label=pgettext("carbon", "品种"),
+                required=False,
+                widget=forms.Select(choices=item_options),
             )
             self.fields[f"line_{i}_quantity"] = forms.CharField(label=_("数量"), required=False)
             self.fields[f"line_{i}_unit"] = forms.CharField(
-                label=_("单位"), required=False, widget=forms.Select(choices=unit_options)
+                label=pgettext("carbon", "单位"),
+                required=False,
+                widget=forms.Select(choices=unit_options),
             )
 
     def header_fields(self):
@@ -298,7 +302,7 @@ def overview(request):
 
 
 class FactorForm(forms.Form):
-    code = forms.ChoiceField(label=gettext_lazy("品种"))
+    code = forms.ChoiceField(label=pgettext_lazy("carbon", "品种"))
     year = forms.IntegerField(label=gettext_lazy("适用年度"))
     region = forms.CharField(
         label=gettext_lazy("省级行政区划代码"),
