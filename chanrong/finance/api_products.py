@@ -98,6 +98,11 @@ class ProductOut(Schema):
     max_carbon_grade: int | None = Field(
         None, description="最低碳效等级（1–5，1 级最优）：企业最近年度碳效等级须不劣于此"
     )
+    carbon_rate_adjustments: dict[str, str] = Field(
+        default_factory=dict,
+        description="按碳效等级调整利率（百分点，两位小数，负数为下调）："
+        '{"1": "-0.30", "2": "-0.15"}；未列出的等级不调整',
+    )
     min_tax_grade: str
     min_years: int | None
     min_revenue_wan: float | None
@@ -292,6 +297,11 @@ class ProductIn(InputSchema):
     required_holdings: Codes = []
     required_chain: ObjectId | None = None
     max_carbon_grade: int | None = Field(None, ge=1, le=5, description="最低碳效等级（1–5）")
+    carbon_rate_adjustments: dict[str, Any] | None = Field(
+        None,
+        description="按碳效等级调整利率：等级 1–5 → 百分点（-3.00～+3.00，最多两位小数），"
+        '如 {"1": "-0.30", "2": "-0.15"}',
+    )
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None
@@ -329,6 +339,11 @@ class ProductPatch(InputSchema):
     required_holdings: Codes = Field(**_UNSET)
     required_chain: ObjectId | None = None
     max_carbon_grade: int | None = Field(None, ge=1, le=5, description="最低碳效等级（1–5）")
+    carbon_rate_adjustments: dict[str, Any] | None = Field(
+        None,
+        description="按碳效等级调整利率：等级 1–5 → 百分点（-3.00～+3.00，最多两位小数），"
+        '如 {"1": "-0.30", "2": "-0.15"}',
+    )
     min_tax_grade: Code | None = None  # type: ignore[valid-type]
     min_years: int | None = None
     min_revenue_wan: AmountWan | None = None

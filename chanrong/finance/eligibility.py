@@ -197,6 +197,9 @@ class ProductConditions:
     #: The enterprise's latest 碳效等级 must be this or better (1 best … 5),
     #: from the provider the green app registers (`finance.carbon`).
     max_carbon_grade: int | None = None
+    #: Percentage points added to the rate for 碳效等级 1 … 5 (`finance.carbon`);
+    #: empty when the product does not price by grade. Ranking and reasons only.
+    carbon_rate_adjustments: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)

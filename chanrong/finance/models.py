@@ -268,6 +268,12 @@ class Product(models.Model):
     #: 碳效信贷: the enterprise's latest 碳效等级 must be this or better (1 best
     #: … 5); the grades come from the green app through `finance.carbon`.
     max_carbon_grade = models.PositiveSmallIntegerField("最低碳效等级", null=True, blank=True)
+    #: 碳效信贷 pricing: percentage points added to the rate by the
+    #: enterprise's grade, {"1": "-0.30", "2": "-0.15", …} (absent = 0). One
+    #: JSON mapping rather than five columns: it is read and written whole
+    #: (form, API, audit diff, matching), and strings keep the Decimal exact;
+    #: `finance.carbon.clean_rate_adjustments` is the only writer's gate.
+    carbon_rate_adjustments = models.JSONField("碳效等级利率调整", default=dict, blank=True)
     processing_days = models.PositiveSmallIntegerField(
         "承诺办理时限（工作日）", null=True, blank=True
     )

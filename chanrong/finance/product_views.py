@@ -31,8 +31,8 @@ from chanrong.core.panels import panel_context
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.text import validate_name
 
+from . import carbon, services, supply
 from . import eligibility as el
-from . import services, supply
 from .models import (
     PLEDGE_KINDS,
     CollateralKind,
@@ -46,6 +46,8 @@ from .models import (
 )
 
 PAGE_SIZE = 20
+#: Form inputs carbon_rate_adjustment_1 … _5 ↔ carbon_rate_adjustments["1"…"5"].
+ADJUSTMENT_FIELD = "carbon_rate_adjustment_"
 WAN = Decimal(10000)
 SIZE_CHOICES = [(k, gettext_lazy(v)) for k, v in el.SIZE_LABELS.items()]
 DEMAND_KIND_CHOICES = [(k, gettext_lazy(v)) for k, v in el.DEMAND_KIND_LABELS.items()]
@@ -198,6 +200,8 @@ def product_detail(request, pk: int):
         services.evaluate_products([product], enterprise)[product.pk] if enterprise else None
     )
     conditions = services.product_conditions(product)
+    adjustments = product.carbon_rate_adjustments or {}
+    grade = carbon.grades_for([enterprise.pk]) if enterprise and adjustments else None
     return render(
         request,
         "finance/product_detail.html",
@@ -217,6 +221,16 @@ def product_detail(request, pk: int):
             "chain": conditions.chain.name or str(conditions.chain.id) if conditions.chain else "",
             "collateral": _label_list(el.COLLATERAL_LABELS, product.collateral_options),
             "guarantees": [GuaranteeKind(g).label for g in product.guarantee_options or []],
+            # 碳效等级 → 利率调整, and the range this enterprise would get by its own grade.
+            "carbon_adjustments": carbon.adjustment_table(adjustments) if adjustments else [],
+            "carbon_rate": carbon.grade_rate(
+                adjustments,
+                grade[enterprise.pk] if grade else None,
+                services.effective_rate_min(product),
+                services.effective_rate_max(product),
+            ),
+            "carbon_graded": bool(grade and grade[enterprise.pk] is not None),
+            "is_enterprise_view": enterprise is not None,
         },
     )
 
@@ -337,6 +351,22 @@ class ProductForm(forms.Form):
         choices=[("", gettext_lazy("不限")), *[(str(g), f"{g}") for g in (1, 2, 3, 4, 5)]],
         help_text=gettext_lazy("企业最近年度碳效等级须不劣于此；银行仅在企业授权后可见企业的等级"),
     )
+    # 碳效等级利率调整 (percentage points), one input per grade; see clean().
+    carbon_rate_adjustment_1 = forms.CharField(
+        label=gettext_lazy("碳效 1 级利率调整（百分点）"), required=False, max_length=10
+    )
+    carbon_rate_adjustment_2 = forms.CharField(
+        label=gettext_lazy("碳效 2 级利率调整（百分点）"), required=False, max_length=10
+    )
+    carbon_rate_adjustment_3 = forms.CharField(
+        label=gettext_lazy("碳效 3 级利率调整（百分点）"), required=False, max_length=10
+    )
+    carbon_rate_adjustment_4 = forms.CharField(
+        label=gettext_lazy("碳效 4 级利率调整（百分点）"), required=False, max_length=10
+    )
+    carbon_rate_adjustment_5 = forms.CharField(
+        label=gettext_lazy("碳效 5 级利率调整（百分点）"), required=False, max_length=10
+    )
     min_tax_grade = forms.ChoiceField(
         label=gettext_lazy("最低纳税信用等级"),
         required=False,
@@ -370,9 +400,25 @@ class ProductForm(forms.Form):
             (str(pk), label) for pk, label in supply.chain_choices()
         ]
 
+    def clean(self):
+        data = super().clean()
+        # The five inputs travel to the service as one mapping, as over the API.
+        data["carbon_rate_adjustments"] = {
+            str(g): data.get(f"{ADJUSTMENT_FIELD}{g}") or ""
+            for g in carbon.CARBON_GRADES
+            if data.get(f"{ADJUSTMENT_FIELD}{g}")
+        }
+        return data
+
+    def adjustment_fields(self):
+        return [self[f"{ADJUSTMENT_FIELD}{g}"] for g in carbon.CARBON_GRADES]
+
     def add_service_errors(self, exc: ValidationFailed) -> None:
         for error in exc.errors:
-            self.add_error(error.field if error.field in self.fields else None, error.message)
+            name = error.field
+            if name.startswith("carbon_rate_adjustments."):
+                name = ADJUSTMENT_FIELD + name.rsplit(".", 1)[1]
+            self.add_error(name if name in self.fields else None, error.message)
 
 
 def _form_initial(product: Product) -> dict:
@@ -384,6 +430,8 @@ def _form_initial(product: Product) -> dict:
     values["branch_id"] = str(values["branch_id"] or "")
     values["required_chain"] = str(values["required_chain"] or "")
     values["max_carbon_grade"] = str(values.get("max_carbon_grade") or "")
+    for grade, value in (values.pop("carbon_rate_adjustments", None) or {}).items():
+        values[f"{ADJUSTMENT_FIELD}{grade}"] = value
     return values
 
 

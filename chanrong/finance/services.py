@@ -271,6 +271,7 @@ def product_input(product: Product) -> dict[str, Any]:
         "exclude_blacklisted": product.exclude_blacklisted,
         "required_chain": product.required_chain,
         "max_carbon_grade": product.max_carbon_grade,
+        "carbon_rate_adjustments": dict(product.carbon_rate_adjustments or {}),
         "processing_days": product.processing_days,
     }
 
@@ -538,6 +539,13 @@ def _clean_conditions(data: dict, out: dict, errors: list[FieldError]) -> None:
         errors.append(FieldError("max_carbon_grade", _("碳效等级应为 1–5 级（1 级最优）")))
         carbon_grade = None
     out["max_carbon_grade"] = carbon_grade
+    adjustments = carbon.clean_rate_adjustments(data.get("carbon_rate_adjustments"), errors)
+    if adjustments and out.get("rate_type") == RateType.NONE:
+        errors.append(
+            FieldError("carbon_rate_adjustments", _("该产品没有利率，不能按碳效等级调整"))
+        )
+        adjustments = {}
+    out["carbon_rate_adjustments"] = adjustments
 
 
 # --- create / update / state -------------------------------------------------------
@@ -718,6 +726,7 @@ class ConditionsBuilder:
                 else None
             ),
             max_carbon_grade=product.max_carbon_grade,
+            carbon_rate_adjustments=carbon.adjustment_vector(product.carbon_rate_adjustments),
         )
 
 

@@ -409,7 +409,11 @@ def pair_features(
         closeness = 1 - np.clip(np.abs(facts.term[prow] - mid) / span, 0, 1)
         fit_term = np.where(bounded, closeness, 0.5)
 
+    # The rate this enterprise would get: the product's lowest rate adjusted by
+    # its 碳效等级 (finance.carbon; never below 0; unknown grade: no change).
     rate_min = P.rate_min[pcol]
+    adjust = P.carbon_rate_adj[pcol, np.maximum(facts.carbon_grade[prow], 0).astype(np.int64)]
+    rate_min = np.where(rate_min == F.I64_MIN, rate_min, np.maximum(rate_min + adjust, 0))
     fit_rate = np.where(
         rate_min == F.I64_MIN, 0.5, 1 - np.clip(rate_min.astype(np.float64) / 100_000, 0, 1)
     )

@@ -267,6 +267,9 @@ class ProductTable:
     #: int8 the worst 碳效等级 accepted (1 best … 5), -1 when absent; filled
     #: with -1 when not given (tables built before the condition existed).
     max_carbon_grade: np.ndarray | None = None
+    #: (P, 6) int64 rate adjustment in 1e-4 % by 碳效等级: column g for grade g
+    #: (1 … 5), column 0 (grade unknown) always 0; zeros when not given.
+    carbon_rate_adj: np.ndarray | None = None
     _regions: PrefixIndex | None = field(default=None, repr=False)
     _ind_in: PrefixIndex | None = field(default=None, repr=False)
     _ind_out: PrefixIndex | None = field(default=None, repr=False)
@@ -282,6 +285,8 @@ class ProductTable:
         self._industry_cache: dict[str, np.ndarray] = {}
         if self.max_carbon_grade is None:
             self.max_carbon_grade = np.full(len(self.ids), -1, dtype=np.int8)
+        if self.carbon_rate_adj is None:
+            self.carbon_rate_adj = np.zeros((len(self.ids), 6), dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -361,6 +366,13 @@ class ProductTable:
             max_carbon_grade=col(
                 lambda c: -1 if c.max_carbon_grade is None else c.max_carbon_grade, np.int8
             ),
+            carbon_rate_adj=np.array(
+                [
+                    [0, *(rate_units(a) for a in c.carbon_rate_adjustments or (0,) * 5)]
+                    for c in conditions
+                ],
+                dtype=np.int64,
+            ).reshape(n, 6),
         )
 
     # Product-side "has a condition" flags, kept in one place.

@@ -9,11 +9,13 @@ Run only for the handful of pairs a person looks at, never in bulk.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from chanrong.finance import carbon
 from chanrong.finance.eligibility import (
     N_,
     DemandFacts,
@@ -81,11 +83,34 @@ def is_holding_reason(text: str) -> bool:
     return any(text.startswith(_(t).split("%(")[0]) for t in HOLDING_REASONS.values())
 
 
+def carbon_reason(conditions: ProductConditions | None, grade: int) -> str | None:
+    """ "碳效 2 级，利率下调 0.15 个百分点" when the product prices by grade and
+    the enterprise's grade (1 … 5; < 1 unknown) changes its rate."""
+    if conditions is None or grade < 1 or not conditions.carbon_rate_adjustments:
+        return None
+    adjustment = conditions.carbon_rate_adjustments[grade - 1]
+    return carbon.reason_text(grade, adjustment) if adjustment else None
+
+
+def is_carbon_reason(text: str) -> bool:
+    """Whether a rendered reason states the enterprise's 碳效等级 (private: an
+    institution sees a grade only while authorised, so it is dropped)."""
+    for sign in (-1, 1):
+        # A sample rendering (grade 9, 8.76 points) turned into a pattern.
+        sample = re.escape(carbon.reason_text(9, Decimal(sign) * Decimal("8.76")))
+        pattern = sample.replace(re.escape("8.76"), r"[\d.]+").replace("9", r"\d")
+        if re.fullmatch(pattern, text):
+            return True
+    return False
+
+
 def redact_holdings(reasons: list[str]) -> list[str]:
     """The reasons an institution may read: amounts held become the generic
-    label, once."""
+    label, once; the enterprise's 碳效等级 is dropped."""
     out: list[str] = []
     for text in reasons:
+        if is_carbon_reason(text):
+            continue
         if is_holding_reason(text):
             text = _(FEATURE_LABELS["holding"])
         if text not in out:

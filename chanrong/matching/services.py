@@ -39,7 +39,7 @@ from chanrong.finance.eligibility import evaluate
 from . import adapter, batch, engine, model
 from . import features as F
 from .features import FactTable, ProductTable
-from .reasons import holding_reasons, reason_labels
+from .reasons import carbon_reason, holding_reasons, reason_labels
 
 #: Days without a published demand before a white-listed enterprise is an outreach candidate.
 OUTREACH_QUIET_DAYS = 180
@@ -196,7 +196,14 @@ def _reasons(scored: _Row, i: int) -> list[str]:
     if "holding" in names and scored.products is not None and scored.facts is not None:
         need = int(scored.products.holdings[scored.cols[i]])
         held = holding_reasons(need, scored.facts.holdings_amount[scored.row])
-    return reason_labels(names, held)
+    reasons = reason_labels(names, held)
+    if scored.products is not None and scored.facts is not None and scored.products.conditions:
+        # The product prices by 碳效等级 and this enterprise's grade moves its rate.
+        grade = int(scored.facts.carbon_grade[scored.row])
+        text = carbon_reason(scored.products.conditions[int(scored.cols[i])], grade)
+        if text:
+            reasons.append(text)
+    return reasons
 
 
 def _order(scored: _Row, products: ProductTable, mask: np.ndarray) -> np.ndarray:
