@@ -111,6 +111,8 @@ class ProductTemplate:
     min_years: int | None = None
     min_revenue_wan: int | None = None
     summary: str = ""
+    #: 碳效信贷 pricing by grade, percentage points ((grade, "-0.30"), …).
+    carbon_rate_adjustments: tuple[tuple[int, str], ...] = ()
 
 
 SMALL = ("medium", "small", "micro")
@@ -146,6 +148,7 @@ BANK_EXTRA = (
     ProductTemplate(
         "绿色信贷", K.GREEN, (100, 5000), (12, 60), ("fixed", 3.3, 4.8), 10,
         qualifications=("green_factory",), summary="支持节能改造、清洁生产和新能源项目。",
+        carbon_rate_adjustments=((1, "-0.30"), (2, "-0.15"), (4, "0.10"), (5, "0.20")),
     ),
     ProductTemplate(
         "订单贷", K.ORDER, (20, 1000), (3, 12), ("fixed", 4.0, 6.5), 5,
@@ -297,6 +300,7 @@ def _product(institution, template: ProductTemplate, published_at: datetime, sta
         min_revenue=None if template.min_revenue_wan is None else template.min_revenue_wan * WAN,
         exclude_blacklisted=True,
         processing_days=template.processing_days,
+        carbon_rate_adjustments={str(g): a for g, a in template.carbon_rate_adjustments},
         state=state,
         published_at=published_at if state != ProductState.DRAFT else None,
         **values,
