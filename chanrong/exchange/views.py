@@ -286,9 +286,28 @@ def inbound_detail(request, batch_id):
             "batch": batch,
             "figures": batch.figures.order_by("region_code", "key")[:500],
             "payload": json.dumps(batch.payload, ensure_ascii=False, indent=2)[:200_000],
+            "list_version": _received_version(user, batch),
             "tab": "inbound",
         },
     )
+
+
+def _received_version(user, batch: InboundBatch):
+    """The registry list version a received list batch became (§ 8), with
+    how many entries matched an enterprise here; None for other kinds."""
+    from chanrong.registry.models import ListVersion
+
+    if batch.kind != "list_version":
+        return None
+    version = (
+        ListVersion.objects.visible_to(user)
+        .filter(source_batch=str(batch.batch_id))
+        .select_related("list")
+        .first()
+    )
+    if version is not None:
+        version.matched = version.entries.count()
+    return version
 
 
 @login_required

@@ -217,6 +217,10 @@ class EnterpriseFacts:
     qualifications: frozenset[str] | None = None
     lists: frozenset[str] | None = None
     blacklisted: bool | None = None
+    #: The received 黑名单 (from another deployment) the enterprise is on, each
+    #: named with its source (registry.received_list_label); empty when only
+    #: this deployment's own lists apply. Shown in the failure reason.
+    blacklist_sources: tuple[str, ...] = ()
     #: Supply-chain holdings; None when no provider supplies them.
     holdings: Holdings | None = None
     #: Ids of the chains the enterprise is on (member or 链主); None when unknown.
@@ -491,6 +495,13 @@ def _check_enterprise(c: ProductConditions, e: EnterpriseFacts, today: date, out
     if c.exclude_blacklisted:
         if e.blacklisted is None:
             out.need("blacklisted", lambda: _("是否列入失信黑名单"))
+        elif e.blacklisted and e.blacklist_sources:
+            out.fail(
+                "blacklisted",
+                lambda: (
+                    _("列入%(lists)s的企业不予受理") % {"lists": _join(list(e.blacklist_sources))}
+                ),
+            )
         elif e.blacklisted:
             out.fail("blacklisted", lambda: _("列入失信黑名单的企业不予受理"))
     if c.chain is not None:

@@ -48,6 +48,7 @@ from chanrong.registry.models import (
     Qualification,
     VersionStatus,
 )
+from chanrong.registry.models.lists import received_label
 
 from .features import SIZES, FactTable, ProductTable
 
@@ -257,6 +258,9 @@ class _Membership:
     ends: date | None
     list_id: int
     list_name: str
+    #: "" for this deployment's own lists; else the received list's label
+    #: with its provenance (registry.models.lists.received_label).
+    source_label: str = ""
 
     def in_force(self, day: date) -> bool:
         return self.starts <= day and (self.ends is None or day <= self.ends)
@@ -281,10 +285,20 @@ def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
                 "version__effective_until",
                 "version__list_id",
                 "version__list__name",
+                "version__list__source_deployment",
+                "version__list__source_ref",
+                "version__source_number",
+                "version__number",
             )
         )
-        for eid, list_type, sector, starts, ends, list_id, name in rows:
-            out[eid].append(_Membership(list_type, sector, starts, ends, list_id, name))
+        for eid, list_type, sector, starts, ends, list_id, name, *source in rows:
+            deployment, ref, source_number, number = source
+            label = (
+                received_label(deployment, list_type, name, source_number or number, starts)
+                if ref
+                else ""
+            )
+            out[eid].append(_Membership(list_type, sector, starts, ends, list_id, name, label))
     return out
 
 
@@ -305,10 +319,14 @@ def _qualifications(
     return out
 
 
-def _list_codes(memberships: Iterable[_Membership], day: date) -> tuple[frozenset[str], bool]:
-    """Same codes as registry.services.eligibility_facts."""
+def _list_codes(
+    memberships: Iterable[_Membership], day: date
+) -> tuple[frozenset[str], bool, tuple[str, ...]]:
+    """Same codes as registry.services.eligibility_facts (with the received
+    黑名单 that apply, named with their source)."""
     lists: set[str] = set()
     blacklisted = False
+    sources: list[str] = []
     for m in memberships:
         if not m.in_force(day):
             continue
@@ -321,7 +339,9 @@ def _list_codes(memberships: Iterable[_Membership], day: date) -> tuple[frozense
             lists.add("red_list")
         elif m.list_type == ListType.BLACK:
             blacklisted = True
-    return frozenset(lists), blacklisted
+            if m.source_label:
+                sources.append(m.source_label)
+    return frozenset(lists), blacklisted, tuple(sources)
 
 
 def enterprise_facts_bulk(
@@ -367,7 +387,7 @@ def enterprise_facts_bulk(
         ]
         kinds = {k for k, verified in active if verified}
         declared = {k for k, verified in active if not verified} - kinds
-        lists, blacklisted = _list_codes(members.get(eid, ()), day)
+        lists, blacklisted, black_sources = _list_codes(members.get(eid, ()), day)
         out.append(
             el.EnterpriseFacts(
                 region_code=region,
@@ -383,6 +403,7 @@ def enterprise_facts_bulk(
                 revenue_verified=figures == FactStatus.VERIFIED,
                 lists=lists,
                 blacklisted=blacklisted,
+                blacklist_sources=black_sources,
                 holdings=None if holdings[day] is None else holdings[day][eid],
                 chains=None if chains is None else chains[eid],
                 carbon_grade=None if carbon_grades is None else carbon_grades[eid],

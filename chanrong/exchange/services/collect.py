@@ -234,9 +234,11 @@ def list_period(version: ListVersion) -> str:
 
 
 def published_versions(region_code: str):
+    """This deployment's own published versions of its subtree's lists
+    (received lists are left out: their source sends them itself)."""
     prefix = prefix_of(region_code)
     return (
-        ListVersion.objects.filter(status="published")
+        ListVersion.objects.filter(status="published", list__source_ref="")
         .filter(Q(list__region__code__startswith=prefix) if prefix else Q())
         .select_related("list", "list__agency")
     )

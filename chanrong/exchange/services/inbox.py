@@ -31,8 +31,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chanrong.core import audit
+from chanrong.registry.services.list_receiving import ReceivedListInvalid, receive_list_version
 
-from ..models import InboundBatch, Peer, PeerRole, PeerState, ReceivedFigure, Refusal
+from ..models import BatchKind, InboundBatch, Peer, PeerRole, PeerState, ReceivedFigure, Refusal
 from . import collect, envelope, identity, outbox
 from .envelope import Refused
 from .peers import region_allowed
@@ -60,13 +61,13 @@ def _receive(body: bytes, context: dict[str, Any]) -> dict[str, Any]:
     me = identity.ensure()
     if head.recipient != str(me.deployment_id):
         raise Refused("wrong_recipient", "this batch is addressed to another deployment", 403)
-    peer = _child(head.sender)
+    peer = _sender(head.sender, head.kind)
     context["peer"] = peer
     envelope.verify(document, peer.public_key)
     stored = InboundBatch.objects.filter(batch_id=head.batch_id).first()
     if stored is not None:
         raise _replayed(stored)
-    if not region_allowed(peer, head.region):
+    if not _region_allowed(peer, head.region):
         raise Refused(
             "region_out_of_scope",
             f"{peer.name} may report for {peer.region_code} and below, not {head.region}",
@@ -102,6 +103,8 @@ def _receive(body: bytes, context: dict[str, Any]) -> dict[str, Any]:
             if stored is not None:
                 raise _replayed(stored) from None
             raise
+        if head.kind == BatchKind.LIST_VERSION:
+            _materialise_list(batch, locked, document["payload"])
         ReceivedFigure.objects.bulk_create(
             ReceivedFigure(batch=batch, peer=locked, kind=head.kind, period=head.period, **figure)
             for figure in figures
@@ -137,15 +140,42 @@ def _replayed(stored: InboundBatch) -> Refused:
     return refusal
 
 
-def _child(sender: str) -> Peer:
-    peer = Peer.objects.filter(
-        deployment_id=_uuid_or_none(sender), role=PeerRole.CHILD, state=PeerState.ACTIVE
-    ).first()
+def _sender(sender: str, kind: str) -> Peer:
+    """A registered child sends any kind; the registered parent sends its
+    published list versions down (issue 19 part 2: a province's 黑名单
+    applies in its counties) and nothing else."""
+    peers = Peer.objects.filter(deployment_id=_uuid_or_none(sender), state=PeerState.ACTIVE)
+    peer = peers.filter(role=PeerRole.CHILD).first()
+    if peer is None and kind == BatchKind.LIST_VERSION:
+        peer = peers.filter(role=PeerRole.PARENT).first()
     if peer is None:
         raise Refused(
             "unknown_peer", "the sender is not a registered child of this deployment", 403
         )
     return peer
+
+
+def _region_allowed(peer: Peer, region: str) -> bool:
+    """A child reports for its own subtree; a parent's lists are for its
+    subtree too (the ministry's, with no region, for any)."""
+    if peer.role == PeerRole.PARENT and not peer.region_code:
+        return True
+    return region_allowed(peer, region)
+
+
+def _materialise_list(batch: InboundBatch, peer: Peer, payload: dict) -> None:
+    """The received version becomes a list version of the registry (inside
+    the batch's transaction: a payload the registry cannot take refuses the
+    batch and stores nothing)."""
+    try:
+        receive_list_version(
+            deployment_id=str(peer.deployment_id),
+            deployment_name=peer.name,
+            batch_id=str(batch.batch_id),
+            payload=payload,
+        )
+    except ReceivedListInvalid as exc:
+        raise Refused("invalid_payload", str(exc), 422) from None
 
 
 def _uuid_or_none(text: str):
@@ -298,14 +328,15 @@ def log_refusal(
 
 
 def check_pull(deployment: str, timestamp: str, signature: str, path: str) -> Peer:
-    """Child side of a pull: the request is signed by a registered parent."""
-    peer = Peer.objects.filter(
-        deployment_id=_uuid_or_none(deployment), role=PeerRole.PARENT, state=PeerState.ACTIVE
-    ).first()
+    """Serving side of a pull: the request is signed by a registered parent
+    (pulling its child's reports) or child (pulling its parent's list
+    versions; a parent queues nothing else for a child)."""
+    peers = Peer.objects.filter(deployment_id=_uuid_or_none(deployment), state=PeerState.ACTIVE)
+    # A parent first (a deployment registered as both, on loopback, is pulled
+    # from as before).
+    peer = peers.filter(role=PeerRole.PARENT).first() or peers.filter(role=PeerRole.CHILD).first()
     if peer is None:
-        raise Refused(
-            "unknown_peer", "the caller is not a registered parent of this deployment", 403
-        )
+        raise Refused("unknown_peer", "the caller is not a registered peer of this deployment", 403)
     if not signature:
         raise Refused("unsigned", "the request carries no signature", 401)
     try:
@@ -322,8 +353,9 @@ def check_pull(deployment: str, timestamp: str, signature: str, path: str) -> Pe
 
 
 def pull(peer: Peer, *, session=None) -> dict[str, int]:
-    """Parent side: fetch the child's batches above the last accepted sequence
-    and receive each as if it had been pushed."""
+    """Fetch the peer's batches for us above the last accepted sequence and
+    receive each as if it had been pushed (a parent pulls from a child, a
+    child pulls its parent's list versions)."""
     import requests
 
     me = identity.ensure()

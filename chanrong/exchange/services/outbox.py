@@ -113,6 +113,16 @@ def parents() -> list[Peer]:
     return list(Peer.objects.filter(role=PeerRole.PARENT, state=PeerState.ACTIVE))
 
 
+def children() -> list[Peer]:
+    return list(Peer.objects.filter(role=PeerRole.CHILD, state=PeerState.ACTIVE))
+
+
+def applies_in(list_region: str, child_region: str) -> bool:
+    """Whether a list of `list_region` (empty: nationwide) applies in the
+    child's region: the child's region lies in the list's."""
+    return not list_region or child_region.startswith(collect.prefix_of(list_region))
+
+
 def queue_period(period: str, *, kinds=(BatchKind.INDICATOR_ACTUALS, BatchKind.FINANCING_STATS)):
     """The month's aggregates for every parent (idempotent)."""
     me = identity.ensure()
@@ -140,7 +150,7 @@ def queue_reports_and_lists() -> list[OutboundBatch]:
     """Submitted progress reports and published list versions of this
     deployment's region not yet sent to a parent (idempotent)."""
     me = identity.ensure()
-    built = []
+    built = queue_lists_for_children(me)
     peers = parents()
     if not peers:
         return built
@@ -165,6 +175,32 @@ def queue_reports_and_lists() -> list[OutboundBatch]:
                 payload=collect.list_version(version),
                 source_ref=f"list_version:{version.pk}",
                 region=version.list.region_id or me.region_code,
+            )
+            if batch:
+                built.append(batch)
+    return built
+
+
+def queue_lists_for_children(me: Identity) -> list[OutboundBatch]:
+    """This deployment's published list versions down to each child in whose
+    region the list applies (a province's 黑名单 in its cities and counties).
+    Lists received from elsewhere are not passed on: their source sends them."""
+    built = []
+    peers = children()
+    if not peers:
+        return built
+    for version in collect.published_versions(me.region_code):
+        list_region = version.list.region_id or ""
+        for peer in peers:
+            if not applies_in(list_region, peer.region_code):
+                continue
+            batch = create_batch(
+                peer,
+                kind=BatchKind.LIST_VERSION,
+                period=collect.list_period(version),
+                payload=collect.list_version(version),
+                source_ref=f"list_version:{version.pk}",
+                region=list_region or me.region_code,
             )
             if batch:
                 built.append(batch)
@@ -227,10 +263,16 @@ def due(peer: Peer, now=None):
 
 
 def deliver(peer_id: int, *, force: bool = False) -> dict[str, int]:
-    """Send this parent's undelivered batches in sequence order until one
-    fails; `force` ignores the back-off (the admin's "立即重试")."""
+    """Send this peer's undelivered batches in sequence order until one
+    fails; `force` ignores the back-off (the admin's "立即重试"). Up to a
+    parent: everything; down to a child: list versions only (a child with
+    no address pulls them instead)."""
     counts = {"delivered": 0, "refused": 0, "failed": 0}
-    peer = Peer.objects.filter(pk=peer_id, role=PeerRole.PARENT, state=PeerState.ACTIVE).first()
+    peer = (
+        Peer.objects.filter(pk=peer_id, state=PeerState.ACTIVE)
+        .exclude(role=PeerRole.CHILD, base_url="")
+        .first()
+    )
     if peer is None:
         return counts
     now = timezone.now()

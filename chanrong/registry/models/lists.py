@@ -118,6 +118,32 @@ def version_visibility(user, path: str = "") -> Q:
     return none
 
 
+def no_entries() -> list:
+    """Default of ListVersion.unmatched (`list` is a field name in that class)."""
+    return []
+
+
+def provenance_text(source: str, number: int, day: date | None) -> str:
+    """The provenance of a received list version, as appended to what it decides."""
+    return str(
+        _("（来源：%(source)s，第%(n)s版，%(day)s）")
+        % {"source": source, "n": number, "day": day.isoformat() if day else ""}
+    )
+
+
+def received_label(source: str, list_type: str, name: str, number: int, day) -> str:
+    """E.g. 浙江省产融合作平台推送的失信黑名单“…”（来源：…，第3版，2026-11-02）."""
+    return str(
+        _("%(source)s推送的%(type)s“%(name)s”%(provenance)s")
+        % {
+            "source": source,
+            "type": ListType(list_type).label,
+            "name": name,
+            "provenance": provenance_text(source, number, day),
+        }
+    )
+
+
 class EnterpriseListQuerySet(models.QuerySet):
     def visible_to(self, user) -> EnterpriseListQuerySet:
         """A list is visible when one of its versions is (see
@@ -162,6 +188,12 @@ class EnterpriseList(models.Model):
         related_name="+",
     )
     description = models.CharField("说明", max_length=500, blank=True)
+    # A list received from another deployment (issue 19 part 2): the source
+    # platform's name and a key naming the list there ("<deployment id>/<type>/
+    # <region>/<name>"); empty for the lists kept here. Plain fields, so the
+    # registry needs nothing of the exchange app that fills them.
+    source_deployment = models.CharField("来源平台", max_length=100, blank=True)
+    source_ref = models.CharField(max_length=200, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -182,6 +214,10 @@ class EnterpriseList(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("lists:detail", args=[self.pk])
+
+    @property
+    def is_received(self) -> bool:
+        return bool(self.source_ref)
 
     @property
     def subjects(self) -> frozenset[str]:
@@ -230,6 +266,12 @@ class ListVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # Of a received version: the source's own version number, the batch it
+    # came in, and the entries naming enterprises not in this registry
+    # ([{uscc, name}], kept so that nothing received is silently dropped).
+    source_number = models.PositiveIntegerField("来源版本号", null=True, blank=True)
+    source_batch = models.CharField("来源批次", max_length=64, blank=True)
+    unmatched = models.JSONField("未匹配的成员", default=no_entries, blank=True)
 
     objects = ListVersionQuerySet.as_manager()
 
@@ -278,6 +320,17 @@ class ListVersion(models.Model):
         if self.status == VersionStatus.PUBLISHED:
             raise ImmutableVersion()
         return super().delete(*args, **kwargs)
+
+    @property
+    def provenance(self) -> str:
+        """E.g. （来源：浙江省产融合作平台，第3版，2026-11-02） for a received
+        version, "" for one kept here: appended wherever the version decides
+        something (eligibility, matching, badges)."""
+        if not self.list.source_ref:
+            return ""
+        return provenance_text(
+            self.list.source_deployment, self.source_number or self.number, self.effective_from
+        )
 
     @property
     def is_published(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from ..models import Enterprise, FactStatus, ListEntry, ListSector, ListType, Qualification
+from ..models.lists import received_label
 
 
 def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[str, Any]:
@@ -46,12 +47,14 @@ def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[st
     qualifications = frozenset(verified)  # the same codes as finance.eligibility
     lists: set[str] = set()
     blacklisted = False
+    black_sources: list[str] = []
     rows = (
         ListEntry.objects.in_force(day)
         .filter(enterprise=enterprise, project__isnull=True)
-        .values_list("version__list__list_type", "version__list__sector")
+        .select_related("version__list")
     )
-    for list_type, sector in rows:
+    for entry in rows:
+        list_type, sector = entry.version.list.list_type, entry.version.list.sector
         lists.add(list_type)
         if list_type == ListType.KEY_ENTERPRISES:
             lists |= {"white_list", "key_enterprise"}
@@ -61,6 +64,8 @@ def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[st
             lists.add("red_list")
         elif list_type == ListType.BLACK:
             blacklisted = True
+            if entry.version.list.source_ref:
+                black_sources.append(received_list_label(entry.version))
     return {
         "founded_on": enterprise.founded_on,
         "tax_grade": enterprise.tax_grade or None,
@@ -69,4 +74,17 @@ def eligibility_facts(enterprise: Enterprise, on: date | None = None) -> dict[st
         "revenue_verified": enterprise.figures_status == FactStatus.VERIFIED,
         "lists": frozenset(lists),
         "blacklisted": blacklisted,
+        "blacklist_sources": tuple(black_sources),
     }
+
+
+def received_list_label(version) -> str:
+    """How a received list version is named where it decides something."""
+    lst = version.list
+    return received_label(
+        lst.source_deployment,
+        lst.list_type,
+        lst.name,
+        version.source_number or version.number,
+        version.effective_from,
+    )

@@ -130,9 +130,19 @@ def create_list(actor, data: dict[str, Any]) -> EnterpriseList:
     return lst
 
 
+def _local_or_conflict(lst: EnterpriseList) -> None:
+    """A list received from another deployment is adjusted only at its source."""
+    if lst.source_ref:
+        raise Conflict(
+            _("该名单由%(source)s推送，只能由来源平台调整") % {"source": lst.source_deployment},
+            code="list_received",
+        )
+
+
 def update_list(actor, lst: EnterpriseList, data: dict[str, Any]) -> EnterpriseList:
     if not is_drafter(actor, lst):
         raise NotAllowed(_("只有维护部门可以修改名单"))
+    _local_or_conflict(lst)
     values = clean_list_data(actor, data, current=lst)
     with transaction.atomic():
         locked = EnterpriseList.objects.select_for_update().get(pk=lst.pk)
@@ -200,6 +210,7 @@ def start_version(actor, lst: EnterpriseList, *, note: str = "") -> ListVersion:
     published one (each "kept", with its reason), ready for adjustments."""
     if not is_drafter(actor, lst):
         raise NotAllowed(_("只有维护部门可以编制名单"))
+    _local_or_conflict(lst)
     errors: list[FieldError] = []
     text = _text({"note": note}, "note", errors, 500)
     if errors:

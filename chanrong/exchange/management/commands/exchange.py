@@ -5,7 +5,7 @@ chanrong exchange code --region 330421 [--admin USER]    issue a registration co
 chanrong exchange register --parent URL --code CODE [--admin USER]
 chanrong exchange queue --period 2026-11                 this month's aggregates
 chanrong exchange push                                   deliver now (ignores back-off)
-chanrong exchange pull                                   pull from every child
+chanrong exchange pull                                   pull from every child, and the parent's list versions
 chanrong exchange status                                 identity, peers, log counts (JSON)
 """
 
@@ -87,7 +87,9 @@ class Command(BaseCommand):
             )
 
     def _pull(self, **_):
-        for peer in Peer.objects.filter(role=PeerRole.CHILD).exclude(base_url=""):
+        for peer in Peer.objects.filter(role__in=[PeerRole.CHILD, PeerRole.PARENT]).exclude(
+            base_url=""
+        ):
             self.stdout.write(json.dumps({"peer": peer.name, **inbox.pull(peer)}))
 
     def _status(self, **_):
