@@ -11,6 +11,8 @@ the "deterministic" demo differ between two runs with the same seed.
 
 from __future__ import annotations
 
+from chanrong.demands.models import DemandKind
+
 # Characters for 字号 (trade names). Two distinct characters make one 字号;
 # the list is long enough for hundreds of thousands of distinct names.
 TRADE_NAME_CHARS = (
@@ -237,3 +239,30 @@ JIASHAN_STREETS = (
 JIASHAN_TOWNS = ("西塘", "姚庄", "陶庄", "干窑", "天凝", "大云", "罗星", "惠民")
 JIAXING_STREETS = ("中山东路", "南湖路", "广益路", "禾兴南路", "昌盛南路", "凌公塘路")
 HANGZHOU_STREETS = ("延安路", "庆春路", "解放路", "之江路", "钱江路", "文三路")
+
+
+# Financing demands (builders/demands.py): purposes and terms by kind, and
+# the words institutions and enterprises use when a story turns.
+PURPOSES = {
+    DemandKind.DEBT: ("补充流动资金", "采购原材料", "购置生产设备", "厂房改扩建", "技术改造",
+                      "研发投入", "支付货款", "承接大额订单", "数字化改造", "节能减排改造"),
+    DemandKind.LEASING: ("生产线设备融资租赁", "数控机床售后回租", "新能源车辆融资租赁"),
+    DemandKind.GUARANTEE: ("申请政府性融资担保", "银行贷款担保", "续贷担保"),
+    DemandKind.EQUITY: ("引入战略投资者", "A 轮股权融资", "新产品产业化股权融资"),
+    DemandKind.INSURANCE: ("出口信用保险", "贷款保证保险", "首台（套）装备保险"),
+}  # fmt: skip
+TERMS = {
+    DemandKind.DEBT: (6, 12, 12, 12, 24, 36),
+    DemandKind.LEASING: (24, 36, 36, 48, 60),
+    DemandKind.GUARANTEE: (12, 12, 24, 36),
+    DemandKind.EQUITY: (36, 60),
+    DemandKind.INSURANCE: (12,),
+}
+DECLINE_REASONS = ("超出本机构授信政策", "企业经营现金流不足", "行业限额已满", "缺少有效抵押物",
+                   "企业负债率偏高", "暂不符合准入条件")  # fmt: skip
+REJECT_REASONS = ("征信存在逾期记录", "经营收入下滑，偿债能力不足", "担保措施不足",
+                  "审批未通过：关联企业风险")  # fmt: skip
+WITHDRAW_REASONS = ("已通过其他渠道解决", "项目推迟", "资金需求取消", "")
+COMMENTS = {5: ("放款快，服务周到", "客户经理上门服务，效率高", "利率优惠，手续简便"),
+            4: ("整体满意", "流程清晰，沟通及时"), 3: ("办理时间偏长", "材料要求较多"),
+            2: ("响应较慢",), 1: ("长时间无人联系",)}  # fmt: skip
