@@ -48,6 +48,17 @@ def decide_workdays() -> int:
 # --- notification: the single entry point ------------------------------------------
 
 
+def share_enterprise(actor, enterprise) -> None:
+    """Give an enterprise user the enterprise row the service has just read,
+    so that the audit's organisation label (`describe_actor`) does not read
+    it again. Anyone else is left alone."""
+    if getattr(actor, "enterprise_id", None) != enterprise.pk:
+        return
+    field = actor._meta.get_field("enterprise")  # actor may be request.user's lazy proxy
+    if not field.is_cached(actor):
+        field.set_cached_value(actor, enterprise)
+
+
 def enterprise_users(demand: Demand) -> list:
     return list(demand.enterprise.users.filter(is_active=True).order_by("pk"))
 

@@ -27,7 +27,14 @@ from .. import signals as demand_signals
 from .. import workflows
 from ..models import LIVE_DISPATCH_STATES, Demand, DemandKind, DemandState, Urgency
 from .access import can_create_demand
-from .common import _Event, _move, _notify, enterprise_users, institution_users
+from .common import (
+    _Event,
+    _move,
+    _notify,
+    enterprise_users,
+    institution_users,
+    share_enterprise,
+)
 from .parsing import (
     MAX_ID,
     MAX_PREFERRED,
@@ -185,6 +192,7 @@ def create_demand(actor, data: dict[str, Any]) -> Demand:
     enterprise = Enterprise.objects.select_related("region__parent__parent", "industry").get(
         pk=actor.enterprise_id
     )
+    share_enterprise(actor, enterprise)
     with transaction.atomic():
         demand = Demand(enterprise=enterprise, created_by=actor, **values)
         demand.save()

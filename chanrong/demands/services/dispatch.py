@@ -35,6 +35,7 @@ from .common import (
     enterprise_users,
     exclusive_by_default,
     institution_users_for,
+    share_enterprise,
 )
 
 # --- dispatch ---------------------------------------------------------------------------
@@ -69,17 +70,15 @@ def _prefixes_of_code(code: str) -> tuple[str, ...]:
     return tuple(prefixes)
 
 
-def _closest_branch(branches: list[Branch], prefixes: list[str]) -> Branch | None:
+def _closest_branch_id(
+    branches: list[tuple[int, str, str | None]], prefixes: list[str]
+) -> int | None:
+    """`branches`: (pk, region code, parent's region code or None), by pk."""
     for prefix in prefixes:
-        here = [b for b in branches if b.region_id.startswith(prefix)]
+        here = [b for b in branches if b[1].startswith(prefix)]
         if here:
-            here.sort(
-                key=lambda b: (
-                    b.parent is not None and b.parent.region_id.startswith(prefix),
-                    b.pk,
-                )
-            )
-            return here[0]
+            here.sort(key=lambda b: (b[2] is not None and b[2].startswith(prefix), b[0]))
+            return here[0][0]
     return None
 
 
@@ -91,19 +90,30 @@ def choose_branch(institution_id: int, region) -> Branch | None:
 
 
 def choose_branches(institution_ids: Iterable[int], region) -> dict[int, Branch | None]:
-    """`choose_branch` for several institutions in one query."""
+    """`choose_branch` for several institutions in two queries."""
+    chosen = choose_branch_ids(institution_ids, region)
+    branches = Branch.objects.select_related("parent").in_bulk(
+        [pk for pk in chosen.values() if pk is not None]
+    )
+    return {pk: branches.get(branch_id) for pk, branch_id in chosen.items()}
+
+
+def choose_branch_ids(institution_ids: Iterable[int], region) -> dict[int, int | None]:
+    """`choose_branches` as branch pks, from one narrow query: dispatching
+    needs only the key, and an institution has dozens of branches in the
+    enterprise's province that would otherwise each become a model instance."""
     ids = list(dict.fromkeys(institution_ids))
     prefixes = _region_prefixes(region)
     if not prefixes or not ids:
         return dict.fromkeys(ids)
-    by_institution: dict[int, list[Branch]] = {pk: [] for pk in ids}
-    for branch in (
+    by_institution: dict[int, list[tuple[int, str, str | None]]] = {pk: [] for pk in ids}
+    for pk, institution_id, region_id, parent_region_id in (
         Branch.objects.filter(institution_id__in=ids, region__code__startswith=prefixes[-1])
-        .select_related("parent")
         .order_by("pk")
+        .values_list("pk", "institution_id", "region_id", "parent__region_id")
     ):
-        by_institution[branch.institution_id].append(branch)
-    return {pk: _closest_branch(by_institution[pk], prefixes) for pk in ids}
+        by_institution[institution_id].append((pk, region_id, parent_region_id))
+    return {pk: _closest_branch_id(by_institution[pk], prefixes) for pk in ids}
 
 
 def _targets(demand: Demand) -> dict[int, tuple[list[int], bool]]:
@@ -129,13 +139,13 @@ def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
     claim_due = _deadlines(now)
     fresh = [pk for pk in sorted(targets) if pk not in existing]
     institutions = FinancialInstitution.objects.in_bulk(fresh)
-    branches = choose_branches(fresh, demand.enterprise.region)
+    branches = choose_branch_ids(fresh, demand.enterprise.region)
     created = Dispatch.objects.bulk_create(
         [
             Dispatch(
                 demand=demand,
                 institution=institutions[pk],
-                branch=branches[pk],
+                branch_id=branches[pk],
                 exclusive=demand.exclusive,
                 round=demand.round,
                 matched_products=targets[pk][0],
@@ -222,7 +232,14 @@ def publish_demand(actor, demand: Demand) -> Demand:
     """三个第一: publish, and dispatch at once to every institution whose
     products the demand can qualify for, plus the enterprise's preferred ones."""
     with transaction.atomic():
-        locked = Demand.objects.select_for_update().get(pk=demand.pk)
+        # The enterprise and its region come with the locked row (only the
+        # demand row is locked): its users are told, its region picks branches.
+        locked = (
+            Demand.objects.select_for_update(of=("self",))
+            .select_related("enterprise__region")
+            .get(pk=demand.pk)
+        )
+        share_enterprise(actor, locked.enterprise)
         now = timezone.now()
         owners = enterprise_users(locked)
         locked = _move(
