@@ -85,6 +85,8 @@ ALSO_AS: list[tuple[str, str]] = [
 #: url name → why the page lists its rows whole (or lists none).
 BOUNDED: dict[str, str] = {
     "home": "the workbench shows counts and links, no rows",
+    "green:home": "the green hub: counts and links per section, no rows",
+    "exchange:home": "this deployment's identity and its peers: one parent and the children below it (tens at most)",
     "lpr:list": "one row per month with an LPR publication (12 a year); the chart needs them all",
     "insights:indicator_list": "the fixed catalogue of indicator definitions",
     "insights:dashboard": "aggregates only",
