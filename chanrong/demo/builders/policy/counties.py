@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 from chanrong.accounts.models import AgencyFunction, AgencyLevel, GovernmentAgency, Role, User
 from chanrong.policy.models import ProgrammeKind
+from chanrong.registry.models import Enterprise
 
 from .common import ENT2_USER, ENT_USER, FINANCE_ADMIN, FINANCE_STAFF, INDUSTRY_ADMIN
 from .history import _budgets_and_publish, _write_history
@@ -192,6 +193,10 @@ def build_counties(main: World) -> list[World]:
     if history_days < 365:
         return worlds  # a build day before the plan years: nothing to tell
     for code, county, short, key in COUNTIES:
+        if not Enterprise.objects.filter(region_id=code).exists():
+            # A small demo (scale 0.05) may place no enterprise there: no
+            # programmes to tell about, no officials to run them.
+            continue
         world = World(
             main.ctx,
             main.ctx.rng(f"policy.{key}"),
