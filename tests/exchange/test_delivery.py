@@ -80,16 +80,35 @@ def loopback(world, monkeypatch):
     return parent, transport
 
 
-def test_a_month_is_queued_once_retried_after_a_failure_and_acknowledged(loopback):
+class _HeldClock:
+    """django.utils.timezone as the outbox sees it, with `now` held at one instant."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def now(self):
+        return self.at
+
+    def localtime(self, value=None):
+        return timezone.localtime(self.at if value is None else value)
+
+
+def test_a_month_is_queued_once_retried_after_a_failure_and_acknowledged(loopback, monkeypatch):
     parent, transport = loopback
     built = outbox.queue_period("2026-10")
     assert sorted(b.kind for b in built) == ["financing_stats", "indicator_actuals"]
     assert outbox.queue_period("2026-10") == []  # idempotent: sent to a parent once
     transport.fail = 1
-    assert outbox.deliver(parent.pk) == {"delivered": 0, "refused": 0, "failed": 1}
+    # The failed attempt is made at a known instant (the outbox's clock held
+    # there), so the retry must be set exactly the first back-off step later.
+    attempted = timezone.now()
+    with monkeypatch.context() as held:
+        held.setattr(outbox, "timezone", _HeldClock(attempted))
+        assert outbox.deliver(parent.pk) == {"delivered": 0, "refused": 0, "failed": 1}
     first = OutboundBatch.objects.get(sequence=1)
     assert first.state == DeliveryState.RETRYING and first.attempts == 1
-    assert first.next_attempt_at > timezone.now() + timedelta(seconds=30)
+    assert first.next_attempt_at == attempted + outbox.delay_after(1)
+    assert outbox.delay_after(1) == timedelta(minutes=1)
     assert outbox.deliver(parent.pk) == {"delivered": 0, "refused": 0, "failed": 0}  # not due yet
     assert outbox.deliver(parent.pk, force=True)["delivered"] == 2
     assert set(OutboundBatch.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
