@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chanrong.core.errors import ServiceError, ValidationFailed
-from chanrong.core.paging import DEFAULT_CAP, CappedPaginator
+from chanrong.core.paging import paginate
 
 from . import permissions
 from .forms import CodeForm, IdentityForm, QueueForm, RegisterForm
@@ -33,21 +33,6 @@ from .models import (
     Refusal,
 )
 from .services import compare, envelope, identity, inbox, outbox, peers
-
-
-def paginate(request, queryset, per_page: int = 50) -> dict:
-    paginator = CappedPaginator(queryset, per_page, cap=DEFAULT_CAP)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    base = query.urlencode()
-    return {
-        "page_obj": page_obj,
-        "page_range": paginator.get_elided_page_range(page_obj.number),
-        "querystring_base": f"{base}&" if base else "",
-        "param": "page",
-        "capped": paginator.capped,
-    }
 
 
 def _viewer(request):
@@ -112,16 +97,7 @@ def edit_identity(request):
     user = _manager(request)
 
     def call(data):
-        me = identity.current()
-        if me is None:
-            return identity.ensure(
-                name=data["name"],
-                region_code=data["region_code"],
-                base_url=data["base_url"],
-                actor=user,
-            )
-        return identity.update(
-            me,
+        return identity.save(
             name=data["name"],
             region_code=data["region_code"],
             base_url=data["base_url"],

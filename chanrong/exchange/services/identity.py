@@ -77,6 +77,16 @@ def update(identity: Identity, *, name: str, region_code: str, base_url: str, ac
     return identity
 
 
+def save(*, name: str, region_code: str, base_url: str, actor) -> Identity:
+    """This deployment's identity as given: created (with its key pair) when
+    there is none yet, else updated under `update`'s rule. The one entry for
+    the identity page and `chanrong exchange init`."""
+    found = current()
+    if found is None:
+        return ensure(name=name, region_code=region_code, base_url=base_url, actor=actor)
+    return update(found, name=name, region_code=region_code, base_url=base_url, actor=actor)
+
+
 def private_key(identity: Identity):
     return envelope.private_from_text(identity.private_key)
 

@@ -61,11 +61,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} {details}".strip()) from None
 
     def _init(self, name, region, url, **_):
-        me = identity.current()
-        if me is None:
-            me = identity.ensure(name=name, region_code=region, base_url=url)
-        else:
-            identity.update(me, name=name, region_code=region, base_url=url, actor=None)
+        me = identity.save(name=name, region_code=region, base_url=url, actor=None)
         self.stdout.write(f"{me.deployment_id} {envelope.key_id(me.public_key)}")
 
     def _code(self, region, admin, **_):
