@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chanrong.core.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
+from chanrong.core.errors import NotFound
+from chanrong.core.form_calls import attempt
 from chanrong.core.money import format_amount
 from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
@@ -23,22 +23,6 @@ from . import permissions, services
 from .forms import AdvanceForm, PipelineForm, ProposeForm, WithdrawForm
 from .models import Board, Stage, StageRecord
 from .services import pages, reserve, stats
-
-
-def _attempt(request, call, form):
-    """(result, 200) or (None, status) with the refusal on the page."""
-    try:
-        return call(), 200
-    except ValidationFailed as exc:
-        form.add_service_errors(exc)
-        return None, 422
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    except NotFound:
-        raise Http404 from None
-    except (Conflict, ServiceError) as exc:
-        messages.error(request, exc.message)
-        return None, exc.status
 
 
 def _may_use(user) -> bool:
@@ -84,7 +68,7 @@ def pipeline_new(request):
     form = PipelineForm(request.POST or None, agencies=pages.agencies_for(user), own_enterprise=own)
     status = 200
     if request.method == "POST" and form.is_valid():
-        pipeline, status = _attempt(
+        pipeline, status = attempt(
             request, lambda: services.create_pipeline(user, form.service_data()), form
         )
         if pipeline is not None:
@@ -137,7 +121,7 @@ def advance(request, pk: int):
     form = AdvanceForm(request.POST, agencies=pages.agencies_for(request.user, pipeline.enterprise))
     if not form.is_valid():
         return _detail(request, pipeline, advance_form=form, status=422)
-    done, status = _attempt(
+    done, status = attempt(
         request, lambda: services.advance(request.user, pipeline, form.service_data()), form
     )
     if done is not None:
@@ -153,7 +137,7 @@ def withdraw(request, pk: int):
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return _detail(request, pipeline, withdraw_form=form, status=422)
-    done, status = _attempt(
+    done, status = attempt(
         request, lambda: services.withdraw(request.user, pipeline, form.service_data()), form
     )
     if done is not None:
@@ -194,7 +178,7 @@ def propose_reserve(request, pk: int):
         raise Http404 from None
     form = ProposeForm(request.POST)
     form.is_valid()
-    result, _status = _attempt(
+    result, _status = attempt(
         request,
         lambda: reserve.propose_version(request.user, lst, note=form.cleaned_data.get("note", "")),
         form,

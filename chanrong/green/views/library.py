@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chanrong.core.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
+from chanrong.core.errors import NotFound
+from chanrong.core.form_calls import attempt
 from chanrong.core.money import format_amount
 from chanrong.core.paging import paginate
 from chanrong.registry.models import Enterprise, Project
@@ -25,22 +25,6 @@ from ..services import library as services
 from ..services import library_stats as stats
 from ..services.catalogue import applicable_items, current_edition, top_categories
 from .library_forms import ApplicationForm, NoteForm, ProposeForm, ReasonForm, status_choices
-
-
-def _attempt(request, call, form):
-    """(result, 200) or (None, status) with the refusal on the page."""
-    try:
-        return call(), 200
-    except ValidationFailed as exc:
-        form.add_service_errors(exc)
-        return None, 422
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    except NotFound:
-        raise Http404 from None
-    except (Conflict, ServiceError) as exc:
-        messages.error(request, exc.message)
-        return None, exc.status
 
 
 def _application(request, pk: int) -> LibraryApplication:
@@ -102,7 +86,7 @@ def apply(request):
     form = _application_form(user, request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        application, status = _attempt(
+        application, status = attempt(
             request, lambda: services.apply(user, form.service_data()), form
         )
         if application is not None:
@@ -172,7 +156,7 @@ def action(request, pk: int, name: str):
     form = form_class(request.POST, prefix=name)
     if not form.is_valid():
         return _detail(request, application, forms={name: form}, status=422)
-    done, status = _attempt(
+    done, status = attempt(
         request, lambda: call(request.user, application, form.cleaned_data), form
     )
     if done is not None:
@@ -202,7 +186,7 @@ def propose(request, list_pk: int):
         raise Http404
     form = ProposeForm(request.POST)
     form.is_valid()
-    result, _status = _attempt(
+    result, _status = attempt(
         request,
         lambda: services.propose_version(request.user, lst, note=form.cleaned_data.get("note", "")),
         form,
