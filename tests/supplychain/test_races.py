@@ -5,7 +5,7 @@ threads released together, each on its own PostgreSQL connection.
 PostgreSQL's default max_connections is 100, and this test's own connection,
 the superuser reserve and whoever else uses the server take some: the 100
 attempts by 100 different banks run on as many concurrent connections as the
-server has free (up to 100, at most `MAX_THREADS`), each thread making its
+server has free (at most `MAX_THREADS`), each thread making its
 share of the attempts back to back. The number used is printed."""
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ pytestmark = [
 ]
 
 BANKS = 100
-MAX_THREADS = 100
+#: At most 40 threads: the other xdist worker may be running another race
+#: (the budget ledger's takes 40 connections, the rate counters' 16) when this
+#: one counts the free connections; 100 threads once exhausted the server
+#: ("too many clients") in CI. The 100 banks' attempts are shared among them.
+MAX_THREADS = 40
 #: Connections left for everyone else on a shared server.
 SPARE_CONNECTIONS = 12
 
