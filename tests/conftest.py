@@ -7,6 +7,7 @@ per role. Tests that need thousands of rows use the demo command instead.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import os
@@ -198,6 +199,25 @@ def pytest_collection_modifyitems(config, items):
             item.get_closest_marker("postgres") or item.get_closest_marker("sqlite")
         ):
             item.add_marker(pytest.mark.sqlite(reason=BROWSER_ON_ONE_DATABASE))
+
+
+@pytest.fixture(autouse=True)
+def _one_connection_heavy_test_at_a_time(request, tmp_path_factory):
+    """Tests marked `many_connections` (a race on 16–40 PostgreSQL connections)
+    take a lock shared by the run's xdist workers, so two of them never run at
+    once: two 40-connection races, the workers' own connections and a live
+    server's exhausted the server's 100 ("too many clients") in CI at ab6e7fe.
+    The base temp directory's parent is common to the workers of one run."""
+    if request.node.get_closest_marker("many_connections") is None:
+        yield
+        return
+    path = tmp_path_factory.getbasetemp().parent / "many-connections.lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)

@@ -232,6 +232,7 @@ def test_a_writer_does_not_wait_for_the_chain_and_the_holder_seals_its_entry():
 
 @pytest.mark.postgres("SQLite has a single writer and seals at once")
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.many_connections
 def test_concurrent_appends_keep_the_chain_whole_and_sealed():
     """Writers of single entries and of several entries per transaction at
     once: every entry ends up sealed, in one gap-free chain, without a

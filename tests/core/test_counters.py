@@ -71,6 +71,7 @@ def test_purge_deletes_only_dead_counters():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres("real concurrent connections: SQLite serialises every writer")
+@pytest.mark.many_connections
 def test_concurrent_requests_never_pass_a_rate_window_together():
     """16 connections send 10 requests each into a window of 50: exactly 50
     pass (Django's database cache read-then-wrote, letting a few extra

@@ -427,6 +427,7 @@ def _race(calls):
     "locks (SELECT … FOR UPDATE on the pool) show the race"
 )
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.many_connections
 def test_thirty_concurrent_draws_never_overdraw_the_pool(policy_world):
     pw = policy_world
     fits = 11

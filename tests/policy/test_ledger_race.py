@@ -50,6 +50,7 @@ from .conftest import make_programme
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres("real row locks and concurrent connections"),
+    pytest.mark.many_connections,
 ]
 
 CONNECTIONS = 40

@@ -32,13 +32,14 @@ from .conftest import TODAY, confirmed, finance_data, issued
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres("real row locks and concurrent connections"),
+    pytest.mark.many_connections,
 ]
 
 BANKS = 100
-#: At most 40 threads: the other xdist worker may be running another race
-#: (the budget ledger's takes 40 connections, the rate counters' 16) when this
-#: one counts the free connections; 100 threads once exhausted the server
-#: ("too many clients") in CI. The 100 banks' attempts are shared among them.
+#: At most 40 threads: 100 threads once exhausted the server ("too many
+#: clients") in CI while the other xdist worker ran the budget ledger's race.
+#: Races are now marked `many_connections` and run one at a time
+#: (tests/conftest.py); the 100 banks' attempts are shared among the threads.
 MAX_THREADS = 40
 #: Connections left for everyone else on a shared server.
 SPARE_CONNECTIONS = 12
