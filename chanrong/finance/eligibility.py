@@ -198,7 +198,8 @@ class ProductConditions:
     #: from the provider the green app registers (`finance.carbon`).
     max_carbon_grade: int | None = None
     #: Percentage points added to the rate for 碳效等级 1 … 5 (`finance.carbon`);
-    #: empty when the product does not price by grade. Ranking and reasons only.
+    #: empty when the product does not price by grade. The rate filter, the
+    #: ranking and the reasons all use the adjusted rate (`adjusted_rate_min`).
     carbon_rate_adjustments: tuple[Decimal, ...] = ()
 
 
@@ -361,7 +362,7 @@ def evaluate(
     out = _Collector(explain=explain)
     _check_enterprise(conditions, enterprise, today or date.today(), out)
     if demand is not None:
-        _check_demand(conditions, demand, out)
+        _check_demand(conditions, demand, out, enterprise.carbon_grade)
     return out.result()
 
 
@@ -548,7 +549,30 @@ def _grade_rank(grade: str) -> int:
     return TAX_GRADES.index(grade) if grade in TAX_GRADES else len(TAX_GRADES)
 
 
-def _check_demand(c: ProductConditions, d: DemandFacts, out: _Collector) -> None:
+def rate_adjustment(c: ProductConditions, grade: int | None) -> Decimal:
+    """Percentage points this product adds to its rate for an enterprise of
+    碳效等级 `grade` (1 … 5); 0 when the grade is unknown or the product does
+    not price by grade."""
+    adjustments = c.carbon_rate_adjustments
+    if grade is None or not 1 <= grade <= len(adjustments):
+        return Decimal(0)
+    return Decimal(adjustments[grade - 1])
+
+
+def adjusted_rate_min(c: ProductConditions, grade: int | None) -> Decimal | None:
+    """The lowest rate this enterprise would actually be offered: the product's
+    `rate_min` plus the adjustment for its grade, never below 0 (None when the
+    product states no rate). Not rounded: the matching engine compares the
+    same sum in 1e-4 % units (`matching.features.rate_units`), so the filter
+    gives the same verdict in both (issue 18)."""
+    if c.rate_min is None:
+        return None
+    return max(Decimal(c.rate_min) + rate_adjustment(c, grade), Decimal(0))
+
+
+def _check_demand(
+    c: ProductConditions, d: DemandFacts, out: _Collector, grade: int | None = None
+) -> None:
     answers = PRODUCT_DEMAND_KINDS.get(c.product_kind, frozenset())
     if d.kind is not None and d.kind not in answers:
         out.fail(
@@ -589,14 +613,30 @@ def _check_demand(c: ProductConditions, d: DemandFacts, out: _Collector) -> None
                     % {"min": c.term_min, "need": d.term_months}
                 ),
             )
-    if d.rate_max is not None and c.rate_min is not None and d.rate_max < c.rate_min:
-        out.fail(
-            "rate",
-            lambda: (
-                _("年利率最低 %(min)s，可接受利率上限 %(max)s")
-                % {"min": percent(c.rate_min), "max": percent(d.rate_max)}
-            ),
-        )
+    rate_min = adjusted_rate_min(c, grade)
+    if d.rate_max is not None and rate_min is not None and d.rate_max < rate_min:
+
+        def rate_text() -> str:
+            values = {"min": percent(rate_min), "max": percent(d.rate_max), "grade": grade}
+            adjustment = rate_adjustment(c, grade)
+            values["pp"] = f"{abs(adjustment).quantize(Decimal('0.01'))}"
+            if adjustment > 0:
+                return (
+                    _(
+                        "年利率最低 %(min)s（碳效等级 %(grade)s，上调 %(pp)s 个百分点），可接受利率上限 %(max)s"
+                    )
+                    % values
+                )
+            if adjustment < 0:
+                return (
+                    _(
+                        "年利率最低 %(min)s（碳效等级 %(grade)s，下调 %(pp)s 个百分点），可接受利率上限 %(max)s"
+                    )
+                    % values
+                )
+            return _("年利率最低 %(min)s，可接受利率上限 %(max)s") % values
+
+        out.fail("rate", rate_text)
     if c.collateral_required:
 
         def options() -> str:

@@ -158,11 +158,26 @@ class Plan:
             (P.amount_min, amount_lo, True),  # fails when amount < amount_min
             (P.term_max, term_hi, False),
             (P.term_min, term_lo, True),
-            (P.rate_min, rate, True),  # fails when rate_max < rate_min
         ):
             uniq, table = _threshold_tables(product_values, perm, ok_below)
             tables.append(table)
             index.append(_threshold_index(uniq, row_values, ok_below))
+        # The rate fails when rate_max < the rate this row's enterprise would
+        # get (rate_min adjusted by its 碳效等级): one set of threshold tables
+        # per grade present, stacked, a row indexing into its grade's part.
+        grade_col = F.grade_column(facts.carbon_grade)
+        rate_tables, rate_index, offset = [], np.zeros(len(facts), dtype=np.int64), 0
+        for g in np.unique(grade_col):
+            at = grade_col == g
+            uniq, table = _threshold_tables(
+                F.adjusted_rate_min(P.rate_min, P.carbon_rate_adj[:, g]), perm, True
+            )
+            rate_tables.append(table)
+            rate_index[at] = offset + _threshold_index(uniq, rate[at], True)
+            offset += len(table)
+        if rate_tables:
+            tables.append(np.concatenate(rate_tables))
+            index.append(rate_index)
         # Unknown revenue counts where the product asks for it.
         counts.append(np.stack([np.zeros(n_p, dtype=np.uint8), has_rev.astype(np.uint8)]))
         count_index.append((~facts.revenue_known).astype(np.int64))
@@ -183,11 +198,16 @@ class Plan:
         self.term_mid = (P.term_min.astype(np.float64) + P.term_max) / 2
         self.term_span = P.term_max.astype(np.float64) - P.term_min + 1
         self.term_f = facts.term.astype(np.float64)
-        self.fit_rate = np.where(
-            P.rate_min == F.I64_MIN,
-            0.5,
-            1 - np.clip(P.rate_min.astype(np.float64) / 100_000, 0, 1),
-        )
+        # fit_rate by (product, grade column), flattened: pair_features' rate
+        # is the one adjusted by the enterprise's 碳效等级.
+        rate_min = F.adjusted_rate_min(P.rate_min[:, None], P.carbon_rate_adj)
+        self.fit_rate = np.ascontiguousarray(
+            np.where(
+                rate_min == F.I64_MIN, 0.5, 1 - np.clip(rate_min.astype(np.float64) / 100_000, 0, 1)
+            )
+        ).ravel()
+        self.fit_rate_width = rate_min.shape[1]
+        self.grade_col = grade_col
         self.fit_collateral = np.where(P.collateral_required, 0.4, 1.0)
         self.policy_product = [
             np.ascontiguousarray(1 + P.policy[:, k]) for k in range(len(F.POLICY_KEYS))
@@ -256,7 +276,7 @@ class Plan:
         return [
             fit_amount,
             fit_term,
-            self.fit_rate.take(ci),
+            self.fit_rate.take(ci * self.fit_rate_width + self.grade_col[rows][ri]),
             self.fit_collateral.take(ci),
             *policy,
             approval,

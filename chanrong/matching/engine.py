@@ -348,8 +348,14 @@ def eligibility(
         np.where(has_term, term, F.I64_MAX)[:, None] < P.term_min[cols][None, :],
         FAIL["term_min"],
     )
+    # The rate filter compares with the rate this enterprise would get: the
+    # product's lowest rate adjusted by its 碳效等级 (F.adjusted_rate_min).
     rate = np.where(facts.has_rate[rows], facts.rate_max[rows], F.I64_MAX)
-    put(failed, rate[:, None] < P.rate_min[cols][None, :], FAIL["rate"])
+    rate_min = F.adjusted_rate_min(
+        P.rate_min[cols][None, :],
+        P.carbon_rate_adj[cols].T[F.grade_column(facts.carbon_grade[rows])],
+    )
+    put(failed, rate[:, None] < rate_min, FAIL["rate"])
     return failed, unknown
 
 
@@ -411,9 +417,9 @@ def pair_features(
 
     # The rate this enterprise would get: the product's lowest rate adjusted by
     # its 碳效等级 (finance.carbon; never below 0; unknown grade: no change).
-    rate_min = P.rate_min[pcol]
-    adjust = P.carbon_rate_adj[pcol, np.maximum(facts.carbon_grade[prow], 0).astype(np.int64)]
-    rate_min = np.where(rate_min == F.I64_MIN, rate_min, np.maximum(rate_min + adjust, 0))
+    rate_min = F.adjusted_rate_min(
+        P.rate_min[pcol], P.carbon_rate_adj[pcol, F.grade_column(facts.carbon_grade[prow])]
+    )
     fit_rate = np.where(
         rate_min == F.I64_MIN, 0.5, 1 - np.clip(rate_min.astype(np.float64) / 100_000, 0, 1)
     )

@@ -159,6 +159,20 @@ I64_MIN = np.iinfo(np.int64).min
 I64_MAX = np.iinfo(np.int64).max
 
 
+def grade_column(carbon_grade: np.ndarray) -> np.ndarray:
+    """Column of `ProductTable.carbon_rate_adj` for each 碳效等级 (-1 unknown → 0)."""
+    return np.maximum(carbon_grade, 0).astype(np.int64)
+
+
+def adjusted_rate_min(rate_min: np.ndarray, adjust: np.ndarray) -> np.ndarray:
+    """`finance.eligibility.adjusted_rate_min` on arrays (1e-4 % units): the
+    product's lowest rate plus the adjustment for the enterprise's grade,
+    never below 0; I64_MIN (no rate stated) stays I64_MIN. Used by the rate
+    filter and by the fit_rate feature alike, so both see the same rate."""
+    rate_min, adjust = np.broadcast_arrays(rate_min, adjust)
+    return np.where(rate_min == I64_MIN, rate_min, np.maximum(rate_min + adjust, 0))
+
+
 def policy_members(quals: np.ndarray, lists: np.ndarray) -> np.ndarray:
     """(n, len(POLICY_KEYS)) 0/1 float: which policy categories each enterprise is in."""
     out = np.zeros((len(quals), len(POLICY_KEYS)), dtype=np.float64)

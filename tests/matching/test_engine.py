@@ -68,6 +68,13 @@ products = st.builds(
     exclude_blacklisted=st.booleans(),
     required_holdings=some(list(HOLDING_LABELS)),
     chain=maybe(st.integers(1, 4).map(lambda n: ChainRef(n, f"链{n}"))),
+    max_carbon_grade=maybe(st.integers(1, 5)),
+    carbon_rate_adjustments=st.just(())
+    | st.lists(
+        st.decimals(min_value=-3, max_value=3, places=2, allow_nan=False, allow_infinity=False),
+        min_size=5,
+        max_size=5,
+    ).map(tuple),
 )
 held = st.sampled_from([Decimal(0), Decimal("0.01"), Decimal("1200000.00")])
 enterprises = st.builds(
@@ -83,6 +90,7 @@ enterprises = st.builds(
     blacklisted=maybe(st.booleans()),
     holdings=maybe(st.builds(Holdings, receivable=held, voucher=held, gov_procurement=held)),
     chains=maybe(st.frozensets(st.integers(1, 4), max_size=3)),
+    carbon_grade=maybe(st.integers(1, 5)),
 )
 demands = maybe(
     st.builds(
@@ -234,3 +242,77 @@ def test_probability_hook_and_reasons():
     feats = engine.pair_features(ptable, ftable, rows, cols, ri, ci, unknown[ri, ci], np.ones(4))
     reasons = engine.top_reasons(feats, 1, probability=0.9)
     assert reasons and set(reasons) <= set(engine.FEATURE_LABELS)
+
+
+def _graded_world():
+    """Two products at 4.35 %: one takes 0.50 points off for 碳效等级 1, the
+    other adds 0.50 for grade 5; demands accept at most 4.00 % / 4.50 %."""
+    cut = (Decimal("-0.50"), Decimal("-0.20"), Decimal(0), Decimal(0), Decimal("0.50"))
+    conds = [
+        ProductConditions("green", rate_min=Decimal("4.35"), carbon_rate_adjustments=cut),
+        ProductConditions("credit", rate_min=Decimal("4.35"), carbon_rate_adjustments=cut),
+        ProductConditions("credit", rate_min=Decimal("4.35")),
+    ]
+    rows = [
+        (EnterpriseFacts("330421", carbon_grade=1), DemandFacts("debt", rate_max=Decimal("4.00"))),
+        (EnterpriseFacts("330421", carbon_grade=5), DemandFacts("debt", rate_max=Decimal("4.50"))),
+        (EnterpriseFacts("330421"), DemandFacts("debt", rate_max=Decimal("4.50"))),
+        (EnterpriseFacts("330421", carbon_grade=3), DemandFacts("debt", rate_max=Decimal("4.35"))),
+    ]
+    return conds, rows
+
+
+def test_the_rate_filter_uses_the_rate_adjusted_by_carbon_grade_everywhere():
+    conds, rows = _graded_world()
+    ptable, ftable = tables(conds, rows)
+    failed, unknown = engine.eligibility(ptable, ftable)
+    verdict = [[not evaluate(c, e, d, today=TODAY).failed for c in conds] for e, d in rows]
+    # Grade 1 passes the graded products only thanks to the discount (3.85 % ≤ 4.00 %);
+    # grade 5 fails them only because of the surcharge (4.85 % > 4.50 %); no
+    # grade and grade 3 (no adjustment) see the product's own 4.35 %.
+    assert verdict == [
+        [True, True, False],
+        [False, False, True],
+        [True, True, True],
+        [True, True, True],
+    ]
+    assert ((failed == 0).tolist()) == verdict
+    ranking = batch.batch_top_k(ptable, ftable, k=3)
+    full = engine.rank_block(ptable, ftable, np.arange(4), np.arange(3), 3)
+    assert np.array_equal(full.product_index, ranking.product_index)
+    assert np.array_equal(full.scores, ranking.scores)
+    assert [sorted(i for i in r if i >= 0) for r in ranking.product_index.tolist()] == [
+        [0, 1],
+        [2],
+        [0, 1, 2],
+        [0, 1, 2],
+    ]
+    assert evaluate(conds[0], *rows[1], today=TODAY).messages == [
+        "年利率最低 4.85%（碳效等级 5，上调 0.50 个百分点），可接受利率上限 4.50%"
+    ]
+    assert evaluate(conds[2], *rows[0], today=TODAY).messages == [
+        "年利率最低 4.35%，可接受利率上限 4.00%"
+    ]
+    low = DemandFacts("debt", rate_max=Decimal("3.50"))
+    assert evaluate(conds[0], rows[0][0], low, today=TODAY).messages == [
+        "年利率最低 3.85%（碳效等级 1，下调 0.50 个百分点），可接受利率上限 3.50%"
+    ]
+    assert (
+        eligibility_messages(failed[1, 0], unknown[1, 0], conds[0], *rows[1], today=TODAY)
+        == evaluate(conds[0], *rows[1], today=TODAY).messages
+    )
+
+
+def test_an_adjusted_rate_never_goes_below_zero():
+    cond = ProductConditions(
+        "credit", rate_min=Decimal("0.30"), carbon_rate_adjustments=(Decimal("-0.50"),) * 5
+    )
+    rows = [
+        (EnterpriseFacts("330421", carbon_grade=1), DemandFacts("debt", rate_max=Decimal(0))),
+        (EnterpriseFacts("330421"), DemandFacts("debt", rate_max=Decimal(0))),
+    ]
+    ptable, ftable = tables([cond], rows)
+    failed, _unknown = engine.eligibility(ptable, ftable)
+    assert (failed[:, 0] == 0).tolist() == [True, False]
+    assert [not evaluate(cond, e, d, today=TODAY).failed for e, d in rows] == [True, False]
+    assert batch.batch_top_k(ptable, ftable, k=1).product_index[:, 0].tolist() == [0, -1]
