@@ -27,6 +27,7 @@ from chanrong.finance.models import FinancialInstitution
 from . import services
 from .exports import plan_xlsx
 from .models import Category, IndicatorDefinition, IndicatorPlan, PeriodType, SecondKind
+from .services import received as received_service
 
 # --------------------------------------------------------------------------
 # helpers
@@ -212,6 +213,14 @@ def dashboard(request):
             "region_chart": by_region,
             "section_chart": by_section,
             "plan_rows": plan_rows,
+            # Figures child deployments reported (issue 19), beside our own.
+            "received_rows": received_service.latest_rows(request.user, prefix),
+            "received_regions": received_service.regions_without_own_data(
+                request.user,
+                prefix,
+                received_service.child_nodes(prefix),
+                {r.prefix for r, _n, _a in children},
+            ),
             # what higher apps add (risk: financing split by policy group)
             **panel_context("insights.dashboard", user=request.user, region=region),
         },

@@ -5,22 +5,40 @@ first, and the same as an .xlsx export."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from chanrong.core import audit
 from chanrong.core.errors import NotFound
+from chanrong.core.money import WAN, YI
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.insights import services as insights_services
+from chanrong.insights.received import INDICATOR_ACTUALS, ReceivedTotal, received_figures, totals
+from chanrong.insights.services.definitions import source_keys
+from chanrong.insights.services.values import format_number
+from chanrong.insights.sources import registered
 
 from ..models import Application, Batch, ProgressReport, ReportState
 from .common import today
 from .publication import pilots_of
+
+
+@dataclass
+class ReceivedBeside:
+    """A figure the pilot city's own platform reported (互联互通), shown beside
+    the indicator this deployment computes itself, never in place of it."""
+
+    label: str  # the plan's indicator it corresponds to, else the reported label
+    value_text: str
+    unit: str
+    own_text: str  # this deployment's actual for that indicator ("—": none)
+    total: ReceivedTotal
 
 
 @dataclass
@@ -31,6 +49,7 @@ class LagRow:
     behind: list[Any]
     met: int
     reports: int
+    received: list[ReceivedBeside] = field(default_factory=list)
 
     @property
     def lagging(self) -> bool:
@@ -75,10 +94,83 @@ def lagging(actor, *, year: int | None = None, batch: Batch | None = None) -> li
                 behind=behind,
                 met=sum(1 for r in rows if r.status == "met"),
                 reports=report_counts.get(application.pk, 0),
+                received=received_beside(actor, application, the_year, rows),
             )
         )
     out.sort(key=lambda r: (-len(r.behind), r.application.region_id))
     return out
+
+
+def received_beside(actor, application: Application, year: int, rows) -> list[ReceivedBeside]:
+    """The year's indicator actuals the pilot's own deployment reported (the
+    months received: flows added up, levels at the last month), matched to
+    the plan's indicator computed from the same source where there is one."""
+    figures = received_figures(
+        actor,
+        application.region.prefix,
+        kind=INDICATOR_ACTUALS,
+        period_from=f"{year}-01",
+        period_to=f"{year}-12",
+    )
+    if not figures:
+        return []
+    sources = registered()
+    stock = {key for key, source in sources.items() if source.kind == "stock"}
+    by_key = {}
+    for row in rows:
+        keys = source_keys(row.definition)
+        if len(keys) == 1:
+            by_key.setdefault(keys[0], row)
+    out = []
+    for total in totals(figures, stock_keys=stock):
+        row = by_key.get(total.key)
+        if row is not None:
+            unit = row.definition.unit
+            value = total.value / YI if total.unit == "元" and unit == "亿元" else total.value
+            value = value / WAN if total.unit == "元" and unit == "万元" else value
+            label, own = row.definition.name, row.actual_text or "—"
+        else:
+            unit = "万元" if total.unit == "元" else total.unit
+            value = total.value / WAN if total.unit == "元" else total.value
+            label, own = total.label, "—"
+        out.append(ReceivedBeside(label, format_number(value), unit, own, total))
+    return out
+
+
+def _received_sheet(book: Workbook, rows: list[LagRow]):
+    received = book.create_sheet("下级平台报送")
+    received.append(
+        [
+            "试点城市（区）",
+            "评估年度",
+            "指标",
+            "报送值",
+            "单位",
+            "本平台数据",
+            "报告期",
+            "来源平台",
+            "批次",
+            "接收日期",
+        ]
+    )
+    for row in rows:
+        for item in row.received:
+            latest = item.total.latest
+            received.append(
+                [
+                    row.application.region.name,
+                    row.year,
+                    item.label,
+                    item.value_text,
+                    item.unit,
+                    item.own_text,
+                    item.total.period_text,
+                    item.total.source_name,
+                    f"#{latest.batch_sequence} {latest.batch_id}" if latest else "",
+                    timezone.localdate(latest.received_at).isoformat() if latest else "",
+                ]
+            )
+    return received
 
 
 def export_evaluation(actor, *, year: int | None = None, batch: Batch | None = None) -> bytes:
@@ -136,7 +228,11 @@ def export_evaluation(actor, *, year: int | None = None, batch: Batch | None = N
                     str(labels.get(r.status, r.status)),
                 ]
             )
-    for sheet in (summary, detail):
+    sheets = [summary, detail]
+    if any(row.received for row in rows):
+        # Figures the pilots' own platforms reported (互联互通), beside ours.
+        sheets.append(_received_sheet(book, rows))
+    for sheet in sheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
