@@ -75,21 +75,21 @@ def test_report_accounted_line_by_line(world):
     co2 = dict(report.lines.values_list("item", "co2"))
     assert co2["raw_coal"] == Decimal("186.0833")
     assert co2["natural_gas"] == Decimal("216.2189")
-    assert co2["grid_electricity"] == Decimal("570.3000")  # 100 万kWh = 1000 MWh × 0.5703
-    assert co2["green_electricity"] == Decimal("-114.0600")
+    assert co2["grid_electricity"] == Decimal("536.6000")  # 100 万kWh = 1000 MWh × 0.5366
+    assert co2["green_electricity"] == Decimal("-107.3200")
     assert co2["heat"] == Decimal("110.0000")
     assert report.scope1 == Decimal("402.3022")
-    assert report.scope2 == Decimal("566.2400")
-    assert report.total == Decimal("968.5422")
+    assert report.scope2 == Decimal("539.2800")
+    assert report.total == Decimal("941.5822")
     # No operating records: the profile's 营业收入 3,500 万元.
-    assert report.intensity_revenue == Decimal("0.276726")
+    assert report.intensity_revenue == Decimal("0.269023")
     explained = carbon.explain(report)
     coal = explained["lines"][0]
     assert coal["formula"] == "100 t × 20.908 GJ/t × 0.0261 tC/GJ × 93% × 44/12"
     assert "GB/T 32150-2015" in coal["source"]
     power = explained["lines"][2]
-    assert power["formula"] == "100 万kWh（= 1000 MWh） × 0.5703 tCO2/MWh"
-    assert "环办气候函〔2023〕332号" in power["source"]
+    assert power["formula"] == "100 万kWh（= 1000 MWh） × 0.5366 tCO2/MWh"
+    assert "《关于发布2022年电力二氧化碳排放因子的公告》" in power["source"]
     # Re-reporting the year replaces its lines.
     carbon.save_report(world.user("ent_user"), world.ent, {**REPORT, "lines": REPORT["lines"][:1]})
     assert CarbonLine.objects.filter(report__enterprise=world.ent).count() == 1
@@ -103,7 +103,7 @@ def test_later_year_uses_latest_published_grid_factor(world):
         {"year": 2024, "lines": [{"item": "grid_electricity", "quantity": "1", "unit": "MWh"}]},
     )
     line = carbon.explain(report)["lines"][0]
-    assert line["factor_year"] == 2022 and "2024年因子未发布" in line["note"]
+    assert line["factor_year"] == 2023 and "2024年因子未发布" in line["note"]
 
 
 @pytest.mark.django_db
@@ -131,7 +131,7 @@ def test_bad_input_refused_by_field_nothing_written(world):
 @pytest.mark.django_db
 def test_factor_without_source_refused(world):
     admin = world.user("admin")
-    data = {"code": "grid_electricity", "year": 2023, "factor": "0.55", "source": " "}
+    data = {"code": "grid_electricity", "year": 2024, "factor": "0.55", "source": " "}
     with pytest.raises(ValidationFailed) as exc:
         carbon_factors.add_factor(admin, data)
     assert [e.field for e in exc.value.errors] == ["source"]
@@ -139,7 +139,7 @@ def test_factor_without_source_refused(world):
         carbon_factors.add_factor(world.user("gov_national"), {**data, "source": "x"})
     factor = carbon_factors.add_factor(admin, {**data, "source": "某公告"})
     assert factor.co2_per_unit == Decimal("0.55")
-    assert EmissionFactor.objects.filter(code="grid_electricity", year=2023).count() == 1
+    assert EmissionFactor.objects.filter(code="grid_electricity", year=2024).count() == 1
     with pytest.raises(ValidationFailed):
         carbon_factors.add_factor(admin, {**data, "source": "again"})  # same year twice
 

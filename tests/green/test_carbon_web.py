@@ -46,7 +46,7 @@ def test_enterprise_reports_and_reads_the_explanation(client, world):
     )
     page = client.get(done["Location"]).content.decode()
     assert "100 t × 20.908 GJ/t × 0.0261 tC/GJ × 93% × 44/12" in page
-    assert "186.0833" in page and "570.3000" in page and "756.3833" in page
+    assert "186.0833" in page and "536.6000" in page and "722.6833" in page
     listing = client.get(reverse("green:carbon_reports")).content.decode()
     assert f'data-report="{report.pk}"' in listing
     # Another enterprise neither sees it nor reports for it.
@@ -107,7 +107,7 @@ def test_api_report_and_bad_input(client, world):
     made = client.post(url, {"year": 2022, "lines": LINES}, content_type="application/json")
     assert made.status_code == 201
     body = made.json()
-    assert body["total"] == "756.3833" and body["lines"][0]["co2"] == "186.0833"
+    assert body["total"] == "722.6833" and body["lines"][0]["co2"] == "186.0833"
     assert "GB/T 32150-2015" in body["lines"][0]["source"]
     assert client.get(f"{url}/{body['id']}").status_code == 200
     assert client.get("/api/v1/green/carbon/items").status_code == 200
@@ -139,16 +139,16 @@ def test_api_report_and_bad_input(client, world):
 def test_factor_page_refuses_a_factor_without_source(client, world):
     client.force_login(world.user("admin"))
     url = reverse("green:carbon_factors")
-    data = {"code": "grid_electricity", "year": "2023", "factor": "0.55", "source": ""}
+    data = {"code": "grid_electricity", "year": "2024", "factor": "0.55", "source": ""}
     refused = client.post(url, data)
     assert refused.status_code == 422 and "source" in refused.context["form"].errors
     assert client.post(url, {**data, "source": "某公告"}).status_code == 302
-    assert EmissionFactor.objects.filter(year=2023).count() == 1
+    assert EmissionFactor.objects.filter(year=2024).count() == 1
     client.force_login(world.user("gov_jiashan"))
-    assert client.post(url, {**data, "year": "2024", "source": "x"}).status_code == 404
+    assert client.post(url, {**data, "year": "2025", "source": "x"}).status_code == 404
     api = client.post(
         "/api/v1/green/carbon/factors",
-        {**data, "year": 2024, "source": "x"},
+        {**data, "year": 2025, "source": "x"},
         content_type="application/json",
     )
     assert api.status_code == 403
