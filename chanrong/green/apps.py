@@ -26,3 +26,11 @@ class GreenConfig(AppConfig):
         from .services.grades import latest_grades
 
         set_carbon_grade_provider(latest_grades)
+
+        # A loan's green category checked against the loaded catalogue
+        # (risk never imports green; both read finance.green_catalogue).
+        from chanrong.finance.green_catalogue import set_green_code_provider
+
+        from .services.catalogue import code_known
+
+        set_green_code_provider(code_known)

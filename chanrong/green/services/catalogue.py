@@ -139,6 +139,17 @@ def applicable_items(edition):
     return items.filter(level=3) | items.filter(level=2, children__isnull=True)
 
 
+def code_known(code: str) -> bool | None:
+    """Whether `code` is an item or category of any loaded edition (None when
+    no edition is loaded): the check behind a loan's green category
+    (finance.green_catalogue; the risk app never imports this one)."""
+    from ..models import CatalogueEdition, CatalogueItem
+
+    if CatalogueItem.objects.filter(code=code).exists():
+        return True
+    return False if CatalogueEdition.objects.exists() else None
+
+
 def top_categories(edition):
     from ..models import CatalogueItem
 

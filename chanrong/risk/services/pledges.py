@@ -2,9 +2,11 @@
 
 - `green_category`: the 绿色产业指导目录 (2019) item a loan finances, as the
   lending bank reports it — a dotted code of one to three levels whose first
-  digit is one of the six 大类 ("3", "3.2", "3.2.1"). The risk app checks the
-  form only; the catalogue itself lives in the green app above, which risk
-  never imports.
+  digit is one of the six 大类 ("3", "3.2", "3.2.1"), and that is an item or
+  category of a loaded edition of the catalogue. The catalogue lives in the
+  green app, which risk never imports: the check goes through
+  `finance.green_catalogue`, which green fills (form only when no edition is
+  loaded).
 - pledges of 碳排放权, 用能权, 排污权 (models.pledges), each with its
   registration number (non-empty, at most 64 characters, letters, digits and
   the separators registries print: - _ / . ( ) 〔 〕 号 and CJK) and the
@@ -31,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from chanrong.core import audit
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from chanrong.finance.green_catalogue import green_code_known
 
 from .. import permissions as perms
 from ..models import GREEN_RIGHT_CHOICES, GreenPledge, LoanAccount, LoanStatus
@@ -66,6 +69,14 @@ def parse_green_category(data: dict[str, Any], errors: list[FieldError], prefix:
             FieldError(
                 f"{prefix}green_category",
                 _("应为绿色产业指导目录（2019年版）的类别编号，如 3 或 3.2 或 3.2.1"),
+            )
+        )
+        return ""
+    if value and green_code_known(value) is False:
+        errors.append(
+            FieldError(
+                f"{prefix}green_category",
+                _("绿色产业指导目录中没有类别 %(code)s，请核对编号") % {"code": value},
             )
         )
         return ""
