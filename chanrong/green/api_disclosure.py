@@ -30,6 +30,9 @@ Figure = Decimal | None
 
 class GreenDisclosureOpenIn(InputSchema):
     year: int = Field(description="披露年度（2021 至今年）")
+    branch_id: int | None = Field(
+        None, description="单独披露的分支机构编号（本机构的分支机构）；空为本机构总部"
+    )
 
 
 class GreenDisclosureIn(InputSchema):
@@ -55,6 +58,8 @@ class GreenDisclosureOut(Schema):
     id: int
     institution_id: int
     institution_name: str = Field(alias="institution.name")
+    branch_id: int | None = Field(None, description="分支机构编号；空为总部的披露")
+    branch_name: str = Field("", description="分支机构名称")
     year: int
     state: DisclosureState
     sections: dict[str, Any]
@@ -71,6 +76,10 @@ class GreenDisclosureOut(Schema):
     @staticmethod
     def resolve_missing_sections(obj) -> list[str]:
         return obj.missing_sections()
+
+    @staticmethod
+    def resolve_branch_name(obj) -> str:
+        return obj.branch.name if obj.branch_id else ""
 
 
 class GreenDisclosureFilter(Schema):
@@ -113,7 +122,7 @@ def _out(request, pk: int) -> Disclosure:
 )
 @paginated
 def list_disclosures(request, filters: Query[GreenDisclosureFilter]):
-    queryset = Disclosure.objects.visible_to(actor(request)).select_related("institution")
+    queryset = Disclosure.objects.visible_to(actor(request)).select_related("institution", "branch")
     if filters.year:
         queryset = queryset.filter(year=filters.year)
     if filters.state:
@@ -124,10 +133,10 @@ def list_disclosures(request, filters: Query[GreenDisclosureFilter]):
 @router.post(
     "/disclosures",
     response=responses({201: GreenDisclosureOut}, 403, 422),
-    summary="打开本机构某年度的披露填报表（已有则返回已有的）",
+    summary="打开本机构（或其分支机构）某年度的披露填报表（已有则返回已有的）",
 )
 def open_disclosure(request, payload: GreenDisclosureOpenIn):
-    disclosure = svc.open_disclosure(actor(request), payload.year)
+    disclosure = svc.open_disclosure(actor(request), payload.year, payload.branch_id)
     return Status(201, _out(request, disclosure.pk))
 
 

@@ -7,7 +7,8 @@
   off, as the standard puts the responsibility on the board and senior
   management);
 - return (退回修改, with a reason): government staff or admin of an agency in
-  whose region subtree the institution is present (based or with a branch).
+  whose region subtree the institution is present (based or with a branch);
+  for a branch's own form, in whose subtree the branch is.
 
 Edits are not transitions: the institution's staff and manager may edit in
 draft and returned (services.disclosure.save_disclosure, audited).
@@ -25,7 +26,8 @@ from .models.disclosure import DisclosureState as S
 
 
 def is_discloser(actor, disclosure) -> bool:
-    """Staff or manager of the disclosing institution."""
+    """Staff or manager of the disclosing institution (a branch's own form
+    included: the institution's users file for its branches)."""
     scope = scope_of(actor)
     return scope.kind == ScopeKind.INSTITUTION and scope.institution_id == disclosure.institution_id
 
@@ -35,12 +37,15 @@ def can_submit(actor, disclosure) -> bool:
 
 
 def can_return(actor, disclosure) -> bool:
-    """An agency of a region the institution is present in."""
+    """An agency of a region the institution is present in; for a branch's
+    form, of a region the branch is in."""
     from chanrong.finance.models import FinancialInstitution
 
     scope = scope_of(actor)
     if scope.kind != ScopeKind.GOVERNMENT:
         return False
+    if disclosure.branch_id:
+        return disclosure.branch.region_id.startswith(scope.region_prefix or "")
     return (
         FinancialInstitution.objects.present_in(scope.region_prefix)
         .filter(pk=disclosure.institution_id)

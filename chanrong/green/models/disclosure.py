@@ -2,7 +2,11 @@
 yearly environmental information disclosure (金融机构环境信息披露, JR/T
 0227-2021 《金融机构环境信息披露指南》).
 
-One `Disclosure` per institution (head office, 总行/总部) and year. Its text
+One `Disclosure` per institution (head office, 总行/总部) and year, and
+one per branch (分支机构) and year for a branch that publishes its own (the
+standard covers 金融机构 including branches that publish reports; a county
+wants to know which banks' local branches filed): `branch` empty is the head
+office's form, set is that branch's. Its text
 sections are those of the standard's 披露内容 (`SECTIONS`, in the standard's
 order); its key quantitative figures are columns, so they are validated,
 compared and summed like any other figure. Filled by the institution's staff,
@@ -122,15 +126,27 @@ class DisclosureQuerySet(models.QuerySet):
             from chanrong.finance.models import FinancialInstitution
 
             present = FinancialInstitution.objects.present_in(scope.region_prefix)
-            return self.filter(institution__in=present.values("pk")).exclude(
-                state=DisclosureState.DRAFT
-            )
+            # Head offices' forms where the institution is present; a branch's
+            # form where the branch is.
+            return self.filter(
+                Q(branch__isnull=True, institution__in=present.values("pk"))
+                | Q(branch__region__code__startswith=scope.region_prefix)
+            ).exclude(state=DisclosureState.DRAFT)
         return self.none()
 
 
 class Disclosure(models.Model):
     institution = models.ForeignKey(
         "finance.FinancialInstitution", on_delete=models.PROTECT, related_name="env_disclosures"
+    )
+    #: The branch filing its own disclosure; empty = the head office's form.
+    branch = models.ForeignKey(
+        "finance.Branch",
+        verbose_name=_("分支机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="env_disclosures",
     )
     year = models.PositiveSmallIntegerField(_("披露年度"))
     state = models.CharField(
@@ -182,7 +198,14 @@ class Disclosure(models.Model):
         verbose_name_plural = _("环境信息披露")
         constraints = [
             models.UniqueConstraint(
-                fields=["institution", "year"], name="green_disclosure_one_per_year"
+                fields=["institution", "year"],
+                condition=Q(branch__isnull=True),
+                name="green_disclosure_head_one_per_year",
+            ),
+            models.UniqueConstraint(
+                fields=["branch", "year"],
+                condition=Q(branch__isnull=False),
+                name="green_disclosure_branch_one_per_year",
             ),
             models.CheckConstraint(
                 condition=Q(year__gte=2000, year__lte=2100), name="green_disclosure_year_range"
@@ -198,7 +221,12 @@ class Disclosure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.institution} {self.year}"
+        return f"{self.filer_name} {self.year}"
+
+    @property
+    def filer_name(self) -> str:
+        """Who files: the branch's name, else the institution's."""
+        return self.branch.name if self.branch_id else self.institution.name
 
     @property
     def is_editable(self) -> bool:

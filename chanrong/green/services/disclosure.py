@@ -2,8 +2,10 @@
 yearly form, its checks, its transitions and the government's checklist.
 
 Rules:
-- one form per institution and year (`open_disclosure` is idempotent); the
-  year runs from 2021 (the standard's year) to the current year;
+- one form per institution (head office) and year, and one per branch and
+  year for a branch that files its own (`open_disclosure` is idempotent);
+  the institution's users file for its branches too; the year runs from
+  2021 (the standard's year) to the current year;
 - any value given is checked whenever the form is saved, and every problem
   is reported at once by field: figures are non-negative decimals (money at
   most 2 decimals in 元, quantities at most 4), below 10^15, and 绿色信贷余额
@@ -33,7 +35,7 @@ from chanrong.core import audit, notify
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workflow import apply_transition
-from chanrong.finance.models import FinancialInstitution
+from chanrong.finance.models import Branch, FinancialInstitution
 
 from ..models.disclosure import (
     FIGURES,
@@ -74,31 +76,51 @@ def check_year(raw: Any) -> tuple[int | None, list[FieldError]]:
 # --- the form --------------------------------------------------------------------------------
 
 
-def open_disclosure(actor, year: Any) -> Disclosure:
-    """The actor's institution's form for `year`, created as a draft when
-    there is none (staff or manager of an institution)."""
+def filing_branch(actor, raw: Any) -> Branch | None:
+    """The branch a form is for (None: the head office), checked to be a
+    branch of the actor's institution. Raises ValidationFailed on `branch`."""
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return None
+    branch = None
+    if text.isdigit():
+        branch = Branch.objects.filter(
+            pk=int(text), institution_id=scope_of(actor).institution_id
+        ).first()
+    if branch is None:
+        raise ValidationFailed([FieldError("branch", _("应为本机构的分支机构"))])
+    return branch
+
+
+def open_disclosure(actor, year: Any, branch: Any = None) -> Disclosure:
+    """The actor's institution's form for `year` — the head office's, or
+    `branch`'s (a pk of one of its branches) — created as a draft when there
+    is none (staff or manager of an institution)."""
     scope = scope_of(actor)
     if scope.kind != ScopeKind.INSTITUTION:
         raise NotAllowed(_("只有金融机构可以填报环境信息披露"))
     value, errors = check_year(year)
+    try:
+        filer = filing_branch(actor, branch)
+    except ValidationFailed as exc:
+        errors += exc.errors
     if errors:
         raise ValidationFailed(errors)
-    existing = Disclosure.objects.filter(institution_id=scope.institution_id, year=value).first()
+    key = {"institution_id": scope.institution_id, "branch": filer, "year": value}
+    existing = Disclosure.objects.filter(**key).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
-            disclosure = Disclosure.objects.create(
-                institution_id=scope.institution_id, year=value, created_by=actor
-            )
+            disclosure = Disclosure.objects.create(**key, created_by=actor)
             audit.record(
                 "green.disclosure.open",
                 actor=actor,
                 obj=disclosure,
-                changes={"year": [None, value]},
+                changes={"year": [None, value], "branch": [None, filer.pk if filer else None]},
             )
     except IntegrityError:  # the same form opened at the same moment
-        return Disclosure.objects.get(institution_id=scope.institution_id, year=value)
+        return Disclosure.objects.get(**key)
     return disclosure
 
 
@@ -279,7 +301,12 @@ def _tell_institution(disclosure: Disclosure, transition, actor) -> None:
 
 def disclosure_for(actor, pk: int) -> Disclosure:
     """The disclosure `pk` if visible to `actor`, else NotFound (404)."""
-    found = Disclosure.objects.visible_to(actor).select_related("institution").filter(pk=pk).first()
+    found = (
+        Disclosure.objects.visible_to(actor)
+        .select_related("institution", "branch")
+        .filter(pk=pk)
+        .first()
+    )
     if found is None:
         raise NotFound(_("未找到该披露"))
     return found
@@ -297,7 +324,7 @@ def checklist(actor, year: int) -> QuerySet:
     scope = scope_of(actor)
     if scope.kind not in (ScopeKind.GOVERNMENT, ScopeKind.PLATFORM):
         raise NotAllowed(_("只有政府部门可以查看披露情况"))
-    forms = Disclosure.objects.filter(institution=OuterRef("pk"), year=year)
+    forms = Disclosure.objects.filter(institution=OuterRef("pk"), branch__isnull=True, year=year)
     return (
         FinancialInstitution.objects.present_in(scope.region_prefix)
         .annotate(
@@ -334,4 +361,62 @@ def checklist_summary(rows: QuerySet) -> dict[str, int]:
     for state in rows.values_list("d_state", flat=True):
         counts["total"] += 1
         counts[state or "none"] += 1
+    return counts
+
+
+# --- branches that file their own -----------------------------------------------------------
+
+
+def _branch_row(branch: Branch, form: Disclosure | None) -> dict[str, Any]:
+    state = form.state if form else None
+    return {
+        "branch": branch,
+        "id": form.pk if form else None,
+        "state": state,
+        "state_label": DisclosureState(state).label if state else _("未单独披露"),
+        "missing": [str(SECTIONS[k][0]) for k in form.missing_sections()] if form else [],
+        "reason": form.return_reason if form else "",
+        "visible": state in (DisclosureState.SUBMITTED, DisclosureState.RETURNED),
+    }
+
+
+def branch_checklist(actor, year: int, institution_ids) -> dict[int, list[dict[str, Any]]]:
+    """The branches in the agency's region subtree of the given institutions
+    (the page's), each with its own `year` form if it filed one: {institution
+    pk: [row, …]} in region and name order. A branch that did not file is
+    "未单独披露" (the head office's form covers it), not a gap. Two queries."""
+    scope = scope_of(actor)
+    if scope.kind not in (ScopeKind.GOVERNMENT, ScopeKind.PLATFORM):
+        raise NotAllowed(_("只有政府部门可以查看披露情况"))
+    branches = list(
+        Branch.objects.filter(
+            institution_id__in=list(institution_ids),
+            region__code__startswith=scope.region_prefix or "",
+        )
+        .select_related("region")
+        .order_by("institution_id", "region_id", "name")
+    )
+    forms = {
+        form.branch_id: form
+        for form in Disclosure.objects.filter(branch__in=branches, year=year).only(
+            "pk", "branch_id", "state", "sections", "return_reason"
+        )
+    }
+    out: dict[int, list[dict[str, Any]]] = {}
+    for branch in branches:
+        out.setdefault(branch.institution_id, []).append(_branch_row(branch, forms.get(branch.pk)))
+    return out
+
+
+def branch_summary(actor, year: int) -> dict[str, int]:
+    """Branches in the agency's region subtree, and how many of them filed
+    their own `year` form, by state (one query each)."""
+    scope = scope_of(actor)
+    prefix = scope.region_prefix or ""
+    total = Branch.objects.filter(region__code__startswith=prefix).count()
+    counts = {"total": total, "submitted": 0, "returned": 0, "draft": 0}
+    for state in Disclosure.objects.filter(
+        branch__region__code__startswith=prefix, year=year
+    ).values_list("state", flat=True):
+        counts[state] += 1
     return counts

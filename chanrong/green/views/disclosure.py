@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ServiceError, ValidationFailed
 from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.finance.models import Branch
 
 from ..models.disclosure import FIGURES, MONEY_FIGURES, SECTIONS, Disclosure, DisclosureState
 from ..services import disclosure as svc
@@ -42,8 +43,11 @@ def disclosure_list(request):
         return redirect("green:disclosure_checklist")
     if scope.kind != ScopeKind.INSTITUTION:
         raise Http404
-    forms = Disclosure.objects.visible_to(request.user).select_related("institution")
-    pager = paginate(request, forms.order_by("-year", "pk"))
+    forms = Disclosure.objects.visible_to(request.user).select_related("institution", "branch")
+    pager = paginate(request, forms.order_by("-year", "branch_id", "pk"))
+    branches = Branch.objects.filter(institution_id=scope.institution_id).order_by(
+        "region_id", "name"
+    )
     return render(
         request,
         "green/disclosure/list.html",
@@ -52,6 +56,7 @@ def disclosure_list(request):
             "pager": pager,
             "years": list(reversed(svc.year_range())),
             "default_year": _year(request),
+            "branches": branches,
         },
     )
 
@@ -60,7 +65,9 @@ def disclosure_list(request):
 @require_POST
 def disclosure_open(request):
     try:
-        disclosure = svc.open_disclosure(request.user, request.POST.get("year"))
+        disclosure = svc.open_disclosure(
+            request.user, request.POST.get("year"), request.POST.get("branch")
+        )
     except NotAllowed as exc:
         raise PermissionDenied(exc.message) from None
     except ValidationFailed as exc:
@@ -201,6 +208,8 @@ def disclosure_checklist(request):
     elif state in DisclosureState.values:
         rows = rows.filter(d_state=state)
     pager = paginate(request, rows)
+    page = list(pager["page_obj"].object_list)
+    branch_rows = svc.branch_checklist(request.user, year, [row.pk for row in page])
     items = [
         {
             "institution": row,
@@ -210,8 +219,9 @@ def disclosure_checklist(request):
             "missing": svc.missing_titles(row.d_sections),
             "reason": row.d_reason,
             "visible": row.d_state in (DisclosureState.SUBMITTED, DisclosureState.RETURNED),
+            "branches": branch_rows.get(row.pk, []),
         }
-        for row in pager["page_obj"].object_list
+        for row in page
     ]
     return render(
         request,
@@ -222,6 +232,7 @@ def disclosure_checklist(request):
             "items": items,
             "pager": pager,
             "summary": summary,
+            "branch_summary": svc.branch_summary(request.user, year),
             "state": state,
             "states": DisclosureState.choices,
             "section_count": len(SECTIONS),
