@@ -148,6 +148,22 @@ def timed(client, path: str, repeats: int):
     return response, cold, times, len(queries)
 
 
+def verify_second_factor(client, user) -> None:
+    """Mark the session verified with the user's confirmed TOTP device, as
+    the sign-in form does after a correct code. The demo enrols one for the
+    roles that must use a second factor (admin, government admins, the bank
+    manager); without it every page answers with the redirect to the code
+    form, and the bench would time that redirect instead of the page."""
+    import django_otp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -187,6 +203,7 @@ def main() -> None:
             continue
         client = Client(raise_request_exception=False)
         client.force_login(user)
+        verify_second_factor(client, user)
         home = client.get("/")
         links = Links()
         links.feed(home.content.decode("utf-8", "replace"))
