@@ -425,6 +425,11 @@ CHANRONG_SITE_URL = os.environ.get("CHANRONG_SITE_URL", "http://127.0.0.1:8000")
 # Webhooks may be sent to loopback / private / link-local addresses (SSRF risk):
 # allowed in development and tests, refused by default in production.
 CHANRONG_WEBHOOK_ALLOW_PRIVATE = env_bool("CHANRONG_WEBHOOK_ALLOW_PRIVATE", default=not PRODUCTION)
+# 互联互通 peers (chanrong.exchange.services.safeurl) may be on loopback only
+# when this is set (two deployments on one machine: the two-server tests).
+# Private RFC 1918 addresses (电子政务外网) are always allowed; link-local,
+# unspecified and multicast never.
+CHANRONG_EXCHANGE_ALLOW_LOOPBACK = env_bool("CHANRONG_EXCHANGE_ALLOW_LOOPBACK", default=False)
 
 LOGGING = {
     "version": 1,

@@ -76,7 +76,7 @@ def loopback(world, monkeypatch):
     parent = Peer.objects.create(role=PeerRole.PARENT, base_url="http://testserver", **common)
     Peer.objects.create(role=PeerRole.CHILD, base_url="http://testserver", **common)
     transport = Transport()
-    monkeypatch.setattr(outbox.requests, "post", transport.post)
+    monkeypatch.setattr(outbox.safeurl, "post", transport.post)
     return parent, transport
 
 

@@ -34,7 +34,7 @@ from chanrong.core import audit
 from chanrong.registry.services.list_receiving import ReceivedListInvalid, receive_list_version
 
 from ..models import BatchKind, InboundBatch, Peer, PeerRole, PeerState, ReceivedFigure, Refusal
-from . import collect, envelope, identity, outbox
+from . import collect, envelope, identity, outbox, safeurl
 from .envelope import Refused
 from .peers import region_allowed
 
@@ -355,8 +355,8 @@ def check_pull(deployment: str, timestamp: str, signature: str, path: str) -> Pe
 def pull(peer: Peer, *, session=None) -> dict[str, int]:
     """Fetch the peer's batches for us above the last accepted sequence and
     receive each as if it had been pushed (a parent pulls from a child, a
-    child pulls its parent's list versions)."""
-    import requests
+    child pulls its parent's list versions). The peer's address is checked
+    at connection time (safeurl): a refused address raises UnsafeURL, logged."""
 
     me = identity.ensure()
     path = f"/api/v1/exchange/outbox?after={peer.last_sequence}"
@@ -364,17 +364,23 @@ def pull(peer: Peer, *, session=None) -> dict[str, int]:
     signature = envelope.sign_bytes(
         outbox.pull_message("POST", path, timestamp), identity.private_key(me)
     )
-    http = session or requests
-    response = http.post(
-        peer.base_url.rstrip("/") + path,
-        headers={
-            "X-Chanrong-Deployment": str(me.deployment_id),
-            "X-Chanrong-Timestamp": timestamp,
-            "X-Chanrong-Signature": signature,
-        },
-        timeout=outbox.TIMEOUT,
-        allow_redirects=False,
-    )
+    url = peer.base_url.rstrip("/") + path
+    http = session or safeurl.session()
+    try:
+        safeurl.split(url)
+        response = http.post(
+            url,
+            headers={
+                "X-Chanrong-Deployment": str(me.deployment_id),
+                "X-Chanrong-Timestamp": timestamp,
+                "X-Chanrong-Signature": signature,
+            },
+            timeout=outbox.TIMEOUT,
+            allow_redirects=False,
+        )
+    except safeurl.UnsafeURL as exc:
+        outbox.refuse_destination(peer, url, exc)
+        raise
     response.raise_for_status()
     counts = {"accepted": 0, "refused": 0}
     for document in response.json().get("batches", []):

@@ -32,7 +32,7 @@ from chanrong.core.errors import Conflict, NotAllowed, ValidationFailed
 from chanrong.core.tasking import enqueue_on_commit, rerunnable
 
 from ..models import BatchKind, DeliveryState, Identity, OutboundBatch, Peer, PeerRole, PeerState
-from . import collect, envelope, identity
+from . import collect, envelope, identity, safeurl
 
 logger = logging.getLogger(__name__)
 
@@ -238,14 +238,17 @@ def schedule(peer_id: int) -> None:
 
 
 def _post(peer: Peer, body: str) -> tuple[int | None, dict, str]:
+    url = peer.base_url.rstrip("/") + BATCHES_PATH
     try:
-        response = requests.post(
-            peer.base_url.rstrip("/") + BATCHES_PATH,
+        response = safeurl.post(
+            url,
             data=body.encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
             timeout=TIMEOUT,
-            allow_redirects=False,
         )
+    except safeurl.UnsafeURL as exc:
+        refuse_destination(peer, url, exc)
+        return None, {"code": UNSAFE_ADDRESS}, f"{UNSAFE_ADDRESS}: {exc.reason}"[:500]
     except requests.RequestException as exc:
         return None, {}, f"{type(exc).__name__}: {exc}"[:500]
     try:
@@ -253,6 +256,23 @@ def _post(peer: Peer, body: str) -> tuple[int | None, dict, str]:
     except ValueError:
         answer = {}
     return response.status_code, answer if isinstance(answer, dict) else {}, ""
+
+
+UNSAFE_ADDRESS = "unsafe_address"
+
+
+def refuse_destination(peer: Peer, url: str, exc: safeurl.UnsafeURL) -> None:
+    """Nothing was sent: the peer's address resolves (now) to an address
+    this deployment never sends to. Logged and audited; the batch stays
+    queued and is tried again on the usual back-off, so that an operator
+    who fixes the address (or the DNS) needs to do nothing else."""
+    logger.warning("exchange: refused to send to %s (%s): %s", peer.name, url, exc.reason)
+    audit.record(
+        "exchange.destination_refused",
+        obj=peer,
+        object_repr=peer.name,
+        changes={"url": url[:200], "reason": exc.reason[:300]},
+    )
 
 
 def due(peer: Peer, now=None):

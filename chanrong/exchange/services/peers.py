@@ -27,7 +27,7 @@ from chanrong.core.errors import Conflict, NotAllowed, ValidationFailed
 from chanrong.core.models import Region
 
 from ..models import Peer, PeerRole, PeerState, RegistrationCode
-from . import envelope, identity
+from . import envelope, identity, safeurl
 from .envelope import Refused
 
 CODE_TTL = timedelta(days=3)
@@ -100,11 +100,17 @@ def register_with_parent(actor, *, parent_url: str, code: str, session=None) -> 
     parent_url = parent_url.strip().rstrip("/")
     if not parent_url.startswith(("http://", "https://")):
         raise ValidationFailed({"parent_url": _("请填写 http:// 或 https:// 开头的地址")})
+    try:
+        safeurl.check(parent_url)
+    except safeurl.UnsafeURL as exc:
+        raise ValidationFailed(
+            {"parent_url": _("不能向该地址发送数据：%(reason)s") % {"reason": exc.reason}}
+        ) from None
     nonce = secrets.token_hex(16)
     document = _registration_document(me, code.strip().upper(), nonce)
     body = envelope.canonical(document)
     signature = envelope.sign_bytes(body, identity.private_key(me))
-    http = session or requests
+    http = session or safeurl.session()
     try:
         response = http.post(
             parent_url + REGISTER_PATH,
@@ -113,6 +119,10 @@ def register_with_parent(actor, *, parent_url: str, code: str, session=None) -> 
             timeout=TIMEOUT,
             allow_redirects=False,
         )
+    except safeurl.UnsafeURL as exc:  # the name changed its answer since the check
+        raise ValidationFailed(
+            {"parent_url": _("不能向该地址发送数据：%(reason)s") % {"reason": exc.reason}}
+        ) from None
     except requests.RequestException as exc:
         raise ValidationFailed({"parent_url": _("无法连接上级平台：%s") % exc}) from None
     try:
@@ -177,6 +187,14 @@ def accept_registration(body: bytes, *, remote_addr: str = "") -> dict[str, Any]
         envelope.canonical(document), str(signature), str(document["public_key"])
     ):
         raise Refused("bad_signature", "not signed with the key it carries", 401)
+    base_url = str(document.get("base_url") or "")[:200]
+    if base_url:
+        # This deployment will push list versions to that address: it must
+        # be one it may send to (the check is repeated at every send).
+        try:
+            safeurl.check(base_url)
+        except safeurl.UnsafeURL as exc:
+            raise Refused("unsafe_url", f"base_url refused: {exc.reason}", 422) from None
     me = identity.ensure()
     now = timezone.now()
     with transaction.atomic():
@@ -204,7 +222,7 @@ def accept_registration(body: bytes, *, remote_addr: str = "") -> dict[str, Any]
                 deployment_id=document["deployment_id"],
                 name=str(document["name"])[:100],
                 region_code=region,
-                base_url=str(document.get("base_url") or "")[:200],
+                base_url=base_url,
                 public_key=str(document["public_key"]),
                 state=PeerState.ACTIVE,
             )

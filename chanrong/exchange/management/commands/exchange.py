@@ -19,7 +19,7 @@ from chanrong.accounts.models import Role, User
 from chanrong.core.errors import ServiceError
 
 from ...models import InboundBatch, OutboundBatch, Peer, PeerRole, Refusal
-from ...services import envelope, identity, inbox, outbox, peers
+from ...services import envelope, identity, inbox, outbox, peers, safeurl
 
 
 class Command(BaseCommand):
@@ -86,7 +86,11 @@ class Command(BaseCommand):
         for peer in Peer.objects.filter(role__in=[PeerRole.CHILD, PeerRole.PARENT]).exclude(
             base_url=""
         ):
-            self.stdout.write(json.dumps({"peer": peer.name, **inbox.pull(peer)}))
+            try:
+                counts = inbox.pull(peer)
+            except safeurl.UnsafeURL as exc:  # logged and audited by pull
+                counts = {"error": outbox.UNSAFE_ADDRESS, "reason": exc.reason}
+            self.stdout.write(json.dumps({"peer": peer.name, **counts}, ensure_ascii=False))
 
     def _status(self, **_):
         me = identity.current()
