@@ -111,6 +111,9 @@ def servers(tmp_path_factory, django_db_setup, django_db_blocker):
                 CHANRONG_WORKERS="1",
                 CHANRONG_THREADS="2",
                 CHANRONG_GUNICORN_LOG_LEVEL="warning",
+                # Both servers are on 127.0.0.1: peers on loopback are refused
+                # unless this is set (chanrong.exchange.services.safeurl).
+                CHANRONG_EXCHANGE_ALLOW_LOOPBACK="1",
             )
             (tmp / name).mkdir(exist_ok=True)
             base = f"http://127.0.0.1:{port}"
@@ -164,21 +167,36 @@ def _push(side: dict, body: bytes) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def test_register_push_acknowledge_and_refuse_a_replay_and_a_tampered_batch(servers):
+@pytest.fixture(scope="module")
+def registered(servers):
+    """The child registered with the parent (once per pair of servers) by a
+    one-time code over HTTP."""
     parent, child = servers["parent"], servers["child"]
-    code = django_json(
-        parent["env"],
-        "from chanrong.accounts.models import User\n"
-        "from chanrong.exchange.services import peers\n"
-        "out = peers.issue_code(User.objects.get(username='admin'), region_code='330421')[1]",
-    )
+    if "parent_peer" not in child:
+        code = django_json(
+            parent["env"],
+            "from chanrong.accounts.models import User\n"
+            "from chanrong.exchange.services import peers\n"
+            "out = peers.issue_code(User.objects.get(username='admin'), region_code='330421')[1]",
+        )
+        child["parent_peer"] = django_json(
+            child["env"],
+            "from chanrong.accounts.models import User\n"
+            "from chanrong.exchange.services import peers\n"
+            f"peer = peers.register_with_parent(User.objects.get(username='admin'), "
+            f"parent_url={parent['base']!r}, code={code!r})\n"
+            "out = str(peer.deployment_id)",
+        )
+    return servers
+
+
+def test_register_push_acknowledge_and_refuse_a_replay_and_a_tampered_batch(registered):
+    parent, child = registered["parent"], registered["child"]
     pushed = django_json(
         child["env"],
-        "from chanrong.accounts.models import User\n"
-        "from chanrong.exchange.services import outbox, peers\n"
-        "from chanrong.exchange.models import OutboundBatch\n"
-        f"peer = peers.register_with_parent(User.objects.get(username='admin'), "
-        f"parent_url={parent['base']!r}, code={code!r})\n"
+        "from chanrong.exchange.services import outbox\n"
+        "from chanrong.exchange.models import OutboundBatch, Peer\n"
+        "peer = Peer.objects.get(role='parent')\n"
         "outbox.queue_period('2026-10')\n"
         "counts = outbox.deliver(peer.pk)\n"
         "out = {'counts': counts, 'parent': str(peer.deployment_id),\n"
@@ -210,4 +228,84 @@ def test_register_push_acknowledge_and_refuse_a_replay_and_a_tampered_batch(serv
         "out = {'batches': InboundBatch.objects.count(),\n"
         "       'refusals': list(Refusal.objects.order_by('pk').values_list('code', flat=True))}",
     )
-    assert after == {"batches": 2, "refusals": ["replayed", "tampered"]}
+    assert after["refusals"] == ["replayed", "tampered"]
+    assert after["batches"] == 2
+
+
+ENTERPRISE = """
+from decimal import Decimal
+from chanrong.core.codes import make_uscc
+from chanrong.registry.models import Enterprise
+from chanrong.registry.services import compute_size
+e = Enterprise(uscc=make_uscc("91330421000000077"), name="嘉善失信样例有限公司",
+               region_id="330421", industry_id="C34", employees=80,
+               revenue=Decimal("20000000.00"), assets=Decimal("30000000.00"))
+e.size = compute_size(e)
+e.save()
+out = e.uscc
+"""
+
+PUBLISH_DOWN = """
+from datetime import date
+from chanrong.accounts.models import AgencyFunction, AgencyLevel, GovernmentAgency
+from chanrong.exchange.models import OutboundBatch, Peer
+from chanrong.exchange.services import identity, outbox
+from chanrong.registry.models import Enterprise, EnterpriseList, ListEntry, ListVersion
+agency = GovernmentAgency.objects.create(name="嘉兴市信用办", level=AgencyLevel.MUNICIPAL,
+                                         function=AgencyFunction.OTHER, region_id="330400")
+lst = EnterpriseList.objects.create(list_type="black", name="嘉兴市失信黑名单",
+                                    agency=agency, region_id="330400")
+version = ListVersion.objects.create(list=lst, number=1)
+ListEntry.objects.create(version=version, enterprise=Enterprise.objects.get(uscc={uscc!r}),
+                         change="added")
+ListVersion.objects.filter(pk=version.pk).update(status="published",
+                                                 effective_from=date(2026, 11, 1))
+child = Peer.objects.get(role="child")
+built = outbox.queue_lists_for_children(identity.ensure())
+counts = outbox.deliver(child.pk)
+batch = OutboundBatch.objects.get(peer=child, kind="list_version")
+out = {{"built": len(built), "counts": counts, "state": batch.state,
+        "batch_id": str(batch.batch_id)}}
+"""
+
+CHILD_USES_IT = """
+from datetime import date
+from chanrong.exchange.models import InboundBatch, Refusal
+from chanrong.finance.eligibility import ProductConditions, evaluate
+from chanrong.finance.services import enterprise_facts
+from chanrong.registry.models import Enterprise, ListVersion
+today = date(2026, 12, 1)
+version = ListVersion.objects.get(list__source_deployment="嘉兴市产融合作平台")
+black = ProductConditions("credit", exclude_blacklisted=True)
+result = evaluate(black, enterprise_facts(Enterprise.objects.get(uscc={uscc!r}), today=today),
+                  today=today)
+batch = InboundBatch.objects.get(kind="list_version")
+out = {{"status": version.status, "source_batch": version.source_batch,
+        "eligible": result.eligible, "messages": result.messages,
+        "inbound": [batch.peer.role, str(batch.batch_id)],
+        "refusals": Refusal.objects.count()}}
+"""
+
+
+def test_the_parent_pushes_a_blacklist_down_and_the_childs_eligibility_uses_it(registered):
+    """Down the tree between two live servers: 嘉兴's platform publishes a
+    黑名单 version, queues it for 嘉善's (inside 嘉兴) and POSTs it to the
+    child's address; the child verifies it with the pinned parent key, keeps
+    it as a received list with its provenance, and refuses the listed
+    enterprise in eligibility, naming the source."""
+    parent, child = registered["parent"], registered["child"]
+    uscc = django_json(parent["env"], ENTERPRISE)
+    assert django_json(child["env"], ENTERPRISE) == uscc  # the same enterprise on both
+    sent = django_json(parent["env"], PUBLISH_DOWN.format(uscc=uscc))
+    assert sent["built"] == 1
+    assert sent["counts"] == {"delivered": 1, "refused": 0, "failed": 0}
+    assert sent["state"] == "delivered"
+    used = django_json(child["env"], CHILD_USES_IT.format(uscc=uscc))
+    assert used["inbound"] == ["parent", sent["batch_id"]]
+    assert used["status"] == "published" and used["source_batch"] == sent["batch_id"]
+    assert used["eligible"] is False
+    assert "来源：嘉兴市产融合作平台" in used["messages"][0]
+    assert used["refusals"] == 0
+    # The child's delivery log, read through its API, shows the batch received.
+    received = _api(child, "/api/v1/exchange/inbound")
+    assert sent["batch_id"] in {row["batch_id"] for row in received["results"]}
