@@ -23,6 +23,7 @@ from django.utils import translation
 from chanrong.accounts.models import AgencyFunction, AgencyLevel, GovernmentAgency, Role, User
 from chanrong.core import refdata
 from chanrong.core.codes import make_uscc
+from chanrong.core.lookups import forget_plans
 from chanrong.finance.models import Branch, BranchLevel, FinancialInstitution, InstitutionKind
 from chanrong.registry.models import DataAuthorisation, Enterprise
 from tests.db_hygiene import DatabaseHygiene
@@ -218,6 +219,15 @@ def _one_connection_heavy_test_at_a_time(request, tmp_path_factory):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _compiled_lookups_per_test():
+    """A test may replace a visibility rule (monkeypatch): no lookup compiled
+    by an earlier test (core.lookups.KeyLookup) may outlive it."""
+    forget_plans()
+    yield
+    forget_plans()
 
 
 @pytest.fixture(autouse=True)

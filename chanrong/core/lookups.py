@@ -4,19 +4,183 @@
 (e.g. "-created_at, -pk") to choose among rows that cannot be more than one,
 and Django compiles that ORDER BY again on every call: for the API's lookups
 by id and the bearer token's lookup by hash it was about a fifth of the
-request's CPU (bench/request_path.py, issue 20).
+request's CPU (bench/request_path.py, issue 20). `by_key` drops the ordering.
+
+What remains of such a lookup is building the queryset (the visibility
+filter, a `select_related` four levels deep) and compiling it to SQL: about
+2.4 ms of the 5.7 ms an authenticated 404 cost, against 1.1 ms for the whole
+health endpoint. `KeyLookup` builds and compiles a lookup once per *shape*
+(the caller's description of everything the SQL depends on except the key,
+e.g. the actor's `Scope`) and per thread, keeps the SQL, its parameters and
+Django's own row-to-instance plan (the compiler's select list, converters
+and related populators), and afterwards only substitutes the key and runs
+it. The instances are built by the same Django functions a queryset uses,
+so they are the same objects (`tests/core/test_lookups.py` compares them).
+
+Not for `select_for_update` (the compiler's check that a transaction is open
+would run only once) nor for querysets whose SQL depends on anything but the
+shape and the key (the time, a setting): put those in the shape or filter
+them in Python after the lookup.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
+
+#: The key's stand-in while compiling; it must appear exactly once among the
+#: compiled parameters, so it is a value no real key takes.
+SENTINELS: dict[type, Any] = {int: -7_306_194_801_123, str: "\x00chanrong-lookup-key\x00"}
 
 
 def by_key(queryset: QuerySet[M]) -> M | None:
     """The one row `queryset` (filtered on a unique key) selects, or None."""
     rows = list(queryset.order_by()[:1])
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A compiled lookup: the SQL, its parameters with the key's position,
+    and how a row becomes an instance (as Django's ModelIterable does it)."""
+
+    db: str
+    sql: str
+    params: tuple
+    key_at: int
+    compiler: Any
+    converters: dict
+    from_db: Callable
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list
+    annotations: dict[str, int]
+
+    def run(self, key: Any) -> Model | None:
+        params = list(self.params)
+        params[self.key_at] = key
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if self.converters:
+            row = next(iter(self.compiler.apply_converters([row], self.converters)))
+        obj = self.from_db(self.db, self.init_list, row[self.start : self.end])
+        for populator in self.populators:
+            populator.populate(row, obj)
+        for name, position in self.annotations.items():
+            setattr(obj, name, row[position])
+        return obj
+
+
+#: Bumped by `forget_plans`; a thread's plans of an older generation are dropped.
+_generation = 0
+
+
+def forget_plans() -> None:
+    """Every thread drops its plans at its next lookup. For tests, which
+    replace a visibility rule (monkeypatch) or the database between tests;
+    a running deployment's queries never change."""
+    global _generation
+    _generation += 1
+
+
+#: A shape whose queryset selects nothing whatever the key (e.g. `none()`).
+_EMPTY = object()
+#: A shape whose SQL could not be planned (see `KeyLookup._compile`).
+_UNPLANNED = object()
+
+
+class KeyLookup(Generic[M]):
+    """`build(context, key)` returns the queryset of one row by `key`;
+    `get(shape, context, key)` runs it, compiling it only the first time this
+    thread sees `shape`. `shape` must determine the SQL except for the key:
+    two contexts with the same shape must build the same query."""
+
+    def __init__(self, build: Callable[[Any, Any], QuerySet[M]], key_type: type, size: int = 256):
+        self._build = build
+        self._sentinel = SENTINELS[key_type]
+        self._size = size
+        self._local = threading.local()
+
+    def _plans(self) -> OrderedDict:
+        local = self._local
+        if getattr(local, "generation", None) != _generation:
+            local.plans, local.generation = OrderedDict(), _generation
+        return local.plans
+
+    def get(self, shape: Hashable, context: Any, key: Any) -> M | None:
+        plans = self._plans()
+        cache_key = (shape, type(key))
+        plan = plans.get(cache_key)
+        if plan is None:
+            queryset = self._build(context, self._sentinel).order_by()[:1]
+            plan = self._compile(queryset) or _UNPLANNED
+            plans[cache_key] = plan
+            if len(plans) > self._size:
+                plans.popitem(last=False)
+        else:
+            plans.move_to_end(cache_key)
+        if plan is _EMPTY:
+            return None
+        if plan is _UNPLANNED:  # the queryset itself, every time
+            return by_key(self._build(context, key))
+        return plan.run(key)
+
+    def clear(self) -> None:
+        """Forget this thread's plans."""
+        self._plans().clear()
+
+    def _compile(self, queryset: QuerySet[M]) -> _Plan | object | None:
+        fetch_mode = queryset._fetch_mode
+        if getattr(fetch_mode, "track_peers", False) or queryset.query.select_for_update:
+            return None
+        db = queryset.db
+        compiler = queryset.query.get_compiler(using=db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return _EMPTY
+        positions = [
+            i
+            for i, value in enumerate(params)
+            if type(value) is type(self._sentinel) and value == self._sentinel
+        ]
+        if len(positions) != 1 or queryset._known_related_objects:
+            return None
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = [s[0] for s in select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            return None
+        model_cls = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+
+        def from_db(db, field_names, values, _from_db=model_cls.from_db):
+            return _from_db(db, field_names, values, fetch_mode=fetch_mode)
+
+        return _Plan(
+            db=db,
+            sql=sql,
+            params=tuple(params),
+            key_at=positions[0],
+            compiler=compiler,
+            converters=compiler.get_converters(fields),
+            from_db=from_db,
+            init_list=[f[0].target.attname for f in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, db, fetch_mode),
+            annotations=dict(compiler.annotation_col_map or {}),
+        )

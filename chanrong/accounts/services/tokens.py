@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from chanrong.core import audit
 from chanrong.core.dbbusy import best_effort
 from chanrong.core.errors import NotAllowed, ValidationFailed
-from chanrong.core.lookups import by_key
+from chanrong.core.lookups import KeyLookup
 
 from ..models import ApiToken, User
 
@@ -187,18 +187,26 @@ def _certificate_matches(token: ApiToken, request: HttpRequest | None) -> bool:
     return bool(offered) and secrets.compare_digest(offered, token.client_cert_sha256)
 
 
+#: The token and its user by hash, compiled once per thread; revocation and
+#: expiry are checked on the row read each time, so they take effect at once.
+_BY_HASH = KeyLookup(
+    lambda _context, token_hash: ApiToken.objects.select_related("user").filter(
+        token_hash=token_hash
+    ),
+    str,
+)
+
+
 def authenticate_token(raw: str, request: HttpRequest | None = None) -> User | None:
     """The active user behind a raw bearer token, or None (unknown, revoked,
     expired, user inactive, or bound to a client certificate not presented)."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = timezone.now()
-    token = by_key(
-        ApiToken.objects.select_related("user").filter(
-            token_hash=hash_token(raw), revoked_at__isnull=True, expires_at__gt=now
-        )
-    )
-    if token is None or not token.user.is_active:
+    token = _BY_HASH.get(None, None, hash_token(raw))
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.is_active:
         return None
     if not _certificate_matches(token, request):
         return None

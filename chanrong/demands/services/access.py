@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from chanrong.core.errors import NotFound
-from chanrong.core.lookups import by_key
+from chanrong.core.lookups import KeyLookup
 from chanrong.core.scope import ScopeKind, scope_of
 
 from .. import workflows
@@ -19,40 +19,51 @@ from .parsing import _valid_pk
 # --- visibility helpers -----------------------------------------------------------------
 
 
-def get_visible_demand(actor, pk: int) -> Demand:
-    demand = by_key(
+# Each family's visible_to(actor) depends on the actor's Scope only, so the
+# scope is the lookups' shape (core.lookups.KeyLookup: compiled once per
+# scope and thread).
+_DEMAND = KeyLookup(
+    lambda actor, pk: (
         Demand.objects.visible_to(actor)
         .select_related("enterprise__region__parent__parent", "enterprise__industry")
         .filter(pk=pk)
-        if _valid_pk(pk)
-        else Demand.objects.none()
-    )
+    ),
+    int,
+)
+_DISPATCH = KeyLookup(
+    lambda actor, pk: (
+        Dispatch.objects.visible_to(actor)
+        .select_related("demand__enterprise", "institution", "branch")
+        .filter(pk=pk)
+    ),
+    int,
+)
+_OFFER = KeyLookup(
+    lambda actor, pk: (
+        Offer.objects.visible_to(actor)
+        .select_related("dispatch", "demand", "institution")
+        .filter(pk=pk)
+    ),
+    int,
+)
+
+
+def get_visible_demand(actor, pk: int) -> Demand:
+    demand = _DEMAND.get(scope_of(actor), actor, pk) if _valid_pk(pk) else None
     if demand is None:
         raise NotFound(_("融资需求不存在"))
     return demand
 
 
 def get_visible_dispatch(actor, pk: int) -> Dispatch:
-    dispatch = by_key(
-        Dispatch.objects.visible_to(actor)
-        .select_related("demand__enterprise", "institution", "branch")
-        .filter(pk=pk)
-        if _valid_pk(pk)
-        else Dispatch.objects.none()
-    )
+    dispatch = _DISPATCH.get(scope_of(actor), actor, pk) if _valid_pk(pk) else None
     if dispatch is None:
         raise NotFound(_("派单不存在"))
     return dispatch
 
 
 def get_visible_offer(actor, pk: int) -> Offer:
-    offer = by_key(
-        Offer.objects.visible_to(actor)
-        .select_related("dispatch", "demand", "institution")
-        .filter(pk=pk)
-        if _valid_pk(pk)
-        else Offer.objects.none()
-    )
+    offer = _OFFER.get(scope_of(actor), actor, pk) if _valid_pk(pk) else None
     if offer is None:
         raise NotFound(_("融资方案不存在"))
     return offer

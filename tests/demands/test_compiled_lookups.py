@@ -1,0 +1,138 @@
+"""core.lookups.KeyLookup against the ORM: the demand, dispatch and offer by
+id and the token by hash, each compiled once per scope and thread, give the
+same rows — with the same related objects already loaded — as the queryset
+they stand for, for every kind of actor, and nothing for what an actor may
+not see."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from chanrong.accounts.services import tokens
+from chanrong.core.errors import NotFound
+from chanrong.core.lookups import KeyLookup, by_key
+from chanrong.demands.models import Demand, Dispatch
+from chanrong.demands.services import access
+
+from .conftest import dispatch_of
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("admin", "gov_national", "gov_jiashan", "gov_jiangsu", "bank_staff", "bank2_staff")
+ACTORS += ("ent_user", "ent2_user")
+
+
+def fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def same(a, b, *paths: str) -> None:
+    assert type(a) is type(b) and fields(a) == fields(b)
+    for path in paths:
+        x, y = a, b
+        for name in path.split("__"):
+            # Loaded with the row, as select_related does: no query to follow it.
+            assert type(x)._meta.get_field(name).is_cached(x)
+            x, y = getattr(x, name), getattr(y, name)
+        assert fields(x) == fields(y), path
+
+
+def test_a_demand_by_id_is_the_querysets_row_for_every_actor(
+    world, bank_products, make_demand, django_assert_num_queries
+):
+    demands = [make_demand(), make_demand(publish_it=False), make_demand(user="ent2_user")]
+    related = ("enterprise__region__parent__parent", "enterprise__industry")
+    for name in ACTORS:
+        actor = world.user(name)
+        for demand in demands:
+            expected = by_key(
+                Demand.objects.visible_to(actor).select_related(*related).filter(pk=demand.pk)
+            )
+            try:
+                got = access.get_visible_demand(actor, demand.pk)
+            except NotFound:
+                got = None
+            assert (got is None) == (expected is None), (name, demand.pk)
+            if got is not None:
+                same(got, expected, *related)
+        # The second lookup of a shape is one query and nothing else.
+        with django_assert_num_queries(1), pytest.raises(NotFound):
+            access.get_visible_demand(actor, 2_000_000_000)
+
+
+def test_dispatches_and_offers_by_id(world, bank_products, make_demand):
+    demand = make_demand()
+    dispatch = dispatch_of(demand, world.bank)
+    for name in ACTORS:
+        actor = world.user(name)
+        expected = by_key(
+            Dispatch.objects.visible_to(actor)
+            .select_related("demand__enterprise", "institution", "branch")
+            .filter(pk=dispatch.pk)
+        )
+        try:
+            got = access.get_visible_dispatch(actor, dispatch.pk)
+        except NotFound:
+            got = None
+        assert (got is None) == (expected is None), name
+        if got is not None:
+            same(got, expected, "demand__enterprise", "institution")
+    assert access.get_visible_dispatch(world.user("bank_staff"), dispatch.pk).pk == dispatch.pk
+    with pytest.raises(NotFound):
+        access.get_visible_dispatch(world.user("bank2_staff"), dispatch.pk)
+    with pytest.raises(NotFound):
+        access.get_visible_offer(world.user("bank_staff"), 2_000_000_000)
+
+
+def test_a_revoked_or_expired_token_stops_at_once(world):
+    user = world.user("bank_staff")
+    made = tokens.create_token(None, user, "lookup test")
+    assert tokens.authenticate_token(made.raw) == user
+    assert tokens.authenticate_token(made.raw + "x") is None
+    made.token.revoked_at = made.token.created_at
+    made.token.save(update_fields=["revoked_at"])
+    assert tokens.authenticate_token(made.raw) is None
+    other = tokens.create_token(None, user, "lookup test 2")
+    other.token.expires_at = other.token.created_at
+    other.token.save(update_fields=["expires_at"])
+    assert tokens.authenticate_token(other.raw) is None
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    third = tokens.create_token(None, world.user("bank2_staff"), "lookup test 3")
+    assert tokens.authenticate_token(third.raw) == world.user("bank2_staff")
+
+
+def test_plans_are_per_thread_and_per_shape(world, bank_products, make_demand):
+    """Each thread compiles its own plan (a plan holds the compiling thread's
+    connection's converters); a shape whose queryset is empty whatever the
+    key (an actor without a scope) answers nothing without a query."""
+    demand = make_demand()
+    lookup = KeyLookup(lambda actor, pk: Demand.objects.visible_to(actor).filter(pk=pk), int)
+    ent = world.user("ent_user")
+    assert lookup.get(("ent", ent.enterprise_id), ent, demand.pk).pk == demand.pk
+    assert len(lookup._plans()) == 1
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: seen.append(len(lookup._plans())))
+    thread.start()
+    thread.join()
+    assert seen == [0]
+    nobody = type("Anonymous", (), {"is_authenticated": False, "is_active": False})()
+    assert lookup.get("none", nobody, demand.pk) is None
+    assert lookup.get("none", nobody, demand.pk) is None
+    lookup.clear()
+    assert len(lookup._plans()) == 0
+
+
+def test_a_queryset_the_key_cannot_be_found_in_runs_unplanned(world, bank_products, make_demand):
+    """The key must appear exactly once among the compiled parameters; where it
+    does not (here: twice), the lookup runs the queryset itself each time."""
+    demand = make_demand()
+    lookup = KeyLookup(
+        lambda _ctx, pk: Demand.objects.filter(pk=pk).filter(pk=pk),
+        int,
+    )
+    assert lookup.get(None, None, demand.pk).pk == demand.pk
+    assert lookup.get(None, None, 2_000_000_000) is None
+    assert lookup.get(None, None, demand.pk).pk == demand.pk
