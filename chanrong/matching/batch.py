@@ -87,7 +87,7 @@ class Plan:
         tables, index, counts, count_index = [], [], [], []
 
         # Region: per distinct code.
-        regions, region_inv = np.unique(facts.region, return_inverse=True)
+        regions, region_inv = F.unique_inverse(facts.region)
         region_inv = region_inv.reshape(-1)
         tables.append(_pack(P.region_ok(list(regions)), perm))
         index.append(region_inv)
@@ -95,7 +95,7 @@ class Plan:
         self.region_inv = region_inv
 
         # Industry.
-        industries, industry_inv = np.unique(facts.industry, return_inverse=True)
+        industries, industry_inv = F.unique_inverse(facts.industry)
         industry_inv = industry_inv.reshape(-1)
         ind_fail = P.industry_fail(list(industries))
         tables.append(_pack(ind_fail == 0, perm))

@@ -159,6 +159,25 @@ I64_MIN = np.iinfo(np.int64).min
 I64_MAX = np.iinfo(np.int64).max
 
 
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True) with a flat inverse; for object
+    arrays (region and industry codes) by a dict instead of sorting a million
+    Python strings (same sorted values, same inverse)."""
+    if values.dtype != object:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    codes: dict = {}
+    first = np.fromiter(
+        (codes.setdefault(v, len(codes)) for v in values), dtype=np.int64, count=len(values)
+    )
+    ordered = sorted(codes)
+    rank = np.empty(len(ordered), dtype=np.int64)
+    rank[[codes[v] for v in ordered]] = np.arange(len(ordered))
+    uniq = np.empty(len(ordered), dtype=object)
+    uniq[:] = ordered
+    return uniq, rank[first]
+
+
 def grade_column(carbon_grade: np.ndarray) -> np.ndarray:
     """Column of `ProductTable.carbon_rate_adj` for each 碳效等级 (-1 unknown → 0)."""
     return np.maximum(carbon_grade, 0).astype(np.int64)

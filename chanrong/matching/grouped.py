@@ -39,6 +39,16 @@ from .features import FactTable, ProductTable
 
 
 def _dense_ids(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """(rank of each value among the distinct values, how many): by a lookup
+    table when the integers span a small range (no sort), else np.unique."""
+    if values.dtype.kind in "iub" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1 << 24:
+            shifted = values.astype(np.int64) - lo
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[shifted] = True
+            rank = np.cumsum(present) - 1
+            return rank[shifted], int(rank[-1] + 1)
     uniq, inverse = np.unique(values, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64), len(uniq)
 
@@ -176,11 +186,15 @@ class Grouped:
         self.score_rep = np.zeros(n_score, dtype=np.int64)
         self.score_rep[self.score_group[::-1]] = np.arange(n)[::-1]
         self.group_score = self.score_group[self.rep]
-        # Products passing the region rule for some row of each score group.
-        pairs = np.unique(self.score_group * len(plan.local) + plan.region_inv)
-        owner, region = np.divmod(pairs, len(plan.local))
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        self.region_union = np.bitwise_or.reduceat(plan.tables[0][region], starts, axis=0)
+        # Products passing the region rule for some region of each local
+        # class (a superset of those its score groups' rows may take: enough,
+        # since every group then checks its own bitsets).
+        local_of_row = self.local_of_region[plan.region_inv]
+        n_local = int(self.local_of_region.max()) + 1 if len(self.local_of_region) else 0
+        by_local = np.zeros((n_local, plan.tables[0].shape[1]), dtype=np.uint64)
+        for region, local in enumerate(self.local_of_region):
+            by_local[local] |= plan.tables[0][region]
+        self.region_union = by_local[local_of_row[self.score_rep]]
         # Table rows that let every product through (skipped when checking).
         tail = len(products) % 64
         last = np.uint64((1 << tail) - 1) if tail else np.uint64(2**64 - 1)

@@ -36,7 +36,7 @@ from chanrong.core.transactions import atomic_with_retry
 from chanrong.demands.models import Demand
 from chanrong.finance.eligibility import evaluate
 
-from . import adapter, batch, engine, model
+from . import adapter, batch, engine, grouped, model
 from . import features as F
 from .features import FactTable, ProductTable
 from .reasons import carbon_reason, holding_reasons, reason_labels
@@ -47,6 +47,10 @@ OUTREACH_QUIET_DAYS = 180
 WRITE_SLICE = 500
 #: Products kept per demand by the batch.
 BATCH_K = 20
+#: From this many (row, product) pairs the institution-side lists (outreach,
+#: open demands) are ranked by groups of rows with equal facts
+#: (`grouped.Grouped.rank_demands`): the same list, computed per group.
+GROUPED_PAIRS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -336,14 +340,18 @@ def _rank_rows(
         return []
     fitted = current_model()
     policy = policy_rows(facts)
-    rows, scores, best = engine.rank_demands(
-        products,
-        facts,
-        cols,
-        k=limit,
-        policy_weights=policy,
-        probability=_probability_fn(fitted),
-    )
+    if len(facts) * len(cols) >= GROUPED_PAIRS:
+        groups = grouped.Grouped(products, facts, policy_weights=policy)
+        rows, scores, best = groups.rank_demands(cols, k=limit, probability=_probability_fn(fitted))
+    else:
+        rows, scores, best = engine.rank_demands(
+            products,
+            facts,
+            cols,
+            k=limit,
+            policy_weights=policy,
+            probability=_probability_fn(fitted),
+        )
     out = []
     for row, value, col in zip(rows, scores, best, strict=True):
         if row < 0 or not np.isfinite(value):

@@ -153,8 +153,14 @@ def test_institution_side_sees_only_its_own_products(world, products):
     assert all(d.best_product_id in ours for d in services.rank_open_demands(world.bank.pk))
 
 
-def test_outreach_skips_enterprises_that_asked_recently(world, products):
+@pytest.mark.parametrize("grouped_pairs", [services.GROUPED_PAIRS, 0])
+def test_outreach_skips_enterprises_that_asked_recently(
+    world, products, grouped_pairs, monkeypatch
+):
+    """Also through the province-scale path (grouped), forced with grouped_pairs=0."""
     from chanrong.registry.models import ListType
+
+    monkeypatch.setattr(services, "GROUPED_PAIRS", grouped_pairs)
 
     from .test_adapter import _list
 
@@ -190,6 +196,19 @@ def test_outreach_narrows_to_a_policy_group(world, products):
     narrowed = services.outreach(world.bank.pk, group="no_loan")
     assert {c.enterprise_id for c in narrowed} == {world.ent2.pk}
     assert len(services.outreach(world.bank.pk)) == 2
+
+
+def test_grouped_outreach_gives_the_same_list(world, products, monkeypatch):
+    from chanrong.registry.models import ListType
+
+    from .test_adapter import _list
+
+    _list(world, ListType.KEY_ENTERPRISES, "嘉善县重点企业白名单", [world.ent, world.ent2])
+    demands.publish_demand(world.user("ent_user"), _demand(world))
+    dense = services.outreach(world.bank.pk), services.rank_open_demands(world.bank.pk)
+    monkeypatch.setattr(services, "GROUPED_PAIRS", 0)
+    grouped = services.outreach(world.bank.pk), services.rank_open_demands(world.bank.pk)
+    assert grouped == dense and dense[1]
 
 
 def test_rematch_command_stores_top_k_and_replaces_it(world, products):
