@@ -15,6 +15,9 @@ information disclosures (issue 18 parts 4–6), after `risk` and
   revision with the reason, some have a draft with sections missing, some
   have not started. The demo bank (嘉善农商行, bank_manager) has last year's
   form in draft, so its staff meet an editable form; 工商银行 has submitted.
+  Some banks' branches in 嘉善 filed their own form for last year (分支机构
+  单独披露: about a third submitted, a few drafts); the demo bank's first
+  branch there has submitted, so the checklist shows a bank with its branch.
 
 Written with bulk_create / bulk_update (no per-row audit); random numbers
 from this builder's own streams; nothing dated after the build day.
@@ -27,7 +30,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from chanrong.finance.models import FinancialInstitution, InstitutionKind
+from chanrong.finance.models import Branch, FinancialInstitution, InstitutionKind
 from chanrong.green.models import SECTION_KEYS, Disclosure, DisclosureState
 from chanrong.registry.models import ListEntry, ListType
 from chanrong.risk.models import Collateral, GreenPledge, LoanAccount, LoanStatus
@@ -147,11 +150,12 @@ SECTION_TEXT = {
 }
 
 
-def _form(rng, institution, year: int, *, complete: bool) -> Disclosure:
-    total = (Decimal(rng.uniform(80, 4000)) * WAN * WAN).quantize(CENT)  # 80–4000 亿元
+def _form(rng, institution, year: int, *, complete: bool, branch=None) -> Disclosure:
+    scale = (80, 4000) if branch is None else (2, 80)  # 亿元: a head office, a branch
+    total = (Decimal(rng.uniform(*scale)) * WAN * WAN).quantize(CENT)
     green = (total * Decimal(rng.uniform(0.03, 0.15))).quantize(CENT)
     values = {
-        "name": institution.short_name or institution.name,
+        "name": branch.name if branch else institution.short_name or institution.name,
         "year": year,
         "growth": rng.randint(12, 45),
         "projects": rng.randint(20, 400),
@@ -162,6 +166,7 @@ def _form(rng, institution, year: int, *, complete: bool) -> Disclosure:
     keys = SECTION_KEYS if complete else SECTION_KEYS[: rng.randint(3, 8)]
     return Disclosure(
         institution=institution,
+        branch=branch,
         year=year,
         sections={key: SECTION_TEXT[key].format(**values) for key in keys},
         green_loan_balance=green,
@@ -210,8 +215,39 @@ def _disclosures(ctx: DemoContext, rng) -> None:
             form.return_reason = "投融资活动碳排放未说明测算方法和覆盖范围，请补充后重新提交。"
             form.returned_at = returned_at
         forms.append(form)
+    forms += _branch_forms(ctx, ctx.rng(f"{NAME}:branch_forms"), last, filed_at, demo_bank)
     for form in forms:
         if form.submitted_at and form.submitted_at >= ctx.history_end:
             form.submitted_at = ctx.history_end - timedelta(hours=1)
     Disclosure.objects.bulk_create(forms, batch_size=ctx.batch_size)
     ctx.counts["env_disclosures"] = len(forms)
+
+
+def _branch_forms(ctx: DemoContext, rng, year: int, filed_at, demo_bank) -> list[Disclosure]:
+    """Last year's own forms of some bank branches in 嘉善 (分支机构单独披露)."""
+    branches = list(
+        Branch.objects.filter(
+            region__code__startswith=JIASHAN, institution__kind=InstitutionKind.BANK
+        )
+        .select_related("institution")
+        .order_by("institution__name", "name")
+    )
+    forms, demo_done = [], False
+    for index, branch in enumerate(branches):
+        draw = rng.random()
+        if demo_bank is not None and branch.institution_id == demo_bank.pk and not demo_done:
+            state, demo_done = DisclosureState.SUBMITTED, True
+        elif draw < 0.3:
+            state = DisclosureState.SUBMITTED
+        elif draw < 0.4:
+            state = DisclosureState.DRAFT
+        else:
+            continue  # covered by its head office's form
+        form = _form(
+            rng, branch.institution, year, complete=state != DisclosureState.DRAFT, branch=branch
+        )
+        form.state = state
+        if state == DisclosureState.SUBMITTED:
+            form.submitted_at = filed_at + timedelta(days=10 + index % 50)
+        forms.append(form)
+    return forms
