@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from chanrong.core.models import AuditEntry, Notification
 from chanrong.policy import services
@@ -329,6 +331,25 @@ def test_mine_splits_programmes_and_names_the_missing_conditions(policy_world):
     assert anonymous.status_code == 302 and "/accounts/login" in anonymous["Location"]
     assert client_for(None).get(f"/policy/apply/{fits.pk}/").status_code == 302
     assert client_for(pw.user("gov_jiashan")).get(f"/policy/apply/{fits.pk}/").status_code == 404
+
+
+def test_mine_reads_the_enterprise_once_whatever_the_number_of_programmes(policy_world):
+    """我的政策 weighs every programme in force against one enterprise: its
+    facts (grade, qualifications, lists, chains, carbon grade …) are read
+    once, so three more programmes add no statement per programme."""
+    pw = policy_world
+    programme(pw, name="嘉善县普惠贴息")
+    client = client_for(pw.user("ent_user"))
+    client.get("/policy/mine/")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/policy/mine/").status_code == 200
+    for n in range(3):
+        programme(pw, name=f"嘉善县贴息 {n}", eligibility={"sizes": ["large"]})
+    client.get("/policy/mine/")  # each programme's parsed conditions are cached once read
+    with CaptureQueriesContext(connection) as four:
+        response = client.get("/policy/mine/")
+    assert len(response.context["qualified"]) + len(response.context["missed"]) == 4
+    assert len(four) == len(one)
 
 
 def test_auto_built_application_is_confirmed_from_mine(policy_world):

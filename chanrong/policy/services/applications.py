@@ -171,12 +171,18 @@ def evaluate(
     loan: Loan | None = None,
     *,
     today: date | None = None,
+    facts: el.EnterpriseFacts | None = None,
 ) -> el.EligibilityResult:
-    """Which of the programme's conditions the enterprise (and loan) fail."""
+    """Which of the programme's conditions the enterprise (and loan) fail.
+
+    `facts` are the enterprise's `enterprise_facts` on `today` when the caller
+    already has them: a page that weighs every programme in force for one
+    enterprise (我的政策) reads them once instead of seven queries per
+    programme."""
     day = today or timezone.localdate()
     return rules.evaluate(
         check(programme).conditions,
-        enterprise_facts(enterprise, today=day),
+        facts if facts is not None else enterprise_facts(enterprise, today=day),
         chongqing_class=enterprise.chongqing_class or None,
         loan=loan_terms(loan) if loan is not None else None,
         today=day,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from chanrong.core.errors import ValidationFailed
 from chanrong.core.paging import paginate
+from chanrong.finance.services import enterprise_facts
 
 from .. import services
 from ..models import APPLICATION_KINDS, Application, ApplicationState, Programme
@@ -31,9 +32,12 @@ def mine(request):
         .select_related("agency", "region")
         .order_by("kind", "name", "pk")
     )
+    facts = enterprise_facts(enterprise, today=today)  # once, for every programme
     for programme in programmes:
         try:
-            programme.eligibility = services.evaluate(programme, enterprise, today=today)
+            programme.eligibility = services.evaluate(
+                programme, enterprise, today=today, facts=facts
+            )
         except ValidationFailed:  # stored conditions no longer parse: not offered
             continue
         programme.takes_applications = programme.kind in APPLICATION_KINDS
