@@ -21,7 +21,7 @@ dataclasses; `conditions` / `facts` are kept only to render reasons.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
@@ -323,6 +323,23 @@ class ProductTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, cols: np.ndarray) -> ProductTable:
+        """The table of the products `cols` only (increasing), e.g. one
+        institution's: a smaller plan for its outreach list."""
+        cols = np.asarray(cols, dtype=np.int64)
+        values = {}
+        for f in fields(self):
+            if f.name.startswith("_"):
+                continue
+            value = getattr(self, f.name)
+            if value is None:
+                values[f.name] = None
+            elif isinstance(value, list):
+                values[f.name] = [value[c] for c in cols]
+            else:
+                values[f.name] = value[cols]
+        return ProductTable(**values)
 
     @classmethod
     def from_conditions(

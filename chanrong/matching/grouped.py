@@ -546,3 +546,30 @@ def grouped_top_k(
         k, weights=weights, probability=probability, candidates=candidates
     )
     return ranking
+
+
+def rank_demands(
+    products: ProductTable,
+    facts: FactTable,
+    cols: np.ndarray,
+    k: int = 20,
+    *,
+    weights: np.ndarray = engine.DEFAULT_WEIGHTS,
+    policy_weights: np.ndarray = engine.DEFAULT_POLICY_WEIGHTS,
+    probability=None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`engine.rank_demands` for one institution on its own: grouped over a
+    table of its products only (`ProductTable.take`), so the plan and the
+    groups see a few products' conditions instead of the whole catalogue's.
+    A pair's score and verdict read only its own product, so the list is the
+    same; best columns are mapped back to `products`."""
+    cols = np.asarray(cols, dtype=np.int64)
+    if not len(cols) or not len(facts):
+        return engine.rank_demands(
+            products, facts, cols, k, weights=weights, policy_weights=policy_weights
+        )
+    own = Grouped(products.take(cols), facts, policy_weights=policy_weights)
+    rows, scores, best = own.rank_demands(
+        np.arange(len(cols)), k, weights=weights, probability=probability
+    )
+    return rows, scores, np.where(best >= 0, cols[np.maximum(best, 0)], -1)

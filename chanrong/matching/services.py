@@ -341,8 +341,14 @@ def _rank_rows(
     fitted = current_model()
     policy = policy_rows(facts)
     if len(facts) * len(cols) >= GROUPED_PAIRS:
-        groups = grouped.Grouped(products, facts, policy_weights=policy)
-        rows, scores, best = groups.rank_demands(cols, k=limit, probability=_probability_fn(fitted))
+        rows, scores, best = grouped.rank_demands(
+            products,
+            facts,
+            cols,
+            k=limit,
+            policy_weights=policy,
+            probability=_probability_fn(fitted),
+        )
     else:
         rows, scores, best = engine.rank_demands(
             products,
