@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from chanrong.core.models import AuditEntry
 from chanrong.demo.builders import exchange as builder
 from chanrong.demo.builders.base import DemoContext
 from chanrong.exchange.models import (
@@ -19,6 +20,7 @@ from chanrong.exchange.models import (
     Refusal,
 )
 from chanrong.exchange.services import envelope
+from chanrong.registry.models import ListVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +28,27 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_builder_writes_signed_batches_the_pages_show(client, world):
     ctx = DemoContext(seed=7, scale=0.01, password_hash="")
     builder.build(ctx)
-    assert ctx.counts["exchange.inboundbatch"] == InboundBatch.objects.count() == 13
+    # 2 children × 3 months × 2 kinds, a progress report, the ministry's 黑名单.
+    assert ctx.counts["exchange.inboundbatch"] == InboundBatch.objects.count() == 14
     assert OutboundBatch.objects.filter(state="retrying").count() == 1
-    assert Refusal.objects.count() == 1
+    # Received through the real path: every peer's sequence moved on, the
+    # audit has each receipt, and the only refusal is the illustrative one.
+    assert list(Refusal.objects.values_list("code", flat=True)) == ["tampered"]
+    assert AuditEntry.objects.filter(action="exchange.batch_received").count() == 14
+    assert dict(Peer.objects.values_list("name", "last_sequence")) == {
+        "工信部产融合作平台": 1,
+        "嘉兴市产融合作平台": 7,
+        "湖州市产融合作平台": 6,
+    }
+    listed = InboundBatch.objects.get(kind="list_version")
+    assert listed.peer.role == "parent"
+    version = ListVersion.objects.get(list__source_deployment="工信部产融合作平台")
+    assert (version.status, version.source_number, version.source_batch) == (
+        "published",
+        1,
+        str(listed.batch_id),
+    )
+    assert len(version.unmatched) == 2  # the two enterprises not on this platform
     for batch in InboundBatch.objects.select_related("peer"):
         envelope.verify(json.loads(batch.body), batch.peer.public_key)
     for batch in OutboundBatch.objects.all():

@@ -2,14 +2,20 @@
 to the ministry's platform (工信部, its parent) and receives from two city
 platforms (嘉兴市, 湖州市, its children): each child's financing statistics
 per county and its computed indicator actuals for the last three months,
-accepted and stored per source (page 下级平台报送), plus one pilot progress
-report; this deployment's own batches to the ministry, all acknowledged
-but the newest, which is waiting for its retry; and one refusal (an altered
-batch).
+plus one pilot progress report; from its parent, one published 黑名单
+version (the ministry's 涉企失信联合惩戒名单, nationwide); this deployment's
+own batches to the ministry, all acknowledged but the newest, which is
+waiting for its retry; and one refusal (an altered batch from 湖州).
 
-Every batch is a real signed envelope (keys derived from the seed), so its
-stored body verifies with the pinned key exactly as a received one would.
-Rows are written with bulk_create; no per-row audit.
+Every received batch goes through the real receiving path: the demo peer
+(whose key is derived from the seed) signs the envelope and
+`exchange.services.inbox.receive` verifies it against the pinned key and
+stores it — the delivery log, the figures per source, the parent's list as
+a received registry list with its provenance (source platform, version,
+batch), the peers' sequences and the audit entries are exactly those of
+real traffic, and no refusal is logged for any of them. Only this
+deployment's own outbound log and the one illustrative refusal are written
+directly (bulk_create, no per-row audit).
 """
 
 from __future__ import annotations
@@ -20,18 +26,18 @@ from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from chanrong.core.codes import make_uscc
 from chanrong.exchange.models import (
     BatchKind,
     DeliveryState,
     Identity,
-    InboundBatch,
     OutboundBatch,
     Peer,
     PeerRole,
     ReceivedFigure,
     Refusal,
 )
-from chanrong.exchange.services import collect, envelope
+from chanrong.exchange.services import collect, envelope, inbox
 
 from .base import DemoContext, bulk_insert
 
@@ -57,10 +63,12 @@ CHILDREN = (
 )
 SECTIONS = ("C", "F", "G", "I", "M")
 SIZES = ("micro", "small", "medium", "large")
+# Keys of the computed sources (insights.sources) a child's platform sends,
+# the same as this deployment's: the dashboards set each beside its own.
 INDICATORS = (
-    ("platform_financing_amount", "平台融资额", "元", Decimal(40_000_000), Decimal(260_000_000)),
-    ("platform_financing_count", "平台融资笔数", "", Decimal(20), Decimal(160)),
-    ("docking_events", "银企对接活动场次", "", Decimal(1), Decimal(6)),
+    ("platform.financing_amount", "平台融资记录", "元", Decimal(40_000_000), Decimal(260_000_000)),
+    ("platform.financing_count", "平台融资记录笔数", "", Decimal(20), Decimal(160)),
+    ("events.sessions", "已结束的对接活动场次", "", Decimal(1), Decimal(6)),
 )
 
 
@@ -109,36 +117,6 @@ def _stats(rng, counties) -> list[dict]:
     return rows
 
 
-def _figures_of(kind: str, region: str, payload: dict) -> list[dict]:
-    if kind == BatchKind.INDICATOR_ACTUALS:
-        return [
-            {
-                "region_code": region,
-                "key": f["key"],
-                "label": f["label"],
-                "unit": f["unit"],
-                "value": Decimal(f["value"]),
-            }
-            for f in payload["figures"]
-        ]
-    totals: dict[tuple[str, str], Decimal] = {}
-    for row in payload["rows"]:
-        for key in collect.STAT_KEYS:
-            totals[(row["region"], key)] = totals.get((row["region"], key), Decimal(0)) + Decimal(
-                row[key]
-            )
-    return [
-        {
-            "region_code": county,
-            "key": key,
-            "label": collect.STAT_KEYS[key][0],
-            "unit": collect.STAT_KEYS[key][1],
-            "value": value,
-        }
-        for (county, key), value in sorted(totals.items())
-    ]
-
-
 def build(ctx: DemoContext) -> None:
     rng = ctx.rng("exchange")
     me_key = _key(rng)
@@ -175,7 +153,6 @@ def build(ctx: DemoContext) -> None:
 
     months = _months(ctx, 3)
     when = ctx.history_end - timedelta(days=60)
-    inbound, figures = [], []
     for peer, key, counties in children:
         sequence = 0
         for period in months:
@@ -206,18 +183,12 @@ def build(ctx: DemoContext) -> None:
             for kind, payload in payloads.items():
                 sequence += 1
                 sent = max(when, ctx.history_end - timedelta(days=40)) + timedelta(hours=sequence)
-                batch, signed = _envelope(
-                    rng, key, peer, me, sequence, kind, peer.region_code, period, payload, sent
-                )
-                inbound.append(batch)
-                figures.extend(
-                    ReceivedFigure(batch=batch, peer=peer, kind=kind, period=period, **f)
-                    for f in _figures_of(kind, peer.region_code, payload)
+                _receive(
+                    ctx, rng, key, peer, me, sequence, kind, peer.region_code, period, payload, sent
                 )
         peer.last_sequence = sequence
     # One pilot progress report from 嘉兴 (its 嘉善 pilot).
     peer, key, _counties = children[0]
-    peer.last_sequence += 1
     report = {
         "region": "330421",
         "year": ctx.today.year,
@@ -227,22 +198,35 @@ def build(ctx: DemoContext) -> None:
         "next_steps": "扩大政府性融资担保覆盖。",
         "submitted_at": (ctx.history_end - timedelta(days=20)).isoformat(),
     }
-    batch, _signed = _envelope(
+    _receive(
+        ctx,
         rng,
         key,
         peer,
         me,
-        peer.last_sequence,
+        peer.last_sequence + 1,
         BatchKind.PILOT_PROGRESS,
         "330421",
         f"{ctx.today.year}-H1",
         report,
         ctx.history_end - timedelta(days=19),
     )
-    inbound.append(batch)
-    Peer.objects.bulk_update([c[0] for c in children], ["last_sequence"])
-    bulk_insert(ctx, InboundBatch, inbound, "exchange.inboundbatch")
-    bulk_insert(ctx, ReceivedFigure, figures, "exchange.receivedfigure")
+    # The ministry's 黑名单, pushed down to its children's platforms.
+    day = (ctx.history_end - timedelta(days=15)).date()
+    _receive(
+        ctx,
+        rng,
+        ministry_key,
+        ministry,
+        me,
+        1,
+        BatchKind.LIST_VERSION,
+        "",
+        day.isoformat(),
+        _ministry_blacklist(rng, day),
+        ctx.history_end - timedelta(days=15, hours=-2),
+    )
+    ctx.counts["exchange.receivedfigure"] = ReceivedFigure.objects.count()
 
     # This deployment's own batches to the ministry.
     outbound = []
@@ -257,18 +241,8 @@ def build(ctx: DemoContext) -> None:
                 "rows" if kind == BatchKind.FINANCING_STATS else "figures": [],
             }
             sent = ctx.history_end - timedelta(days=30 * (len(months) - index))
-            _batch, signed = _envelope(
-                rng,
-                me_key,
-                ministry,
-                me,
-                sequence,
-                kind,
-                ZHEJIANG,
-                period,
-                payload,
-                sent,
-                inbound=False,
+            signed = _sign(
+                rng, me_key, me, ministry, sequence, kind, ZHEJIANG, period, payload, sent
             )
             newest = index == len(months) - 1 and kind == BatchKind.INDICATOR_ACTUALS
             outbound.append(
@@ -303,8 +277,48 @@ def build(ctx: DemoContext) -> None:
     bulk_insert(ctx, Refusal, [refusal], "exchange.refusal")
 
 
-def _envelope(rng, key, peer, me, sequence, kind, region, period, payload, sent, *, inbound=True):
-    sender, recipient = (peer, me) if inbound else (me, peer)
+def _ministry_blacklist(rng, day) -> dict:
+    """A nationwide 黑名单 version: two enterprises on this platform that
+    have never published a demand (so no demo docking changes), and two that
+    are not on it (kept on the version as unmatched, as real lists are)."""
+    from chanrong.demands.models import Demand
+    from chanrong.registry.models import Enterprise
+
+    with_demands = Demand.objects.values("enterprise_id")
+    candidates = list(
+        Enterprise.objects.filter(region__code__startswith="33")
+        .exclude(pk__in=with_demands)
+        .exclude(users__isnull=False)
+        .order_by("uscc")
+        .values_list("uscc", "name")[:200]
+    )
+    chosen = sorted(rng.sample(candidates, min(2, len(candidates))))
+    outside = [
+        (make_uscc(f"91{region}{rng.randrange(10**9):09d}"), name)
+        for region, name in (
+            ("440300", "深圳某电子科技有限公司"),
+            ("110108", "北京某信息技术有限公司"),
+        )
+    ]
+    return {
+        "list": {
+            "type": "black",
+            "name": "涉企失信联合惩戒名单",
+            "sector": "",
+            "region": "",
+            "agency": "工业和信息化部",
+        },
+        "version": {
+            "number": 1,
+            "effective_from": day.isoformat(),
+            "published_at": f"{day.isoformat()}T09:00:00+08:00",
+            "note": "全国共享，各地互认",
+        },
+        "entries": [{"uscc": u, "name": n, "project": None} for u, n in [*chosen, *outside]],
+    }
+
+
+def _sign(rng, key, sender, recipient, sequence, kind, region, period, payload, sent) -> dict:
     document = {
         "format_version": envelope.FORMAT_VERSION,
         "batch_id": str(_uuid(rng)),
@@ -317,19 +331,11 @@ def _envelope(rng, key, peer, me, sequence, kind, region, period, payload, sent,
         "period": period,
         "payload": payload,
     }
-    signed = envelope.sign(document, key)
-    body = envelope.canonical(signed)
-    batch = InboundBatch(
-        batch_id=document["batch_id"],
-        peer=peer,
-        sequence=sequence,
-        format_version=envelope.FORMAT_VERSION,
-        kind=kind,
-        region_code=region,
-        period=period,
-        sent_at=sent,
-        digest=envelope.digest(body),
-        body=body.decode(),
-        payload=payload,
-    )
-    return batch, signed
+    return envelope.sign(document, key)
+
+
+def _receive(ctx, rng, key, peer, me, sequence, kind, region, period, payload, sent) -> None:
+    """The peer signs, this deployment receives it as it would over HTTP."""
+    signed = _sign(rng, key, peer, me, sequence, kind, region, period, payload, sent)
+    inbox.receive(envelope.canonical(signed))
+    ctx.counts["exchange.inboundbatch"] = ctx.counts.get("exchange.inboundbatch", 0) + 1
