@@ -88,13 +88,20 @@ def latest_rows(actor, prefix: str) -> list[ReceivedRow]:
         )
     )
     rows = []
+    financing: dict[tuple[str, date, date], tuple[int, Decimal]] = {}
     for f in chosen:
         bounds = month_bounds(f.period)
-        own = (
-            own_value(f.kind, f.key, prefixes.get(f.region_code, f.region_code), *bounds)
-            if bounds
-            else None
-        )
+        prefix_of = prefixes.get(f.region_code, f.region_code)
+        if bounds is None:
+            own = None
+        elif f.kind == FINANCING_STATS and f.key in OWN_FINANCING:
+            # 放款笔数 and 放款金额 of one region and month: one rollup read.
+            memo = (prefix_of, *bounds)
+            if memo not in financing:
+                financing[memo] = financing_totals(prefix_of, *bounds)
+            own = Decimal(financing[memo][OWN_FINANCING[f.key]])
+        else:
+            own = own_value(f.kind, f.key, prefix_of, *bounds)
         rows.append(
             ReceivedRow(f, display(f.value, f.unit), display(own, f.unit), display_unit(f.unit))
         )
