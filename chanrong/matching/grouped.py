@@ -6,25 +6,30 @@ compare), so at 浙江's scale — 1.4 million enterprises on the 推荐清单 o
 20,000 live products — that is billions of pairs. But a pair's score reads only
 a few of the row's facts, and those take few values:
 
-* the score key (`score_key`): the row's "本地有服务网点" class (regions with
-  the same local-branch row), 碳效等级 column, size, policy categories, the
-  region's policy weights, supply-chain holdings, which facts are unknown
-  (the "需补充" count), and the demand's amount and term (none here);
-* the eligibility key: the row's index into every bitset table of
-  `batch.Plan` (region, industry, the rule families, the thresholds).
+* the score key (`Grouped.score_group`): the row's "本地有服务网点" class
+  (regions with the same local-branch row), 碳效等级 column, size, policy
+  categories, the region's policy weights, supply-chain holdings, which facts
+  are unknown (the "需补充" count), and the demand's amount and term (none
+  here);
+* the eligibility key (`Grouped.group`): the score key and the row's index
+  into every bitset table of `batch.Plan` (region, industry, the rule
+  families, the thresholds).
 
 Rows with the same score key get, for every product they may take, the very
-same score, computed by the same expressions as `batch.Plan.features` (here
-row part × product part on a dense block, element by element: bit for bit
-the same numbers). So per score group the products (those passing the
-region rule for any of its rows) are scored once and ordered by (score desc,
-id asc), and the first `candidates` kept; per eligibility group (score key
-+ table indices) the first k of those candidates it may take are its top k —
-exactly the first k of its own possible products in that order, which is what
-`batch.top_k_pairs` picks. A group with fewer than k among a full candidate
-list is ranked by `batch.rank_rows` instead (the existing path). Results are
-then expanded to the rows. Tests hold the result equal to `batch_top_k` and
-`engine.rank_demands`.
+same score: computed by `batch.Plan.features`' expressions on a dense block
+(row part × product part, element by element) or, without a demand or a
+model, from `engine.score`'s five weighted parts computed once per distinct
+value and added in its order — bit for bit the same numbers. So per score
+group the products (a superset of those its rows may take: the region rule
+of its local class) are scored once and ordered by (score desc, id asc), and
+the first 8 × `candidates` kept; each eligibility group checks the first
+`candidates` against its bitsets, then (if fewer than k pass and the list
+goes on) the whole list. The first k it may take are its top k — exactly the
+first k of its own possible products in that order, which is what
+`batch.top_k_pairs` picks. A group that still finds fewer than k is ranked
+by `batch.rank_rows` (the existing path). Results are then expanded to the
+rows. Tests hold the result equal to `batch_top_k` and `engine.rank_demands`
+(tests/matching/test_grouped.py); bench/province_ranking.py measures it.
 """
 
 from __future__ import annotations
