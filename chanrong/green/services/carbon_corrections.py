@@ -99,9 +99,15 @@ def correct(correction: Correction = GRID_2022) -> int:
             obj=factor,
             changes={"before": before, "after": {"factor": row["factor"], "source": row["source"]}},
         )
-        for report in CarbonReport.objects.filter(pk__in=report_ids).select_related(
-            "enterprise", "entered_by"
-        ):
+        # One accounting pass per (who entered, how): grades recomputed once
+        # per group and year, not once per report.
+        groups: dict[tuple, list] = {}
+        reports = (
+            CarbonReport.objects.filter(pk__in=report_ids)
+            .select_related("enterprise", "entered_by")
+            .prefetch_related("lines")  # in position order (CarbonLine.Meta.ordering)
+        )
+        for report in reports:
             data = {
                 "year": report.year,
                 "month": report.month,
@@ -109,11 +115,14 @@ def correct(correction: Correction = GRID_2022) -> int:
                 "output_unit": report.output_unit,
                 "lines": [
                     {"item": line.item, "quantity": line.quantity, "unit": line.unit}
-                    for line in report.lines.order_by("position")
+                    for line in report.lines.all()
                 ],
             }
             cleaned = clean_report(data)
             if cleaned.errors:  # stored lines are valid; a rule added since may say otherwise
                 continue
-            save_cleaned(report.entered_by, [(report.enterprise, cleaned)], source=report.source)
+            key = (report.entered_by_id, report.source)
+            groups.setdefault(key, [report.entered_by, []])[1].append((report.enterprise, cleaned))
+        for (_who, source), (entered_by, rows) in groups.items():
+            save_cleaned(entered_by, rows, source=source)
     return len(report_ids)
