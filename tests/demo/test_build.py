@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from chanrong.accounts.models import AgencyLevel, GovernmentAgency, Role, User
 from chanrong.core.codes import validate_uscc
 from chanrong.core.models import AuditEntry, Region
+from chanrong.demands.models import Demand
 from chanrong.demo import services
 from chanrong.demo.builders import enterprises as enterprise_builder
 from chanrong.finance.models import Branch, BranchLevel, FinancialInstitution, InstitutionKind
@@ -195,6 +197,21 @@ def test_scale_one_tenth(refdata_loaded, demo_password):
     result = services.build_demo(seed=3, scale=0.1, reset=True)  # the module's demo is there
     assert result.counts["enterprises"] == 300
     assert Enterprise.objects.count() == 300
+
+
+def test_postgresql_has_planner_statistics_after_the_build(demo):
+    """The build ends with ANALYZE: the planner sees the demo's tables at
+    their size (reltuples stays -1, "never analysed", otherwise)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
+            [["demands_demand", "registry_enterprise"]],
+        )
+        rows = dict(cursor.fetchall())
+    assert rows["demands_demand"] == Demand.objects.count() > 0
+    assert rows["registry_enterprise"] == Enterprise.objects.count()
 
 
 def test_a_year_of_warning_history_handled_by_the_right_people(demo):
