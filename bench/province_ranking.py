@@ -276,6 +276,7 @@ def main() -> None:
     print(
         f"  groups: {stats['groups']:,} eligibility groups, {stats['score_groups']:,} score"
         f" groups; {stats['deeper_groups']:,} needed more than {args.candidates} candidates,"
+        f" {stats['deepest_groups']:,} more than {args.candidates * 3},"
         f" {stats['exact_groups']:,} ranked by the existing path"
     )
     print(

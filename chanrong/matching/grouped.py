@@ -23,13 +23,14 @@ value and added in its order — bit for bit the same numbers. So per score
 group the products (a superset of those its rows may take: the region rule
 of its local class) are scored once and ordered by (score desc, id asc), and
 the first 8 × `candidates` kept; each eligibility group checks the first
-`candidates` against its bitsets, then (if fewer than k pass and the list
-goes on) the whole list. The first k it may take are its top k — exactly the
-first k of its own possible products in that order, which is what
-`batch.top_k_pairs` picks. A group that still finds fewer than k is ranked
-by `batch.rank_rows` (the existing path). Results are then expanded to the
-rows. Tests hold the result equal to `batch_top_k` and `engine.rank_demands`
-(tests/matching/test_grouped.py); bench/province_ranking.py measures it.
+`candidates` against its bitsets, then (while fewer than k pass and the
+list goes on) three times as many, then the whole list. The first k it may
+take are its top k — exactly the first k of its own possible products in
+that order, which is what `batch.top_k_pairs` picks. A group that still
+finds fewer than k is ranked by `batch.rank_rows` (the existing path).
+Results are then expanded to the rows. Tests hold the result equal to
+`batch_top_k` and `engine.rank_demands` (tests/matching/test_grouped.py);
+bench/province_ranking.py measures it.
 """
 
 from __future__ import annotations
@@ -438,7 +439,7 @@ class Grouped:
         began = time.perf_counter()
         cand_all, score_all = self._candidates(needed, cols, deep, weights, probability, block)
         scoring_s += time.perf_counter() - began
-        for depth in (candidates, deep):
+        for depth in (candidates, candidates * 3, deep):
             if not len(todo):
                 break
             n_cand = max(k, min(depth, deep))
@@ -474,6 +475,7 @@ class Grouped:
             "groups": n_groups,
             "score_groups": self.n_score_groups,
             "deeper_groups": rounds[1] if len(rounds) > 1 else 0,
+            "deepest_groups": rounds[2] if len(rounds) > 2 else 0,
             "exact_groups": int(len(unresolved)),
             "scoring_seconds": scoring_s,
             "grouped_seconds": ranked_s,
