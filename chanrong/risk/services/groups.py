@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -281,7 +280,7 @@ def balance_on(loan: dict[str, Any], repaid: Decimal, day: dt.date) -> Decimal:
     return max(loan["principal"] - repaid, Decimal(0))
 
 
-def _demand_rows(actor, query: Query) -> tuple[list[tuple], list[tuple]]:
+def _demands(actor, query: Query) -> QuerySet:
     tz = timezone.get_current_timezone()
     low = timezone.make_aware(dt.datetime.combine(query.start, dt.time.min), tz)
     high = timezone.make_aware(dt.datetime.combine(query.end + dt.timedelta(1), dt.time.min), tz)
@@ -291,6 +290,10 @@ def _demand_rows(actor, query: Query) -> tuple[list[tuple], list[tuple]]:
         .filter(published_at__gte=low, published_at__lt=high),
         query.region,
     )
+    return demands
+
+
+def _demand_rows(actor, demands: QuerySet) -> tuple[list[tuple], list[tuple]]:
     rows = list(demands.values_list("pk", "enterprise_id", "amount", "state", "disbursed_amount"))
     dispatches = list(
         Dispatch.objects.visible_to(actor)
@@ -320,13 +323,19 @@ def _demand_stat(key: str, members: set[int] | None, rows, dispatches) -> StatRo
     return stat
 
 
-def _member_ids(key: str, day: dt.date, enterprise_ids: Iterable[int]) -> set[int]:
-    ids = sorted(set(enterprise_ids))
-    found: set[int] = set()
-    members = policy_groups.members(key, day)
-    for i in range(0, len(ids), 5000):
-        found |= set(members.filter(pk__in=ids[i : i + 5000]).values_list("pk", flat=True))
-    return found
+def _member_ids(key: str, day: dt.date, loans: QuerySet, demands: QuerySet) -> set[int]:
+    """The group's members among the enterprises of `loans` and `demands`.
+
+    The two sets go to the database as subqueries, not as lists of ids: a
+    bank's book at scale 10 touches ~3,000 enterprises, and ten groups each
+    sent in a 3,000-literal IN list cost ~4 s per page (building the lookup,
+    psycopg splitting the statement's placeholders, and a nested loop
+    probing the list per row); the semi-join costs milliseconds."""
+    involved = (
+        loans.order_by().values("enterprise_id").union(demands.order_by().values("enterprise_id"))
+    )
+    members = policy_groups.members(key, day).filter(pk__in=involved)
+    return set(members.order_by().values_list("pk", flat=True))
 
 
 def split(actor, query: Query) -> Split:
@@ -346,7 +355,8 @@ def split(actor, query: Query) -> Split:
     balances = {
         pk: balance_on(row, repaid.get(pk) or Decimal(0), query.as_of) for pk, row in loans.items()
     }
-    demand_rows, dispatches = _demand_rows(actor, query)
+    demands = _demands(actor, query)
+    demand_rows, dispatches = _demand_rows(actor, demands)
 
     total = GroupRow("", _("合计"))
     for pk, row in loans.items():
@@ -354,9 +364,6 @@ def split(actor, query: Query) -> Split:
     total.demand = _demand_stat("", None, demand_rows, dispatches)
 
     rows: list[GroupRow] = []
-    enterprise_ids = {row["enterprise_id"] for row in loans.values()} | {
-        row[1] for row in demand_rows
-    }
     for key, label, definition in group_choices():
         if query.group and key != query.group:
             continue
@@ -366,7 +373,7 @@ def split(actor, query: Query) -> Split:
             for pk in chosen:
                 row.add_loan(loans[pk], query, balances[pk])
         else:
-            members = _member_ids(key, query.as_of, enterprise_ids)
+            members = _member_ids(key, query.as_of, loans_qs, demands)
             for pk, loan in loans.items():
                 if loan["enterprise_id"] in members:
                     row.add_loan(loan, query, balances[pk])
