@@ -193,9 +193,17 @@ class _Event:
 
 
 def _move(
-    machine: StateMachine, obj, name: str, actor, *, changes=None, event: _Event | None = None
+    machine: StateMachine,
+    obj,
+    name: str,
+    actor,
+    *,
+    changes=None,
+    event: _Event | None = None,
+    held: bool = False,
 ):
-    """apply_transition, with its notification written by `_notify`."""
+    """apply_transition, with its notification written by `_notify`
+    (`held`: the caller holds `obj`'s row lock, see apply_transition)."""
 
     def notifier(locked, transition, who):
         if event is None:
@@ -212,7 +220,9 @@ def _move(
         )
 
     before = getattr(obj, machine.field)
-    locked = apply_transition(machine, obj, name, actor, changes=changes, notify=notifier)
+    locked = apply_transition(
+        machine, obj, name, actor, changes=changes, notify=notifier, held=held
+    )
     if machine is workflows.DEMAND and locked.state != before:
         _emit_status_changed(locked, before)
     return locked

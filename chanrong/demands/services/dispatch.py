@@ -245,7 +245,7 @@ def publish_demand(actor, demand: Demand) -> Demand:
         locked = _move(
             workflows.DEMAND, locked, "publish", actor,
             changes={"published_at": now, "exclusive": exclusive_by_default()},
-            event=_Event(_("企业发布了融资需求"), owners),
+            event=_Event(_("企业发布了融资需求"), owners), held=True,
         )  # fmt: skip
         _dispatch_round(actor, locked, "dispatch", now, owners=owners)
         demand_signals.demands_changed.send_after_commit([locked.pk])
@@ -274,7 +274,7 @@ def _dispatch_round(
     # Public to every dispatched institution, so it does not name the others.
     _move(
         workflows.DEMAND, demand, name, actor,
-        event=_Event(_("已派单给 %(n)s 家金融机构") % {"n": len(sent)}, owners),
+        event=_Event(_("已派单给 %(n)s 家金融机构") % {"n": len(sent)}, owners), held=True,
     )  # fmt: skip
     return True
 
