@@ -59,6 +59,10 @@ def test_the_demo_builder_writes_signed_batches_the_pages_show(client, world):
     client.force_login(world.user("gov_zhejiang"))
     page = client.get("/exchange/received/?peer=&kind=financing_stats")
     assert page.status_code == 200 and "嘉兴市产融合作平台" in page.content.decode()
+    # The province's dashboard sets the cities' reported figures beside its own.
+    dashboard = client.get("/insights/").content.decode()
+    assert 'data-testid="received-panel"' in dashboard
+    assert "来源：嘉兴市产融合作平台" in dashboard and "来源：湖州市产融合作平台" in dashboard
     client.force_login(world.user("gov_jiangsu"))
     assert "嘉兴市产融合作平台" not in client.get("/exchange/received/").content.decode()
     # Deterministic: the same seed gives the same figures.
