@@ -186,7 +186,18 @@ def _labels(group_by: str, keys: Iterable[str]) -> dict[str, str]:
 
 
 def demand_stats(actor, *, start: dt.date, end: dt.date, group_by: str = "region") -> DemandStats:
-    start, end, group_by = clean_period(start, end, group_by)
+    return demand_stats_by(actor, start=start, end=end, group_bys=(group_by,))[0]
+
+
+def demand_stats_by(
+    actor, *, start: dt.date, end: dt.date, group_bys: tuple[str, ...]
+) -> list[DemandStats]:
+    """`demand_stats` for each of `group_bys`, over ONE read of the period's
+    demands and dispatches: the 督办看板 shows the split by region and by
+    institution, and the two reads of every dispatch of a county (~150,000
+    rows at demo scale 10) were most of its time."""
+    checked = [clean_period(start, end, group_by) for group_by in group_bys]
+    start, end = checked[0][0], checked[0][1]
     low, high = _bounds(start, end)
     demands = (
         Demand.objects.visible_to(actor)
@@ -213,7 +224,14 @@ def demand_stats(actor, *, start: dt.date, end: dt.date, group_by: str = "region
         .filter(demand__in=demands)
         .values_list("demand_id", "institution_id", "dispatched_at", "claimed_at", "claim_due_at")
     )
+    return [
+        _grouped(start, end, group_by, demand_rows, dispatch_rows) for _s, _e, group_by in checked
+    ]
 
+
+def _grouped(
+    start: dt.date, end: dt.date, group_by: str, demand_rows: list, dispatch_rows: list
+) -> DemandStats:
     def key_of(row) -> str:
         region, industry, size, kind = row[8], row[9], row[10], row[7]
         if group_by == "region":

@@ -494,8 +494,9 @@ def supervision(request):
     except ValidationFailed as exc:
         errors = {e.field: e.message for e in exc.errors}
         start, end, group_by = stats.clean_period("", "", "region")
-    result = stats.demand_stats(request.user, start=start, end=end, group_by=group_by)
-    compliance = stats.demand_stats(request.user, start=start, end=end, group_by="institution")
+    result, compliance = stats.demand_stats_by(
+        request.user, start=start, end=end, group_bys=(group_by, "institution")
+    )
     board = sla.supervision_board(
         request.user,
         overdue_page=request.GET.get("overdue_page"),
