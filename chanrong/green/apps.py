@@ -34,3 +34,13 @@ class GreenConfig(AppConfig):
         from .services.catalogue import code_known
 
         set_green_code_provider(code_known)
+
+        # The shipped factors after the regions (a province's grid factor needs
+        # its region), by `chanrong refdata load`.
+        from chanrong.core import refdata
+
+        from .services.carbon_factors import load_shipped
+
+        refdata.register_loader(
+            "green.carbon_factors", lambda: f"排放因子：新增 {load_shipped()} 条"
+        )

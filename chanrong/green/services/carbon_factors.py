@@ -39,11 +39,16 @@ def load_shipped(model=None, path: Path = SHIPPED_CSV) -> int:
     `model` is the historical model when a migration calls this."""
     model = model or EmissionFactor
     existing = set(model.objects.values_list("code", "year", "region_id"))
+    # A province's factor waits for the regions: a new database migrates
+    # before `chanrong refdata load` fills them, which then loads it.
+    regions = set(
+        model._meta.get_field("region").related_model.objects.values_list("code", flat=True)
+    )
     created = []
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             key = (row["code"], int(row["year"]), row["region"] or None)
-            if key in existing:
+            if key in existing or (key[2] is not None and key[2] not in regions):
                 continue
             if not row["source"].strip():
                 raise ValueError(f"shipped factor {key} has no source")
@@ -87,25 +92,25 @@ class FactorBook:
         self._chosen: dict[tuple[str, int, str | None], Chosen | None] = {}
 
     def choose(self, code: str, year: int, province: str | None = None) -> Chosen | None:
-        """The factor of `code` for `year`: the province's when published for
-        that year or an earlier one, else the national; of the report's year,
-        else the latest earlier year, else the earliest there is."""
+        """The factor of `code` for `year`: of the report's year, else the
+        latest earlier year, else the earliest there is; of that year the
+        province's when published, else the national. A province's older
+        factor never beats a newer national one (2021 浙江 is not used for
+        2023, which has a national factor)."""
         key = (code, year, province)
         if key not in self._chosen:
             self._chosen[key] = self._choose(code, year, province)
         return self._chosen[key]
 
     def _choose(self, code: str, year: int, province: str | None) -> Chosen | None:
-        rows = self.by_code.get(code) or []
-        if province:
-            regional = [f for f in rows if f.region_id == province and f.year <= year]
-            if regional:
-                return self._note(regional[-1], year)
-        national = [f for f in rows if f.region_id is None]
-        if not national:
+        rows = [f for f in self.by_code.get(code) or [] if f.region_id in (None, province or None)]
+        if not rows:
             return None
-        earlier = [f for f in national if f.year <= year]
-        return self._note(earlier[-1] if earlier else national[0], year)
+        earlier = [f for f in rows if f.year <= year]
+        used = earlier[-1].year if earlier else rows[0].year
+        of_year = [f for f in rows if f.year == used]
+        regional = [f for f in of_year if f.region_id is not None]
+        return self._note((regional or of_year)[0], year)
 
     @staticmethod
     def _note(factor: EmissionFactor, year: int) -> Chosen:
