@@ -199,11 +199,10 @@ def test_scale_one_tenth(refdata_loaded, demo_password):
     assert Enterprise.objects.count() == 300
 
 
+@pytest.mark.postgres("PostgreSQL's planner statistics (pg_class.reltuples)")
 def test_postgresql_has_planner_statistics_after_the_build(demo):
     """The build ends with ANALYZE: the planner sees the demo's tables at
     their size (reltuples stays -1, "never analysed", otherwise)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's planner statistics")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
