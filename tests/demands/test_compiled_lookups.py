@@ -136,3 +136,18 @@ def test_a_queryset_the_key_cannot_be_found_in_runs_unplanned(world, bank_produc
     assert lookup.get(None, None, demand.pk).pk == demand.pk
     assert lookup.get(None, None, 2_000_000_000) is None
     assert lookup.get(None, None, demand.pk).pk == demand.pk
+
+
+def test_each_thread_keeps_only_the_shapes_it_used_last(world, bank_products, make_demand):
+    demand = make_demand()
+    lookup = KeyLookup(
+        lambda actor, pk: Demand.objects.visible_to(actor).filter(pk=pk), int, size=2
+    )
+    names = ("ent_user", "ent2_user", "bank_staff")
+    for name in names:
+        actor = world.user(name)
+        lookup.get(name, actor, demand.pk)
+    assert [shape for shape, _type in lookup._plans()] == ["ent2_user", "bank_staff"]
+    # An evicted shape is compiled again and still answers right.
+    assert lookup.get("ent_user", world.user("ent_user"), demand.pk).pk == demand.pk
+    assert lookup.get("ent2_user", world.user("ent2_user"), demand.pk) is None
