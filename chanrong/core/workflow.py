@@ -117,10 +117,10 @@ def apply_transition(
     transition = machine.transitions.get(name)
     if transition is None:
         raise Conflict(_("未知的操作：%(name)s") % {"name": name}, code="unknown_transition")
+    if held and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("held=True outside the transaction that locked the row")
     with transaction.atomic():
         if held:
-            if not transaction.get_connection().in_atomic_block:
-                raise RuntimeError("held=True outside the transaction that locked the row")
             locked = obj
         else:
             locked = type(obj).objects.select_for_update().get(pk=obj.pk)
