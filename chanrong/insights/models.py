@@ -307,3 +307,62 @@ class FinancingRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region or '全国'} {self.month:%Y-%m}"
+
+
+class FigureSnapshot(models.Model):
+    """The platform-computed figures (insights.sources) that the indicator
+    plans of one region subtree read, computed at one date and kept, so the
+    统计分析 page and a plan's 完成情况 read a few rows instead of scanning
+    the loan book on every view (issue 20). One row per region prefix (the
+    plans' region, as the sources are asked); refreshed nightly by
+    `insights.tasks.refresh_figure_snapshots`, by `chanrong demo`, and on a
+    government user's request (`requested_at`, audited). `computed_at` is
+    empty until the first refresh has finished."""
+
+    region_prefix = models.CharField("地区前缀", max_length=6, unique=True)
+    as_of = models.DateField("数据截至日", null=True, blank=True)
+    computed_at = models.DateTimeField("计算完成时间", null=True, blank=True)
+    seconds = models.FloatField("计算耗时（秒）", default=0)
+    requested_at = models.DateTimeField("申请刷新时间", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "指标计算快照"
+        verbose_name_plural = "指标计算快照"
+
+    def __str__(self) -> str:
+        return f"{self.region_prefix} {self.as_of}"
+
+    @property
+    def refresh_pending(self) -> bool:
+        return self.requested_at is not None and (
+            self.computed_at is None or self.requested_at > self.computed_at
+        )
+
+
+class FigureSnapshotValue(models.Model):
+    """One source's answer for one window (`start` empty for a 时点 source,
+    the level at `end`), as the source gave it: `value` is the Decimal's
+    exact text ("" = the source had no figure), so a figure read back is the
+    very Decimal the live computation gives — a DecimalField would round a
+    ratio to its declared places."""
+
+    snapshot = models.ForeignKey(FigureSnapshot, on_delete=models.CASCADE, related_name="values")
+    source = models.CharField(max_length=64)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField()
+    value = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "source"], name="figure_snapshot_value_src")]
+        verbose_name = "指标计算快照数值"
+        verbose_name_plural = "指标计算快照数值"
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.start}–{self.end}: {self.value}"
