@@ -3,9 +3,10 @@
 
 Everything is computed over the demands the actor can see
 (`Demand.objects.visible_to`) that were published in [start, end] (local
-dates, inclusive), and over their dispatches the actor can see. Medians are
-taken in Python over the selected durations, so the numbers are the same on
-SQLite and PostgreSQL.
+dates, inclusive), and over their dispatches the actor can see. Counts and
+sums are GROUP BY statements; a median is taken in Python over the middle one
+or two durations of its group, read in order from the database (`_middles`),
+so the numbers are exact and the same on SQLite and PostgreSQL.
 
 Definitions (per group and in total):
 
@@ -31,6 +32,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -60,6 +75,9 @@ class StatRow:
     claimed_in_time: int = 0
     financings: int = 0
     financing_amount: Decimal = Decimal(0)
+    # The values the medians are taken over: every claim's hours and every
+    # financing's days, or (demand_stats) only the middle one or two of them
+    # in ascending order, which have the same median.
     claim_hours: list[float] = field(default_factory=list, repr=False)
     disburse_days: list[int] = field(default_factory=list, repr=False)
 
@@ -192,10 +210,12 @@ def demand_stats(actor, *, start: dt.date, end: dt.date, group_by: str = "region
 def demand_stats_by(
     actor, *, start: dt.date, end: dt.date, group_bys: tuple[str, ...]
 ) -> list[DemandStats]:
-    """`demand_stats` for each of `group_bys`, over ONE read of the period's
-    demands and dispatches: the 督办看板 shows the split by region and by
-    institution, and the two reads of every dispatch of a county (~150,000
-    rows at demo scale 10) were most of its time."""
+    """`demand_stats` for each of `group_bys`. The counts and sums are
+    GROUP BY statements; of the durations behind the medians only the middle
+    one or two per group are read (`_middles`): the 督办看板 of a county at
+    demo scale 10 covers ~60,000 dispatches, and grouping them in Python,
+    once per split, was most of the page's time. The totals are the same for
+    every split and are computed once."""
     checked = [clean_period(start, end, group_by) for group_by in group_bys]
     start, end = checked[0][0], checked[0][1]
     low, high = _bounds(start, end)
@@ -203,97 +223,332 @@ def demand_stats_by(
         Demand.objects.visible_to(actor)
         .exclude(state=DemandState.DRAFT)
         .filter(published_at__gte=low, published_at__lt=high)
+        .order_by()
     )
-    demand_rows = list(
-        demands.values_list(
-            "pk",
-            "amount",
-            "state",
-            "published_at",
-            "disbursed_amount",
-            "disbursed_on",
-            "outcome_institution_id",
-            "kind",
-            "enterprise__region_id",
-            "enterprise__industry_id",
-            "enterprise__size",
-        )
-    )
-    dispatch_rows = list(
-        Dispatch.objects.visible_to(actor)
-        .filter(demand__in=demands)
-        .values_list("demand_id", "institution_id", "dispatched_at", "claimed_at", "claim_due_at")
-    )
-    return [
-        _grouped(start, end, group_by, demand_rows, dispatch_rows) for _s, _e, group_by in checked
-    ]
-
-
-def _grouped(
-    start: dt.date, end: dt.date, group_by: str, demand_rows: list, dispatch_rows: list
-) -> DemandStats:
-    def key_of(row) -> str:
-        region, industry, size, kind = row[8], row[9], row[10], row[7]
-        if group_by == "region":
-            return region or ""
-        if group_by == "industry":
-            return (industry or "")[:1]
-        if group_by == "size":
-            return size or ""
-        return kind
-
+    dispatches = Dispatch.objects.visible_to(actor).filter(demand__in=demands).order_by()
     total = StatRow("", _("合计"))
-    groups: dict[str, StatRow] = {}
+    wanted = list(dict.fromkeys(group_by for _s, _e, group_by in checked))
+    if connections[demands.db].vendor == "postgresql":
+        by_split = _grouping_sets(wanted, demands, dispatches, total)
+    else:
+        by_split = _window_splits(wanted, demands, dispatches, total)
+    splits = [by_split[group_by] for _s, _e, group_by in checked]
+    results = []
+    for group_by, groups in zip((c[2] for c in checked), splits, strict=True):
+        labels = _labels(group_by, groups)
+        for key, row in groups.items():
+            row.label = labels.get(key) or key or _("未填写")
+        rows = sorted(groups.values(), key=lambda r: (-r.demands, -r.dispatches, r.key))
+        results.append(DemandStats(start=start, end=end, group_by=group_by, total=total, rows=rows))
+    return results
 
-    def group(key: str) -> StatRow:
+
+def _window_splits(wanted: list[str], demands, dispatches, total: StatRow) -> dict[str, dict]:
+    """Any database (SQLite): GROUP BY statements per split, the medians' middles
+    by window functions (`_middles`)."""
+    done: set[str] = set()
+    by_split = {group_by: _split(group_by, demands, dispatches, total, done) for group_by in wanted}
+    if "demands" not in done:
+        # The institution split's groups overlap (a demand counts for every
+        # institution it went to): the demand totals need their own sums.
+        found = demands.aggregate(
+            demands=Count("pk"),
+            demand_amount=Sum("amount"),
+            financings=Count("pk", filter=_DISBURSED),
+            financing_amount=Sum("disbursed_amount", filter=_DISBURSED),
+        )
+        total.demands, total.financings = found["demands"], found["financings"]
+        total.demand_amount = found["demand_amount"] or Decimal(0)
+        total.financing_amount = found["financing_amount"] or Decimal(0)
+    return by_split
+
+
+def _grouping_sets(wanted: list[str], demands, dispatches, total: StatRow) -> dict[str, dict]:
+    """PostgreSQL: every split and the total in two statements, one over the
+    dispatches and one over the demands, each grouped by GROUPING SETS (one
+    set per split and () for the total). A median's middles are
+    percentile_disc(0.5) over the durations in ascending order (the lower
+    middle; the middle when the count is odd) and in descending order (the
+    upper middle): exact values, whose mean is statistics.median's."""
+    by_split: dict[str, dict[str, StatRow]] = {group_by: {} for group_by in wanted}
+
+    def group(group_by: str, key) -> StatRow:
+        groups, key = by_split[group_by], str(key)
         if key not in groups:
             groups[key] = StatRow(key, "")
         return groups[key]
 
-    demand_keys: dict[int, str] = {}
-    dispatched_to: dict[int, set[str]] = {}
-    for _d, institution_id, *_rest in dispatch_rows:
-        dispatched_to.setdefault(_d, set()).add(str(institution_id))
-    for row in demand_rows:
-        pk, amount, state, published_at, disbursed_amount, disbursed_on, outcome = row[:7]
-        disbursed = state == DemandState.DISBURSED and disbursed_amount is not None
-        days = (
-            (disbursed_on - timezone.localtime(published_at).date()).days
-            if disbursed and disbursed_on
-            else None
-        )
-        if group_by == "institution":
-            demand_targets = [group(k) for k in sorted(dispatched_to.get(pk, ()))]
-            lender = group(str(outcome)) if disbursed and outcome else None
-        else:
-            demand_keys[pk] = key_of(row)
-            demand_targets = [group(demand_keys[pk])]
-            lender = demand_targets[0] if disbursed else None
-        for target in [total, *demand_targets]:
-            target.demands += 1
-            target.demand_amount += amount
-        for target in [total, lender] if disbursed else []:
-            if target is None:
+    keys = [f"k{n}" for n in range(len(wanted))]
+    dispatch_keys = {
+        key: F("institution_id") if group_by == "institution" else _demand_key(group_by, "demand__")
+        for key, group_by in zip(keys, wanted, strict=True)
+    }
+    inner = dispatches.annotate(
+        **dispatch_keys,
+        duration=_claim_duration(),
+        in_time=ExpressionWrapper(Q(claimed_at__lte=F("claim_due_at")), BooleanField()),
+        demand_amount=F("demand__amount"),
+    ).values_list(*keys, "duration", "in_time", "demand_amount")
+    found = _grouped_sets(
+        inner,
+        keys,
+        "COUNT(*), COUNT(m.duration), COUNT(*) FILTER (WHERE m.in_time), SUM(m.demand_amount),"
+        " percentile_disc(0.5) WITHIN GROUP (ORDER BY m.duration),"
+        " percentile_disc(0.5) WITHIN GROUP (ORDER BY m.duration DESC)",
+    )
+    for group_by, key, (dispatched, claims, in_time, amount, low, high) in found:
+        row = total if group_by is None else group(wanted[group_by], key)
+        row.dispatches, row.claims, row.claimed_in_time = dispatched, claims, in_time
+        if group_by is not None and wanted[group_by] == "institution":
+            # One dispatch per (demand, institution): its demands are its dispatches.
+            row.demands, row.demand_amount = dispatched, amount
+        if low is not None:
+            row.claim_hours = [low.total_seconds() / 3600, high.total_seconds() / 3600]
+    demand_keys = {
+        key: F("outcome_institution_id") if group_by == "institution" else _demand_key(group_by)
+        for key, group_by in zip(keys, wanted, strict=True)
+    }
+    inner = demands.annotate(
+        **demand_keys,
+        financing=ExpressionWrapper(_DISBURSED, BooleanField()),
+        days=Case(
+            When(_DISBURSED & Q(disbursed_on__isnull=False), then=_disburse_duration()),
+            output_field=DurationField(),
+        ),
+    ).values_list(*keys, "amount", "financing", "disbursed_amount", "days")
+    found = _grouped_sets(
+        inner,
+        keys,
+        "COUNT(*), SUM(m.amount), COUNT(*) FILTER (WHERE m.financing),"
+        " SUM(m.disbursed_amount) FILTER (WHERE m.financing),"
+        " percentile_disc(0.5) WITHIN GROUP (ORDER BY m.days),"
+        " percentile_disc(0.5) WITHIN GROUP (ORDER BY m.days DESC)",
+    )
+    for group_by, key, (count, amount, financings, lent, low, high) in found:
+        if group_by is None:
+            row = total
+        elif wanted[group_by] == "institution":
+            # A financing counts for the institution that lent, if any.
+            if key is None or not financings:
                 continue
-            target.financings += 1
-            target.financing_amount += disbursed_amount
-            if days is not None:
-                target.disburse_days.append(days)
-    for demand_id, institution_id, dispatched_at, claimed_at, claim_due_at in dispatch_rows:
-        key = str(institution_id) if group_by == "institution" else demand_keys.get(demand_id)
-        targets = [total] + ([group(key)] if key is not None else [])
-        for target in targets:
-            target.dispatches += 1
-            if claimed_at is not None:
-                target.claims += 1
-                target.claim_hours.append((claimed_at - dispatched_at).total_seconds() / 3600)
-                if claimed_at <= claim_due_at:
-                    target.claimed_in_time += 1
-    labels = _labels(group_by, groups)
-    for key, row in groups.items():
-        row.label = labels.get(key) or key or _("未填写")
-    rows = sorted(groups.values(), key=lambda r: (-r.demands, -r.dispatches, r.key))
-    return DemandStats(start=start, end=end, group_by=group_by, total=total, rows=rows)
+            row = group("institution", key)
+        else:
+            row = group(wanted[group_by], key)
+            row.demands, row.demand_amount = count, amount
+        if group_by is None:
+            row.demands, row.demand_amount = count, amount or Decimal(0)
+        row.financings, row.financing_amount = financings, lent or Decimal(0)
+        if low is not None:
+            row.disburse_days = [low.days, high.days]
+    return by_split
+
+
+def _grouped_sets(inner, keys: list[str], aggregates: str) -> list[tuple[int | None, Any, tuple]]:
+    """Run `aggregates` over `inner` (a values_list queryset whose first
+    columns are `keys`) grouped by each key alone and by nothing: rows of
+    (index of the key or None for the total, key value, aggregates)."""
+    sql, params = inner.query.sql_with_params()
+    flags = ", ".join(f"GROUPING(m.{key})" for key in keys)
+    columns = ", ".join(f"m.{key}" for key in keys)
+    sets = ", ".join([f"(m.{key})" for key in keys] + ["()"])
+    statement = (
+        f"SELECT {flags}, {columns}, {aggregates} FROM ({sql}) m"  # noqa: S608 (names only)
+        f" GROUP BY GROUPING SETS ({sets})"
+    )
+    rows = []
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(statement, params)
+        for found in cursor.fetchall():
+            flags_of, values, rest = (
+                found[: len(keys)],
+                found[len(keys) : 2 * len(keys)],
+                found[2 * len(keys) :],
+            )
+            index = next((n for n, flag in enumerate(flags_of) if flag == 0), None)
+            rows.append((index, values[index] if index is not None else None, tuple(rest)))
+    return rows
+
+
+#: A demand that counts as a financing (放款): disbursed, with its amount.
+_DISBURSED = Q(state=DemandState.DISBURSED, disbursed_amount__isnull=False)
+
+
+def _demand_key(group_by: str, prefix: str = ""):
+    """The group of a demand (`prefix`: the path from the queried model to it)."""
+    if group_by == "region":
+        return Coalesce(F(f"{prefix}enterprise__region_id"), Value(""))
+    if group_by == "industry":
+        return Coalesce(Substr(F(f"{prefix}enterprise__industry_id"), 1, 1), Value(""))
+    if group_by == "size":
+        return Coalesce(F(f"{prefix}enterprise__size"), Value(""))
+    return F(f"{prefix}kind")
+
+
+def _claim_duration() -> ExpressionWrapper:
+    return ExpressionWrapper(F("claimed_at") - F("dispatched_at"), output_field=DurationField())
+
+
+def _disburse_duration() -> ExpressionWrapper:
+    # The local date of publication, as timezone.localtime(published_at).date().
+    return ExpressionWrapper(
+        F("disbursed_on") - TruncDate("published_at"), output_field=DurationField()
+    )
+
+
+def _split(
+    group_by: str, demands, dispatches, total: StatRow, done: set[str]
+) -> dict[str, StatRow]:
+    """One split's groups. The first split also fills `total`'s dispatch
+    counts and medians (the same in every split), the first split other than
+    by institution its demand counts; `done` records what the total has."""
+    groups: dict[str, StatRow] = {}
+    demand_totals_done = "demands" in done
+    dispatch_totals_done = "dispatches" in done
+
+    def group(key) -> StatRow:
+        key = str(key)
+        if key not in groups:
+            groups[key] = StatRow(key, "")
+        return groups[key]
+
+    by_institution = group_by == "institution"
+    if by_institution:
+        # One dispatch per (demand, institution): an institution's demands are its dispatches.
+        dispatch_key = F("institution_id")
+        lender_key = F("outcome_institution_id")
+        counted = dispatches.annotate(key=dispatch_key).values("key")
+        for found in counted.annotate(
+            demand_amount=Sum("demand__amount"), **_dispatch_counts()
+        ).order_by():
+            row = group(found["key"])
+            row.demands = found["dispatches"]
+            row.demand_amount = found["demand_amount"]
+            _add_dispatch_counts(row, found)
+        for found in (
+            demands.filter(_DISBURSED, outcome_institution_id__isnull=False)
+            .annotate(key=lender_key)
+            .values("key")
+            .annotate(financings=Count("pk"), financing_amount=Sum("disbursed_amount"))
+            .order_by()
+        ):
+            row = group(found["key"])
+            row.financings, row.financing_amount = found["financings"], found["financing_amount"]
+    else:
+        dispatch_key = _demand_key(group_by, "demand__")
+        lender_key = _demand_key(group_by)
+        for found in (
+            demands.annotate(key=_demand_key(group_by))
+            .values("key")
+            .annotate(
+                demands=Count("pk"),
+                demand_amount=Sum("amount"),
+                financings=Count("pk", filter=_DISBURSED),
+                financing_amount=Sum("disbursed_amount", filter=_DISBURSED),
+            )
+            .order_by()
+        ):
+            row = group(found["key"])
+            row.demands, row.demand_amount = found["demands"], found["demand_amount"]
+            row.financings = found["financings"]
+            row.financing_amount = found["financing_amount"] or Decimal(0)
+        if not demand_totals_done:
+            # Each demand has one key in these splits: the totals are the groups' sums.
+            for row in groups.values():
+                total.demands += row.demands
+                total.demand_amount += row.demand_amount
+                total.financings += row.financings
+                total.financing_amount += row.financing_amount
+        for found in (
+            dispatches.annotate(key=dispatch_key).values("key").annotate(**_dispatch_counts())
+        ).order_by():
+            _add_dispatch_counts(group(found["key"]), found)
+    # Every dispatch has one key in every split: the totals are the groups' sums.
+    if not dispatch_totals_done:
+        for row in groups.values():
+            total.dispatches += row.dispatches
+            total.claims += row.claims
+            total.claimed_in_time += row.claimed_in_time
+    with_total = not dispatch_totals_done
+    done.add("dispatches")
+    middles = _middles(
+        dispatches.filter(claimed_at__isnull=False), dispatch_key, _claim_duration(), with_total
+    )
+    for key, durations in middles.items():
+        hours = [d.total_seconds() / 3600 for d in durations]
+        (total if key is _TOTAL else group(key)).claim_hours = hours
+    # Over every financing with a date: the total counts those lent by no
+    # institution too (key NULL, no group of their own).
+    middles = _middles(
+        demands.filter(_DISBURSED, disbursed_on__isnull=False),
+        lender_key,
+        _disburse_duration(),
+        with_total,
+    )
+    if not by_institution:
+        done.add("demands")
+    for key, durations in middles.items():
+        if key is _TOTAL:
+            total.disburse_days = [d.days for d in durations]
+        elif key is not None:
+            group(key).disburse_days = [d.days for d in durations]
+    return groups
+
+
+def _dispatch_counts() -> dict[str, Any]:
+    return {
+        "dispatches": Count("pk"),
+        "claims": Count("pk", filter=Q(claimed_at__isnull=False)),
+        "claimed_in_time": Count("pk", filter=Q(claimed_at__lte=F("claim_due_at"))),
+    }
+
+
+def _add_dispatch_counts(row: StatRow, found: dict) -> None:
+    row.dispatches = found["dispatches"]
+    row.claims = found["claims"]
+    row.claimed_in_time = found["claimed_in_time"]
+
+
+#: `_middles`' key of the total's middles.
+_TOTAL = object()
+
+
+def _middles(queryset, key, duration, with_total: bool) -> dict[Any, list[dt.timedelta]]:
+    """The middle one (odd count) or two (even count) of each group's
+    durations in ascending order, and with `with_total` of all of them under
+    the key _TOTAL: what statistics.median needs, read in one statement instead
+    of every duration. The median of the middles is the median of the whole
+    list, so the figures are exactly those of the old rule (every value
+    fetched and sorted in Python). The durations are the database's exact
+    differences (PostgreSQL intervals; on SQLite Django's
+    django_timestamp_diff, in microseconds), so the order is exact too."""
+    inner = queryset.annotate(key=key, duration=duration).values_list("key", "duration")
+    sql, params = inner.query.sql_with_params()
+    total_columns = (
+        ", ROW_NUMBER() OVER (ORDER BY m.duration) AS t_rank, COUNT(*) OVER () AS t_count"
+        if with_total
+        else ", 0 AS t_rank, 0 AS t_count"
+    )
+    # The inner statement is Django's, its values passed as parameters.
+    wrapped = (
+        "SELECT w.key, w.duration, w.k_rank, w.k_count, w.t_rank, w.t_count FROM ("  # noqa: S608
+        "SELECT m.key, m.duration,"
+        " ROW_NUMBER() OVER (PARTITION BY m.key ORDER BY m.duration) AS k_rank,"
+        f" COUNT(*) OVER (PARTITION BY m.key) AS k_count{total_columns}"
+        f" FROM ({sql}) m) w"
+        " WHERE 2 * w.k_rank BETWEEN w.k_count AND w.k_count + 2"
+        " OR 2 * w.t_rank BETWEEN w.t_count AND w.t_count + 2"
+    )
+    found: dict[Any, list[tuple[int, dt.timedelta]]] = {}
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(wrapped, params)
+        for key_value, value, k_rank, k_count, t_rank, t_count in cursor.fetchall():
+            if not isinstance(value, dt.timedelta):  # SQLite: microseconds
+                value = dt.timedelta(microseconds=value)
+            if 0 < k_count <= 2 * k_rank <= k_count + 2:
+                found.setdefault(key_value, []).append((k_rank, value))
+            if 0 < t_count <= 2 * t_rank <= t_count + 2:
+                found.setdefault(_TOTAL, []).append((t_rank, value))
+    return {key: [value for _rank, value in sorted(pairs)] for key, pairs in found.items()}
 
 
 def chart_option(result: DemandStats, limit: int = 15) -> dict[str, Any]:
