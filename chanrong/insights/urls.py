@@ -15,6 +15,7 @@ urlpatterns = [
     path("plans/<int:pk>/print/", views.plan_print, name="plan_print"),
     path("plans/<int:pk>/export.xlsx", views.plan_export, name="plan_export"),
     path("report/", views.report, name="report"),
+    path("figures/refresh/", views.refresh_figures, name="refresh_figures"),
     path(
         "plans/<int:pk>/statistics.xlsx",
         views_compare.plan_statistics_export,

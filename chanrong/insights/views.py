@@ -8,12 +8,15 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chanrong.core import pickers
 from chanrong.core.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
@@ -21,13 +24,17 @@ from chanrong.core.models import Industry, Region
 from chanrong.core.money import YI
 from chanrong.core.paging import paginate
 from chanrong.core.panels import panel_context
+from chanrong.core.tasking import enqueue_on_commit
 from chanrong.core.text import validate_name
 from chanrong.finance.models import FinancialInstitution
 
 from . import services
 from .exports import plan_xlsx
 from .models import Category, IndicatorDefinition, IndicatorPlan, PeriodType, SecondKind
+from .received import received_figures
 from .services import received as received_service
+from .services import snapshots
+from .tasks import refresh_figure_snapshot
 
 # --------------------------------------------------------------------------
 # helpers
@@ -156,19 +163,28 @@ def dashboard(request):
         ],
     }
 
+    # The first five plans, each against its region's kept figures (one
+    # statement for all their snapshots; services.snapshots).
     plans = list(
         IndicatorPlan.objects.visible_to(request.user)
         .filter(region__code__startswith=prefix)
-        .select_related("region")[:20]
+        .select_related("region")[:5]
     )
+    kept = snapshots.snapshots_for({plan.region.prefix for plan in plans})
     this_year = timezone.localdate().year
     plan_rows = []
-    for plan in plans[:5]:
+    for plan in plans:
         year = min(max(this_year, plan.start_year), plan.end_year)
-        rows = services.completion(plan, year)
+        figures = snapshots.plan_figures(plan, year, snapshot=kept.get(plan.region.prefix))
+        rows = figures.rows
         met = sum(1 for r in rows if r.status == "met")
         with_target = sum(1 for r in rows if r.status != "no_target")
-        plan_rows.append({"plan": plan, "year": year, "met": met, "total": with_target})
+        plan_rows.append(
+            {"plan": plan, "year": year, "met": met, "total": with_target, "figures": figures}
+        )
+
+    # Figures child deployments reported (issue 19), read once for both panels.
+    received = received_figures(request.user, prefix)
 
     breadcrumbs = []
     node = region
@@ -213,13 +229,15 @@ def dashboard(request):
             "region_chart": by_region,
             "section_chart": by_section,
             "plan_rows": plan_rows,
-            # Figures child deployments reported (issue 19), beside our own.
-            "received_rows": received_service.latest_rows(request.user, prefix),
+            "refresh_regions": sorted({p["plan"].region.code for p in plan_rows}),
+            # ... beside our own
+            "received_rows": received_service.latest_rows(request.user, prefix, received),
             "received_regions": received_service.regions_without_own_data(
                 request.user,
                 prefix,
                 received_service.child_nodes(prefix),
                 {r.prefix for r, _n, _a in children},
+                received,
             ),
             # what higher apps add (risk: financing split by policy group)
             **panel_context("insights.dashboard", user=request.user, region=region),
@@ -358,7 +376,7 @@ def _year_choice(request, plan: IndicatorPlan) -> int:
 def plan_detail(request, pk: int):
     plan = _plan_or_404(request.user, pk)
     year = _year_choice(request, plan)
-    rows = services.completion(plan, year)
+    figures = snapshots.plan_figures(plan, year)
     return render(
         request,
         "insights/plan_detail.html",
@@ -366,11 +384,45 @@ def plan_detail(request, pk: int):
             "plan": plan,
             "groups": _groups(services.plan_table(plan)),
             "year": year,
-            "completion": rows,
+            "completion": figures.rows,
+            "figures": figures,
+            "refresh_regions": [plan.region.code],
             "status_labels": services.STATUS_LABELS,
             "can_edit": services.can_manage_region(request.user, plan.region),
         },
     )
+
+
+@login_required
+@require_POST
+def refresh_figures(request):
+    """A government user asks for the kept figures of the plans' regions
+    (the `region` codes posted) to be computed again; back to `next`."""
+    _require_viewer(request.user)
+    codes = [c.strip() for c in request.POST.getlist("region") if c.strip()][:20]
+    regions = list(Region.objects.filter(code__in=codes))
+    if not regions or len(regions) != len(set(codes)):
+        raise Http404
+    try:
+        with transaction.atomic():
+            enqueued = snapshots.request_refresh(request.user, regions)
+            for prefix in enqueued:
+                enqueue_on_commit(refresh_figure_snapshot, prefix)
+    except NotFound:
+        raise Http404 from None
+    except NotAllowed as exc:
+        messages.error(request, exc.message)
+    else:
+        if enqueued:
+            messages.success(request, _("已提交刷新，后台计算完成后页面将显示新数据。"))
+        else:
+            messages.info(request, _("刷新已在进行中，请稍后查看。"))
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("insights:dashboard")
+    return redirect(target)
 
 
 @login_required

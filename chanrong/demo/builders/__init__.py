@@ -23,6 +23,7 @@ from . import (
     green_library,
     indicators,
     insights,
+    insights_snapshots,
     listing,
     organisations,
     pilots,
@@ -58,4 +59,5 @@ STEPS = (
     registrations,
     zhongzheng,
     exchange,
+    insights_snapshots,
 )

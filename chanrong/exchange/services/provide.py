@@ -38,8 +38,14 @@ def received_figures(
         qs = qs.filter(period__gte=period_from)
     if period_to:
         qs = qs.filter(period__lte=period_to)
-    rows = qs.select_related("peer", "batch").order_by(
-        "peer_id", "region_code", "period", "key", "-batch__received_at", "-batch__sequence"
+    # the batch for its id, sequence and date only: its payload is the whole
+    # document received (decoding it for every row cost ~1 ms a row)
+    rows = (
+        qs.select_related("peer", "batch")
+        .defer("batch__payload")
+        .order_by(
+            "peer_id", "region_code", "period", "key", "-batch__received_at", "-batch__sequence"
+        )
     )
     newest: dict[tuple[int, str, str, str, str], Row] = {}
     for row in rows:

@@ -53,11 +53,24 @@ class Actual:
     note: str = ""
 
 
-def _one_source(key: str, kind: str, unit: str, prefix: str, start: date, end: date):
+class LiveSources:
+    """Asks each computed source itself (`source.fn`): the live computation.
+    `services.snapshots` gives a reader with the same `value` that answers
+    from a kept snapshot instead."""
+
+    def value(self, key: str, prefix: str, start: date | None, end: date):
+        source = get_source(key)
+        return None if source is None else source.fn(prefix, start, end)
+
+
+LIVE = LiveSources()
+
+
+def _one_source(key: str, kind: str, unit: str, prefix: str, start: date, end: date, sources=LIVE):
     source = get_source(key)
     if source is None:
         return None
-    value = source.fn(prefix, None if kind == Kind.STOCK else start, end)
+    value = sources.value(key, prefix, None if kind == Kind.STOCK else start, end)
     if value is None:
         return None
     value = Decimal(value)
@@ -66,11 +79,13 @@ def _one_source(key: str, kind: str, unit: str, prefix: str, start: date, end: d
     return value
 
 
-def _source_value(definition: IndicatorDefinition, region: Region, start: date, end: date):
+def _source_value(
+    definition: IndicatorDefinition, region: Region, start: date, end: date, sources=LIVE
+):
     """The main figure: the source's value, plus each added source's (a part
     with no figure counts as none; all parts none: no figure)."""
     parts = [
-        _one_source(key, definition.kind, definition.unit, region.prefix, start, end)
+        _one_source(key, definition.kind, definition.unit, region.prefix, start, end, sources)
         for key in source_keys(definition)
     ]
     present = [p for p in parts if p is not None]
@@ -79,7 +94,9 @@ def _source_value(definition: IndicatorDefinition, region: Region, start: date, 
     return sum(present, Decimal(0))
 
 
-def _second_source_value(definition: IndicatorDefinition, region: Region, start: date, end: date):
+def _second_source_value(
+    definition: IndicatorDefinition, region: Region, start: date, end: date, sources=LIVE
+):
     return _one_source(
         definition.second_source,
         definition.kind,
@@ -87,15 +104,25 @@ def _second_source_value(definition: IndicatorDefinition, region: Region, start:
         region.prefix,
         start,
         end,
+        sources,
     )
 
 
 class FigureBook:
     """Reported figures of one region subtree loaded once, then asked many
-    questions (every indicator × year of a plan) without further queries."""
+    questions (every indicator × year of a plan) without further queries.
+    Computed figures are asked of `sources` (default: the sources themselves;
+    a snapshot's reader answers from kept figures)."""
 
-    def __init__(self, region: Region, definitions: list[IndicatorDefinition] | None = None):
+    def __init__(
+        self,
+        region: Region,
+        definitions: list[IndicatorDefinition] | None = None,
+        *,
+        sources=LIVE,
+    ):
         self.region = region
+        self.sources = sources
         self.children = _children_map(region.prefix)
         qs = IndicatorActual.objects.filter(region__code__startswith=region.prefix)
         if definitions is not None:
@@ -120,11 +147,12 @@ class FigureBook:
         if is_computed(definition):
             second = None
             if has_computed_second(definition):
-                second = _second_source_value(definition, self.region, start, end)
+                second = _second_source_value(definition, self.region, start, end, self.sources)
             elif definition.second_kind == SecondKind.MEASURE:
                 reported = self._reported(definition, start, end)
                 second = reported.second if reported is not None else None
-            return _source_value(definition, self.region, start, end), second, True, True
+            value = _source_value(definition, self.region, start, end, self.sources)
+            return value, second, True, True
         figure = self._reported(definition, start, end)
         if figure is None:
             return None, None, True, False
@@ -264,9 +292,13 @@ STATUS_LABELS = {
 }
 
 
-def completion(plan: IndicatorPlan, year: int, *, today: date | None = None) -> list[CompletionRow]:
+def completion(
+    plan: IndicatorPlan, year: int, *, today: date | None = None, sources=LIVE
+) -> list[CompletionRow]:
     """Each indicator of the plan against its target for `year`. A year not
-    yet over is compared year-to-date and marked in_progress unless already met."""
+    yet over is compared year-to-date and marked in_progress unless already met.
+    Computed figures come from `sources` (default: computed now; see
+    services.snapshots for the kept ones, read with `today` = their date)."""
     today = today or timezone.localdate()
     start, end = date(year, 1, 1), date(year, 12, 31)
     running = today < end
@@ -283,8 +315,8 @@ def completion(plan: IndicatorPlan, year: int, *, today: date | None = None) -> 
         },
         key=lambda d: (CATEGORY_ORDER.index(d.category), d.sort_order),
     )
-    book = FigureBook(plan.region, definitions)
-    sources = report_sources(
+    book = FigureBook(plan.region, definitions, sources=sources)
+    reported_from = report_sources(
         plan.region, [d for d in definitions if not is_computed(d)], start, end
     )
     rows = []
@@ -324,7 +356,7 @@ def completion(plan: IndicatorPlan, year: int, *, today: date | None = None) -> 
                 status=status,
                 computed=result.computed,
                 complete=result.complete,
-                source=None if result.computed else sources.get(d.pk),
+                source=None if result.computed else reported_from.get(d.pk),
             )
         )
     return rows

@@ -70,10 +70,12 @@ class ReceivedRow:
     unit: str
 
 
-def latest_rows(actor, prefix: str) -> list[ReceivedRow]:
+def latest_rows(actor, prefix: str, figures: list | None = None) -> list[ReceivedRow]:
     """The newest month each source reported for each region of the subtree,
-    every measure of it, with this deployment's own figure beside."""
-    figures = received_figures(actor, prefix)
+    every measure of it, with this deployment's own figure beside.
+    `figures`: the subtree's received figures when the caller has them."""
+    if figures is None:
+        figures = received_figures(actor, prefix)
     newest: dict[tuple[str, str], str] = {}
     for f in figures:
         mark = (f.source_id, f.region_code)
@@ -127,16 +129,20 @@ def child_nodes(prefix: str) -> list[Region]:
 
 
 def regions_without_own_data(
-    actor, prefix: str, children: list[Region], own: set[str]
+    actor, prefix: str, children: list[Region], own: set[str], figures: list | None = None
 ) -> list[ReceivedRegionRow]:
     """For each child node of the dashboard's region that has no financing of
     its own here (`own`: the child prefixes the rollup has), the financing
     its deployment reported (放款笔数, 放款金额 over every month received):
-    shown in the 按地区 table as received, with its source."""
+    shown in the 按地区 table as received, with its source. `figures`: the
+    subtree's received figures (every kind) when the caller has them."""
     missing = [c for c in children if c.prefix not in own]
     if not missing:
         return []
-    figures = received_figures(actor, prefix, kind=FINANCING_STATS, keys=list(OWN_FINANCING))
+    if figures is None:
+        figures = received_figures(actor, prefix, kind=FINANCING_STATS, keys=list(OWN_FINANCING))
+    else:
+        figures = [f for f in figures if f.kind == FINANCING_STATS and f.key in OWN_FINANCING]
     out = []
     for child in missing:
         mine = [f for f in figures if f.region_code.startswith(child.prefix)]
