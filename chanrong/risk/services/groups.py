@@ -34,11 +34,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,21 +80,47 @@ RATE_PLACES = Decimal("0.0001")
 # --- the loan groups and 无贷户 ------------------------------------------------------------------
 
 
+def first_loan_q() -> Q:
+    """首贷: the loan is its enterprise's first loan on record — no loan of
+    the enterprise was disbursed earlier, nor on the same day with a lower
+    id: the first of its loans in (disbursed_on, id) order. A condition on a
+    LoanAccount row; the first loans are numbered once (a window over the
+    loans, hashed by the database) rather than each loan looking for an
+    earlier one."""
+    ranked = (
+        LoanAccount.objects.order_by()
+        .annotate(
+            first_rank=Window(
+                RowNumber(),
+                partition_by=[F("enterprise_id")],
+                order_by=[F("disbursed_on").asc(), F("pk").asc()],
+            )
+        )
+        .filter(first_rank=1)
+        .values("pk")
+    )
+    return Q(pk__in=ranked)
+
+
+def credit_q() -> Q:
+    return Q(collateral=Collateral.CREDIT)
+
+
+def secured_q() -> Q:
+    return Q(collateral__in=SECURED)
+
+
 def first_loans(loans: QuerySet) -> QuerySet:
     """首贷: loans that are their enterprise's first loan on record."""
-    earlier = LoanAccount.objects.filter(enterprise_id=OuterRef("enterprise_id")).filter(
-        Q(disbursed_on__lt=OuterRef("disbursed_on"))
-        | Q(disbursed_on=OuterRef("disbursed_on"), pk__lt=OuterRef("pk"))
-    )
-    return loans.filter(~Exists(earlier))
+    return loans.filter(first_loan_q())
 
 
 def credit_loans(loans: QuerySet) -> QuerySet:
-    return loans.filter(collateral=Collateral.CREDIT)
+    return loans.filter(credit_q())
 
 
 def secured_loans(loans: QuerySet) -> QuerySet:
-    return loans.filter(collateral__in=SECURED)
+    return loans.filter(secured_q())
 
 
 LOAN_GROUPS = {
@@ -86,13 +129,13 @@ LOAN_GROUPS = {
         gettext_lazy(
             "企业在平台贷款台账中的第一笔贷款（任何机构、任何状态的贷款中放款最早的一笔）"
         ),
-        first_loans,
+        first_loan_q,
     ),
-    "credit": (gettext_lazy("信用贷款"), gettext_lazy("担保方式为信用的贷款"), credit_loans),
+    "credit": (gettext_lazy("信用贷款"), gettext_lazy("担保方式为信用的贷款"), credit_q),
     "secured": (
         gettext_lazy("担保类贷款"),
         gettext_lazy("担保方式为保证、抵押或质押的贷款（未报送担保方式的不计入）"),
-        secured_loans,
+        secured_q,
     ),
 }
 
@@ -196,6 +239,15 @@ def clean_query(
 
 
 # --- the split -----------------------------------------------------------------------------------
+#
+# The figures are sums, so the database adds them: each loan (and each demand)
+# is tagged with the groups it counts for, as the bits of one integer, and the
+# rows are summed per distinct tag (a few hundred combinations at most,
+# whatever the size of the book). A group's figure is the sum over the tags
+# that carry its bit. Two statements in all (loans with their repayments,
+# demands with their dispatches), whose text does not depend on the book;
+# each group's membership is compiled once and hashed by the database; money
+# is summed in 分 as integers, so nothing is rounded on either database.
 
 
 @dataclass
@@ -216,17 +268,6 @@ class GroupRow:
         if not self._rated:
             return None
         return (self._weighted / self._rated).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
-
-    def add_loan(self, loan: dict[str, Any], query: Query, balance: Decimal) -> None:
-        if query.start <= loan["disbursed_on"] <= query.end:
-            self.loans += 1
-            self.amount += loan["principal"]
-            if loan["rate"] is not None:
-                self._weighted += loan["principal"] * loan["rate"]
-                self._rated += loan["principal"]
-        if balance > 0:
-            self.balance += balance
-            self.balance_loans += 1
 
     def as_dict(self) -> dict[str, Any]:
         demand = self.demand
@@ -271,15 +312,6 @@ def _in_region(queryset: QuerySet, region: Region | None, path: str = "enterpris
     return queryset.filter(**{f"{path}region__code__startswith": region.prefix})
 
 
-def balance_on(loan: dict[str, Any], repaid: Decimal, day: dt.date) -> Decimal:
-    """A loan's balance on `day` from its history (see the module docstring)."""
-    if loan["disbursed_on"] > day:
-        return Decimal(0)
-    if loan["closed_on"] is not None and loan["closed_on"] <= day:
-        return Decimal(0)
-    return max(loan["principal"] - repaid, Decimal(0))
-
-
 def _demands(actor, query: Query) -> QuerySet:
     tz = timezone.get_current_timezone()
     low = timezone.make_aware(dt.datetime.combine(query.start, dt.time.min), tz)
@@ -293,49 +325,242 @@ def _demands(actor, query: Query) -> QuerySet:
     return demands
 
 
-def _demand_rows(actor, demands: QuerySet) -> tuple[list[tuple], list[tuple]]:
-    rows = list(demands.values_list("pk", "enterprise_id", "amount", "state", "disbursed_amount"))
-    dispatches = list(
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _members_sql(keys: list[str], day: dt.date, column: str, first_bit: int) -> tuple[str, list]:
+    """SQL adding, for each enterprise group of `keys`, its bit when
+    `column` (an enterprise id) is a member on `day` — the registry's one
+    definition (insights.groups) compiled once and sent as a semi-join that
+    the database hashes ("0" without groups)."""
+    parts, params = ["0"], []
+    for offset, key in enumerate(keys):
+        compiled = _sql(policy_groups.members(key, day).order_by().values("pk"))
+        if compiled is None:  # a group that can have no member
+            continue
+        sql, member_params = compiled
+        parts.append(f"CASE WHEN {column} IN ({sql}) THEN {1 << (first_bit + offset)} ELSE 0 END")
+        params += member_params
+    return " + ".join(parts), params
+
+
+def _sql(queryset: QuerySet) -> tuple[str, tuple] | None:
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
+FEN = "CAST(ROUND({} * 100) AS BIGINT)"
+
+
+@contextmanager
+def _without_jit() -> Iterator[None]:
+    """PostgreSQL plans the three statements without JIT compilation. Each
+    tags every row with a dozen membership tests, so the planner's cost
+    passes jit_above_cost even for a county's book, and compiling the
+    expressions (~300 functions) took 0.4-0.5 s, longer than running them
+    (~0.15 s), at every view. SET LOCAL lasts to the end of the transaction
+    opened here; inside a caller's transaction it is set back after use."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    nested = connection.in_atomic_block
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+        if nested:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit TO DEFAULT")
+
+
+@dataclass
+class _Sums:
+    """Integers (money in 分) added over tags; `weighted` is Σ principal ×
+    rate in units of 10⁻⁸ (分 × rate in millionths of a percent)."""
+
+    loans: int = 0
+    amount: int = 0
+    weighted: int = 0
+    rated: int = 0
+    balance: int = 0
+    balance_loans: int = 0
+    demands: int = 0
+    demand_amount: int = 0
+    financings: int = 0
+    financing_amount: int = 0
+    dispatches: int = 0
+    claims: int = 0
+
+    def add(self, other: _Sums) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _yuan(fen: int, counted: bool) -> Decimal:
+    """分 back to 元 with two places, as a sum of the rows' Decimals reads
+    (Decimal(0) when nothing was added, as the sum started there)."""
+    if not counted:
+        return Decimal(0)
+    return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
+
+
+def _loan_sums(
+    loans_qs: QuerySet, loan_keys: list[str], enterprise_keys: list[str], query: Query
+) -> dict[int, _Sums]:
+    """Per tag (the loan groups' bits first, then the enterprise groups'):
+    loans disbursed in the period, their principal, the rated part of it
+    and Σ principal × rate, and the balance on `as_of` (principal less
+    principal repaid on or before it, for a loan disbursed by then and not
+    closed by then) with the count of loans that have one."""
+    flags = {f"g_loan{i}": _flag(LOAN_GROUPS[key][2]()) for i, key in enumerate(loan_keys)}
+    compiled = _sql(
+        loans_qs.order_by()
+        .annotate(**flags)
+        .values(
+            *flags,
+            g_id=F("pk"),
+            g_enterprise=F("enterprise_id"),
+            g_principal=F("principal"),
+            g_rate=F("rate"),
+            g_disbursed=F("disbursed_on"),
+            g_closed=F("closed_on"),
+        )
+    )
+    if compiled is None:
+        return {}
+    inner, params = compiled
+    members, member_params = _members_sql(
+        enterprise_keys, query.as_of, "t.g_enterprise", len(loan_keys)
+    )
+    tag = " + ".join([*(f"{1 << i} * t.g_loan{i}" for i in range(len(loan_keys))), members])
+    principal = FEN.format("t.g_principal")
+    repaid = FEN.format("COALESCE(p.repaid, 0)")
+    rate = "CAST(ROUND(t.g_rate * 1000000) AS BIGINT)"
+    if connection.vendor == "postgresql":
+        # numeric: Σ over a county's loans of 分 × millionths can pass 2⁶³
+        principal_x_rate = f"CAST({principal} AS NUMERIC) * {rate}"
+    else:
+        principal_x_rate = f"{principal} * {rate}"
+    period = "t.g_disbursed >= %s AND t.g_disbursed <= %s"
+    rated = f"{period} AND t.g_rate IS NOT NULL"
+    live = (
+        f"t.g_disbursed <= %s AND (t.g_closed IS NULL OR t.g_closed > %s) "
+        f"AND {principal} > {repaid}"
+    )
+    repayment = connection.ops.quote_name(Repayment._meta.db_table)
+    sql = (
+        f"SELECT {tag}, "  # noqa: S608 (names only)
+        f"SUM(CASE WHEN {period} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {period} THEN {principal} ELSE 0 END), "
+        f"SUM(CASE WHEN {rated} THEN {principal_x_rate} ELSE 0 END), "
+        f"SUM(CASE WHEN {rated} THEN {principal} ELSE 0 END), "
+        f"SUM(CASE WHEN {live} THEN {principal} - {repaid} ELSE 0 END), "
+        f"SUM(CASE WHEN {live} THEN 1 ELSE 0 END) "
+        f"FROM ({inner}) t LEFT JOIN ("
+        f"SELECT r.loan_id, SUM(r.principal) AS repaid FROM {repayment} r "
+        f"WHERE r.paid_on <= %s GROUP BY r.loan_id"
+        f") p ON p.loan_id = t.g_id GROUP BY 1"
+    )
+    span = [query.start, query.end]
+    day = [query.as_of, query.as_of]
+    all_params = [*member_params, *span, *span, *span, *span, *day, *day, *params, query.as_of]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        rows = cursor.fetchall()
+    return {
+        int(tag): _Sums(
+            loans=int(n or 0),
+            amount=int(amount or 0),
+            weighted=int(weighted or 0),
+            rated=int(rated_sum or 0),
+            balance=int(balance or 0),
+            balance_loans=int(with_balance or 0),
+        )
+        for tag, n, amount, weighted, rated_sum, balance, with_balance in rows
+    }
+
+
+def _demand_sums(
+    actor, demands: QuerySet, enterprise_keys: list[str], day: dt.date
+) -> dict[int, _Sums]:
+    """Per tag (of the demand's enterprise): demands.stats' counts — demands
+    and their amount, those disbursed with their amount, and the dispatches
+    of those demands that the actor may see, claimed or not. Dispatches are
+    counted per demand first, so the tags are worked out once per demand
+    (a county's ~12 dispatches per demand would each be tagged otherwise)."""
+    compiled = _sql(
+        demands.order_by().values(
+            g_id=F("pk"),
+            g_enterprise=F("enterprise_id"),
+            g_amount=F("amount"),
+            g_state=F("state"),
+            g_disbursed=F("disbursed_amount"),
+        )
+    )
+    if compiled is None:
+        return {}
+    inner, params = compiled
+    counted = _sql(
         Dispatch.objects.visible_to(actor)
         .filter(demand__in=demands)
-        .values_list("demand_id", "claimed_at")
+        .order_by()
+        .values("demand_id")
+        .annotate(g_n=Count("pk"), g_claimed=Count("claimed_at"))
     )
-    return rows, dispatches
-
-
-def _demand_stat(key: str, members: set[int] | None, rows, dispatches) -> StatRow:
-    """demands.stats' counts for the demands of `members` (None: all)."""
-    stat = StatRow(key, "")
-    chosen: set[int] = set()
-    for pk, enterprise_id, amount, state, disbursed_amount in rows:
-        if members is not None and enterprise_id not in members:
-            continue
-        chosen.add(pk)
-        stat.demands += 1
-        stat.demand_amount += amount
-        if state == DemandState.DISBURSED and disbursed_amount is not None:
-            stat.financings += 1
-            stat.financing_amount += disbursed_amount
-    for demand_id, claimed_at in dispatches:
-        if demand_id in chosen:
-            stat.dispatches += 1
-            stat.claims += claimed_at is not None
-    return stat
-
-
-def _member_ids(key: str, day: dt.date, loans: QuerySet, demands: QuerySet) -> set[int]:
-    """The group's members among the enterprises of `loans` and `demands`.
-
-    The two sets go to the database as subqueries, not as lists of ids: a
-    bank's book at scale 10 touches ~3,000 enterprises, and ten groups each
-    sent in a 3,000-literal IN list cost ~4 s per page (building the lookup,
-    psycopg splitting the statement's placeholders, and a nested loop
-    probing the list per row); the semi-join costs milliseconds."""
-    involved = (
-        loans.order_by().values("enterprise_id").union(demands.order_by().values("enterprise_id"))
+    tag, member_params = _members_sql(enterprise_keys, day, "t.g_enterprise", 0)
+    financed = "t.g_state = %s AND t.g_disbursed IS NOT NULL"
+    columns = (
+        f"{tag}, COUNT(*), "
+        f"SUM({FEN.format('t.g_amount')}), "
+        f"SUM(CASE WHEN {financed} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {financed} THEN {FEN.format('t.g_disbursed')} ELSE 0 END)"
     )
-    members = policy_groups.members(key, day).filter(pk__in=involved)
-    return set(members.order_by().values_list("pk", flat=True))
+    all_params = [*member_params, DemandState.DISBURSED, DemandState.DISBURSED, *params]
+    if counted is None:
+        sql = f"SELECT {columns}, 0, 0 FROM ({inner}) t GROUP BY 1"  # noqa: S608
+    else:
+        dispatch_sql, dispatch_params = counted
+        sql = (
+            f"SELECT {columns}, SUM(COALESCE(d.g_n, 0)), SUM(COALESCE(d.g_claimed, 0)) "  # noqa: S608
+            f"FROM ({inner}) t LEFT JOIN ({dispatch_sql}) d ON d.demand_id = t.g_id "
+            "GROUP BY 1"
+        )
+        all_params += dispatch_params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        rows = cursor.fetchall()
+    return {
+        int(tag): _Sums(
+            demands=int(n or 0),
+            demand_amount=int(amount or 0),
+            financings=int(financed_n or 0),
+            financing_amount=int(financed_amount or 0),
+            dispatches=int(dispatched or 0),
+            claims=int(claimed or 0),
+        )
+        for tag, n, amount, financed_n, financed_amount, dispatched, claimed in rows
+    }
+
+
+def _fill(row: GroupRow, sums: _Sums, with_demand: bool) -> None:
+    row.loans = sums.loans
+    row.amount = _yuan(sums.amount, sums.loans > 0)
+    row.balance = _yuan(sums.balance, sums.balance_loans > 0)
+    row.balance_loans = sums.balance_loans
+    row._rated = _yuan(sums.rated, sums.rated > 0)
+    row._weighted = Decimal(int(sums.weighted)).scaleb(-8)
+    if with_demand:
+        stat = StatRow(row.key, "")
+        stat.demands = sums.demands
+        stat.demand_amount = _yuan(sums.demand_amount, sums.demands > 0)
+        stat.financings = sums.financings
+        stat.financing_amount = _yuan(sums.financing_amount, sums.financings > 0)
+        stat.dispatches = sums.dispatches
+        stat.claims = sums.claims
+        row.demand = stat
 
 
 def split(actor, query: Query) -> Split:
@@ -344,40 +569,41 @@ def split(actor, query: Query) -> Split:
         LoanAccount.objects.visible_to(actor).filter(disbursed_on__lte=max(query.end, query.as_of)),
         query.region,
     )
-    columns = ("pk", "enterprise_id", "principal", "rate", "disbursed_on", "closed_on")
-    loans = {row["pk"]: row for row in loans_qs.values(*columns)}
-    repaid = dict(
-        Repayment.objects.filter(loan__in=loans_qs, paid_on__lte=query.as_of)
-        .values("loan_id")
-        .annotate(total=Sum("principal"))
-        .values_list("loan_id", "total")
-    )
-    balances = {
-        pk: balance_on(row, repaid.get(pk) or Decimal(0), query.as_of) for pk, row in loans.items()
-    }
-    demands = _demands(actor, query)
-    demand_rows, dispatches = _demand_rows(actor, demands)
+    chosen = [
+        (key, label, definition)
+        for key, label, definition in group_choices()
+        if not query.group or key == query.group
+    ]
+    # A loan carries a bit per chosen group, loan groups first; a demand
+    # one per chosen enterprise group.
+    loan_keys = [key for key, _l, _d in chosen if key in LOAN_GROUPS]
+    enterprise_keys = [key for key, _l, _d in chosen if key not in LOAN_GROUPS]
+    with _without_jit():
+        by_tag = _loan_sums(loans_qs, loan_keys, enterprise_keys, query)
+        demand_tags = _demand_sums(actor, _demands(actor, query), enterprise_keys, query.as_of)
 
+    total_sums = _Sums()
+    for sums in [*by_tag.values(), *demand_tags.values()]:
+        total_sums.add(sums)
     total = GroupRow("", _("合计"))
-    for pk, row in loans.items():
-        total.add_loan(row, query, balances[pk])
-    total.demand = _demand_stat("", None, demand_rows, dispatches)
+    _fill(total, total_sums, with_demand=True)
 
     rows: list[GroupRow] = []
-    for key, label, definition in group_choices():
-        if query.group and key != query.group:
-            continue
-        row = GroupRow(key, label, definition)
+    for key, label, definition in chosen:
+        sums = _Sums()
         if key in LOAN_GROUPS:
-            chosen = set(LOAN_GROUPS[key][2](loans_qs).values_list("pk", flat=True))
-            for pk in chosen:
-                row.add_loan(loans[pk], query, balances[pk])
+            bit = loan_keys.index(key)
         else:
-            members = _member_ids(key, query.as_of, loans_qs, demands)
-            for pk, loan in loans.items():
-                if loan["enterprise_id"] in members:
-                    row.add_loan(loan, query, balances[pk])
-            row.demand = _demand_stat(key, members, demand_rows, dispatches)
+            bit = len(loan_keys) + enterprise_keys.index(key)
+            demand_bit = enterprise_keys.index(key)
+            for tag, tagged in demand_tags.items():
+                if tag >> demand_bit & 1:
+                    sums.add(tagged)
+        for tag, tagged in by_tag.items():
+            if tag >> bit & 1:
+                sums.add(tagged)
+        row = GroupRow(key, label, definition)
+        _fill(row, sums, with_demand=key not in LOAN_GROUPS)
         rows.append(row)
     return Split(query, total, rows)
 
