@@ -48,3 +48,15 @@ def test_builds_plan_actuals_financing_and_events(refdata_loaded, settings):
     summary = services.summary(User.objects.get(username="gov_jiashan"))
     assert summary.financing_count > 0
     assert Region.objects.filter(code="330421").exists()
+    # the demo ends with the plans' computed figures kept (issue 20), equal to
+    # the live ones at their date
+    from chanrong.insights.services import snapshots
+
+    assert ctx.counts["figure_snapshots"] == 2  # 嘉善 and 厦门
+    for year in (2021, 2022, 2023):
+        kept = snapshots.plan_figures(plan, year)
+        assert not kept.live
+        live = services.completion(plan, year, today=kept.as_of)
+        assert [(r.definition.code, r.actual, r.actual_second, r.status) for r in kept.rows] == [
+            (r.definition.code, r.actual, r.actual_second, r.status) for r in live
+        ]
