@@ -60,12 +60,13 @@ def home(request):
     if user.is_enterprise_user:
         return redirect("risk:loans")
     loans = LoanAccount.objects.visible_to(user)
+    summary = monitoring.summary(loans)
     context = {
-        "summary": monitoring.summary(loans),
+        "summary": summary,
         "by_region": monitoring.breakdown(loans, "region"),
         "by_industry": monitoring.breakdown(loans, "industry", limit=12),
         "by_institution": monitoring.breakdown(loans, "institution", limit=12),
-        "concentration": monitoring.concentration(loans),
+        "concentration": monitoring.concentration(loans, total=summary.balance),
         "is_bank": user.is_institution_user,
         **monitoring.warning_panel(user),
     }

@@ -329,6 +329,29 @@ def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
+_MEMBERS_SQL: dict[tuple, tuple[str, tuple] | None] = {}
+
+
+def _compiled_members(key: str, day: dt.date) -> tuple[str, tuple] | None:
+    """A group's members on `day` as SQL, compiled once per process (and
+    group definition, day and database): building the querysets of a dozen
+    groups took as long as the statements that use them."""
+    group = policy_groups.group(key)
+    cache_key = (
+        key,
+        id(group),
+        id(group.members) if group else 0,
+        day,
+        connection.vendor,
+        timezone.get_current_timezone_name(),  # a date of a timestamp is the zone's
+    )
+    if cache_key not in _MEMBERS_SQL:
+        if len(_MEMBERS_SQL) > 256:
+            _MEMBERS_SQL.clear()
+        _MEMBERS_SQL[cache_key] = _sql(policy_groups.members(key, day).order_by().values("pk"))
+    return _MEMBERS_SQL[cache_key]
+
+
 def _members_sql(keys: list[str], day: dt.date, column: str, first_bit: int) -> tuple[str, list]:
     """SQL adding, for each enterprise group of `keys`, its bit when
     `column` (an enterprise id) is a member on `day` — the registry's one
@@ -336,7 +359,7 @@ def _members_sql(keys: list[str], day: dt.date, column: str, first_bit: int) -> 
     the database hashes ("0" without groups)."""
     parts, params = ["0"], []
     for offset, key in enumerate(keys):
-        compiled = _sql(policy_groups.members(key, day).order_by().values("pk"))
+        compiled = _compiled_members(key, day)
         if compiled is None:  # a group that can have no member
             continue
         sql, member_params = compiled
@@ -518,7 +541,8 @@ def _demand_sums(
         f"SUM(CASE WHEN {financed} THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {financed} THEN {FEN.format('t.g_disbursed')} ELSE 0 END)"
     )
-    all_params = [*member_params, DemandState.DISBURSED, DemandState.DISBURSED, *params]
+    disbursed = str(DemandState.DISBURSED.value)
+    all_params = [*member_params, disbursed, disbursed, *params]
     if counted is None:
         sql = f"SELECT {columns}, 0, 0 FROM ({inner}) t GROUP BY 1"  # noqa: S608
     else:

@@ -103,9 +103,13 @@ class Concentration:
     share: Decimal | None  # percent of the balance held by `top`
 
 
-def concentration(queryset: QuerySet[LoanAccount], n: int = 10) -> Concentration:
-    """The `n` largest borrowers and their share of the balance."""
-    total = summary(queryset).balance
+def concentration(
+    queryset: QuerySet[LoanAccount], n: int = 10, *, total: Decimal | None = None
+) -> Concentration:
+    """The `n` largest borrowers and their share of the balance (`total`:
+    the balance of `queryset` when the caller has summed it already)."""
+    if total is None:
+        total = summary(queryset).balance
     rows = (
         on_book(queryset)
         .values("enterprise_id", "enterprise__name")
