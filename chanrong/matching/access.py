@@ -288,11 +288,16 @@ def institution_demands(
     institution_id = _institution_of(actor)
     limit = max(1, min(limit, MAX_LIST_LIMIT))
     visible = Demand.objects.visible_to(actor)
-    # The engine ranks every open demand; keep those the institution may see.
-    # Ask for a few more than needed and widen only when too few were visible.
+    # The engine ranks only the open demands the institution may see (a
+    # subquery), once: the same list as ranking every open demand and
+    # keeping the visible ones, without reading the others' facts or
+    # ranking again when too few of the best were visible. A few more than
+    # needed are asked for, in case a product's name may not be shown.
     ask = limit * 2
     while True:
-        candidates = _services().rank_open_demands(institution_id, limit=ask, today=today)
+        candidates = _services().rank_open_demands(
+            institution_id, limit=ask, today=today, among=visible
+        )
         rows = _visible_demand_rows(actor, institution_id, candidates, visible, limit)
         if len(rows) >= limit or len(candidates) < ask or ask >= DEMAND_SEARCH_CAP:
             return rows

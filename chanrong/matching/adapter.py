@@ -31,7 +31,8 @@ from datetime import date, datetime
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, F, Max, Q
+from django.db import connections, router
+from django.db.models import Count, F, Lookup, Max, Q
 from django.utils import timezone
 
 from chanrong.demands.models import Demand, DemandState, Dispatch, DispatchState
@@ -79,6 +80,41 @@ CHUNK = 5000
 def _chunks(values: Sequence, size: int = CHUNK):
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+class AnyOf(Lookup):
+    """`column = ANY(%s)` with the whole id set as ONE array parameter
+    (PostgreSQL): the statement's text does not grow with the set, so psycopg
+    has one placeholder to split, not thousands, and the database gets the
+    same ScalarArrayOp as from a literal IN list."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+    can_use_none_as_rhs = False
+
+    def get_prep_lookup(self):
+        return [int(v) for v in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", (*params, self.rhs)
+
+
+def uses_arrays(model) -> bool:
+    """Whether `model`'s database takes an id set as one array parameter."""
+    return connections[router.db_for_read(model)].vendor == "postgresql"
+
+
+def by_ids(queryset, field: str, ids: Sequence[int]):
+    """`queryset` narrowed to rows whose `field` is in `ids`, as a list of
+    querysets to read in turn: one statement with an array parameter on
+    PostgreSQL, literal IN lists of CHUNK ids elsewhere (SQLite)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    if uses_arrays(queryset.model):
+        return [queryset.filter(AnyOf(F(field), ids))]
+    return [queryset.filter(**{f"{field}__in": chunk}) for chunk in _chunks(ids)]
 
 
 # --- the institutions' service record -----------------------------------------------------
@@ -268,28 +304,24 @@ class _Membership:
 
 def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
     out: dict[int, list[_Membership]] = defaultdict(list)
-    for chunk in _chunks(list(enterprise_ids)):
-        rows = (
-            ListEntry.objects.members()
-            .filter(
-                version__status=VersionStatus.PUBLISHED,
-                version__effective_from__isnull=False,
-                project__isnull=True,
-                enterprise_id__in=chunk,
-            )
-            .values_list(
-                "enterprise_id",
-                "version__list__list_type",
-                "version__list__sector",
-                "version__effective_from",
-                "version__effective_until",
-                "version__list_id",
-                "version__list__name",
-                "version__list__source_deployment",
-                "version__list__source_ref",
-                "version__source_number",
-                "version__number",
-            )
+    entries = ListEntry.objects.members().filter(
+        version__status=VersionStatus.PUBLISHED,
+        version__effective_from__isnull=False,
+        project__isnull=True,
+    )
+    for part in by_ids(entries, "enterprise_id", enterprise_ids):
+        rows = part.values_list(
+            "enterprise_id",
+            "version__list__list_type",
+            "version__list__sector",
+            "version__effective_from",
+            "version__effective_until",
+            "version__list_id",
+            "version__list__name",
+            "version__list__source_deployment",
+            "version__list__source_ref",
+            "version__source_number",
+            "version__number",
         )
         for eid, list_type, sector, starts, ends, list_id, name, *source in rows:
             deployment, ref, source_number, number = source
@@ -308,12 +340,8 @@ def _qualifications(
     """(kind, valid from, valid until, verified) per enterprise; rejected
     ones are left out (they count nowhere)."""
     out: dict[int, list] = defaultdict(list)
-    for chunk in _chunks(list(enterprise_ids)):
-        rows = (
-            Qualification.objects.counting()
-            .filter(enterprise_id__in=chunk)
-            .values_list("enterprise_id", "kind", "valid_from", "valid_until", "status")
-        )
+    for part in by_ids(Qualification.objects.counting(), "enterprise_id", enterprise_ids):
+        rows = part.values_list("enterprise_id", "kind", "valid_from", "valid_until", "status")
         for eid, kind, start, until, status in rows:
             out[eid].append((kind, start, until, status == FactStatus.VERIFIED))
     return out
@@ -345,13 +373,17 @@ def _list_codes(
 
 
 def enterprise_facts_bulk(
-    pairs: Sequence[tuple[int, date]],
+    pairs: Sequence[tuple[int, date]], *, supply_facts: bool = True, carbon_facts: bool = True
 ) -> list[el.EnterpriseFacts]:
-    """EnterpriseFacts for each (enterprise pk, day): a few queries in all."""
+    """EnterpriseFacts for each (enterprise pk, day): a few queries in all.
+
+    `supply_facts=False` / `carbon_facts=False` leave the supply-chain facts
+    (holdings, chains) / the 碳效等级 unknown (None) without reading them: for
+    a ranking over products none of which asks for them (`facts_needed`)."""
     ids = sorted({eid for eid, _day in pairs})
     base: dict[int, tuple] = {}
-    for chunk in _chunks(ids):
-        for row in Enterprise.objects.filter(pk__in=chunk).values_list(
+    for part in by_ids(Enterprise.objects.all(), "pk", ids):
+        for row in part.values_list(
             "pk",
             "region_id",
             "region__name",
@@ -371,10 +403,13 @@ def enterprise_facts_bulk(
     by_day: dict[date, list[int]] = defaultdict(list)
     for eid, day in dict.fromkeys(pairs):
         by_day[day].append(eid)
-    holdings = {day: supply.holdings_for(eids, day) for day, eids in by_day.items()}
-    chains = supply.chains_for(ids)
+    holdings = {
+        day: supply.holdings_for(eids, day) if supply_facts else None
+        for day, eids in by_day.items()
+    }
+    chains = supply.chains_for(ids) if supply_facts else None
     # 碳效等级 (finance.carbon; None without a provider): the latest, once.
-    carbon_grades = carbon.grades_for(ids)
+    carbon_grades = carbon.grades_for(ids) if carbon_facts else None
     out = []
     for eid, day in pairs:
         row = base[eid]
@@ -435,8 +470,40 @@ def demand_facts_of(kind, amount, term, rate_max, collateral) -> el.DemandFacts:
     )
 
 
+def facts_needed(products: ProductTable, cols) -> dict[str, bool]:
+    """Which optional facts a ranking over the product columns `cols` reads
+    (keyword arguments of `enterprise_facts_bulk`, `demand_table`,
+    `enterprise_table`). A product with no supply-chain condition (holding,
+    chain) never looks at an enterprise's holdings or chains — not in its
+    eligibility, its features or its reasons — and one with no 碳效 condition
+    and no rate adjustment by grade never at its grade; the ranking is the
+    same with those facts unknown."""
+    cols = np.asarray(cols, dtype=np.int64)
+    carbon_needed = bool(
+        (products.max_carbon_grade[cols] >= 0).any()
+        or (products.carbon_rate_adj[cols] != 0).any()
+        or any(
+            products.conditions
+            and products.conditions[int(c)] is not None
+            and any(products.conditions[int(c)].carbon_rate_adjustments or ())
+            for c in cols
+        )
+    )
+    return {
+        "supply_facts": bool(
+            (products.holdings[cols] != 0).any() or (products.chain[cols] != 0).any()
+        ),
+        "carbon_facts": carbon_needed,
+    }
+
+
 def demand_table(
-    demands, *, today: date | None = None, as_of_publication: bool = False
+    demands,
+    *,
+    today: date | None = None,
+    as_of_publication: bool = False,
+    supply_facts: bool = True,
+    carbon_facts: bool = True,
 ) -> FactTable:
     """A FactTable with one row per demand (a queryset or an iterable of Demand
     or of pks), in pk order. Enterprise facts as of `today`, or, with
@@ -447,13 +514,18 @@ def demand_table(
         queryset = demands
     else:
         pks = [getattr(d, "pk", d) for d in demands]
-        queryset = Demand.objects.filter(pk__in=pks)
+        parts = by_ids(Demand.objects.all(), "pk", pks)
+        queryset = parts[0] if len(parts) == 1 else Demand.objects.filter(pk__in=pks)
     rows = sorted(queryset.values_list(*DEMAND_FIELDS).order_by(), key=lambda r: r[0])
     when = [
         timezone.localtime(r[7]).date() if as_of_publication and r[7] is not None else day
         for r in rows
     ]
-    enterprises = enterprise_facts_bulk([(r[1], w) for r, w in zip(rows, when, strict=True)])
+    enterprises = enterprise_facts_bulk(
+        [(r[1], w) for r, w in zip(rows, when, strict=True)],
+        supply_facts=supply_facts,
+        carbon_facts=carbon_facts,
+    )
     return FactTable.from_facts(
         [r[0] for r in rows],
         [(e, demand_facts_of(*r[2:7])) for e, r in zip(enterprises, rows, strict=True)],
@@ -462,12 +534,20 @@ def demand_table(
     )
 
 
-def enterprise_table(enterprise_ids: Sequence[int], *, today: date | None = None) -> FactTable:
+def enterprise_table(
+    enterprise_ids: Sequence[int],
+    *,
+    today: date | None = None,
+    supply_facts: bool = True,
+    carbon_facts: bool = True,
+) -> FactTable:
     """A FactTable of enterprises without a demand (outreach): only the
     enterprise rules are checked. Rows in pk order."""
     day = today or timezone.localdate()
     ids = sorted(set(enterprise_ids))
-    facts = enterprise_facts_bulk([(eid, day) for eid in ids])
+    facts = enterprise_facts_bulk(
+        [(eid, day) for eid in ids], supply_facts=supply_facts, carbon_facts=carbon_facts
+    )
     return FactTable.from_facts(ids, [(e, None) for e in facts], today=day, enterprise_ids=ids)
 
 

@@ -170,6 +170,12 @@ class _Row:
     products: ProductTable | None = None
     facts: FactTable | None = None
     row: int = 0
+    #: For pairs scored together (`_score_pairs`): the fact row of each pair
+    #: (`cols` then holds each pair's product column).
+    pair_rows: np.ndarray | None = None
+
+    def row_of(self, i: int) -> int:
+        return self.row if self.pair_rows is None else int(self.pair_rows[i])
 
 
 def _score_row(
@@ -193,17 +199,45 @@ def _score_row(
     return _Row(cols, failed[0], unknown[0], feats, prob, scores, products, facts, row)
 
 
+def _score_pairs(
+    products: ProductTable,
+    facts: FactTable,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    policy: np.ndarray,
+    fitted: model.PairModel | None,
+) -> _Row:
+    """Features and score of the pairs (rows[i], cols[i]) in one pass: per
+    pair, the same values as `_score_row` (every step is element-wise), for
+    the reasons of a ranked list without one pass per row."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    distinct, ci = np.unique(cols, return_inverse=True)
+    ci = ci.reshape(-1)
+    ri = np.arange(len(rows))
+    failed, unknown = engine.eligibility(products, facts, rows, distinct)
+    feats = engine.pair_features(
+        products, facts, rows, distinct, ri, ci, unknown[ri, ci], policy[rows]
+    )
+    prob = fitted.probability(feats) if fitted is not None and len(rows) else None
+    scores = engine.score(feats, engine.DEFAULT_WEIGHTS, prob)
+    return _Row(
+        cols, failed[ri, ci], unknown[ri, ci], feats, prob, scores, products, facts, 0, rows
+    )
+
+
 def _reasons(scored: _Row, i: int) -> list[str]:
     p = None if scored.prob is None else float(scored.prob[i])
     names = engine.top_reasons(scored.feats, i, probability=p)
     held = None
+    row = scored.row_of(i)
     if "holding" in names and scored.products is not None and scored.facts is not None:
         need = int(scored.products.holdings[scored.cols[i]])
-        held = holding_reasons(need, scored.facts.holdings_amount[scored.row])
+        held = holding_reasons(need, scored.facts.holdings_amount[row])
     reasons = reason_labels(names, held)
     if scored.products is not None and scored.facts is not None and scored.products.conditions:
         # The product prices by 碳效等级 and this enterprise's grade moves its rate.
-        grade = int(scored.facts.carbon_grade[scored.row])
+        grade = int(scored.facts.carbon_grade[row])
         text = carbon_reason(scored.products.conditions[int(scored.cols[i])], grade)
         if text:
             reasons.append(text)
@@ -358,32 +392,52 @@ def _rank_rows(
             policy_weights=policy,
             probability=_probability_fn(fitted),
         )
-    out = []
-    for row, value, col in zip(rows, scores, best, strict=True):
-        if row < 0 or not np.isfinite(value):
-            continue
-        scored = _score_row(products, facts, int(row), np.array([col]), policy[row], fitted)
-        out.append((int(row), float(value), int(products.ids[col]), _reasons(scored, 0)))
-    return out
+    kept = [
+        (int(row), float(value), int(col))
+        for row, value, col in zip(rows, scores, best, strict=True)
+        if row >= 0 and np.isfinite(value)
+    ]
+    if not kept:
+        return []
+    # The reasons of every kept pair, scored together (one pass, not one per row).
+    scored = _score_pairs(
+        products,
+        facts,
+        np.array([r for r, _v, _c in kept]),
+        np.array([c for _r, _v, c in kept]),
+        policy,
+        fitted,
+    )
+    return [
+        (row, value, int(products.ids[col]), _reasons(scored, i))
+        for i, (row, value, col) in enumerate(kept)
+    ]
 
 
 def rank_open_demands(
-    institution_id: int, *, limit: int = 50, today: date | None = None
+    institution_id: int, *, limit: int = 50, today: date | None = None, among=None
 ) -> list[DemandForInstitution]:
-    """The open demands this institution's live products serve best."""
+    """The open demands this institution's live products serve best.
+
+    `among` (a Demand queryset, e.g. those the user may see) narrows the
+    demands ranked; it goes to the database as a subquery. A demand's score
+    does not depend on the other demands ranked, so the answer is the full
+    ranking with the others left out."""
     day = today or timezone.localdate()
     products = adapter.product_table()
     cols = _institution_cols(products, institution_id)
     if not len(cols):
         return []
     open_demands = Demand.objects.filter(state__in=adapter.OPEN_STATES)
+    if among is not None:
+        open_demands = open_demands.filter(pk__in=among.order_by().values("pk"))
     if all(products.regions[col] for col in cols):
         # Every product is regional: only demands from those regions can fit.
         where = Q()
         for prefix in sorted({p for col in cols for p in products.regions[col]}):
             where |= Q(enterprise__region__code__startswith=prefix)
         open_demands = open_demands.filter(where)
-    facts = adapter.demand_table(open_demands, today=day)
+    facts = adapter.demand_table(open_demands, today=day, **adapter.facts_needed(products, cols))
     return [
         DemandForInstitution(int(facts.ids[row]), value, product, reasons)
         for row, value, product, reasons in _rank_rows(products, facts, cols, limit)
@@ -410,27 +464,20 @@ def outreach(
     since = timezone.make_aware(datetime.combine(day - timedelta(days=OUTREACH_QUIET_DAYS), time()))
     recent = set()
     ids = sorted(members)
-    for i in range(0, len(ids), adapter.CHUNK):
-        recent |= set(
-            Demand.objects.filter(
-                enterprise_id__in=ids[i : i + adapter.CHUNK], published_at__gte=since
-            ).values_list("enterprise_id", flat=True)
-        )
+    published = Demand.objects.filter(published_at__gte=since)
+    for part in adapter.by_ids(published, "enterprise_id", ids):
+        recent |= set(part.values_list("enterprise_id", flat=True))
     quiet = [eid for eid in ids if eid not in recent]
     if group and quiet:
         from chanrong.insights.groups import members as group_members
 
         chosen: set[int] = set()
-        for i in range(0, len(quiet), adapter.CHUNK):
-            chosen |= set(
-                group_members(group, day)
-                .filter(pk__in=quiet[i : i + adapter.CHUNK])
-                .values_list("pk", flat=True)
-            )
+        for part in adapter.by_ids(group_members(group, day), "pk", quiet):
+            chosen |= set(part.values_list("pk", flat=True))
         quiet = [eid for eid in quiet if eid in chosen]
     if not quiet:
         return []
-    facts = adapter.enterprise_table(quiet, today=day)
+    facts = adapter.enterprise_table(quiet, today=day, **adapter.facts_needed(products, cols))
     return [
         OutreachCandidate(
             int(facts.ids[row]), value, product, reasons, list(members[int(facts.ids[row])])

@@ -229,3 +229,33 @@ def test_matching_ranks_equity_demands_with_explanations(world, fund):
     fits = matching.funds_for_demand(best, today=TODAY)
     assert [f.fund for f in fits] == [fund]
     assert matching.funds_for_demand(Demand.objects.get(kind=DemandKind.DEBT), today=TODAY) == []
+
+
+def test_matching_reads_no_facts_of_demands_outside_the_funds_region(world, fund, monkeypatch):
+    """The fund's region is one of its conditions: demands from elsewhere are
+    not read at all (issue 20), and the list is the one ranking them too gave."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chanrong.matching import adapter
+
+    best = _equity_demand(world.ent, "40000000")
+    _equity_demand(world.ent_js, "20000000")  # 苏州: outside the fund's region
+    user = world.user("admin")
+    before = adapter.demand_table
+    asked: list[int] = []
+
+    def spy(demands, **kwargs):
+        asked.extend(demands)
+        return before(demands, **kwargs)
+
+    monkeypatch.setattr(adapter, "demand_table", spy)
+    with CaptureQueriesContext(connection) as few:
+        rows = matching.demands_for_fund(user, fund, today=TODAY)
+    for serial in range(30, 45):
+        _equity_demand(_enterprise(f"苏州企业{serial}", "320508", "C34", serial), "9000000")
+    with CaptureQueriesContext(connection) as many:
+        again = matching.demands_for_fund(user, fund, today=TODAY)
+    assert [r.demand for r in rows] == [r.demand for r in again] == [best]
+    assert set(asked) == {best.pk}
+    assert len(many) == len(few)

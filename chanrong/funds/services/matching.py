@@ -159,12 +159,19 @@ def demands_for_fund(
     if not perms.can_see_matches(user, fund):
         return []
     day = today or timezone.localdate()
-    pks = list(open_equity_demands(user).order_by("pk").values_list("pk", flat=True)[:DEMAND_CAP])
+    demands = open_equity_demands(user)
+    if fund.region.prefix:
+        # The fund's region is one of its conditions (`conditions_of`): a
+        # demand from elsewhere fails it and is never ranked, so its facts
+        # are not read.
+        demands = demands.filter(enterprise__region__code__startswith=fund.region.prefix)
+    pks = list(demands.order_by("pk").values_list("pk", flat=True)[:DEMAND_CAP])
     if not pks:
         return []
-    facts = adapter.demand_table(pks, today=day)
     products = fund_table([fund])
     cols = np.array([0])
+    # A fund asks for no supply-chain fact and no 碳效等级: those are not read.
+    facts = adapter.demand_table(pks, today=day, **adapter.facts_needed(products, cols))
     rows, scores, _best = engine.rank_demands(products, facts, cols, k=len(facts))
     names = _industry_names([*facts.industry.tolist(), *fund.focus_industries])
     picked = [

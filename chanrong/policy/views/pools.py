@@ -267,13 +267,40 @@ def _pool_context(request, programme: Programme, **forms_):
         "capital_form": forms_.get("capital_form") or CapitalForm(),
         "today": today,
     }
+    # The draws, registrations and claims grow with use: each pages on its
+    # own parameter (as on the index), and the overdue count is one COUNT.
     if programme.kind == ProgrammeKind.BRIDGE:
         draws = _draws(request.user).filter(programme=programme)
-        context["draws"] = _draw_rows(draws, today)
-        context["overdue_count"] = sum(1 for _d, t in context["draws"] if t.overdue)
+        page = paginate(request, draws.order_by("-requested_at", "-pk"), param="dpage")
+        context["draws"] = _draw_rows(page["page_obj"].object_list, today)
+        context["draws_pager"] = page
+        context["overdue_count"] = (
+            bridge.overdue_draws(today)
+            .filter(pk__in=draws.values("pk"), drawn_on__isnull=False)
+            .count()
+        )
     else:
-        context["registrations"] = _registrations(request.user).filter(programme=programme)
-        context["claims"] = _claims(request.user).filter(registration__programme=programme)
+        registrations = paginate(
+            request,
+            _registrations(request.user)
+            .filter(programme=programme)
+            .select_related("loan__institution")
+            .order_by("-registered_on", "-pk"),
+            param="rpage",
+        )
+        claims = paginate(
+            request,
+            _claims(request.user)
+            .filter(registration__programme=programme)
+            .order_by("-claimed_on", "-pk"),
+            param="cpage",
+        )
+        context.update(
+            registrations=registrations["page_obj"].object_list,
+            registrations_pager=registrations,
+            claims=claims["page_obj"].object_list,
+            claims_pager=claims,
+        )
     return context
 
 
