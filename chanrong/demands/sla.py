@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, Count, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -278,7 +278,11 @@ def supervision_board(
     overdue_qs = (
         visible.filter(overdue_q(now)).annotate(due=_due_expression()).order_by("due", "pk")
     )
-    overdue_pager = Paginator(overdue_qs, page_size).get_page(overdue_page)
+    # Both lists' counts in one statement (every overdue dispatch is open).
+    counts = open_qs.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue_q(now)))
+    overdue_paginator = Paginator(overdue_qs, page_size)
+    overdue_paginator.count = counts["overdue"]
+    overdue_pager = overdue_paginator.get_page(overdue_page)
     overdue_rows = list(overdue_pager.object_list)
     escalated = set(
         DemandEvent.objects.filter(
@@ -310,7 +314,9 @@ def supervision_board(
                 expires_at=second_deadline(due),
             )
         )
-    open_pager = Paginator(open_qs.order_by("claim_due_at", "pk"), page_size).get_page(open_page)
+    open_paginator = Paginator(open_qs.order_by("claim_due_at", "pk"), page_size)
+    open_paginator.count = counts["open"]
+    open_pager = open_paginator.get_page(open_page)
     return Board(
         open_count=open_pager.paginator.count,
         overdue_count=overdue_pager.paginator.count,

@@ -135,3 +135,23 @@ def test_summary_api_errors(world, stats_api):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "group_by"
     assert Client().get("/statsapi/stats/summary").status_code == 401
+
+
+def test_board_statements(world, story):  # noqa: F811
+    """The 督办看板's statements do not grow with the data: the statistics
+    are GROUP BY statements (two on PostgreSQL, ten on SQLite, plus the
+    labels), the two lists one count and a page each, and the escalations of
+    the overdue page."""
+    client = client_for(world, "gov_jiashan")
+    period = {"start": "2026-03-01", "end": "2026-03-31", "group_by": "region"}
+    with freeze_time(at(2026, 3, 20, 9)):
+        client.get(reverse("demands:supervision"), period)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("demands:supervision"), period)
+    assert response.status_code == 200
+    statements = [q["sql"] for q in captured.captured_queries]
+    # 4 to load the session, the user and the scope (agency, region); the
+    # statistics (2 or 8, and the 2 splits' labels); the lists' counts (1),
+    # their pages (2) and the escalations (1); the unread notifications (1).
+    expected = 4 + (2 if connection.vendor == "postgresql" else 8) + 2 + 4 + 1
+    assert len(statements) == expected, statements
