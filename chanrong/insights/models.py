@@ -11,8 +11,11 @@ record what was declared or reported.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chanrong.core.scope import ScopeKind, scope_of
@@ -339,11 +342,15 @@ class FigureSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.region_prefix} {self.as_of}"
 
+    #: A request no worker has answered within this time is taken as lost
+    #: (no worker running, a crash): it may be asked for again.
+    REQUEST_LAPSES = timedelta(hours=1)
+
     @property
     def refresh_pending(self) -> bool:
-        return self.requested_at is not None and (
-            self.computed_at is None or self.requested_at > self.computed_at
-        )
+        if self.requested_at is None or self.requested_at < timezone.now() - self.REQUEST_LAPSES:
+            return False
+        return self.computed_at is None or self.requested_at > self.computed_at
 
 
 class FigureSnapshotValue(models.Model):

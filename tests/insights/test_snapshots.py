@@ -96,6 +96,25 @@ def test_without_a_snapshot_the_page_computes_live(world, plan):
     figures = snapshots.plan_figures(plan, 2023)
     assert figures.live and figures.snapshot is None
     assert _fields(figures.rows) == _fields(completion(plan, 2023))
+    # a year after the snapshot's date (a new year before the nightly run): live too
+    snapshots.refresh(plan.region.prefix, today=date(2023, 12, 31))
+    figures = snapshots.plan_figures(plan, 2024)
+    assert figures.live and figures.snapshot is not None
+    assert _fields(figures.rows) == _fields(completion(plan, 2024))
+    assert not snapshots.plan_figures(plan, 2023).live
+
+
+def test_a_request_no_worker_answered_lapses(world, plan):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    snapshot = FigureSnapshot.objects.create(
+        region_prefix=plan.region.prefix, requested_at=timezone.now()
+    )
+    assert snapshot.refresh_pending
+    snapshot.requested_at -= FigureSnapshot.REQUEST_LAPSES + timedelta(minutes=1)
+    assert not snapshot.refresh_pending
 
 
 def test_a_window_the_snapshot_lacks_is_computed_live(world, plan):

@@ -100,12 +100,9 @@ class PlanFigures:
     figures of `snapshot` (dated `as_of`) or, with none, computed now."""
 
     rows: list[CompletionRow]
-    snapshot: FigureSnapshot | None
+    snapshot: FigureSnapshot | None  # the region's, also when not used (a pending request)
     as_of: date
-
-    @property
-    def live(self) -> bool:
-        return self.snapshot is None or self.snapshot.computed_at is None
+    live: bool  # computed now, not read from the snapshot
 
 
 def snapshots_for(prefixes) -> dict[str, FigureSnapshot]:
@@ -121,11 +118,13 @@ def plan_figures(
     caller already has them), else computed now."""
     if snapshot is True:
         snapshot = snapshots_for([plan.region.prefix]).get(plan.region.prefix)
-    if snapshot is not None and snapshot.computed_at is not None:
+    # (a year the snapshot's date has not reached — a new year before the
+    # nightly run — is computed now)
+    if snapshot is not None and snapshot.computed_at is not None and year <= snapshot.as_of.year:
         rows = completion(plan, year, today=snapshot.as_of, sources=SnapshotSources(snapshot))
-        return PlanFigures(rows, snapshot, snapshot.as_of)
+        return PlanFigures(rows, snapshot, snapshot.as_of, live=False)
     today = timezone.localdate()
-    return PlanFigures(completion(plan, year, today=today), snapshot or None, today)
+    return PlanFigures(completion(plan, year, today=today), snapshot or None, today, live=True)
 
 
 # --------------------------------------------------------------------------
