@@ -60,13 +60,13 @@ def home(request):
     if user.is_enterprise_user:
         return redirect("risk:loans")
     loans = LoanAccount.objects.visible_to(user)
-    summary = monitoring.summary(loans)
+    book = monitoring.book_figures(loans, limits=(20, 12, 12))
     context = {
-        "summary": summary,
-        "by_region": monitoring.breakdown(loans, "region"),
-        "by_industry": monitoring.breakdown(loans, "industry", limit=12),
-        "by_institution": monitoring.breakdown(loans, "institution", limit=12),
-        "concentration": monitoring.concentration(loans, total=summary.balance),
+        "summary": book.summary,
+        "by_region": book.by_region,
+        "by_industry": book.by_industry,
+        "by_institution": book.by_institution,
+        "concentration": monitoring.concentration(loans, total=book.summary.balance),
         "is_bank": user.is_institution_user,
         **monitoring.warning_panel(user),
     }
