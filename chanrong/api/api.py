@@ -26,6 +26,8 @@ from chanrong.accounts.api_auth import AUTH
 from chanrong.core.apikit import errors
 from chanrong.core.apikit.media import JsonOnlyParser
 
+from .routing import nest_by_segment
+
 DESCRIPTION = """\
 产融通（chanrong）的 REST API。
 
@@ -66,6 +68,11 @@ class Renderer(JSONRenderer):
 
 class ChanrongAPI(NinjaAPI):
     def _get_urls(self) -> list[Any]:
+        return nest_by_segment(self.flat_urls())
+
+    def flat_urls(self) -> list[Any]:
+        """Every pattern in ninja's order, before `nest_by_segment` (the
+        routing test resolves paths both ways)."""
         urls = []
         for pattern in super()._get_urls():
             if isinstance(pattern, URLPattern) and pattern.name == "api-root":
