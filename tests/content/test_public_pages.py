@@ -88,3 +88,22 @@ def test_government_drafts_and_publishes_in_its_region_only(world, content, logi
     bad = gov.post("/public/manage/knowledge/new/", {"category": "nope", "title": "", "body": "短"})
     assert bad.status_code == 422
     assert bad.content.decode().count('class="error"') >= 3
+
+
+def test_the_national_agency_sees_every_draft_it_manages(world, content):
+    """The national agency's region is everything: its managed list (every
+    draft) and what it may open are the same rows. `public | Q()` had been
+    `public` alone, so the drafts it manages answered 404 (found by
+    bench/pages.py following the 融资知识与问答 list's first links)."""
+    from chanrong.content.models import Article, Faq
+
+    user = world.users["gov_national"]
+    managed = set(Article.objects.managed_by(user).values_list("pk", flat=True))
+    assert content["draft"].pk in managed
+    assert managed <= set(Article.objects.visible_to(user).values_list("pk", flat=True))
+    hidden = content["hidden_faq"].pk
+    assert Faq.objects.visible_to(user).filter(pk=hidden).exists()
+    # A county agency still sees only its own region's drafts beside what is public.
+    other = world.users["gov_jiangsu"]
+    assert not Article.objects.visible_to(other).filter(pk=content["draft"].pk).exists()
+    assert not Faq.objects.visible_to(other).filter(pk=hidden).exists()

@@ -58,6 +58,18 @@ def _region_scope(user) -> Q | None:
     return Q(region__code__startswith=scope.region_prefix)
 
 
+def _public_or_mine(qs: models.QuerySet, public: Q, mine: Q | None) -> models.QuerySet:
+    """What is public, and the user's own region's rows. The national agency's
+    region is everything (`Q()`), and `public | Q()` would be `public` alone —
+    Django drops an empty Q from an OR — so it is said explicitly: a national
+    agency could not open the drafts it manages."""
+    if mine is None:
+        return qs.filter(public)
+    if not mine:
+        return qs.all()
+    return qs.filter(public | mine)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> ArticleQuerySet:
         return self.filter(state=ArticleState.PUBLISHED)
@@ -67,7 +79,7 @@ class ArticleQuerySet(models.QuerySet):
             return self.all()
         mine = _region_scope(user)
         public = Q(state=ArticleState.PUBLISHED)
-        return self.filter(public | mine) if mine is not None else self.filter(public)
+        return _public_or_mine(self, public, mine)
 
     def managed_by(self, user) -> ArticleQuerySet:
         """Articles this user may edit, publish and withdraw."""
@@ -145,7 +157,7 @@ class FaqQuerySet(models.QuerySet):
             return self.all()
         mine = _region_scope(user)
         public = Q(published=True)
-        return self.filter(public | mine) if mine is not None else self.filter(public)
+        return _public_or_mine(self, public, mine)
 
     def managed_by(self, user) -> FaqQuerySet:
         if scope_of(user).kind == ScopeKind.PLATFORM:
