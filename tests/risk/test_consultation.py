@@ -22,7 +22,12 @@ from .conftest import reported
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def today():
+    """Read at use, not at import: collection can happen before Beijing's
+    midnight and the test after it (CI at 16:00 UTC), when a date taken at
+    import is the day before the services' own `localdate()`."""
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -44,8 +49,8 @@ def decided(world, loans) -> Consultation:
     gov = world.user("gov_jiashan")
     c = asked(world, loans)
     svc.accept(gov, c)
-    svc.convene(gov, c, meeting_on=TODAY, meeting_place="县经信局三楼会议室")
-    svc.record_meeting(gov, c, meeting_on=TODAY, minutes="各行通报授信情况，企业说明订单恢复")
+    svc.convene(gov, c, meeting_on=today(), meeting_place="县经信局三楼会议室")
+    svc.record_meeting(gov, c, meeting_on=today(), minutes="各行通报授信情况，企业说明订单恢复")
     svc.decide(
         gov,
         c,
@@ -66,12 +71,12 @@ def test_full_path_with_participants_commitments_and_audit(world, loans):
     pts = {pt.institution_id: pt for pt in c.participants.all()}
     assert set(pts) == {world.bank.pk, world.bank2.pk}  # both banks with exposure to ent
     assert pts[world.bank2.pk].commitment == "维持 50 万授信"
-    row = svc.follow_up(world.user("bank2_staff"), c, on=TODAY, note="已办理", kept=True)
+    row = svc.follow_up(world.user("bank2_staff"), c, on=today(), note="已办理", kept=True)
     assert row.institution == world.bank2
     pts[world.bank2.pk].refresh_from_db()
     assert pts[world.bank2.pk].commitment_kept is True
-    svc.follow_up(world.user("gov_jiashan"), c, on=TODAY, note="电话回访企业")
-    svc.close(world.user("gov_jiashan"), c, closed_on=TODAY, note="各方已履行承诺")
+    svc.follow_up(world.user("gov_jiashan"), c, on=today(), note="电话回访企业")
+    svc.close(world.user("gov_jiashan"), c, closed_on=today(), note="各方已履行承诺")
     c.refresh_from_db()
     assert c.state == ConsultationState.CLOSED
     actions = set(
@@ -138,7 +143,7 @@ def test_wrong_actors_are_refused(world, loans):
     svc.accept(world.user("gov_jiashan"), c)
     with pytest.raises(Conflict):
         svc.withdraw(world.user("bank_staff"), c)  # too late once accepted
-    svc.convene(world.user("gov_jiashan"), c, meeting_on=TODAY, meeting_online=True)
+    svc.convene(world.user("gov_jiashan"), c, meeting_on=today(), meeting_online=True)
     with pytest.raises(NotAllowed):
         svc.record_position(world.user("ent_user"), c, "不同意")
     svc.record_position(world.user("bank2_staff"), c, "我行拟维持授信")
@@ -153,22 +158,22 @@ def test_decision_without_text_and_dates_in_wrong_order(world, loans):
     c = asked(world, loans)
     svc.accept(gov, c)
     with pytest.raises(ValidationFailed) as err:
-        svc.convene(gov, c, meeting_on=TODAY - timedelta(days=3), meeting_place="会议室")
+        svc.convene(gov, c, meeting_on=today() - timedelta(days=3), meeting_place="会议室")
     assert {e.field for e in err.value.errors} == {"meeting_on"}
-    svc.convene(gov, c, meeting_on=TODAY, meeting_place="会议室")
+    svc.convene(gov, c, meeting_on=today(), meeting_place="会议室")
     with pytest.raises(ValidationFailed) as err:
         svc.decide(gov, c, decision="renew", text="")
     assert {"decision_text", "minutes"} <= {e.field for e in err.value.errors}
-    svc.record_meeting(gov, c, meeting_on=TODAY, minutes="纪要")
+    svc.record_meeting(gov, c, meeting_on=today(), minutes="纪要")
     with pytest.raises(ValidationFailed) as err:
-        svc.decide(gov, c, decision="renew", text="续贷", decided_on=TODAY - timedelta(days=1))
+        svc.decide(gov, c, decision="renew", text="续贷", decided_on=today() - timedelta(days=1))
     assert {e.field for e in err.value.errors} == {"decided_on"}
     svc.decide(gov, c, decision="renew", text="续贷")
     with pytest.raises(ValidationFailed) as err:
-        svc.follow_up(gov, c, on=TODAY - timedelta(days=1), note="回访")
+        svc.follow_up(gov, c, on=today() - timedelta(days=1), note="回访")
     assert err.value.errors[0].field == "on"
     with pytest.raises(ValidationFailed) as err:  # an institution must say whether it kept it
-        svc.follow_up(world.user("bank_staff"), c, on=TODAY, note="已续贷")
+        svc.follow_up(world.user("bank_staff"), c, on=today(), note="已续贷")
     assert err.value.errors[0].field == "kept"
 
 
@@ -193,7 +198,7 @@ def test_visibility(world, loans):
     assert not sees("bank2_staff")  # not convened yet
     assert not sees("ent2_user") and not sees("gov_jiangsu")
     svc.accept(world.user("gov_jiashan"), c)
-    svc.convene(world.user("gov_jiashan"), c, meeting_on=TODAY, meeting_online=True)
+    svc.convene(world.user("gov_jiashan"), c, meeting_on=today(), meeting_online=True)
     assert sees("bank2_staff")
 
 
@@ -243,12 +248,12 @@ def test_request_from_the_loan_page_and_bad_input_shows_field_errors(world, loan
     gov.post(reverse("risk:consultation_action", args=[c.pk, "accept"]))
     wrong = gov.post(
         reverse("risk:consultation_action", args=[c.pk, "convene"]),
-        {"meeting_on": (TODAY - timedelta(days=1)).isoformat(), "meeting_place": "会议室"},
+        {"meeting_on": (today() - timedelta(days=1)).isoformat(), "meeting_place": "会议室"},
     )
     assert wrong.status_code == 422 and "会商日期不能早于受理日期" in wrong.content.decode()
     denied = _client(world, "ent_user").post(
         reverse("risk:consultation_action", args=[c.pk, "convene"]),
-        {"meeting_on": TODAY.isoformat(), "meeting_place": "会议室"},
+        {"meeting_on": today().isoformat(), "meeting_place": "会议室"},
     )
     assert denied.status_code == 403
 
@@ -261,7 +266,7 @@ def test_dashboard_shows_warnings_by_month_and_open_consultations(world, loans):
         severity="red",
     )  # fmt: skip
     Alert.objects.create(
-        rule=rule, enterprise=world.ent, severity="red", detail="逾期 30 天", opened_on=TODAY,
+        rule=rule, enterprise=world.ent, severity="red", detail="逾期 30 天", opened_on=today(),
         state="disposed", disposed_at=timezone.now(), acknowledged_at=timezone.now(),
     )  # fmt: skip
     asked(world, loans)
@@ -269,7 +274,7 @@ def test_dashboard_shows_warnings_by_month_and_open_consultations(world, loans):
     html = page.content.decode()
     assert page.status_code == 200
     assert 'data-testid="risk-alert-months"' in html and "risk-alert-chart" in html
-    row = f'<th scope="row">{TODAY:%Y-%m}</th><td class="num">1</td><td class="num">1</td><td class="num">1</td>'
+    row = f'<th scope="row">{today():%Y-%m}</th><td class="num">1</td><td class="num">1</td><td class="num">1</td>'
     assert row in html
     assert '<a href="/risk/consultations/?state=open">1 ' in html or '?state=open">1' in html
 
@@ -310,7 +315,7 @@ def test_api_path_errors_and_visibility(world, loans):
     assert gov.post(f"/{cid}/accept").status_code == 200
     assert gov.post(f"/{cid}/accept").status_code == 409
     convened = gov.post(
-        f"/{cid}/convene", {"meeting_on": TODAY.isoformat(), "meeting_online": True}
+        f"/{cid}/convene", {"meeting_on": today().isoformat(), "meeting_online": True}
     )
     assert convened.status_code == 200
     assert {p["institution_id"] for p in convened.json()["participants"]} == {
@@ -319,7 +324,7 @@ def test_api_path_errors_and_visibility(world, loans):
     }
     assert (
         gov.post(
-            f"/{cid}/meeting", {"meeting_on": TODAY.isoformat(), "minutes": "纪要"}
+            f"/{cid}/meeting", {"meeting_on": today().isoformat(), "minutes": "纪要"}
         ).status_code
         == 200
     )
