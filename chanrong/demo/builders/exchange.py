@@ -279,15 +279,21 @@ def build(ctx: DemoContext) -> None:
 
 def _ministry_blacklist(rng, day) -> dict:
     """A nationwide 黑名单 version: two enterprises on this platform that
-    have never published a demand (so no demo docking changes), and two that
-    are not on it (kept on the version as unmatched, as real lists are)."""
+    have never published a demand (so no demo docking changes) and are on no
+    list of this platform (an enterprise on a 红名单 or 白名单 must not also be
+    on a 黑名单; which enterprises sort first by USCC depends on the database's
+    collation and the build day, so this is said, not left to chance), and two
+    that are not on the platform (kept on the version as unmatched, as real
+    lists are)."""
     from chanrong.demands.models import Demand
-    from chanrong.registry.models import Enterprise
+    from chanrong.registry.models import Enterprise, ListEntry
 
     with_demands = Demand.objects.values("enterprise_id")
+    listed = ListEntry.objects.filter(enterprise__isnull=False).values("enterprise_id")
     candidates = list(
         Enterprise.objects.filter(region__code__startswith="33")
         .exclude(pk__in=with_demands)
+        .exclude(pk__in=listed)
         .exclude(users__isnull=False)
         .order_by("uscc")
         .values_list("uscc", "name")[:200]
