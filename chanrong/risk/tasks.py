@@ -1,5 +1,6 @@
 """Background jobs of the risk app: the scorecard's monthly retraining and
-nightly scoring (registered with `chanrong tick` through `@periodic`)."""
+nightly scoring, the nightly early warnings, and the kept sums of the split
+by policy group (registered with `chanrong tick` through `@periodic`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from chanrong.core.periodic import periodic
+from chanrong.core.tasking import rerunnable
 
 
 @periodic(days=1)
@@ -48,3 +50,25 @@ def evaluate_warning_rules_nightly() -> dict:
     from .services import warnings
 
     return {"opened": warnings.evaluate()}
+
+
+@periodic(days=1)
+@task
+def refresh_group_sums() -> dict:
+    """The split by policy group kept as of today (群体统计 and the 统计分析
+    panel read it; services.group_sums). At midnight Beijing time, so the
+    pages show the close of the day before. Idempotent."""
+    from .services import group_sums
+
+    snapshot = group_sums.refresh()
+    return {"as_of": snapshot.as_of.isoformat(), "seconds": snapshot.seconds}
+
+
+@rerunnable  # recomputes stored sums from the current data
+@task
+def refresh_group_sums_now() -> dict:
+    """The same, when a government user asks for it on the page."""
+    from .services import group_sums
+
+    snapshot = group_sums.refresh()
+    return {"as_of": snapshot.as_of.isoformat(), "seconds": snapshot.seconds}

@@ -26,6 +26,7 @@ urlpatterns = [
     path("models/<int:pk>/approve/", views_scorecard.model_approve, name="model_approve"),
     path("scores/<int:pk>/", views_scorecard.enterprise_score, name="score"),
     path("groups/", views_groups.group_stats, name="groups"),
+    path("groups/refresh/", views_groups.refresh_group_sums, name="groups_refresh"),
     path("no-loan/", views_groups.no_loan, name="no_loan"),
     path("no-loan/send/", views_groups.no_loan_send, name="no_loan_send"),
 ]

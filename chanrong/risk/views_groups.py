@@ -1,5 +1,6 @@
 """统计 by policy group (政策群体统计) and the 无贷户 list: pages over
-services.groups (figures, chart, tables paginated, xlsx export through
+services.groups (figures — from the kept sums of services.group_sums when
+the view is the default one —, chart, tables paginated, xlsx export through
 core.exporting, and for government the 首贷培育 push to a bank's outreach)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,11 +24,13 @@ from chanrong.core import pickers
 from chanrong.core.errors import NotAllowed, ValidationFailed
 from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.tasking import enqueue_on_commit
 from chanrong.finance.pickers import INSTITUTIONS
 from chanrong.insights import groups as policy_groups
 from chanrong.registry.models import EnterpriseSize
 
-from .services import groups
+from .services import group_sums, groups
+from .tasks import refresh_group_sums_now
 
 WAN = Decimal(10000)
 
@@ -78,19 +82,15 @@ def group_stats(request):
     }
     errors: dict[str, str] = {}
     try:
-        query = groups.clean_query(
-            group=params["group"],
-            region=params["region"],
-            start=params["from"],
-            end=params["to"],
-            as_of=params["as_of"],
-        )
+        shown = group_sums.page_split(user, params)
     except ValidationFailed as exc:
         errors = _errors(exc)
-        query = groups.clean_query()
-    split = groups.split(user, query)
+        shown = group_sums.page_split(user, {})
+    split = shown.split
     context = {
         "split": split,
+        "figures": shown,
+        "can_refresh": group_sums.may_request(user),
         "params": params,
         "errors": errors,
         "choices": groups.group_choices(),
@@ -98,6 +98,28 @@ def group_stats(request):
         "is_bank": scope_of(user).kind == ScopeKind.INSTITUTION,
     }
     return render(request, "risk/groups.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def refresh_group_sums(request):
+    """A government user asks for the kept sums to be computed again (once
+    while a request is pending); back to the page with its filters."""
+    if not groups.may_view(request.user):
+        raise Http404
+    try:
+        with transaction.atomic():
+            enqueue = group_sums.request_refresh(request.user)
+            if enqueue:
+                enqueue_on_commit(refresh_group_sums_now)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None
+    if enqueue:
+        messages.success(request, _("已提交刷新，后台计算完成后页面将显示新数据。"))
+    else:
+        messages.info(request, _("刷新已在进行中，请稍后查看。"))
+    filters = request.GET.urlencode()
+    return redirect(reverse("risk:groups") + (f"?{filters}" if filters else ""))
 
 
 def _no_loan_query(request):
@@ -212,8 +234,9 @@ def export_no_loan(user, params) -> tuple[Any, int]:
 
 def dashboard_panel(*, user, region=None, **_kwargs) -> dict[str, Any]:
     """`group_split` for the 统计分析 page (insights.dashboard): this year's
-    split for the region shown (templates/risk/_group_panel.html)."""
+    split for the region shown (templates/risk/_group_panel.html), from the
+    kept sums when there are some (services.group_sums)."""
     if not groups.may_view(user):
         return {}
-    query = groups.clean_query(region=region.code if region is not None else "")
-    return {"group_split": groups.split(user, query)}
+    shown = group_sums.page_split(user, {"region": region.code if region is not None else ""})
+    return {"group_split": shown.split, "group_figures": shown}

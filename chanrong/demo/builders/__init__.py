@@ -32,6 +32,7 @@ from . import (
     registry,
     risk,
     risk_consultations,
+    risk_group_sums,
     supplychain,
     zhongzheng,
 )
@@ -60,4 +61,5 @@ STEPS = (
     zhongzheng,
     exchange,
     insights_snapshots,
+    risk_group_sums,
 )

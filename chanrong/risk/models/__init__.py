@@ -12,6 +12,7 @@ Visibility (one `visible_to(user)` for the family): an enterprise sees its own
 loans, an institution the loans it made, government its region's subtree.
 - `warnings`: early-warning rules as data and the alerts they raise.
 - `consultation`: 抽贷断贷会商, the agency's consultation before loans are cut.
+- `group_sums`: the split by policy group kept as of a day (群体统计, 数据截至).
 """
 
 # ruff: noqa: F401
@@ -27,6 +28,7 @@ from .consultation import (
     ConsultationState,
     DecisionKind,
 )
+from .group_sums import GroupSplitSnapshot, GroupSplitSum
 from .loans import (
     CLASS_RANK,
     MONEY,

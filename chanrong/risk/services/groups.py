@@ -210,11 +210,18 @@ def clean_group(value: Any, errors: list[FieldError], name: str = "group") -> st
 
 
 def clean_query(
-    *, group: Any = "", region: Any = "", start: Any = None, end: Any = None, as_of: Any = None
+    *,
+    group: Any = "",
+    region: Any = "",
+    start: Any = None,
+    end: Any = None,
+    as_of: Any = None,
+    default_day: dt.date | None = None,
 ) -> Query:
     """The query's fields, checked; errors by field (`from`, `to`, `as_of`,
-    `group`, `region`), never a 500. Defaults: to = today, from = 1 January
-    of that year, as_of = to."""
+    `group`, `region`), never a 500. Defaults: to = today (or
+    `default_day`: the kept sums' date), from = 1 January of that year,
+    as_of = to."""
     errors: list[FieldError] = []
     today = timezone.localdate()
     end_day = _day(end, "to", errors)
@@ -222,7 +229,7 @@ def clean_query(
     as_of_day = _day(as_of, "as_of", errors)
     key = clean_group(group, errors)
     place = clean_region(region, errors)
-    end_day = end_day or today
+    end_day = end_day or default_day or today
     start_day = start_day or end_day.replace(month=1, day=1)
     as_of_day = as_of_day or end_day
     if start_day > end_day:
@@ -313,16 +320,20 @@ def _in_region(queryset: QuerySet, region: Region | None, path: str = "enterpris
 
 
 def _demands(actor, query: Query) -> QuerySet:
+    return _demands_in(Demand.objects.visible_to(actor), query)
+
+
+def _demands_in(demands: QuerySet, query: Query) -> QuerySet:
+    """Those of `demands` published (past the draft) in the period, in the region."""
     tz = timezone.get_current_timezone()
     low = timezone.make_aware(dt.datetime.combine(query.start, dt.time.min), tz)
     high = timezone.make_aware(dt.datetime.combine(query.end + dt.timedelta(1), dt.time.min), tz)
-    demands = _in_region(
-        Demand.objects.visible_to(actor)
-        .exclude(state=DemandState.DRAFT)
-        .filter(published_at__gte=low, published_at__lt=high),
+    return _in_region(
+        demands.exclude(state=DemandState.DRAFT).filter(
+            published_at__gte=low, published_at__lt=high
+        ),
         query.region,
     )
-    return demands
 
 
 def _flag(condition: Q) -> Case:
@@ -431,19 +442,26 @@ def _yuan(fen: int, counted: bool) -> Decimal:
 
 
 def _loan_sums(
-    loans_qs: QuerySet, loan_keys: list[str], enterprise_keys: list[str], query: Query
-) -> dict[int, _Sums]:
+    loans_qs: QuerySet,
+    loan_keys: list[str],
+    enterprise_keys: list[str],
+    query: Query,
+    by: tuple[str, ...] = (),
+) -> dict[tuple, _Sums]:
     """Per tag (the loan groups' bits first, then the enterprise groups'):
     loans disbursed in the period, their principal, the rated part of it
     and Σ principal × rate, and the balance on `as_of` (principal less
     principal repaid on or before it, for a loan disbursed by then and not
-    closed by then) with the count of loans that have one."""
+    closed by then) with the count of loans that have one. Keyed by
+    (tag,), or by (*the loan's `by` fields, tag) for the kept sums."""
     flags = {f"g_loan{i}": _flag(LOAN_GROUPS[key][2]()) for i, key in enumerate(loan_keys)}
+    extra = {f"g_by{i}": F(name) for i, name in enumerate(by)}
     compiled = _sql(
         loans_qs.order_by()
         .annotate(**flags)
         .values(
             *flags,
+            **extra,
             g_id=F("pk"),
             g_enterprise=F("enterprise_id"),
             g_principal=F("principal"),
@@ -474,8 +492,10 @@ def _loan_sums(
         f"AND {principal} > {repaid}"
     )
     repayment = connection.ops.quote_name(Repayment._meta.db_table)
+    keys = "".join(f"t.{name}, " for name in extra)
+    group_by = ", ".join(str(n) for n in range(1, len(extra) + 2))
     sql = (
-        f"SELECT {tag}, "  # noqa: S608 (names only)
+        f"SELECT {keys}{tag}, "  # noqa: S608 (names only)
         f"SUM(CASE WHEN {period} THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {period} THEN {principal} ELSE 0 END), "
         f"SUM(CASE WHEN {rated} THEN {principal_x_rate} ELSE 0 END), "
@@ -485,7 +505,7 @@ def _loan_sums(
         f"FROM ({inner}) t LEFT JOIN ("
         f"SELECT r.loan_id, SUM(r.principal) AS repaid FROM {repayment} r "
         f"WHERE r.paid_on <= %s GROUP BY r.loan_id"
-        f") p ON p.loan_id = t.g_id GROUP BY 1"
+        f") p ON p.loan_id = t.g_id GROUP BY {group_by}"
     )
     span = [query.start, query.end]
     day = [query.as_of, query.as_of]
@@ -493,8 +513,9 @@ def _loan_sums(
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
         rows = cursor.fetchall()
+    width = len(extra)
     return {
-        int(tag): _Sums(
+        (*row[:width], int(row[width])): _Sums(
             loans=int(n or 0),
             amount=int(amount or 0),
             weighted=int(weighted or 0),
@@ -502,18 +523,30 @@ def _loan_sums(
             balance=int(balance or 0),
             balance_loans=int(with_balance or 0),
         )
-        for tag, n, amount, weighted, rated_sum, balance, with_balance in rows
+        for row in rows
+        for n, amount, weighted, rated_sum, balance, with_balance in [row[width + 1 :]]
     }
 
 
 def _demand_sums(
-    actor, demands: QuerySet, enterprise_keys: list[str], day: dt.date
-) -> dict[int, _Sums]:
+    dispatches: QuerySet,
+    demands: QuerySet,
+    enterprise_keys: list[str],
+    day: dt.date,
+    by: tuple[str, ...] = (),
+    per_institution: bool = False,
+) -> dict[tuple, _Sums]:
     """Per tag (of the demand's enterprise): demands.stats' counts — demands
     and their amount, those disbursed with their amount, and the dispatches
-    of those demands that the actor may see, claimed or not. Dispatches are
-    counted per demand first, so the tags are worked out once per demand
-    (a county's ~12 dispatches per demand would each be tagged otherwise)."""
+    of those demands among `dispatches` (those the viewer may see), claimed
+    or not. Dispatches are counted per demand first, so the tags are worked
+    out once per demand (a county's ~12 dispatches per demand would each be
+    tagged otherwise). Keyed by (tag,), or for the kept sums by (*the
+    demand's `by` fields, tag), with `per_institution` by (institution id,
+    *…, tag): each demand counted once for each institution it was
+    dispatched to, with that institution's dispatches (None: the demands
+    dispatched to none)."""
+    extra = {f"g_by{i}": F(name) for i, name in enumerate(by)}
     compiled = _sql(
         demands.order_by().values(
             g_id=F("pk"),
@@ -521,19 +554,24 @@ def _demand_sums(
             g_amount=F("amount"),
             g_state=F("state"),
             g_disbursed=F("disbursed_amount"),
+            **extra,
         )
     )
     if compiled is None:
         return {}
     inner, params = compiled
+    per = ("demand_id", "institution_id") if per_institution else ("demand_id",)
     counted = _sql(
-        Dispatch.objects.visible_to(actor)
-        .filter(demand__in=demands)
+        dispatches.filter(demand__in=demands)
         .order_by()
-        .values("demand_id")
+        .values(*per)
         .annotate(g_n=Count("pk"), g_claimed=Count("claimed_at"))
     )
     tag, member_params = _members_sql(enterprise_keys, day, "t.g_enterprise", 0)
+    keys = ["d.institution_id"] if per_institution else []
+    keys += [f"t.{name}" for name in extra]
+    tag = "".join(f"{key}, " for key in keys) + tag
+    group_by = ", ".join(str(n) for n in range(1, len(keys) + 2))
     financed = "t.g_state = %s AND t.g_disbursed IS NOT NULL"
     columns = (
         f"{tag}, COUNT(*), "
@@ -544,20 +582,23 @@ def _demand_sums(
     disbursed = str(DemandState.DISBURSED.value)
     all_params = [*member_params, disbursed, disbursed, *params]
     if counted is None:
-        sql = f"SELECT {columns}, 0, 0 FROM ({inner}) t GROUP BY 1"  # noqa: S608
+        if per_institution:  # no dispatch the viewer may see: no demand either
+            return {}
+        sql = f"SELECT {columns}, 0, 0 FROM ({inner}) t GROUP BY {group_by}"  # noqa: S608
     else:
         dispatch_sql, dispatch_params = counted
         sql = (
             f"SELECT {columns}, SUM(COALESCE(d.g_n, 0)), SUM(COALESCE(d.g_claimed, 0)) "  # noqa: S608
             f"FROM ({inner}) t LEFT JOIN ({dispatch_sql}) d ON d.demand_id = t.g_id "
-            "GROUP BY 1"
+            f"GROUP BY {group_by}"
         )
         all_params += dispatch_params
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
         rows = cursor.fetchall()
+    width = len(keys)
     return {
-        int(tag): _Sums(
+        (*row[:width], int(row[width])): _Sums(
             demands=int(n or 0),
             demand_amount=int(amount or 0),
             financings=int(financed_n or 0),
@@ -565,7 +606,8 @@ def _demand_sums(
             dispatches=int(dispatched or 0),
             claims=int(claimed or 0),
         )
-        for tag, n, amount, financed_n, financed_amount, dispatched, claimed in rows
+        for row in rows
+        for n, amount, financed_n, financed_amount, dispatched, claimed in [row[width + 1 :]]
     }
 
 
@@ -599,31 +641,38 @@ def split(actor, query: Query) -> Split:
         if not query.group or key == query.group
     ]
     # A loan carries a bit per chosen group, loan groups first; a demand
-    # one per chosen enterprise group.
+    # one per chosen enterprise group (shifted past the loan groups' bits
+    # when the two are added up, so that bit i is chosen[i] for both).
     loan_keys = [key for key, _l, _d in chosen if key in LOAN_GROUPS]
     enterprise_keys = [key for key, _l, _d in chosen if key not in LOAN_GROUPS]
+    demands = _demands(actor, query)
     with _without_jit():
         by_tag = _loan_sums(loans_qs, loan_keys, enterprise_keys, query)
-        demand_tags = _demand_sums(actor, _demands(actor, query), enterprise_keys, query.as_of)
+        demand_tags = _demand_sums(
+            Dispatch.objects.visible_to(actor), demands, enterprise_keys, query.as_of
+        )
+    tags: dict[int, _Sums] = {}
+    for (tag,), sums in by_tag.items():
+        tags.setdefault(tag, _Sums()).add(sums)
+    for (tag,), sums in demand_tags.items():
+        tags.setdefault(tag << len(loan_keys), _Sums()).add(sums)
+    return assemble(query, chosen, tags)
 
+
+def assemble(query: Query, chosen: list[tuple[str, str, str]], tags: dict[int, _Sums]) -> Split:
+    """The split from the sums per tag, bit i of a tag standing for the
+    group chosen[i] (loan groups first): the total adds every tag, a
+    group's row the tags with its bit."""
     total_sums = _Sums()
-    for sums in [*by_tag.values(), *demand_tags.values()]:
+    for sums in tags.values():
         total_sums.add(sums)
     total = GroupRow("", _("合计"))
     _fill(total, total_sums, with_demand=True)
 
     rows: list[GroupRow] = []
-    for key, label, definition in chosen:
+    for bit, (key, label, definition) in enumerate(chosen):
         sums = _Sums()
-        if key in LOAN_GROUPS:
-            bit = loan_keys.index(key)
-        else:
-            bit = len(loan_keys) + enterprise_keys.index(key)
-            demand_bit = enterprise_keys.index(key)
-            for tag, tagged in demand_tags.items():
-                if tag >> demand_bit & 1:
-                    sums.add(tagged)
-        for tag, tagged in by_tag.items():
+        for tag, tagged in tags.items():
             if tag >> bit & 1:
                 sums.add(tagged)
         row = GroupRow(key, label, definition)

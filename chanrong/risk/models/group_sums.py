@@ -1,0 +1,91 @@
+"""Kept sums of the split by policy group (群体统计, issue 20).
+
+The split (services.groups) adds up the whole visible loan book and the
+year's demands on every view; at demo scale 10 that is 0.3-0.75 s a view.
+Instead the sums are computed once a night for the default view (this year
+up to the day, balances and membership on the day) and kept per tag (the
+groups a loan or demand counts for, as bits), per the borrower's region
+code and per lending institution, so that any viewer's figures — a county,
+a province, the platform, one bank — and the page's region and group
+filters are a sum over a few kept rows. `GroupSplitSum.institution_id` is
+empty on the rows every government and platform viewer reads (the whole
+book and every demand with all its dispatches); a bank reads its own rows
+(its own loans, the demands dispatched to it with its dispatches).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class GroupSplitSnapshot(models.Model):
+    """The one set of kept sums (one row, `key` "all"): its date, when it
+    was computed, how long that took, the groups' bit order, and a
+    government user's pending request to compute it again."""
+
+    key = models.CharField(max_length=8, unique=True, default="all")
+    as_of = models.DateField("数据截至日", null=True, blank=True)
+    computed_at = models.DateTimeField("计算完成时间", null=True, blank=True)
+    seconds = models.FloatField("计算耗时（秒）", default=0)
+    #: the group keys in bit order (bit i = group_keys[i]) when computed
+    group_keys = models.JSONField(default=list, blank=True)
+    requested_at = models.DateTimeField("申请刷新时间", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "群体统计快照"
+        verbose_name_plural = "群体统计快照"
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.as_of}"
+
+    #: A request no worker has answered within this time is taken as lost.
+    REQUEST_LAPSES = timedelta(hours=1)
+
+    @property
+    def refresh_pending(self) -> bool:
+        if self.requested_at is None or self.requested_at < timezone.now() - self.REQUEST_LAPSES:
+            return False
+        return self.computed_at is None or self.requested_at > self.computed_at
+
+
+class GroupSplitSum(models.Model):
+    """Integer sums (money in 分) of the loans and demands with one tag, of
+    borrowers in one region, for one institution's view (empty: the view of
+    government and platform). `weighted` (Σ 分 × rate in millionths of a
+    percent) can pass 2⁶³ and is kept as the integer's text."""
+
+    snapshot = models.ForeignKey(GroupSplitSnapshot, on_delete=models.CASCADE, related_name="sums")
+    institution_id = models.BigIntegerField(null=True, blank=True)
+    region_code = models.CharField(max_length=6)
+    tag = models.BigIntegerField()
+    loans = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    weighted = models.CharField(max_length=40, default="0")
+    rated = models.BigIntegerField(default=0)
+    balance = models.BigIntegerField(default=0)
+    balance_loans = models.BigIntegerField(default=0)
+    demands = models.BigIntegerField(default=0)
+    demand_amount = models.BigIntegerField(default=0)
+    financings = models.BigIntegerField(default=0)
+    financing_amount = models.BigIntegerField(default=0)
+    dispatches = models.BigIntegerField(default=0)
+    claims = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["snapshot", "institution_id", "region_code"], name="risk_group_sum_scope"
+            )
+        ]
+        verbose_name = "群体统计快照数值"
+        verbose_name_plural = "群体统计快照数值"
+
+    def __str__(self) -> str:
+        return f"{self.institution_id or '*'} {self.region_code} {self.tag}"
