@@ -11,8 +11,11 @@ Why here and why this way:
 - A *sliding window counter* (the current and the previous fixed window,
   the previous one weighted by how much of it still overlaps the sliding
   window): two keys per client, one atomic `incr` per request on Redis,
-  one atomic upsert that also reads the previous window in the database. "20/s burst 40" is read as a token bucket would be: at most 40 at
-  once, 20 a second sustained, i.e. 40 per 2-second window.
+  one atomic upsert that also reads the previous window in the database,
+  both of a request's windows (token and address) in one statement,
+  committed asynchronously on PostgreSQL (core.counter_batch). "20/s burst
+  40" is read as a token bucket would be: at most 40 at once, 20 a second
+  sustained, i.e. 40 per 2-second window.
 - A refused request is not counted (its increment is taken back), so a
   client slightly over its rate still gets its rate, not nothing; the
   answer is 429 with Retry-After (whole seconds until a request would pass)
@@ -30,6 +33,7 @@ Settings (environment, see settings.py and docs/deployment.md):
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import re
@@ -41,7 +45,7 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
-from . import counters
+from . import counter_batch, counters
 from .context import client_ip
 
 API_PREFIX = "/api/"
@@ -89,23 +93,52 @@ class Decision:
     retry_after: int = 0
 
 
-def hit(key: str, rate: Rate, *, now: float | None = None) -> Decision:
-    """Count one request for `key` against `rate`; refused requests are not counted."""
-    cache = caches[CACHE_ALIAS]
-    now = time.time() if now is None else now
+def _window(key: str, rate: Rate, now: float) -> tuple[str, str, int, float, float]:
+    """The sliding window of `key` at `now`: the current and previous fixed
+    windows' names, the lifetime of a count, the seconds elapsed in the current
+    window and the weight of the previous one."""
     index = math.floor(now / rate.window)
     elapsed = now - index * rate.window
     current_key = f"rl:{key}:{rate.limit}:{rate.window}:{index}"
     previous_key = f"rl:{key}:{rate.limit}:{rate.window}:{index - 1}"
     timeout = math.ceil(rate.window * 2) + 1
-    weight = 1 - elapsed / rate.window
+    return current_key, previous_key, timeout, elapsed, 1 - elapsed / rate.window
+
+
+def _decide(
+    rate: Rate, current_key: str, current: int, previous: int, elapsed: float, weight: float
+) -> Decision:
+    """Allowed, or refused and taken back (a refused request is not counted)."""
+    if previous * weight + current <= rate.limit:
+        return Decision(True)
+    counters.decr(current_key)
+    return Decision(False, retry_after(rate, previous, current - 1, elapsed))
+
+
+def hit_all(checks: list[tuple[str, Rate]], *, now: float | None = None) -> list[Decision]:
+    """Count one request for each `(key, rate)` (the keys distinct); with the
+    database counters all of them in one statement (core.counter_batch)."""
+    if not _uses_database():
+        return [hit(key, rate, now=now) for key, rate in checks]
+    now = time.time() if now is None else now
+    windows = [(key, rate, *_window(key, rate, now)) for key, rate in checks]
+    counts = counter_batch.hit_windows(
+        [(current, previous, timeout) for _k, _r, current, previous, timeout, _e, _w in windows],
+        now,
+    )
+    return [
+        _decide(rate, current, *counts[current], elapsed, weight)
+        for _key, rate, current, _previous, _timeout, elapsed, weight in windows
+    ]
+
+
+def hit(key: str, rate: Rate, *, now: float | None = None) -> Decision:
+    """Count one request for `key` against `rate`; refused requests are not counted."""
     if _uses_database():
-        # One atomic statement counts this request and reads the previous window.
-        current, previous = counters.hit_window(current_key, previous_key, timeout, now)
-        if previous * weight + current <= rate.limit:
-            return Decision(True)
-        counters.decr(current_key)
-        return Decision(False, retry_after(rate, previous, current - 1, elapsed))
+        return hit_all([(key, rate)], now=now)[0]
+    cache = caches[CACHE_ALIAS]
+    now = time.time() if now is None else now
+    current_key, previous_key, timeout, elapsed, weight = _window(key, rate, now)
     # Redis: INCR is atomic, so concurrent requests each see their own count.
     cache.add(current_key, 0, timeout=timeout)
     try:
@@ -136,7 +169,13 @@ def retry_after(rate: Rate, previous: int, current: int, elapsed: float) -> int:
 
 
 def _configured(name: str) -> Rate | None:
-    return parse_rate(getattr(settings, name, None))
+    return _parsed(getattr(settings, name, None))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str | None) -> Rate | None:
+    """`parse_rate`, once per setting's text rather than once per request."""
+    return parse_rate(text)
 
 
 def _token_key(request: HttpRequest) -> str | None:
@@ -166,8 +205,8 @@ def throttled_response(retry: int) -> HttpResponse:
 
 
 def check(request: HttpRequest) -> Decision:
-    """Both limits for this request; the longer wait when both refuse."""
-    decisions: list[Decision] = []
+    """Both limits for this request (one statement for both with the database
+    counters); the longer wait when both refuse."""
     checks = []
     token_rate = _configured("CHANRONG_API_RATE_PER_TOKEN")
     address_rate = _configured("CHANRONG_API_RATE_PER_ADDRESS")
@@ -175,15 +214,17 @@ def check(request: HttpRequest) -> Decision:
         checks.append((who, token_rate))
     if address_rate and (ip := client_ip(request)):
         checks.append((f"ip:{ip}", address_rate))
-    for key, rate in checks:
+    if not checks:
+        return Decision(True)
+    decisions: list[Decision] = []
 
-        def count(key: str = key, rate: Rate = rate) -> None:
-            decisions.append(hit(key, rate))
+    def count() -> None:
+        decisions.extend(hit_all(checks))
 
-        if _uses_database():
-            counters.guarded(count, what="API rate counter")
-        else:
-            count()
+    if _uses_database():
+        counters.guarded(count, what="API rate counter")
+    else:
+        count()
     refused = [d for d in decisions if not d.allowed]
     if refused:
         return Decision(False, max(d.retry_after for d in refused))

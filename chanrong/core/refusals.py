@@ -10,7 +10,8 @@ route does not.
 Coalesced, so that a flood cannot fill the log: at most one entry per
 (user, route, status) every `CHANRONG_REFUSAL_WINDOW` seconds (default 600).
 The first refusal in a window writes an entry; later ones only increment a
-counter (core.counters, one atomic statement); the next entry written for the same key carries that
+counter (setting the window's mark or counting: one statement,
+core.counter_batch); the next entry written for the same key carries that
 count (`repeated`: refusals since the previous entry that were not written
 one by one). A flood that stops leaves its last count in its counter until the
 same user is refused there again; the entries that were written still show
@@ -24,11 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from . import audit, counters
+from . import audit, counter_batch, counters
 from .dbbusy import best_effort
 
 logger = logging.getLogger(__name__)
@@ -76,11 +78,10 @@ def note(request: HttpRequest, status: int) -> bool:
     first: list[bool] = []
 
     def count() -> None:
-        if counters.add(mark, 1, ttl=window):
+        # The first in this window sets the mark; a later one is folded into
+        # the count for the next entry (one statement, core.counter_batch).
+        if counter_batch.mark_or_count(mark, counter, window, time.time()):
             first.append(True)
-        else:
-            # Not the first in this window: fold into the count for the next entry.
-            counters.incr(counter)
 
     if not counters.guarded(count, what="refused-access counter") or not first:
         return False
