@@ -178,13 +178,19 @@ def write_anchor(path: Path | None = None, *, now: datetime | None = None) -> An
     return anchor
 
 
-def maybe_anchor(path: Path | None = None, *, now: datetime | None = None) -> Anchor | None:
+def maybe_anchor(
+    path: Path | None = None,
+    *,
+    now: datetime | None = None,
+    end: tuple[int, str] | None = None,
+) -> Anchor | None:
     """Anchor the chain's end if it moved and the last anchor is due: older
     than AUDIT_ANCHOR_EVERY, or AUDIT_ANCHOR_ENTRIES or more entries behind,
     or missing. Costs one indexed query and a 4 kB read of the file's tail;
     run after commit (an anchor must never name a row that may roll back).
-    Returns the anchor written, else None."""
-    seq, hash_, _pending = _chain_end()
+    Returns the anchor written, else None. `end`: the chain's end (seq,
+    hash) as the caller has just read it, to save reading it again."""
+    seq, hash_ = end if end is not None else _chain_end()[:2]
     if not seq:
         return None
     path = path or anchor_path()

@@ -57,10 +57,11 @@ UNSEALED_GRACE = timedelta(minutes=5)
 SEAL_BATCH = 2000
 #: Sealing passes one `seal()` call makes at most (each re-checks after commit).
 SEAL_ROUNDS = 20
-#: Run after every audited commit, once sealed: `anchors` registers
+#: Run after every audited commit, once sealed, with `end=` the chain's end
+#: (seq, hash) when it is known, else None: `anchors` registers
 #: `maybe_anchor` here (the package imports it), so that this module needs
 #: not import the one that builds on it.
-AFTER_SEAL: list[Callable[[], object]] = []
+AFTER_SEAL: list[Callable[..., object]] = []
 
 
 def _normalise(value: Any) -> Any:
@@ -99,6 +100,33 @@ def _try_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
         return bool(cursor.fetchone()[0])
+
+
+def _lock_held() -> bool:
+    """Whether this transaction took the chain's lock already (PostgreSQL),
+    so that another batch of it need not ask again. The lock lasts until the
+    transaction ends, or until a savepoint taken before it rolls back: Django
+    replaces `connection.run_on_commit` with a new list at each of those
+    (commit, rollback, savepoint rollback, close), so the list the lock was
+    taken under, still in place, says the lock is still ours."""
+    taken_under = getattr(connection, "_chanrong_audit_lock", None)
+    return (
+        taken_under is not None
+        and taken_under is connection.run_on_commit
+        and connection.in_atomic_block
+    )
+
+
+def _hold_lock() -> bool:
+    """`_try_lock`, unless this transaction holds the lock already."""
+    if connection.vendor != "postgresql":
+        return True
+    if _lock_held():
+        return True
+    if not _try_lock():
+        return False
+    connection._chanrong_audit_lock = connection.run_on_commit
+    return True
 
 
 def describe_actor(actor) -> tuple[int | None, str, str]:
@@ -177,7 +205,7 @@ def record_many(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     # No savepoint of its own: a failed audit write must fail the caller's
     # whole transaction anyway. Outside one, this opens a transaction.
     with transaction.atomic(savepoint=False):
-        if _try_lock():
+        if _hold_lock():
             last_seq, last_hash, _sealed = _seal_pending()
             for item in entries:
                 last_seq += 1
@@ -266,16 +294,23 @@ def _seal_on_commit() -> None:
 
 
 def _seal_after_commit() -> None:
+    end: tuple[int, str] | None = None
     try:
-        if connection.vendor == "postgresql":
+        # One read for both steps: whether anything waits to be chained
+        # (PostgreSQL: entries written while another transaction held the
+        # lock, ours included) and, when nothing does, the end to anchor.
+        seq, hash_, pending = _chain_end()
+        if pending and connection.vendor == "postgresql":
             seal()
+        else:
+            end = (seq, hash_)
     except Exception:
         # The change has committed; the periodic tick and `audit seal`
         # seal what is left.
         logger.exception("could not seal the audit log")
     for hook in AFTER_SEAL:
         try:
-            hook()
+            hook(end=end)
         except Exception:
             # Never fail a committed request over its anchor; `audit verify`
             # reports an anchor that fell behind (stale) loudly.
