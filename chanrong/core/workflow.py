@@ -96,6 +96,21 @@ def _saved_fields(model, changed: list[str]) -> list[str]:
     return fields
 
 
+def _check(machine: StateMachine, transition: Transition, locked, actor, name: str) -> None:
+    """Conflict (409) when `locked`'s state does not allow `transition`,
+    NotAllowed (403) when `actor` may not take it."""
+    state = getattr(locked, machine.field)
+    if state not in transition.source:
+        display = getattr(locked, f"get_{machine.field}_display", None)
+        raise Conflict(
+            _("当前状态为「%(state)s」，不能执行「%(action)s」")
+            % {"state": display() if display else state, "action": transition.label or name},
+            code="invalid_transition",
+        )
+    if not transition.allowed(actor, locked):
+        raise NotAllowed(_("无权执行「%(action)s」") % {"action": transition.label or name})
+
+
 def apply_transition(
     machine: StateMachine,
     obj,
@@ -106,6 +121,7 @@ def apply_transition(
     notify: Notifier | None = None,
     audit_extra: dict[str, Any] | None = None,
     held: bool = False,
+    also_save: tuple[str, ...] = (),
 ):
     """Move `obj` along transition `name`. Raises Conflict (409) when the
     current state does not allow it, NotAllowed (403) when this actor may
@@ -113,34 +129,36 @@ def apply_transition(
 
     `held=True`: the caller read `obj` with select_for_update inside the
     transaction still open, so `obj` is the locked row and is not read again
-    (publishing a demand moves it twice under the one lock it took)."""
+    (publishing a demand moves it twice under the one lock it took), and the
+    writes need no savepoint of their own: the checks come first, and a
+    write that fails fails the caller's transaction, which holds the lock.
+    `also_save` (with `held`): fields the caller has already set on the
+    locked row, written by the same UPDATE and not part of the audit entry
+    (publishing's round counter: one UPDATE of the row, not two)."""
     transition = machine.transitions.get(name)
     if transition is None:
         raise Conflict(_("未知的操作：%(name)s") % {"name": name}, code="unknown_transition")
     if held and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("held=True outside the transaction that locked the row")
-    with transaction.atomic():
-        if held:
-            locked = obj
-        else:
+    if also_save and not held:
+        raise RuntimeError("also_save needs held=True: the caller's values are the locked row's")
+    if held:
+        locked = obj
+        _check(machine, transition, locked, actor, name)
+    with transaction.atomic(savepoint=not held):
+        if not held:
             locked = type(obj).objects.select_for_update().get(pk=obj.pk)
             _keep_related(obj, locked)
+            _check(machine, transition, locked, actor, name)
         state = getattr(locked, machine.field)
-        if state not in transition.source:
-            display = getattr(locked, f"get_{machine.field}_display", None)
-            raise Conflict(
-                _("当前状态为「%(state)s」，不能执行「%(action)s」")
-                % {"state": display() if display else state, "action": transition.label or name},
-                code="invalid_transition",
-            )
-        if not transition.allowed(actor, locked):
-            raise NotAllowed(_("无权执行「%(action)s」") % {"action": transition.label or name})
         before = {machine.field: state}
         setattr(locked, machine.field, transition.target)
         for key, value in (changes or {}).items():
             before[key] = getattr(locked, key)
             setattr(locked, key, value)
-        locked.save(update_fields=_saved_fields(type(locked), [machine.field, *(changes or {})]))
+        locked.save(
+            update_fields=_saved_fields(type(locked), [machine.field, *(changes or {}), *also_save])
+        )
         after = {machine.field: transition.target, **(changes or {})}
         audit.record(
             f"{machine.name}.{name}",

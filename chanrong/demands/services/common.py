@@ -201,9 +201,17 @@ def _move(
     changes=None,
     event: _Event | None = None,
     held: bool = False,
+    outbox: list | None = None,
+    dispatched: Iterable[int] | None = None,
+    also_save: tuple[str, ...] = (),
 ):
     """apply_transition, with its notification written by `_notify`
-    (`held`: the caller holds `obj`'s row lock, see apply_transition)."""
+    (`held`: the caller holds `obj`'s row lock, see apply_transition).
+
+    A demand's `demand.status_changed` webhook event goes to every
+    institution it was dispatched to: `dispatched` names them when the caller
+    knows (else they are read), and with `outbox` the event is appended there
+    for the caller to send with its others (`_send_events`) instead of now."""
 
     def notifier(locked, transition, who):
         if event is None:
@@ -221,10 +229,15 @@ def _move(
 
     before = getattr(obj, machine.field)
     locked = apply_transition(
-        machine, obj, name, actor, changes=changes, notify=notifier, held=held
-    )
+        machine, obj, name, actor,
+        changes=changes, notify=notifier, held=held, also_save=also_save,
+    )  # fmt: skip
     if machine is workflows.DEMAND and locked.state != before:
-        _emit_status_changed(locked, before)
+        events = _status_changed_events(locked, before, dispatched)
+        if outbox is None:
+            _send_events(events)
+        else:
+            outbox.extend(events)
     return locked
 
 
@@ -232,17 +245,23 @@ def _move(
 
 
 def _emit(institution_ids: Iterable[int], event: str, payload: dict[str, Any]) -> None:
-    demand_signals.institution_events.send_in_transaction(
-        events=[(pk, event, payload) for pk in sorted(set(institution_ids))]
-    )
+    _send_events([(pk, event, payload) for pk in sorted(set(institution_ids))])
 
 
-def _emit_status_changed(demand: Demand, before: str) -> None:
+def _send_events(events: list) -> None:
+    """Hand (institution pk, event, payload) triples to the api app (webhook
+    deliveries, in this transaction); nothing to do without events."""
+    if events:
+        demand_signals.institution_events.send_in_transaction(events=events)
+
+
+def _status_changed_events(
+    demand: Demand, before: str, dispatched: Iterable[int] | None = None
+) -> list:
     """demand.status_changed to every institution the demand was dispatched to."""
     if not demand.round:
-        return  # never dispatched: nobody to tell
-    _emit(
-        demand.dispatches.values_list("institution_id", flat=True),
-        "demand.status_changed",
-        {"demand_id": demand.pk, "from": before, "to": demand.state, "round": demand.round},
-    )
+        return []  # never dispatched: nobody to tell
+    if dispatched is None:
+        dispatched = demand.dispatches.values_list("institution_id", flat=True)
+    payload = {"demand_id": demand.pk, "from": before, "to": demand.state, "round": demand.round}
+    return [(pk, "demand.status_changed", payload) for pk in sorted(set(dispatched))]

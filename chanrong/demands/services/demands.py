@@ -153,7 +153,11 @@ def _project(value: Any, enterprise_id: int | None, errors: list[FieldError]) ->
     return pk
 
 
-def demand_input(demand: Demand) -> dict[str, Any]:
+def demand_input(demand: Demand, preferred: list[int] | None = None) -> dict[str, Any]:
+    """The demand as input for `clean_demand_data`. `preferred`: the
+    preferred institutions' pks when the caller knows them (else read)."""
+    if preferred is None:
+        preferred = demand.preferred_institutions.values_list("pk", flat=True)
     return {
         "kind": demand.kind,
         "amount_wan": demand.amount / Decimal(10000),
@@ -163,16 +167,16 @@ def demand_input(demand: Demand) -> dict[str, Any]:
         "rate_max": demand.rate_max,
         "collateral_offered": list(demand.collateral_offered or []),
         "urgency": demand.urgency,
-        "preferred_institution_ids": sorted(
-            demand.preferred_institutions.values_list("pk", flat=True)
-        ),
+        "preferred_institution_ids": sorted(set(preferred)),
         "share_profile": demand.share_profile,
         "project_id": demand.project_id,
     }
 
 
-def _snapshot(demand: Demand) -> dict[str, Any]:
-    values = demand_input(demand)
+def _snapshot(demand: Demand, preferred: list[int] | None = None) -> dict[str, Any]:
+    """What the audit log compares. `preferred`: the preferred institutions'
+    pks when the caller has just set them (else they are read)."""
+    values = demand_input(demand, preferred)
     values["amount"] = demand.amount
     values.pop("amount_wan")
     values["state"] = demand.state
@@ -199,7 +203,10 @@ def create_demand(actor, data: dict[str, Any]) -> Demand:
         if preferred:
             demand.preferred_institutions.set(preferred)
         audit.record(
-            "demand.create", actor=actor, obj=demand, changes=audit.diff({}, _snapshot(demand))
+            "demand.create",
+            actor=actor,
+            obj=demand,
+            changes=audit.diff({}, _snapshot(demand, preferred)),
         )
         demand_signals.demands_changed.send_after_commit([demand.pk])
         _notify(demand, "demand.create", _("企业创建了融资需求（草稿）"), actor=actor)

@@ -31,6 +31,7 @@ from .common import (
     _move,
     _notify,
     _notify_each_institution,
+    _send_events,
     claim_workdays,
     enterprise_users,
     exclusive_by_default,
@@ -130,21 +131,34 @@ def _deadlines(now: datetime) -> datetime:
     return deadline_after(timezone.localtime(now), claim_workdays())
 
 
-def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
+def _send_dispatches(
+    actor, demand: Demand, now: datetime, outbox: list
+) -> tuple[list[Dispatch], set[int]]:
     """Create or revive the dispatches of a new round (demand row locked by
-    caller). New dispatches, their audit entries, timeline events, inbox
-    messages and webhook deliveries are written in one INSERT each."""
+    caller). New dispatches, their audit entries, timeline events and inbox
+    messages are written in one INSERT each; their webhook events are
+    appended to `outbox` for the caller to send with its own (one read of the
+    endpoints). Returns the dispatches sent and the institutions the demand
+    has now been dispatched to, in any round."""
     targets = _targets(demand)
     existing = {d.institution_id: d for d in demand.dispatches.select_for_update().order_by("pk")}
     claim_due = _deadlines(now)
     fresh = [pk for pk in sorted(targets) if pk not in existing]
-    institutions = FinancialInstitution.objects.in_bulk(fresh)
+    # Keys and names only: a dispatch needs the institution's pk, its audit
+    # entry the name `str(dispatch)` would give; not ~20 full rows.
+    names = {
+        pk: short_name or name
+        for pk, short_name, name in FinancialInstitution.objects.filter(pk__in=fresh)
+        .order_by()
+        .values_list("pk", "short_name", "name")
+    }
+    fresh = [pk for pk in fresh if pk in names]
     branches = choose_branch_ids(fresh, demand.enterprise.region)
     created = Dispatch.objects.bulk_create(
         [
             Dispatch(
                 demand=demand,
-                institution=institutions[pk],
+                institution_id=pk,
                 branch_id=branches[pk],
                 exclusive=demand.exclusive,
                 round=demand.round,
@@ -154,7 +168,6 @@ def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
                 claim_due_at=claim_due,
             )
             for pk in fresh
-            if pk in institutions
         ]
     )
     who = audit.describe_actor(actor)
@@ -163,6 +176,7 @@ def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
             "dispatch.create",
             actor_info=who,
             obj=dispatch,
+            object_repr=f"{demand.pk} → {names[dispatch.institution_id]}",  # str(dispatch)
             changes={
                 "institution": dispatch.institution_id,
                 "branch": dispatch.branch_id,
@@ -199,33 +213,27 @@ def _send_dispatches(actor, demand: Demand, now: datetime) -> list[Dispatch]:
         actor=actor,
         recipients={d.institution_id: users[(d.institution_id, d.branch_id)] for d in sent},
     )
-    demand_signals.institution_events.send_in_transaction(
-        events=[
-            (
-                dispatch.institution_id,
-                "dispatch.created",
-                {
-                    "dispatch_id": dispatch.pk,
-                    "demand_id": demand.pk,
-                    "round": demand.round,
-                    "claim_due_at": claim_due,
-                    "amount": demand.amount,
-                    "kind": demand.kind,
-                },
-            )
-            for dispatch in sent
-        ]
+    outbox.extend(
+        (
+            dispatch.institution_id,
+            "dispatch.created",
+            {
+                "dispatch_id": dispatch.pk,
+                "demand_id": demand.pk,
+                "round": demand.round,
+                "claim_due_at": claim_due,
+                "amount": demand.amount,
+                "kind": demand.kind,
+            },
+        )
+        for dispatch in sent
     )
     if demand.share_profile and workflows.is_owner(actor, demand):
+        institutions = FinancialInstitution.objects.in_bulk([d.institution_id for d in sent])
         registry_services.authorise_institutions(
-            actor, demand.enterprise, [dispatch.institution for dispatch in sent]
+            actor, demand.enterprise, [institutions[d.institution_id] for d in sent]
         )
-    return sent
-
-
-_REFRESHED_FIELDS = [
-    f.attname for f in Demand._meta.concrete_fields if f.attname not in ("id", "enterprise_id")
-]
+    return sent, set(existing) | set(by_institution)
 
 
 def publish_demand(actor, demand: Demand) -> Demand:
@@ -249,20 +257,33 @@ def publish_demand(actor, demand: Demand) -> Demand:
         )  # fmt: skip
         _dispatch_round(actor, locked, "dispatch", now, owners=owners)
         demand_signals.demands_changed.send_after_commit([locked.pk])
-    # Everything may have changed but the enterprise: keep it (and its region) loaded.
-    demand.refresh_from_db(fields=_REFRESHED_FIELDS)
+    # `locked` is the row as this transaction left it (read under its lock,
+    # every later write made through it): hand its values to the caller's
+    # copy instead of reading the row a third time. The enterprise (and its
+    # region) the caller loaded stay.
+    for name in _COPIED_FIELDS:
+        setattr(demand, name, getattr(locked, name))
     return demand
+
+
+#: What publishing hands back: every column but the key and the enterprise.
+_COPIED_FIELDS = [
+    f.attname for f in Demand._meta.concrete_fields if f.attname not in ("id", "enterprise_id")
+]
 
 
 def _dispatch_round(
     actor, demand: Demand, name: str, now: datetime, *, owners: list | None = None
 ) -> bool:
+    # The new round is written with the transition below when there is one
+    # (one UPDATE of the locked row), else on its own.
     demand.round += 1
-    Demand.objects.filter(pk=demand.pk).update(round=demand.round)
-    sent = _send_dispatches(actor, demand, now)
+    outbox: list = []  # webhook events, sent together: one read of the endpoints
+    sent, dispatched = _send_dispatches(actor, demand, now, outbox)
     if owners is None:
         owners = enterprise_users(demand)
     if not sent:
+        Demand.objects.filter(pk=demand.pk).update(round=demand.round)
         _notify(
             demand,
             "demand.no_target",
@@ -270,12 +291,15 @@ def _dispatch_round(
             actor=actor,
             recipients=owners,
         )
+        _send_events(outbox)
         return False
     # Public to every dispatched institution, so it does not name the others.
     _move(
         workflows.DEMAND, demand, name, actor,
         event=_Event(_("已派单给 %(n)s 家金融机构") % {"n": len(sent)}, owners), held=True,
+        outbox=outbox, dispatched=dispatched, also_save=("round",),
     )  # fmt: skip
+    _send_events(outbox)
     return True
 
 
