@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictBool, create_model
 
 from chanrong.core.apikit.caller import actor
+from chanrong.core.apikit.compiled import CompiledList
 from chanrong.core.apikit.errors import responses
 from chanrong.core.apikit.pagination import paginated
 from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text, drop_null_default
@@ -233,8 +234,11 @@ class _DispatchView:
 
 
 class DispatchRows:
-    """A dispatch queryset as the paginator sees it (count, slice), whose
-    slices are DispatchListItem dicts read with `values_list`."""
+    """The caller's dispatches (optionally in one state) as the paginator sees
+    them (count, slice), whose slices are DispatchListItem dicts read as value
+    tuples. Both statements are compiled once per (scope, state) and thread
+    (`core.apikit.compiled.CompiledList`): `Dispatch.objects.visible_to`
+    depends on the caller's scope alone."""
 
     COLUMNS = (
         "id", "demand_id", "institution_id", "institution__name", "institution__short_name",
@@ -244,37 +248,68 @@ class DispatchRows:
         "demand__enterprise_id",
     )  # fmt: skip
 
-    def __init__(self, queryset, caller):
-        self.queryset = queryset
+    def __init__(self, caller, state: str | None = None):
         self.caller = caller
+        self.state = state
+        self.shape = (scope_of(caller), state)
+
+    @staticmethod
+    def queryset(caller, state: str | None = None):
+        queryset = Dispatch.objects.visible_to(caller).order_by("-dispatched_at", "-pk")
+        if state:
+            queryset = queryset.filter(state=state)
+        return queryset
 
     def all(self) -> "DispatchRows":
         return self
 
     def count(self) -> int:
-        return self.queryset.count()
+        return _DISPATCH_LIST.count(self.shape, self)
 
     def __getitem__(self, window: slice) -> list[dict]:
+        offset = window.start or 0
+        limit = window.stop - offset
         actions: dict[tuple, list[str]] = {}
         rows = []
-        for values in self.queryset.values_list(*self.COLUMNS)[window]:
-            row = dict(zip(self.COLUMNS, values, strict=True))
-            key = (
-                row["state"], row["institution_id"], row["demand__state"],
-                row["demand__exclusive"], row["demand__enterprise_id"],
-            )  # fmt: skip
+        for (
+            pk, demand_id, institution_id, institution_name, institution_short_name,
+            branch_id, branch_name, state, exclusive, round_, preferred, matched_products,
+            dispatched_at, claim_due_at, claimed_at, decide_due_at, decided_at,
+            decline_reason, demand_state, demand_exclusive, enterprise_id,
+        ) in _DISPATCH_LIST.rows(self.shape, self, offset, limit):  # fmt: skip
+            key = (state, institution_id, demand_state, demand_exclusive, enterprise_id)
             if key not in actions:
-                demand = _DemandView(*key[2:])
-                view = _DispatchView(row["state"], row["institution_id"], row["demand_id"], demand)
+                demand = _DemandView(demand_state, demand_exclusive, enterprise_id)
+                view = _DispatchView(state, institution_id, demand_id, demand)
                 actions[key] = services.dispatch_actions(self.caller, view)
-            row["institution_name"] = row.pop("institution__short_name") or row["institution__name"]
-            row["branch_name"] = row.pop("branch__name") if row["branch_id"] else None
-            for column in ("institution__name", "demand__state", "demand__exclusive"):
-                row.pop(column)
-            row.pop("demand__enterprise_id")
-            row["actions"] = list(actions[key])
-            rows.append(row)
+            rows.append(
+                {
+                    "id": pk,
+                    "demand_id": demand_id,
+                    "institution_id": institution_id,
+                    "institution_name": institution_short_name or institution_name,
+                    "branch_id": branch_id,
+                    "branch_name": branch_name if branch_id else None,
+                    "state": state,
+                    "exclusive": exclusive,
+                    "round": round_,
+                    "preferred": preferred,
+                    "matched_products": matched_products,
+                    "dispatched_at": dispatched_at,
+                    "claim_due_at": claim_due_at,
+                    "claimed_at": claimed_at,
+                    "decide_due_at": decide_due_at,
+                    "decided_at": decided_at,
+                    "decline_reason": decline_reason,
+                    "actions": list(actions[key]),
+                }
+            )
         return rows
+
+
+_DISPATCH_LIST = CompiledList(
+    lambda rows: DispatchRows.queryset(rows.caller, rows.state), DispatchRows.COLUMNS
+)
 
 
 class DispatchDetailOut(DispatchOut):
@@ -570,11 +605,7 @@ def revoke(request, id: ObjectId, institution_id: ObjectId):
 )
 @paginated
 def list_dispatches(request, filters: Query[DispatchFilter]):
-    caller = actor(request)
-    queryset = Dispatch.objects.visible_to(caller).order_by("-dispatched_at", "-pk")
-    if filters.state:
-        queryset = queryset.filter(state=filters.state)
-    return DispatchRows(queryset, caller)
+    return DispatchRows(actor(request), filters.state)
 
 
 def _dispatch(request, id: int) -> Dispatch:

@@ -1,0 +1,103 @@
+"""GET /dispatches through core.apikit.compiled.CompiledList: its count and
+pages, compiled once per (scope, state) and thread, are the queryset's for
+every kind of actor, every state filter and any window; a compiled shape
+runs two statements and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from chanrong.accounts.models import User
+from chanrong.core.apikit.compiled import CompiledList
+from chanrong.core.lookups import forget_plans
+from chanrong.demands import services
+from chanrong.demands.api import _DISPATCH_LIST, DispatchRows
+from chanrong.demands.models import Dispatch, DispatchState
+
+from .conftest import dispatch_of
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("admin", "gov_national", "gov_jiashan", "gov_jiangsu", "bank_staff", "bank2_staff")
+ACTORS += ("ent_user", "ent2_user")
+WINDOWS = ((0, 50), (0, 1), (1, 2), (2, 200), (3, 50), (1000, 50))
+
+
+@pytest.fixture
+def dispatches(world, bank_products, make_demand):
+    demands = [make_demand(amount_wan=amount) for amount in (100, 200, 300)]
+    demands.append(make_demand(user="ent2_user"))
+    services.claim_dispatch(world.user("bank_staff"), dispatch_of(demands[1], world.bank))
+    services.decline_dispatch(
+        world.user("bank2_staff"), dispatch_of(demands[2], world.bank2), "额度已满"
+    )
+    return demands
+
+
+def test_pages_and_counts_are_the_querysets_for_every_actor_state_and_window(world, dispatches):
+    states = (None, *DispatchState.values)
+    for name in ACTORS:
+        actor = world.user(name)
+        for state in states:
+            queryset = DispatchRows.queryset(actor, state)
+            rows = DispatchRows(actor, state)
+            for _twice in range(2):  # compiled the first time, run the second
+                assert rows.count() == queryset.count(), (name, state)
+                for offset, limit in WINDOWS:
+                    expected = list(
+                        queryset.values_list(*DispatchRows.COLUMNS)[offset : offset + limit]
+                    )
+                    got = _DISPATCH_LIST.rows(rows.shape, rows, offset, limit)
+                    assert got == expected, (name, state, offset, limit)
+    # Somebody sees something: the comparison above is not of empty lists.
+    assert DispatchRows(world.user("bank_staff")).count() == 4
+
+
+def test_no_scope_is_an_empty_list_without_a_statement(django_assert_num_queries):
+    nobody = User(username="nobody", is_active=False)
+    rows = DispatchRows(nobody)
+    assert rows.count() == 0 and rows[0:50] == []
+    with django_assert_num_queries(0):
+        assert rows.count() == 0 and rows[0:50] == []
+
+
+def test_a_compiled_shape_runs_its_two_statements_and_nothing_else(
+    world, dispatches, django_assert_num_queries
+):
+    for name in ("bank_staff", "ent_user", "gov_jiashan", "admin"):
+        rows = DispatchRows(world.user(name))
+        rows.count(), rows[0:50]
+        with django_assert_num_queries(2):
+            assert rows.count() == len(rows[0:50]) > 0
+
+
+def test_two_institutions_never_share_a_plan(world, dispatches):
+    """The shape is the scope: bank2's list after bank's is bank2's own."""
+    mine = {row["id"] for row in DispatchRows(world.user("bank_staff"))[0:50]}
+    theirs = {row["id"] for row in DispatchRows(world.user("bank2_staff"))[0:50]}
+    assert mine and theirs and not mine & theirs
+    assert theirs == set(
+        Dispatch.objects.filter(institution=world.bank2).values_list("pk", flat=True)
+    )
+
+
+def test_what_cannot_be_planned_runs_as_the_queryset(world, dispatches):
+    """Extra select columns: not planned, still the queryset's answer."""
+    listing = CompiledList(
+        lambda actor: Dispatch.objects.visible_to(actor).extra(select={"one": "1"}).order_by("pk"),
+        ("id", "state"),
+    )
+    actor = world.user("bank_staff")
+    expected = list(
+        Dispatch.objects.visible_to(actor).order_by("pk").values_list("id", "state")[1:3]
+    )
+    for _twice in range(2):
+        assert listing.rows("bank", actor, 1, 2) == expected
+        assert listing.count("bank", actor) == 4
+
+
+def test_forgetting_plans_compiles_again(world, dispatches, django_assert_num_queries):
+    rows = DispatchRows(world.user("bank_staff"))
+    rows.count()
+    forget_plans()
+    assert rows.count() == 4
