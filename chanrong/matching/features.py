@@ -26,7 +26,6 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
-from scipy import sparse
 
 from chanrong.finance.eligibility import (
     COLLATERAL_LABELS,
@@ -214,6 +213,8 @@ class PrefixIndex:
     Products with no prefix never match (callers decide what "no condition" means)."""
 
     def __init__(self, prefix_lists: Sequence[Sequence[str]]):
+        from scipy import sparse  # at use: SciPy's import costs every process that starts Django
+
         self.vocab: dict[str, int] = {}
         rows, cols = [], []
         for p, prefixes in enumerate(prefix_lists):
@@ -245,6 +246,8 @@ class PrefixIndex:
         return np.stack([self._cache[v][cols] for v in values])
 
     def _compute(self, values: Sequence[str]) -> np.ndarray:
+        from scipy import sparse
+
         rows, cols = [], []
         for u, value in enumerate(values):
             for n in range(min(len(value), self.max_len) + 1):

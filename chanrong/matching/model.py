@@ -7,20 +7,28 @@ full batch scores billions of pairs, and its decision function is a weighted
 sum the engine evaluates per block without building a feature matrix
 (`PairModel.probability`), summed in a fixed order so results are
 deterministic. Saved with joblib under var/ (settings decide the exact path).
+
+scikit-learn is imported where a model is trained or scored, not at module
+import: this module is reached from the app registry, and importing
+scikit-learn (with SciPy and pandas under it) cost every process that
+starts Django, every CLI command, worker and test subprocess, about 2 s of
+CPU whether it ever trained a model or not. Unpickling a saved model
+imports it too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import joblib
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from .engine import FEATURE_NAMES
+
+if TYPE_CHECKING:
+    from sklearn.calibration import CalibratedClassifierCV
 
 MODEL_VERSION = 1
 
@@ -51,6 +59,9 @@ class PairModel:
 
 def train(X: np.ndarray, y: np.ndarray, *, seed: int = 0) -> PairModel:
     """Fit on past outcomes (y = 1 approved). Needs both outcomes present."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     if len(np.unique(y)) < 2:
@@ -124,6 +135,8 @@ def evaluate_time_split(
     seed: int = 0,
 ) -> tuple[Evaluation, PairModel]:
     """Train on the earliest outcomes, test on the latest: never on the future."""
+    from sklearn.metrics import roc_auc_score
+
     order = np.lexsort((np.arange(len(when)), when))
     cut = int(len(order) * (1 - test_share))
     train_idx, test_idx = order[:cut], order[cut:]

@@ -15,13 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter
 
 from .cells import Parser, as_text, is_blank
 from .readers import FileRejected
 from .spec import Column, ImportSpec
 
 SCAN_ROWS = 20
+
+
+def get_column_letter(index: int) -> str:
+    """Excel's column letter of a 1-based column (openpyxl's, imported at use:
+    openpyxl's import cost every process that starts Django)."""
+    from openpyxl.utils import get_column_letter as letter
+
+    return letter(index)
 
 
 @dataclass

@@ -5,12 +5,15 @@ numbers come out for the platform's own data and for a public CSV. The
 convention throughout: `y` is 1 for a bad outcome (90+ days overdue or a
 loss), `risk` is larger for riskier rows (a probability of default, or the
 negated score).
+
+scikit-learn is imported at use: this module is reached when the URLconf is
+imported, and scikit-learn's import (about 1.2 s of CPU) would otherwise be
+paid by every process that starts Django, whether it scores anything or not.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 #: Added to empty PSI buckets so a bucket nobody falls in does not give an
 #: infinite index; small against any real share.
@@ -31,6 +34,8 @@ def auc(y, risk) -> float:
     y = _binary(y)
     if y.min() == y.max():
         return float("nan")
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, np.asarray(risk, dtype=float)))
 
 
@@ -40,6 +45,8 @@ def ks(y, risk) -> float:
     y = _binary(y)
     if y.min() == y.max():
         return float("nan")
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(y, np.asarray(risk, dtype=float))
     return float(np.max(np.abs(tpr - fpr)))
 
