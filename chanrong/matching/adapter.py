@@ -25,14 +25,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import Count, F, Lookup, Max, Q
+from django.db.models import Count, F, Lookup, Q
 from django.utils import timezone
 
 from chanrong.demands.models import Demand, DemandState, Dispatch, DispatchState
@@ -115,6 +117,71 @@ def by_ids(queryset, field: str, ids: Sequence[int]):
     if uses_arrays(queryset.model):
         return [queryset.filter(AnyOf(F(field), ids))]
     return [queryset.filter(**{f"{field}__in": chunk}) for chunk in _chunks(ids)]
+
+
+#: The enterprise id's stand-in while compiling a `_OneEnterprise` query:
+#: a value no real id takes, so that it is found among the parameters.
+_SENTINEL = -7_306_194_801_127
+
+
+class _OneEnterprise:
+    """A `values_list` query over one enterprise's rows (`build(ids)` gives
+    the queryset for `ids`, as `by_ids` narrows it), compiled once per
+    thread and database and then run with only the id substituted.
+
+    Publishing a demand reads one enterprise's facts, and compiling those
+    queries (joins through lists, versions and regions) cost more than
+    running them (bench/request_path.py, issue 20). The rows are the ones the
+    queryset gives: the same SQL, and the compiler's own converters (dates on
+    SQLite, decimals). A query that cannot be planned so (the id not found
+    exactly once among the parameters, fields reordered) is left to the ORM."""
+
+    def __init__(self, model, build: Callable[[Sequence[int]], Any]):
+        self._model = model
+        self._build = build
+        self._local = threading.local()
+
+    def rows(self, enterprise_id: int) -> list[tuple]:
+        alias = router.db_for_read(self._model)
+        key = (alias, str(connections[alias].settings_dict.get("NAME")))
+        plans = self._local.__dict__.setdefault("plans", {})
+        if key not in plans:
+            plans[key] = self._plan(alias)
+        plan = plans[key]
+        if plan is None:
+            return list(self._build([enterprise_id]).using(alias))
+        sql, params, at, as_list, compiler, converters = plan
+        params = list(params)
+        params[at] = [enterprise_id] if as_list else enterprise_id
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        if converters:
+            found = compiler.apply_converters(found, converters)
+        return [tuple(row) for row in found]
+
+    def _plan(self, alias: str):
+        queryset = self._build([_SENTINEL]).using(alias)
+        query = queryset.query
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        if list(queryset._fields or ()) != names:
+            return None
+        compiler = query.get_compiler(using=alias)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return None
+        at = [
+            i
+            for i, value in enumerate(params)
+            if value == _SENTINEL
+            or (isinstance(value, list | tuple) and list(value) == [_SENTINEL])
+        ]
+        if len(at) != 1:
+            return None
+        as_list = isinstance(params[at[0]], list | tuple)
+        fields = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
+        return sql, tuple(params), at[0], as_list, compiler, compiler.get_converters(fields)
 
 
 # --- the institutions' service record -----------------------------------------------------
@@ -238,11 +305,26 @@ def build_product_table(
 
 def product_version() -> tuple:
     """Changes whenever a product or a branch is added, edited, published or
-    withdrawn (every save bumps updated_at), or the quoted LPR changes."""
-    p = Product.objects.aggregate(n=Count("pk"), top=Max("pk"), at=Max("updated_at"))
-    b = Branch.objects.aggregate(n=Count("pk"), top=Max("pk"))
+    withdrawn (every save bumps updated_at), or the quoted LPR changes.
+    One statement, written out: it runs on every ranking (each publish), and
+    the ORM would compile two aggregates each time. Compared for equality
+    only (SQLite gives the timestamp as text)."""
+    product, branch = Product._meta, Branch._meta
+    alias = router.db_for_read(Product)
+    quote = connections[alias].ops.quote_name
+    sql = (
+        "SELECT p.n, p.top, p.at, b.n, b.top FROM "  # noqa: S608 - no user input in this SQL
+        f"(SELECT COUNT(*) AS n, MAX({quote(product.pk.column)}) AS top, "
+        f"MAX({quote(product.get_field('updated_at').column)}) AS at "
+        f"FROM {quote(product.db_table)}) p CROSS JOIN "
+        f"(SELECT COUNT(*) AS n, MAX({quote(branch.pk.column)}) AS top "
+        f"FROM {quote(branch.db_table)}) b"
+    )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql)
+        row = tuple(cursor.fetchone())
     lpr = (getattr(settings, "CHANRONG_LPR_1Y", None), getattr(settings, "CHANRONG_LPR_5Y", None))
-    return (p["n"], p["top"], p["at"], b["n"], b["top"], lpr)
+    return (*row, lpr)
 
 
 _cache_lock = threading.Lock()
@@ -302,27 +384,39 @@ class _Membership:
         return self.starts <= day and (self.ends is None or day <= self.ends)
 
 
-def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
-    out: dict[int, list[_Membership]] = defaultdict(list)
+_MEMBERSHIP_FIELDS = (
+    "enterprise_id",
+    "version__list__list_type",
+    "version__list__sector",
+    "version__effective_from",
+    "version__effective_until",
+    "version__list_id",
+    "version__list__name",
+    "version__list__source_deployment",
+    "version__list__source_ref",
+    "version__source_number",
+    "version__number",
+)
+
+
+def _membership_rows(ids: Sequence[int]) -> list:
+    """Querysets of the list memberships of `ids` (see `by_ids`)."""
     entries = ListEntry.objects.members().filter(
         version__status=VersionStatus.PUBLISHED,
         version__effective_from__isnull=False,
         project__isnull=True,
     )
-    for part in by_ids(entries, "enterprise_id", enterprise_ids):
-        rows = part.values_list(
-            "enterprise_id",
-            "version__list__list_type",
-            "version__list__sector",
-            "version__effective_from",
-            "version__effective_until",
-            "version__list_id",
-            "version__list__name",
-            "version__list__source_deployment",
-            "version__list__source_ref",
-            "version__source_number",
-            "version__number",
-        )
+    return [part.values_list(*_MEMBERSHIP_FIELDS) for part in by_ids(entries, "enterprise_id", ids)]
+
+
+_one_membership = _OneEnterprise(ListEntry, lambda ids: _membership_rows(ids)[0])
+
+
+def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
+    out: dict[int, list[_Membership]] = defaultdict(list)
+    ids = list(enterprise_ids)
+    parts = [_one_membership.rows(ids[0])] if len(ids) == 1 else _membership_rows(ids)
+    for rows in parts:
         for eid, list_type, sector, starts, ends, list_id, name, *source in rows:
             deployment, ref, source_number, number = source
             label = (
@@ -334,14 +428,25 @@ def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
     return out
 
 
+def _qualification_rows(ids: Sequence[int]) -> list:
+    return [
+        part.values_list("enterprise_id", "kind", "valid_from", "valid_until", "status")
+        for part in by_ids(Qualification.objects.counting(), "enterprise_id", ids)
+    ]
+
+
+_one_qualification = _OneEnterprise(Qualification, lambda ids: _qualification_rows(ids)[0])
+
+
 def _qualifications(
     enterprise_ids: Sequence[int],
 ) -> dict[int, list[tuple[str, date, date | None, bool]]]:
     """(kind, valid from, valid until, verified) per enterprise; rejected
     ones are left out (they count nowhere)."""
     out: dict[int, list] = defaultdict(list)
-    for part in by_ids(Qualification.objects.counting(), "enterprise_id", enterprise_ids):
-        rows = part.values_list("enterprise_id", "kind", "valid_from", "valid_until", "status")
+    ids = list(enterprise_ids)
+    parts = [_one_qualification.rows(ids[0])] if len(ids) == 1 else _qualification_rows(ids)
+    for rows in parts:
         for eid, kind, start, until, status in rows:
             out[eid].append((kind, start, until, status == FactStatus.VERIFIED))
     return out
@@ -372,6 +477,30 @@ def _list_codes(
     return frozenset(lists), blacklisted, tuple(sources)
 
 
+_ENTERPRISE_FIELDS = (
+    "pk",
+    "region_id",
+    "region__name",
+    "industry_id",
+    "industry__name",
+    "size",
+    "revenue",
+    "founded_on",
+    "tax_grade",
+    "figures_status",
+)
+
+
+def _enterprise_rows(ids: Sequence[int]) -> list:
+    return [
+        part.values_list(*_ENTERPRISE_FIELDS)
+        for part in by_ids(Enterprise.objects.all(), "pk", ids)
+    ]
+
+
+_one_enterprise = _OneEnterprise(Enterprise, lambda ids: _enterprise_rows(ids)[0])
+
+
 def enterprise_facts_bulk(
     pairs: Sequence[tuple[int, date]], *, supply_facts: bool = True, carbon_facts: bool = True
 ) -> list[el.EnterpriseFacts]:
@@ -382,19 +511,9 @@ def enterprise_facts_bulk(
     a ranking over products none of which asks for them (`facts_needed`)."""
     ids = sorted({eid for eid, _day in pairs})
     base: dict[int, tuple] = {}
-    for part in by_ids(Enterprise.objects.all(), "pk", ids):
-        for row in part.values_list(
-            "pk",
-            "region_id",
-            "region__name",
-            "industry_id",
-            "industry__name",
-            "size",
-            "revenue",
-            "founded_on",
-            "tax_grade",
-            "figures_status",
-        ):
+    parts = [_one_enterprise.rows(ids[0])] if len(ids) == 1 else _enterprise_rows(ids)
+    for rows in parts:
+        for row in rows:
             base[row[0]] = row[1:]
     quals = _qualifications(ids)
     members = _memberships(ids)
@@ -495,6 +614,21 @@ def facts_needed(products: ProductTable, cols) -> dict[str, bool]:
         ),
         "carbon_facts": carbon_needed,
     }
+
+
+_needed_for_all: tuple[ProductTable, dict[str, bool]] | None = None
+
+
+def facts_needed_by_all(products: ProductTable) -> dict[str, bool]:
+    """`facts_needed` over every product of `products`, kept for the table
+    last asked about (the cached `product_table()`: each publish asks)."""
+    global _needed_for_all
+    last = _needed_for_all
+    if last is not None and last[0] is products:
+        return dict(last[1])
+    needed = facts_needed(products, np.arange(len(products.ids)))
+    _needed_for_all = (products, needed)
+    return dict(needed)
 
 
 def demand_table(

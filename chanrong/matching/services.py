@@ -251,8 +251,12 @@ def _order(scored: _Row, products: ProductTable, mask: np.ndarray) -> np.ndarray
     return idx[np.lexsort((ids, -scored.scores[idx]))]
 
 
-def _single_demand_facts(demand: Demand, day: date) -> FactTable:
-    (enterprise,) = adapter.enterprise_facts_bulk([(demand.enterprise_id, day)])
+def _single_demand_facts(
+    demand: Demand, day: date, *, supply_facts: bool = True, carbon_facts: bool = True
+) -> FactTable:
+    (enterprise,) = adapter.enterprise_facts_bulk(
+        [(demand.enterprise_id, day)], supply_facts=supply_facts, carbon_facts=carbon_facts
+    )
     wanted = adapter.demand_facts_of(
         demand.kind, demand.amount, demand.term_months, demand.rate_max, demand.collateral_offered
     )
@@ -347,7 +351,8 @@ def dispatch_targets(demand: Demand, *, today: date | None = None) -> dict[int, 
     set as demands.services.qualifying_institutions, ranked."""
     day = today or timezone.localdate()
     products = adapter.product_table()
-    facts = _single_demand_facts(demand, day)
+    # Facts no product reads are left unknown, unread (the ranking is the same).
+    facts = _single_demand_facts(demand, day, **adapter.facts_needed_by_all(products))
     weights, _region = _weights_for(facts.region[0])
     scored = _score_row(
         products, facts, 0, np.arange(len(products)), policy_vector(weights), current_model()

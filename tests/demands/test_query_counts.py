@@ -99,8 +99,11 @@ def test_publishing_costs_the_same_queries_for_3_or_13_institutions(world, bank_
     add_banks(MANY, start=1)
     many, demand = _publish_queries(user, amount_wan=220)
     assert demand.dispatches.count() == MANY + 3
-    assert many <= few + 2
-    assert many < 100  # 312 before batching (SQLite, 12 institutions)
+    # Not one more statement for ten more institutions (the first publish
+    # also warms the region chain cache), and no more than measured: 41 on
+    # SQLite and PostgreSQL at issue 20 part 2 (312 before batching, 12 banks).
+    assert many <= few
+    assert many <= 41
 
 
 @pytest.mark.django_db
