@@ -92,8 +92,10 @@ def when_ready(server):
 
     took = warm()
     server.log.info(
-        "warmed in the master: URLs and API %.2f s, translations %.2f s, %d templates %.2f s",
+        "warmed in the master: URLs and API %.2f s, libraries %.2f s, translations %.2f s, "
+        "%d templates %.2f s",
         took["urls"],
+        took["libraries"],
         took["translations"],
         took["templates_count"],
         took["templates"],

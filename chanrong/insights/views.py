@@ -29,7 +29,6 @@ from chanrong.core.text import validate_name
 from chanrong.finance.models import FinancialInstitution
 
 from . import services
-from .exports import plan_xlsx
 from .models import Category, IndicatorDefinition, IndicatorPlan, PeriodType, SecondKind
 from .received import received_figures
 from .services import received as received_service
@@ -443,6 +442,8 @@ def plan_print(request, pk: int):
 @login_required
 @require_GET
 def plan_export(request, pk: int):
+    from .exports import plan_xlsx  # openpyxl at use, not in every process's URLconf
+
     plan = _plan_or_404(request.user, pk)
     response = HttpResponse(
         plan_xlsx(plan),

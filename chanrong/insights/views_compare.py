@@ -16,7 +16,6 @@ from chanrong.core import audit
 from chanrong.core.errors import NotFound, ServiceError, ValidationFailed
 
 from . import services
-from .exports import statistics_xlsx
 from .models import IndicatorDefinition
 from .views import _add_errors, _plan_or_404, _year_choice
 
@@ -24,6 +23,8 @@ from .views import _add_errors, _plan_or_404, _year_choice
 @login_required
 @require_GET
 def plan_statistics_export(request, pk: int):
+    from .exports import statistics_xlsx  # openpyxl at use, not in every process's URLconf
+
     plan = _plan_or_404(request.user, pk)
     content = statistics_xlsx(plan)
     audit.record(

@@ -17,11 +17,18 @@ anyway).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
+
+#: Libraries the request paths import at first use rather than at start-up
+#: (so that commands, workers and the scheduler do not pay for them): SciPy's
+#: sparse matrices for matching's prefix index, scikit-learn for unpickling
+#: the saved approval model. A web process imports them here, once, in the master.
+LIBRARIES = ("scipy.sparse", "sklearn.calibration", "sklearn.linear_model")
 
 
 def _template_names() -> list[str]:
@@ -53,6 +60,11 @@ def warm() -> dict[str, float]:
     resolver.url_patterns  # noqa: B018 - imports every URLconf, view and API router
     resolver.reverse_dict  # noqa: B018 - and builds the reverse lookup once
     took["urls"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    for name in LIBRARIES:
+        importlib.import_module(name)
+    took["libraries"] = time.perf_counter() - started
 
     started = time.perf_counter()
     for code, _name in settings.LANGUAGES:

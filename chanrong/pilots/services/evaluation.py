@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from chanrong.core import audit
 from chanrong.core.errors import NotFound
@@ -26,6 +24,9 @@ from chanrong.insights.sources import registered
 
 from ..models import Application, Batch, ProgressReport, ReportState
 from .common import today
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 from .publication import pilots_of
 
 
@@ -176,6 +177,9 @@ def _received_sheet(book: Workbook, rows: list[LagRow]):
 def export_evaluation(actor, *, year: int | None = None, batch: Batch | None = None) -> bytes:
     """The evaluation summary as .xlsx (openpyxl): one sheet of pilots, one of
     every indicator's completion."""
+    from openpyxl import Workbook  # at use: not in every process's URLconf
+    from openpyxl.styles import Font
+
     rows = lagging(actor, year=year, batch=batch)
     book = Workbook()
     summary = book.active
