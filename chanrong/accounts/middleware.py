@@ -9,9 +9,11 @@
 3. password: changed at first sign-in when someone else set it, and when
    older than the maximum age.
 
-Nothing else is reachable until these are met. Requests with an
-`Authorization` header (API Bearer tokens) are not affected: tokens have
-their own expiry and binding. Under /api/ the answer is JSON (401/403 in
+Nothing else is reachable until these are met. API requests with a
+Bearer token are not affected: the token alone authenticates them, and
+tokens have their own expiry and binding. Any other Authorization header
+changes nothing (before, any header at all skipped the policy, while the API
+fell back to the session for a non-Bearer scheme). Under /api/ the answer is JSON (401/403 in
 the API's error shape), elsewhere a redirect.
 """
 
@@ -44,18 +46,30 @@ def _path(name: str) -> str | None:
         return None
 
 
+def _bearer_api_request(request) -> bool:
+    """An API request with a bearer token: django-ninja authenticates it by
+    the token alone or answers 401 (chanrong.accounts.api_auth), never by the
+    session, so the session's policy has nothing to guard. The scheme is read
+    as ninja's `HttpBearer` reads it. Any other Authorization header (Basic
+    from a proxy in front, a stray value) leaves the policy in force: the
+    API falls back to the session for it, and pages always use the session."""
+    if not request.path.startswith("/api/"):
+        return False
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    return bool(header) and header.split(" ")[0].lower() == "bearer"
+
+
 class AccountPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        # Checked first: such a request never needs the session's user, so its
+        # lazy `request.user` is not even loaded.
+        if _bearer_api_request(request) or request.path.startswith(_ALWAYS_OPEN):
+            return self.get_response(request)
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not request.META.get("HTTP_AUTHORIZATION")
-            and not request.path.startswith(_ALWAYS_OPEN)
-        ):
+        if user is not None and user.is_authenticated:
             answer = self._enforce(request, user)
             if answer is not None:
                 return answer
