@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from chanrong.policy import services
 from chanrong.policy.models import (
@@ -38,6 +38,21 @@ from .world import World
 # --- budgets, publication, and the history written in bulk --------------------------------
 
 
+def appropriation(need: Decimal, standard: int) -> Decimal:
+    """A year's appropriation: the standard sum, or, when the year's approvals
+    need more than that with 15 % and 500,000 of room, that rounded up to the
+    next million.
+
+    Up by ROUND_CEILING: Decimal's `//` truncates toward zero, so the integer
+    idiom `-(-x // m) * m` rounded *down* here, and at demo scale 10 a year's
+    approvals overran its budget (the budget_never_overrun constraint)."""
+    wanted = need * Decimal("1.15") + Decimal(500_000)
+    if wanted <= standard:
+        return Decimal(standard)
+    millions = (wanted / MILLION).to_integral_value(rounding=ROUND_CEILING)
+    return millions * MILLION
+
+
 def _budgets_and_publish(world: World, stories: list[Story]) -> None:
     """Appropriate each year (the standard sum, more when the history needs
     it, with room left for this year's reviews), fill the pools, publish;
@@ -57,10 +72,8 @@ def _budgets_and_publish(world: World, stories: list[Story]) -> None:
             )
         else:
             for year in range(spec.starts_on.year, min(spec.ends_on.year, world.today.year) + 1):
-                wanted = need[(spec.key, year)] * Decimal("1.15") + Decimal(500_000)
-                rounded = -(-wanted // MILLION) * MILLION  # up to the next million
                 services.set_appropriation(
-                    admin, programme, year, max(Decimal(spec.budget), rounded)
+                    admin, programme, year, appropriation(need[(spec.key, year)], spec.budget)
                 )
         services.publish_programme(admin, programme)
         if spec.state == "closed":
