@@ -11,13 +11,11 @@ record what was declared or reported.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chanrong.core.kept import RefreshRequest
 from chanrong.core.scope import ScopeKind, scope_of
 
 
@@ -312,7 +310,7 @@ class FinancingRollup(models.Model):
         return f"{self.region or '全国'} {self.month:%Y-%m}"
 
 
-class FigureSnapshot(models.Model):
+class FigureSnapshot(RefreshRequest, models.Model):
     """The platform-computed figures (insights.sources) that the indicator
     plans of one region subtree read, computed at one date and kept, so the
     统计分析 page and a plan's 完成情况 read a few rows instead of scanning
@@ -341,16 +339,6 @@ class FigureSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_prefix} {self.as_of}"
-
-    #: A request no worker has answered within this time is taken as lost
-    #: (no worker running, a crash): it may be asked for again.
-    REQUEST_LAPSES = timedelta(hours=1)
-
-    @property
-    def refresh_pending(self) -> bool:
-        if self.requested_at is None or self.requested_at < timezone.now() - self.REQUEST_LAPSES:
-            return False
-        return self.computed_at is None or self.requested_at > self.computed_at
 
 
 class FigureSnapshotValue(models.Model):

@@ -33,7 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chanrong.core import audit
+from chanrong.core import kept
 from chanrong.core.errors import NotAllowed, NotFound
 from chanrong.core.models import Region
 
@@ -201,20 +201,16 @@ def request_refresh(actor, regions: list[Region]) -> list[str]:
             snapshot, _created = FigureSnapshot.objects.select_for_update().get_or_create(
                 region_prefix=prefix
             )
-            if snapshot.refresh_pending:
-                continue
-            snapshot.requested_at = now
-            snapshot.requested_by = actor if getattr(actor, "is_authenticated", False) else None
-            snapshot.save(update_fields=["requested_at", "requested_by"])
-            audit.record(
-                "insights.snapshot.request",
-                actor=actor,
-                obj=snapshot,
+            if kept.mark_requested(
+                snapshot,
+                actor,
+                action="insights.snapshot.request",
                 object_repr=prefix,
                 changes={
                     "region_prefix": prefix,
                     "as_of": snapshot.as_of.isoformat() if snapshot.as_of else None,
                 },
-            )
-            requested.append(prefix)
+                now=now,
+            ):
+                requested.append(prefix)
     return requested

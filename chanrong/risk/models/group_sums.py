@@ -15,14 +15,13 @@ book and every demand with all its dispatches); a bank reads its own rows
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from chanrong.core.kept import RefreshRequest
 
 
-class GroupSplitSnapshot(models.Model):
+class GroupSplitSnapshot(RefreshRequest, models.Model):
     """The one set of kept sums (one row, `key` "all"): its date, when it
     was computed, how long that took, the groups' bit order, and a
     government user's pending request to compute it again."""
@@ -44,15 +43,6 @@ class GroupSplitSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.as_of}"
-
-    #: A request no worker has answered within this time is taken as lost.
-    REQUEST_LAPSES = timedelta(hours=1)
-
-    @property
-    def refresh_pending(self) -> bool:
-        if self.requested_at is None or self.requested_at < timezone.now() - self.REQUEST_LAPSES:
-            return False
-        return self.computed_at is None or self.requested_at > self.computed_at
 
 
 class GroupSplitSum(models.Model):

@@ -42,7 +42,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chanrong.core import audit
+from chanrong.core import kept
 from chanrong.core.errors import NotAllowed
 from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.demands.models import Demand, Dispatch
@@ -239,16 +239,10 @@ def request_refresh(actor) -> bool:
         raise NotAllowed(_("只有政府部门可以申请刷新群体统计数据"))
     with transaction.atomic():
         snapshot, _created = GroupSplitSnapshot.objects.select_for_update().get_or_create(key=KEY)
-        if snapshot.refresh_pending:
-            return False
-        snapshot.requested_at = timezone.now()
-        snapshot.requested_by = actor if getattr(actor, "is_authenticated", False) else None
-        snapshot.save(update_fields=["requested_at", "requested_by"])
-        audit.record(
-            "risk.group_sums.request",
-            actor=actor,
-            obj=snapshot,
+        return kept.mark_requested(
+            snapshot,
+            actor,
+            action="risk.group_sums.request",
             object_repr=KEY,
             changes={"as_of": snapshot.as_of.isoformat() if snapshot.as_of else None},
         )
-    return True
