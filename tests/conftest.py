@@ -11,6 +11,7 @@ import fcntl
 import functools
 import hashlib
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -283,8 +284,40 @@ def live_server(django_db_setup, live_server):
     """pytest-django's live server, started after the test database exists so
     that it stops (closing its thread's connection) before the database is
     dropped: a test asking for `live_server` before `world` used to set it up
-    first and tear it down last."""
+    first and tear it down last.
+
+    On the in-memory SQLite test database every request thread of the live
+    server shares the test's one connection (Django's `connections_override`),
+    and a sqlite3 connection used by two threads at once answers wrongly: a
+    read comes back empty (a 404 for an object that exists) or fails with
+    "bad parameter or other API misuse". A browser makes overlapping requests
+    as a matter of course (htmx's `hx-sync="this:replace"` aborts the first
+    request in the browser, not on the server), so the server takes one request
+    at a time there. On PostgreSQL each thread has its own connection and
+    requests stay concurrent (the ledger's HTTP race test needs that)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        httpd = live_server.thread.httpd
+        httpd.set_app(_one_request_at_a_time(httpd.get_app()))
     return live_server
+
+
+def _one_request_at_a_time(app):
+    """`app` with each request, its body included, under one lock."""
+    lock = threading.Lock()
+
+    def serialised(environ, start_response):
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+    return serialised
 
 
 @pytest.fixture(autouse=True)
