@@ -10,20 +10,11 @@ import pytest
 
 from chanrong.exchange.models import Peer, PeerRole
 from chanrong.exchange.services import envelope, identity, inbox
-from tests.conftest import PASSWORD
+from tests.browser.login import login
 from tests.exchange.conftest import JIASHAN, Child
 from tests.exchange.test_received_beside import YEAR, _indicators
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_a_government_user_sees_a_received_figure_with_its_source(world, live_server, browser):
@@ -41,7 +32,7 @@ def test_a_government_user_sees_a_received_figure_with_its_source(world, live_se
 
     page = browser.new_page(locale="zh-CN")  # the strings asserted are the Chinese sources
     try:
-        _login(page, live_server.url, "gov_zhejiang")
+        login(page, live_server.url, "gov_zhejiang")
         page.goto(f"{live_server.url}/")
         page.click("a[href='/insights/']")
         page.wait_for_load_state()

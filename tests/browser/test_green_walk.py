@@ -16,7 +16,7 @@ from django.utils import timezone
 from chanrong.green.models import SECTION_KEYS, CatalogueEdition, Disclosure
 from chanrong.green.services import catalogue
 from chanrong.green.services import disclosure as svc
-from tests.conftest import PASSWORD
+from tests.browser.login import login
 from tests.risk.conftest import reported
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,15 +28,6 @@ def last_year() -> int:
     """The year disclosed: read at use, not at import (a run collected before
     Beijing's New Year and run after it would otherwise disagree with the services)."""
     return timezone.localdate().year - 1
-
-
-def _login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def _shot(page, name: str) -> None:
@@ -66,7 +57,7 @@ def test_branch_disclosure_checklist_loan_category_catalogue(world, live_server,
     page.set_default_timeout(15_000)
     try:
         # The bank's staff open their branch's own form for last year.
-        _login(page, base, "bank_staff")
+        login(page, base, "bank_staff")
         page.goto(f"{base}/green/disclosures/")
         page.select_option("#open-year", str(last_year()))
         page.select_option("#open-branch", str(world.bank_branch.pk))
@@ -93,7 +84,7 @@ def test_branch_disclosure_checklist_loan_category_catalogue(world, live_server,
         svc.submit(world.user("bank_manager"), form)
 
         # The county's agency: the bank, and under it its branch that filed.
-        _login(page, base, "gov_jiashan")
+        login(page, base, "gov_jiashan")
         page.goto(f"{base}/green/disclosures/checklist/?year={last_year()}")
         branch_row = page.locator(f"tr[data-branch='{world.bank_branch.pk}']")
         assert "已提交" in branch_row.inner_text()
@@ -105,7 +96,7 @@ def test_branch_disclosure_checklist_loan_category_catalogue(world, live_server,
 
         # A loan's green category: a code the catalogue does not have.
         loan = reported(world)
-        _login(page, base, "bank_staff")
+        login(page, base, "bank_staff")
         page.goto(f"{base}/risk/loans/{loan.pk}/")
         page.fill("#green-green_category", "6.6")
         page.click("[data-testid=form-green] button[type=submit]")

@@ -16,22 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chanrong.supplychain.models import Financing, Receivable, ReceivableState
-from tests.conftest import PASSWORD
+from tests.browser.login import login
 from tests.supplychain.conftest import sc  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 #: Set to a directory to keep screenshots of the pages (for a human to look at).
 SHOTS = os.environ.get("CHANRONG_SHOTS_DIR")
-
-
-def _login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_register_confirm_finance(sc, live_server, browser):  # noqa: F811
@@ -54,7 +45,7 @@ def test_register_confirm_finance(sc, live_server, browser):  # noqa: F811
     today = timezone.localdate()
     try:
         # The supplier, on a phone-sized screen, from the menu to the form.
-        _login(page, base, "ent_user")
+        login(page, base, "ent_user")
         page.click(f"nav a[href='{reverse('supplychain:home')}']")
         page.click("[data-testid=sc-home-enterprise] ~ .page-head__actions [data-action=register]")
         page.fill("input[name=debtor_uscc]", sc.core.uscc)
@@ -80,7 +71,7 @@ def test_register_confirm_finance(sc, live_server, browser):  # noqa: F811
         assert receivable.invoices.count() == 2
 
         # The core enterprise confirms it in full from its inbox.
-        _login(page, base, "core_user")
+        login(page, base, "core_user")
         page.goto(f"{base}{reverse('supplychain:inbox')}")
         page.once("dialog", lambda dialog: dialog.accept())  # 确权 asks first
         page.click(f"[data-receivable='{receivable.pk}'] [data-action=confirm]")
@@ -90,7 +81,7 @@ def test_register_confirm_finance(sc, live_server, browser):  # noqa: F811
         assert receivable.state == ReceivableState.CONFIRMED
 
         # The bank finances it from its list.
-        _login(page, base, "bank_staff")
+        login(page, base, "bank_staff")
         page.goto(f"{base}{reverse('supplychain:bank')}")
         page.click(f"[data-testid=offered] tr[data-receivable='{receivable.pk}'] th a")
         page.click("[data-action=finance]")
