@@ -271,19 +271,17 @@ def supervision_board(
     from chanrong.core.workdays import workdays_between
 
     now = now or timezone.now()
-    visible = Dispatch.objects.visible_to(actor).select_related(
-        "demand__enterprise__region", "institution", "branch"
-    )
+    visible = Dispatch.objects.visible_to(actor)
     open_qs = visible.filter(state__in=(DispatchState.DISPATCHED, DispatchState.CLAIMED))
     overdue_qs = (
         visible.filter(overdue_q(now)).annotate(due=_due_expression()).order_by("due", "pk")
     )
     # Both lists' counts in one statement (every overdue dispatch is open).
     counts = open_qs.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue_q(now)))
-    overdue_paginator = Paginator(overdue_qs, page_size)
+    overdue_paginator = Paginator(overdue_qs.values_list("pk", flat=True), page_size)
     overdue_paginator.count = counts["overdue"]
     overdue_pager = overdue_paginator.get_page(overdue_page)
-    overdue_rows = list(overdue_pager.object_list)
+    overdue_rows = _load_page(overdue_pager)
     escalated = set(
         DemandEvent.objects.filter(
             demand_id__in={d.demand_id for d in overdue_rows},
@@ -314,17 +312,34 @@ def supervision_board(
                 expires_at=second_deadline(due),
             )
         )
-    open_paginator = Paginator(open_qs.order_by("claim_due_at", "pk"), page_size)
+    open_ids = open_qs.order_by("claim_due_at", "pk").values_list("pk", flat=True)
+    open_paginator = Paginator(open_ids, page_size)
     open_paginator.count = counts["open"]
     open_pager = open_paginator.get_page(open_page)
     return Board(
         open_count=open_pager.paginator.count,
         overdue_count=overdue_pager.paginator.count,
-        open_dispatches=list(open_pager.object_list),
+        open_dispatches=_load_page(open_pager),
         overdue=lines,
         open_page=open_pager,
         overdue_page=overdue_pager,
     )
+
+
+def _load_page(pager) -> list[Dispatch]:
+    """The dispatches of a page of primary keys, with what the board shows
+    of each, in the page's order; the page's `object_list` becomes them.
+
+    The pages are sorted and cut as bare keys, and only the page's rows are
+    joined: sorting the joined rows made PostgreSQL join every open
+    dispatch first (92,000 of them: 330 ms for a page of 25, of which the
+    keys alone take about a fifth). A row gone between the two reads is left out."""
+    keys = list(pager.object_list)
+    rows = Dispatch.objects.select_related(
+        "demand__enterprise__region", "institution", "branch"
+    ).in_bulk(keys)
+    pager.object_list = [rows[key] for key in keys if key in rows]
+    return pager.object_list
 
 
 def can_supervise(actor) -> bool:

@@ -140,8 +140,8 @@ def test_summary_api_errors(world, stats_api):
 def test_board_statements(world, story):  # noqa: F811
     """The 督办看板's statements do not grow with the data: the statistics
     are GROUP BY statements (two on PostgreSQL, ten on SQLite, plus the
-    labels), the two lists one count and a page each, and the escalations of
-    the overdue page."""
+    labels), the two lists one count and two statements a page, and the
+    escalations of the overdue page."""
     client = client_for(world, "gov_jiashan")
     period = {"start": "2026-03-01", "end": "2026-03-31", "group_by": "region"}
     with freeze_time(at(2026, 3, 20, 9)):
@@ -152,6 +152,7 @@ def test_board_statements(world, story):  # noqa: F811
     statements = [q["sql"] for q in captured.captured_queries]
     # 4 to load the session, the user and the scope (agency, region); the
     # statistics (2 or 8, and the 2 splits' labels); the lists' counts (1),
-    # their pages (2) and the escalations (1); the unread notifications (1).
-    expected = 4 + (2 if connection.vendor == "postgresql" else 8) + 2 + 4 + 1
+    # their pages (2 each: the page's keys, then its rows) and the escalations
+    # (1); the unread notifications (1).
+    expected = 4 + (2 if connection.vendor == "postgresql" else 8) + 2 + 6 + 1
     assert len(statements) == expected, statements

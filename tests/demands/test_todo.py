@@ -173,6 +173,10 @@ def test_supervision_board_is_paginated_and_keeps_the_filters(world, scene):
     assert len(board.open_dispatches) == 2
     second = sla.supervision_board(world.user("gov_jiashan"), page_size=2, open_page="2")
     assert {d.pk for d in second.open_dispatches}.isdisjoint({d.pk for d in board.open_dispatches})
+    # Pages are cut from the keys in (claim deadline, pk) order, and keep it.
+    every = sla.supervision_board(world.user("gov_jiashan"), page_size=50).open_dispatches
+    assert [(d.claim_due_at, d.pk) for d in every] == sorted((d.claim_due_at, d.pk) for d in every)
+    assert board.open_dispatches + second.open_dispatches == every[:4]
     assert sla.supervision_board(world.user("gov_jiashan"), open_page="x").open_page.number == 1
     client = client_for(world, "gov_jiashan")
     response = client.get("/demands/supervision/", {"group_by": "institution", "open_page": "9"})
