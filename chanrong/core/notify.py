@@ -24,6 +24,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
 
+from . import bulkinsert
 from . import sms as sms_channel
 from .models import Notification
 from .tasking import enqueue_on_commit
@@ -77,22 +78,19 @@ def send(
     """
     actor = actor if actor is not None else _acting.get()
     users = _unique_active(recipients, exclude=getattr(actor, "pk", None))
-    rows = [
-        Notification(
-            recipient=user,
-            verb=verb[:MAX_VERB],
-            message=message[:MAX_MESSAGE],
-            link=link[:MAX_LINK],
-        )
-        for user in users
-    ]
-    Notification.objects.bulk_create(rows)
+    # Values, not instances: nothing reads these rows back here.
+    now = timezone.now()
+    bulkinsert.insert_values(
+        Notification,
+        ("recipient_id", "verb", "message", "link", "created_at"),
+        [(user.pk, verb[:MAX_VERB], message[:MAX_MESSAGE], link[:MAX_LINK], now) for user in users],
+    )
     extra = dict(context or {})
     if email:
         _queue_emails(users, verb, message, link, extra)
     if sms:
         _queue_sms(users, message, link, extra)
-    return len(rows)
+    return len(users)
 
 
 def _unique_active(recipients: Iterable, exclude: int | None = None) -> list:

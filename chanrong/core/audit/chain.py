@@ -44,6 +44,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .. import bulkinsert
 from ..context import current_ip
 from ..models import AuditEntry
 
@@ -215,7 +216,7 @@ def record_many(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
         else:
             for item in entries:
                 item.seq = item.prev_hash = item.hash = None
-        AuditEntry.objects.bulk_create(entries)
+        bulkinsert.insert(AuditEntry, entries)
         # PostgreSQL, holder or not: look for entries to chain once this
         # commits. Every database: anchor the chain's end when it is due.
         _seal_on_commit()

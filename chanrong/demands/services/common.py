@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chanrong.core import audit, notify
+from chanrong.core import audit, bulkinsert, notify
 from chanrong.core.money import format_amount
 from chanrong.core.workflow import StateMachine, apply_transition
 
@@ -137,7 +137,7 @@ def _notify(
     which the enterprise's and government's timelines leave out.
     """
     actor_id, actor_name, _organisation = audit.describe_actor(actor)
-    DemandEvent.objects.create(
+    event = DemandEvent(
         demand=demand,
         created_at=timezone.now(),
         actor_id=actor_id,
@@ -147,6 +147,7 @@ def _notify(
         institution_id=institution_id,
         private=private and institution_id is not None,
     )
+    bulkinsert.insert(DemandEvent, [event])
     notify.send(
         recipients,
         verb,
@@ -165,23 +166,30 @@ def _notify_each_institution(
         return
     actor_id, actor_name, _organisation = audit.describe_actor(actor)
     now = timezone.now()
-    DemandEvent.objects.bulk_create(
+    bulkinsert.insert_values(
+        DemandEvent,
+        _EVENT_COLUMNS,
         [
-            DemandEvent(
-                demand=demand,
-                created_at=now,
-                actor_id=actor_id,
-                actor_name=actor_name,
-                verb=verb[:64],
-                message=message[:500],
-                institution_id=institution_id,
-                private=True,
-            )
+            (demand.pk, now, actor_id, actor_name, verb[:64], message[:500], institution_id, True)
             for institution_id in recipients
-        ]
+        ],
     )
     everyone = [user for users in recipients.values() for user in users]
     notify.send(everyone, verb, inbox_message(demand, message), demand_link(demand), actor=actor)
+
+
+#: What `_notify_each_institution` writes of each timeline row (values, not
+#: instances: about twenty a dispatch round, none read back).
+_EVENT_COLUMNS = (
+    "demand_id",
+    "created_at",
+    "actor_id",
+    "actor_name",
+    "verb",
+    "message",
+    "institution_id",
+    "private",
+)
 
 
 @dataclass

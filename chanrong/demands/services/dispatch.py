@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chanrong.core import audit
+from chanrong.core import audit, bulkinsert
 from chanrong.core.errors import Conflict, NotAllowed
 from chanrong.core.workdays import deadline_after
 from chanrong.finance.models import Branch, FinancialInstitution
@@ -120,7 +120,7 @@ def choose_branch_ids(institution_ids: Iterable[int], region) -> dict[int, int |
 def _targets(demand: Demand) -> dict[int, tuple[list[int], bool]]:
     """{institution pk: (matched product pks, preferred?)}."""
     matched = qualifying_institutions(demand)
-    preferred = set(demand.preferred_institutions.values_list("pk", flat=True))
+    preferred = set(demand.preferred_institution_ids())
     targets = {pk: (products, pk in preferred) for pk, products in matched.items()}
     for pk in sorted(preferred - set(matched)):
         targets[pk] = ([], True)
@@ -141,7 +141,13 @@ def _send_dispatches(
     endpoints). Returns the dispatches sent and the institutions the demand
     has now been dispatched to, in any round."""
     targets = _targets(demand)
-    existing = {d.institution_id: d for d in demand.dispatches.select_for_update().order_by("pk")}
+    # Dispatches are written by rounds only: in a demand's first round (a
+    # publish) there is none yet to read, revive or lock.
+    existing = (
+        {}
+        if demand.round == 1
+        else {d.institution_id: d for d in demand.dispatches.select_for_update().order_by("pk")}
+    )
     claim_due = _deadlines(now)
     fresh = [pk for pk in sorted(targets) if pk not in existing]
     # Keys and names only: a dispatch needs the institution's pk, its audit
@@ -154,7 +160,8 @@ def _send_dispatches(
     }
     fresh = [pk for pk in fresh if pk in names]
     branches = choose_branch_ids(fresh, demand.enterprise.region)
-    created = Dispatch.objects.bulk_create(
+    created = bulkinsert.insert(
+        Dispatch,
         [
             Dispatch(
                 demand=demand,
@@ -168,7 +175,7 @@ def _send_dispatches(
                 claim_due_at=claim_due,
             )
             for pk in fresh
-        ]
+        ],
     )
     who = audit.describe_actor(actor)
     audit.record_many(

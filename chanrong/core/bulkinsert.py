@@ -1,0 +1,294 @@
+"""`bulk_create` for the hot write paths, without the ORM's per-value work.
+
+Publishing a demand writes about twenty dispatches, their audit entries,
+timeline events and inbox messages; `QuerySet.bulk_create` spent about a
+fifth of the create + publish CPU building those INSERTs
+(bench/request_path.py, issue 20): for every value of every row it asks the
+field for `pre_save`, `get_db_prep_save` and a placeholder, and it compiles
+the statement's SQL again each time. `insert()` plans a model once per
+database (its columns and one converter per field) and keeps the SQL of
+each batch size; afterwards an INSERT only converts the values that need it
+and runs one multi-row `INSERT … VALUES … RETURNING pk` per batch, through
+Django's cursor (so the statement is counted and wrapped like any other).
+
+Values of Django's own plain field classes (exactly those classes, never a
+subclass, which may convert differently: an encrypted field) pass as they
+are when their Python type is the plain one (str for a CharField, int for an
+integer or a key, bool, an aware datetime on PostgreSQL); anything else goes
+through the field's own `get_db_prep_save`, as `bulk_create` does. A value
+that is an expression, a model whose rows cannot be planned this way
+(inheritance, a key other than an auto field, a field with its own
+placeholder) or a database that cannot return the keys of a bulk insert:
+`bulk_create` itself. tests/core/test_bulkinsert.py compares the rows both
+write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import connections, models, router
+from django.db.models.fields import AutoFieldMixin, Field
+
+M = TypeVar("M", bound=models.Model)
+
+#: Django's field classes whose prepared value is the Python value itself
+#: when it has this type (their `to_python` returns it unchanged).
+_PLAIN: dict[type, type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.SlugField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.AutoField: int,
+    models.BigAutoField: int,
+    models.SmallAutoField: int,
+}
+
+
+class _Unplanned(Exception):
+    """This insert cannot take the short path: use `bulk_create`."""
+
+
+class _Plan:
+    __slots__ = ("columns", "getters", "pk_attname", "sql_head", "sql_tail", "statements")
+
+    def __init__(
+        self, model: type[models.Model], connection, names: tuple[str, ...] | None
+    ) -> None:
+        meta = model._meta
+        if meta.parents:
+            raise _Unplanned
+        if names is None:
+            # Whole objects, whose keys come back.
+            if not isinstance(meta.pk, AutoFieldMixin):
+                raise _Unplanned
+            if not connection.features.can_return_rows_from_bulk_insert:
+                raise _Unplanned
+            fields = [f for f in meta.concrete_fields if f is not meta.pk]
+        else:
+            by_attname = {f.attname: f for f in meta.concrete_fields}
+            unknown = [name for name in names if name not in by_attname]
+            if unknown:
+                raise ValueError(f"{meta.label} has no field {unknown[0]!r}")
+            fields = [by_attname[name] for name in names]
+        if any(hasattr(f, "get_placeholder") or f.generated for f in fields):
+            raise _Unplanned
+        quote = connection.ops.quote_name
+        self.columns = fields
+        #: Per column: (field when it sets its own value, attname, the plain
+        #: type that passes as it is or None, converter, whether it is a key
+        #: that may have to be read from its cached object).
+        self.getters = [
+            (
+                f if names is None and _pre_saver(f) else None,
+                f.attname,
+                *_converter(f, connection),
+                f.is_relation,
+            )
+            for f in fields
+        ]
+        self.pk_attname = meta.pk.attname
+        columns = ", ".join(quote(f.column) for f in fields)
+        # Names from the model's own meta, quoted: no user input in this SQL.
+        self.sql_head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+        self.sql_tail = (
+            f" RETURNING {quote(meta.db_table)}.{quote(meta.pk.column)}" if names is None else ""
+        )
+        self.statements: dict[int, str] = {}
+
+    def merged(self, rows: list[list[Any]], literal: Callable[[Any], bytes], encoding: str) -> str:
+        """The statement with `rows` written in as literals (no placeholders)."""
+        values = b", ".join(
+            b"(" + b", ".join([b"NULL" if v is None else literal(v) for v in row]) + b")"
+            for row in rows
+        )
+        return self.sql_head + values.decode(encoding) + self.sql_tail
+
+    def sql(self, rows: int) -> str:
+        statement = self.statements.get(rows)
+        if statement is None:
+            one = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+            statement = self.statements[rows] = (
+                self.sql_head + ", ".join([one] * rows) + self.sql_tail
+            )
+        return statement
+
+    def run(self, alias: str, rows: list[list[Any]]) -> list[Any]:
+        """INSERT the converted rows; the keys, when the statement returns them."""
+        connection = connections[alias]
+        batch = max(1, connection.ops.bulk_batch_size(self.columns, rows))
+        keys: list[Any] = []
+        with connection.cursor() as cursor:
+            literal = _client_side_literal(cursor)
+            for start in range(0, len(rows), batch):
+                chunk = rows[start : start + batch]
+                if literal is not None:
+                    encoding = connection.connection.info.encoding
+                    cursor.execute(self.merged(chunk, literal, encoding))
+                else:
+                    params: list[Any] = []
+                    for row in chunk:
+                        params.extend(row)
+                    cursor.execute(self.sql(len(chunk)), params)
+                if self.sql_tail:
+                    keys.extend(row[0] for row in cursor.fetchall())
+        return keys
+
+
+def _client_side_literal(cursor) -> Callable[[Any], bytes] | None:
+    """psycopg's own quoting of a value as an SQL literal, when the driver
+    would merge the values into the statement on this side anyway (Django's
+    default `ClientCursor`): done here, the driver need not parse the
+    statement for its placeholders, which it does on every execution once a
+    statement has more than 50 of them (psycopg's parse cache stops there)."""
+    raw = getattr(cursor, "cursor", None)
+    try:
+        import psycopg
+        from psycopg.adapt import Transformer
+    except ImportError:  # pragma: no cover - SQLite-only installations
+        return None
+    if not isinstance(raw, psycopg.ClientCursor):
+        return None
+    return Transformer.from_context(raw).as_literal
+
+
+def _converter(field: Field, connection) -> tuple[type | None, Callable[[Any], Any]]:
+    """(the type whose values pass as they are, or None; value -> what goes
+    to the driver, as `bulk_create` would send it)."""
+
+    def prepared(value: Any) -> Any:
+        if hasattr(value, "resolve_expression"):
+            raise _Unplanned
+        return field.get_db_prep_save(value, connection)
+
+    target = field.target_field if field.is_relation else field
+    plain = _PLAIN.get(type(target))
+    if plain is not None and (not field.is_relation or type(field) is models.ForeignKey):
+        return plain, prepared
+    if type(field) is models.DateTimeField and connection.vendor == "postgresql":
+        return (
+            None,
+            lambda value: (
+                value
+                if value is None or (type(value) is datetime and value.tzinfo is not None)
+                else prepared(value)
+            ),
+        )
+    return None, prepared
+
+
+def _pre_saver(field: Field) -> bool:
+    """Whether the field sets its own value on insert (auto_now and the like)."""
+    if isinstance(field, models.DateField):
+        return bool(field.auto_now or field.auto_now_add)
+    return type(field).pre_save is not Field.pre_save
+
+
+_plans: dict[tuple, _Plan | None] = {}
+
+
+def _plan(model: type[models.Model], alias: str, names: tuple[str, ...] | None) -> _Plan | None:
+    connection = connections[alias]
+    key = (alias, connection.vendor, model, names)
+    try:
+        return _plans[key]
+    except KeyError:
+        pass
+    try:
+        plan: _Plan | None = _Plan(model, connection, names)
+    except _Unplanned:
+        plan = None
+    _plans[key] = plan
+    return plan
+
+
+def insert(model: type[M], objs: Sequence[M], *, using: str | None = None) -> list[M]:
+    """`model.objects.bulk_create(objs)` (no conflict handling, no batch
+    size), faster: the objects get their keys and are marked saved, no
+    signal is sent. Returns `objs` as a list."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    alias = using or router.db_for_write(model)
+    plan = _plan(model, alias, None)
+    if plan is None or any(obj.pk is not None for obj in objs):
+        return model._default_manager.using(alias).bulk_create(objs)
+    try:
+        rows = _values(plan, objs)
+    except _Unplanned:
+        return model._default_manager.using(alias).bulk_create(objs)
+    keys = plan.run(alias, rows)
+    attname = plan.pk_attname
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, attname, key)
+        obj._state.adding = False
+        obj._state.db = alias
+    return objs
+
+
+def insert_values(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    using: str | None = None,
+) -> int:
+    """INSERT rows given as values of the fields `names` (attnames, e.g.
+    "recipient_id"), without making a model instance of each: for rows
+    nothing reads back. Every column not named gets the database's default,
+    so name each one that has a Python-side default (Django's `default=`,
+    `auto_now_add`): that is the caller's part. Returns how many rows."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    alias = using or router.db_for_write(model)
+    names = tuple(names)
+    plan = _plan(model, alias, names)
+    if plan is None:
+        raise ValueError(f"cannot insert values into {model._meta.label}")
+    converted = []
+    for row in rows:
+        if len(row) != len(names):
+            raise ValueError(f"{len(row)} values for {len(names)} fields")
+        out = []
+        for value, (_pre, _attname, plain, convert, _relation) in zip(
+            row, plan.getters, strict=True
+        ):
+            out.append(
+                value
+                if plain is not None and (value is None or type(value) is plain)
+                else convert(value)
+            )
+        converted.append(out)
+    plan.run(alias, converted)
+    return len(rows)
+
+
+def _values(plan: _Plan, objs: list) -> list[list[Any]]:
+    rows = []
+    for obj in objs:
+        row = []
+        for field, attname, plain, convert, relation in plan.getters:
+            if field is not None:
+                value = field.pre_save(obj, True)
+            else:
+                value = getattr(obj, attname)
+                if value is None and relation:
+                    # A key given as an object saved after it was assigned,
+                    # or not saved at all: what bulk_create does (or refuses).
+                    obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                    value = getattr(obj, attname)
+            if plain is not None and (value is None or type(value) is plain):
+                row.append(value)
+            else:
+                row.append(convert(value))
+        rows.append(row)
+    return rows
