@@ -126,7 +126,7 @@ class DemandOut(Schema):
 
     @staticmethod
     def resolve_preferred_institution_ids(obj: Demand, context) -> list[int]:
-        ids = sorted(obj.preferred_institutions.values_list("pk", flat=True))
+        ids = obj.preferred_institution_ids()
         scope = scope_of(actor(context["request"]))
         if scope.kind == ScopeKind.INSTITUTION:
             return [pk for pk in ids if pk == scope.institution_id]

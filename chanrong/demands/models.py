@@ -9,7 +9,7 @@ exclusive demand, two accepted offers on one demand).
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -198,6 +198,30 @@ class Demand(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.state in CLOSED_STATES
+
+    def preferred_institution_ids(self) -> list[int]:
+        """The preferred institutions' pks, ascending: what
+        `preferred_institutions.values_list("pk")` gives, read with SQL
+        written once per database instead of a related manager's query
+        compiled on every call (each create and publish answer names them,
+        and dispatching reads them: issue 20's request path)."""
+        alias = router.db_for_read(Demand)
+        sql = _PREFERRED_SQL.get(alias)
+        if sql is None:
+            field = Demand._meta.get_field("preferred_institutions")
+            quote = connections[alias].ops.quote_name
+            table = quote(field.remote_field.through._meta.db_table)
+            wanted, owner = quote(field.m2m_reverse_name()), quote(field.m2m_column_name())
+            # Names from the model's meta, quoted: no user input in this SQL.
+            sql = _PREFERRED_SQL[alias] = (
+                f"SELECT {wanted} FROM {table} WHERE {owner} = %s ORDER BY {wanted}"  # noqa: S608
+            )
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [self.pk])
+            return [row[0] for row in cursor.fetchall()]
+
+
+_PREFERRED_SQL: dict[str, str] = {}
 
 
 class DispatchQuerySet(models.QuerySet):

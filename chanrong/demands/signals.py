@@ -1,6 +1,8 @@
 """What the demands app tells higher apps. See chanrong.core.domain.
 
-- `demands_changed` (after commit): a demand was created, edited or published.
+- `demands_changed` (after commit): a demand was edited or published, or
+  otherwise changed what it may be matched with. Not for a new draft,
+  which has nothing matched yet.
 - `institution_events` (in the transaction): events for institutions' own
   systems; the api app turns them into webhook deliveries in the same
   transaction, so an event is recorded exactly when the change is.

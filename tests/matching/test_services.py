@@ -243,6 +243,9 @@ def test_changes_enqueue_rematch_tasks_after_commit(
     domain.discard_pending()  # the fixtures' products, never committed
     with django_capture_on_commit_callbacks(execute=True):
         demand = _demand(world)
+    assert queued() == []  # a new draft has nothing matched to refresh
+    with django_capture_on_commit_callbacks(execute=True):
+        demands.publish_demand(world.user("ent_user"), demand)
     assert queued() == ["chanrong.matching.tasks.rematch_demands"]
     DBTaskResult.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):

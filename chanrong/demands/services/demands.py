@@ -208,7 +208,8 @@ def create_demand(actor, data: dict[str, Any]) -> Demand:
             obj=demand,
             changes=audit.diff({}, _snapshot(demand, preferred)),
         )
-        demand_signals.demands_changed.send_after_commit([demand.pk])
+        # No `demands_changed`: a new draft has no matches to refresh
+        # (matching stores them for open demands only); publishing sends it.
         _notify(demand, "demand.create", _("企业创建了融资需求（草稿）"), actor=actor)
     return demand
 
