@@ -64,6 +64,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--profile", choices=["health", "floor", "list", "publish"])
     parser.add_argument("--sort", default="cumulative", help="pstats order for --profile")
+    parser.add_argument(
+        "--profile-out", help="with --profile: also dump the raw stats to this file"
+    )
     return parser.parse_args()
 
 
@@ -168,6 +171,8 @@ def main() -> None:
         measure(step, expected, args.requests)
         profiler.disable()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
         return
     wanted = {"health", *args.only.split(",")}
     results: dict[str, tuple[float, float, Counter[int]]] = {}
