@@ -26,6 +26,8 @@ from chanrong.finance.models import (
     RateType,
 )
 
+from .base import bulk_set
+
 TZ = ZoneInfo("Asia/Shanghai")
 HISTORY_DAYS = 730
 WAN = Decimal(10000)
@@ -256,7 +258,7 @@ def _stamp(model, rows, times: list[tuple[datetime, datetime]]) -> None:
     """auto_now(_add) fields take the clock at insert; give them the story's times."""
     for row, (created, updated) in zip(rows, times, strict=True):
         row.created_at, row.updated_at = created, updated
-    model.objects.bulk_update(rows, ["created_at", "updated_at"], batch_size=2000)
+    bulk_set(model, rows, ["created_at", "updated_at"], batch_size=2000)
 
 
 # --- demands --------------------------------------------------------------------------------

@@ -70,10 +70,10 @@ from chanrong.finance.models import (
     ProductState,
 )
 from chanrong.finance.services import ConditionsBuilder, effective_rate_max, effective_rate_min
-from chanrong.finance.services import enterprise_facts as facts_of
 from chanrong.registry.models import Enterprise
 
-from .base import DemoContext, default_today, workdays_before
+from .base import DemoContext, bulk_set, default_today, workdays_before
+from .demand_facts import FactsReader
 from .demand_products import HISTORY_DAYS, TZ, WAN, C, _d, _moment, _stamp, build_products
 
 NAME = "demands"
@@ -216,6 +216,7 @@ class World:
             for pk, i in self.institutions.items()
         }
         self.by_pk = {p.pk: p for p in self.products}
+        self.reader = FactsReader(None)  # build_demands gives one that reads ahead
         # The institution of the demo bank's staff (bank_staff), if any.
         self.demo_bank = (
             User.objects.filter(username="bank_staff")
@@ -228,6 +229,10 @@ class World:
         if key not in self.branches:
             self.branches[key] = choose_branch(institution_id, region)
         return self.branches[key]
+
+    def facts(self, enterprise, day: date) -> el.EnterpriseFacts:
+        """finance.services.enterprise_facts(enterprise, today=day)."""
+        return self.reader.facts(enterprise.pk, day)
 
     def matches(self, enterprise, facts, demand: Demand, today: date) -> dict[int, list[int]]:
         wanted = demand_facts(demand)
@@ -252,6 +257,7 @@ def build_demands(rng: random.Random, scale: float, products: list[Product], tod
     if not enterprises:
         return counts
     world = World(products, today)
+    world.reader = FactsReader([e.pk for e in enterprises])  # reads ahead
     special = [e for e in enterprises if e.name in DEMO_ENTERPRISE_NAMES]
     special.sort(key=lambda e: DEMO_ENTERPRISE_NAMES.index(e.name))
     stories: list[Story] = []
@@ -490,7 +496,7 @@ def _story(
         demand.created_at = at - timedelta(minutes=20)
         demand.updated_at = at
         return story
-    facts = facts_of(enterprise, today=at.date())
+    facts = world.facts(enterprise, at.date())
     matched = world.matches(enterprise, facts, demand, at.date())
     if rng.random() < 0.12:
         extra = rng.choice(sorted(world.institutions))
@@ -929,7 +935,7 @@ def _write(stories: list[Story], counts: Counts) -> None:
         if s.accepted is not None:
             s.demand.accepted_offer = s.accepted
             accepted.append(s.demand)
-    Demand.objects.bulk_update(accepted, ["accepted_offer"], batch_size=2000)
+    bulk_set(Demand, accepted, ["accepted_offer"], batch_size=2000)
     events = []
     for s in stories:
         for e in s.events:

@@ -35,7 +35,7 @@ from chanrong.green.models import SECTION_KEYS, Disclosure, DisclosureState
 from chanrong.registry.models import ListEntry, ListType
 from chanrong.risk.models import Collateral, GreenPledge, LoanAccount, LoanStatus
 
-from .base import TZ, DemoContext
+from .base import TZ, DemoContext, bulk_set
 
 NAME = "green_disclosure"
 MODELS = ("green.disclosure", "risk.greenpledge")
@@ -90,7 +90,7 @@ def _green_loans(ctx: DemoContext, rng) -> None:
     for pk in rows.iterator(chunk_size=ctx.batch_size):
         if rng.random() < LISTED_SHARE:
             marked.append(LoanAccount(pk=pk, green_category=rng.choice(categories)))
-    LoanAccount.objects.bulk_update(marked, ["green_category"], batch_size=ctx.batch_size)
+    bulk_set(LoanAccount, marked, ["green_category"], batch_size=ctx.batch_size)
     ctx.counts["green_loans"] = len(marked)
 
 
@@ -131,7 +131,7 @@ def _pledges(ctx: DemoContext, rng) -> None:
             )
         loan.collateral = Collateral.PLEDGE
     GreenPledge.objects.bulk_create(pledges, batch_size=ctx.batch_size)
-    LoanAccount.objects.bulk_update(chosen, ["collateral"], batch_size=ctx.batch_size)
+    bulk_set(LoanAccount, chosen, ["collateral"], batch_size=ctx.batch_size)
     ctx.counts["green_pledges"] = len(pledges)
 
 

@@ -62,7 +62,7 @@ from chanrong.registry.models import (
 from chanrong.registry.services import plausibility_flags
 
 from ..vocabulary import JIASHAN_STREETS, JIASHAN_TOWNS
-from .base import DemoContext, add_months, default_today
+from .base import DemoContext, add_months, bulk_set, default_today
 
 NAME = "registry"
 # What this builder writes; a rebuild empties these and whatever references them.
@@ -191,11 +191,16 @@ def build(ctx_or_rng, *, scale: float | None = None, today: date | None = None) 
 
 def _chosen_enterprises() -> list[Enterprise]:
     """The demo enterprises, then 嘉善's, then the rest of 嘉兴's, by USCC."""
-    demo = list(Enterprise.objects.filter(name__in=DEMO_ENTERPRISE_NAMES).order_by("name"))
+    demo = list(
+        Enterprise.objects.filter(name__in=DEMO_ENTERPRISE_NAMES)
+        .select_related("region")
+        .order_by("name")
+    )
     demo.sort(key=lambda e: DEMO_ENTERPRISE_NAMES.index(e.name))
     rest = list(
         Enterprise.objects.filter(region__code__startswith=PILOT_CITY_PREFIX)
         .exclude(pk__in=[e.pk for e in demo])
+        .select_related("region")  # _profiles writes the district's name into the address
         .order_by("uscc")[: DETAIL_CAP * 2]
     )
     rest.sort(key=lambda e: (e.region_id != PILOT_COUNTY, e.uscc))
@@ -259,7 +264,8 @@ def _profiles(rng: random.Random, enterprises: list[Enterprise], dates: Dates) -
     ):
         e.legal_rep_id_number, e.contact_phone = id_number, mobile
         fill_hashes(e)
-    Enterprise.objects.bulk_update(
+    bulk_set(
+        Enterprise,
         enterprises,
         [
             "founded_on",
@@ -317,7 +323,7 @@ def _tax_grades(
         e.tax_grade_year, e.tax_grade = latest if latest else (None, "")
     TaxCreditGrade.objects.bulk_create(rows, batch_size=BATCH)
     _stamp(TaxCreditGrade, rows, lambda r: _moment(date(r.year + 1, 4, 20)))
-    Enterprise.objects.bulk_update(enterprises, ["tax_grade", "tax_grade_year"], batch_size=500)
+    bulk_set(Enterprise, enterprises, ["tax_grade", "tax_grade_year"], batch_size=500)
     tally.add("tax_grades", len(rows))
 
 
@@ -325,7 +331,7 @@ def _stamp(model, rows, when) -> None:
     """created_at / updated_at as of the record's own date, not the build's."""
     for row in rows:
         row.created_at = row.updated_at = when(row)
-    model.objects.bulk_update(rows, ["created_at", "updated_at"], batch_size=500)
+    bulk_set(model, rows, ["created_at", "updated_at"], batch_size=500)
 
 
 def _qualifications(
@@ -434,7 +440,7 @@ def _declared_figures(enterprises: list[Enterprise]) -> None:
     for e in declared:
         e.figures_status = FactStatus.DECLARED
         e.figures_source = FactSource.ENTERPRISE
-    Enterprise.objects.bulk_update(declared, ["figures_status", "figures_source"], batch_size=BATCH)
+    bulk_set(Enterprise, declared, ["figures_status", "figures_source"], batch_size=BATCH)
 
 
 def _qualification(rng, e, kind, issuer, start, until) -> Qualification:

@@ -66,7 +66,7 @@ from chanrong.risk.services.collateral import collateral_of_demand
 from chanrong.risk.services.fields import add_months
 
 from . import risk_warnings
-from .base import DemoContext
+from .base import DemoContext, bulk_set
 
 NAME = "risk"
 MODELS = ("risk.loanaccount", "risk.warningrule", "risk.modelversion")
@@ -445,8 +445,11 @@ def _write(book: Book) -> None:
     # The renewed-from link needs both rows' keys.
     for old, new in book.renewals:
         new.renewed_from = old
-    LoanAccount.objects.bulk_update(
-        [new for _old, new in book.renewals], ["renewed_from"], batch_size=ctx.batch_size
+    bulk_set(
+        LoanAccount,
+        [new for _old, new in book.renewals],
+        ["renewed_from"],
+        batch_size=ctx.batch_size,
     )
     for row in book.events:
         row.loan_id = row.loan.pk

@@ -36,7 +36,7 @@ from django.db.models import Q
 from chanrong.risk.models import Alert, AlertState, LoanAccount, LoanStatus, WarningRule
 from chanrong.risk.services import warnings
 
-from .base import TZ, DemoContext
+from .base import TZ, DemoContext, bulk_set
 
 NAME = "risk-warnings"
 #: Month ends evaluated before the build day.
@@ -225,7 +225,8 @@ def _apply(pending: list[Handling], before: datetime, handled: dict[int, Alert])
 
 def _write(handled: dict[int, Alert]) -> None:
     """Who handled each alert and when: one bulk update after the last evaluation."""
-    Alert.objects.bulk_update(
+    bulk_set(
+        Alert,
         [handled[pk] for pk in sorted(handled)],
         ["acknowledged_by", "acknowledged_at", "disposed_by", "disposed_at", "disposal"],
         batch_size=500,

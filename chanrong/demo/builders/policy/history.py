@@ -20,6 +20,7 @@ from chanrong.policy.models import (
 )
 from chanrong.policy.services import pools as pool_services
 
+from ..base import bulk_set
 from .common import (
     ENT2_USER,
     ENT_USER,
@@ -147,7 +148,7 @@ def _write_history(world: World, stories: list[Story]) -> None:
     Application.objects.bulk_create(rows, batch_size=world.ctx.batch_size)
     for row, (created, updated) in zip(rows, times, strict=True):
         row.created_at, row.updated_at = created, updated
-    Application.objects.bulk_update(rows, ["created_at", "updated_at"], batch_size=2000)
+    bulk_set(Application, rows, ["created_at", "updated_at"], batch_size=2000)
     for story, row in zip(ordered, rows, strict=True):
         story.row = row
     _objections(world, ordered)
@@ -242,7 +243,7 @@ def _ledger(world: World, stories: list[Story]) -> None:
     LedgerEntry.objects.bulk_create(rows, batch_size=world.ctx.batch_size)
     for row, stamp in zip(rows, stamps, strict=True):
         row.created_at = stamp
-    LedgerEntry.objects.bulk_update(rows, ["created_at"], batch_size=2000)
+    bulk_set(LedgerEntry, rows, ["created_at"], batch_size=2000)
     for budget in budgets.values():
         committed, paid = totals[budget.pk]
         if committed or paid:

@@ -17,6 +17,7 @@ from chanrong.policy.models import (
 )
 from chanrong.registry.models import Enterprise, Project, Qualification
 
+from ..base import bulk_set
 from .common import (
     FEE_RATES,
     GUARANTORS,
@@ -117,7 +118,7 @@ def _loans(world: World) -> None:
             loan.guarantor = rng.choice(guarantors)
             loan.guarantee_fee_rate = rng.choices(rates, weights=weights)[0]
             guaranteed.append(loan)
-    Loan.objects.bulk_update(guaranteed, ["guarantor", "guarantee_fee_rate"], batch_size=2000)
+    bulk_set(Loan, guaranteed, ["guarantor", "guarantee_fee_rate"], batch_size=2000)
     world.loans = loans
     world.learn(loan.enterprise_id for loan in loans)
     world.project_class = dict(

@@ -26,7 +26,7 @@ from chanrong.policy.models import (
 )
 from chanrong.registry.models import Enterprise, Qualification
 
-from ..base import workdays_before
+from ..base import bulk_set, workdays_before
 from .common import (
     ENT2_USER,
     ENT_USER,
@@ -322,13 +322,15 @@ def _restamp(world: World, apps: list[Application]) -> None:
         if app.decided_at:
             app.decided_at = _at(rng, last)
         app.updated_at = _at(rng, last)
-    Application.objects.bulk_update(
-        apps, ["created_at", "submitted_at", "bank_confirmed_at", "decided_at", "updated_at"]
+    bulk_set(
+        Application,
+        apps,
+        ["created_at", "submitted_at", "bank_confirmed_at", "decided_at", "updated_at"],
     )
     entries = list(LedgerEntry.objects.filter(application__in=apps).select_related("application"))
     for entry in entries:
         entry.created_at = _at(rng, entry.application.notice_starts_on or last)
-    LedgerEntry.objects.bulk_update(entries, ["created_at"])
+    bulk_set(LedgerEntry, entries, ["created_at"])
     world.touched_budgets |= {entry.budget_id for entry in entries}
     Objection.objects.filter(application__in=apps).update(created_at=_at(rng, last))
 
@@ -346,7 +348,7 @@ def _rerun_ledger(budget_ids: set[int]) -> None:
                 committed -= entry.amount
                 paid += entry.amount
             entry.committed_after, entry.paid_after = committed, paid
-        LedgerEntry.objects.bulk_update(entries, ["committed_after", "paid_after"], batch_size=2000)
+        bulk_set(LedgerEntry, entries, ["committed_after", "paid_after"], batch_size=2000)
 
 
 def _restamp_setup(world: World, others: list[World] | tuple = ()) -> None:
@@ -363,23 +365,23 @@ def _restamp_setup(world: World, others: list[World] | tuple = ()) -> None:
         programme.created_at = _at(rng, programme.starts_on - timedelta(days=30))
         programme.published_at = published
         programme.updated_at = published
-    Programme.objects.bulk_update(programmes, ["created_at", "published_at", "updated_at"])
+    bulk_set(Programme, programmes, ["created_at", "published_at", "updated_at"])
     loans = list(Loan.objects.select_related("demand"))
     for loan in loans:
         day = loan.loan_date
         loan.created_at = _at(rng, day)
         if loan.confirmed_at is not None:
             loan.confirmed_at = loan.created_at
-    Loan.objects.bulk_update(loans, ["created_at", "confirmed_at"], batch_size=2000)
+    bulk_set(Loan, loans, ["created_at", "confirmed_at"], batch_size=2000)
     entries = list(
         LedgerEntry.objects.filter(kind=LedgerKind.APPROPRIATE).select_related("budget__programme")
     )
     for entry in entries:
         day = max(date(entry.budget.year, 1, 4), entry.budget.programme.starts_on)
         entry.created_at = _at(rng, day)
-    LedgerEntry.objects.bulk_update(entries, ["created_at"])
+    bulk_set(LedgerEntry, entries, ["created_at"])
     movements = list(PoolMovement.objects.all())
     for movement in movements:
         movement.created_at = _at(rng, movement.on)
-    PoolMovement.objects.bulk_update(movements, ["created_at"], batch_size=2000)
+    bulk_set(PoolMovement, movements, ["created_at"], batch_size=2000)
     _rerun_ledger(world.touched_budgets)

@@ -18,7 +18,7 @@ from chanrong.policy.models import (
 )
 from chanrong.registry.models import Enterprise, Qualification
 
-from ..base import DemoContext
+from ..base import DemoContext, bulk_set
 from .common import (
     DEMO_BANK_USERS,
     ENT2_USER,
@@ -140,7 +140,7 @@ def _designate_classes(world: World) -> None:
         else:
             continue
         changed.append(enterprise)
-    Enterprise.objects.bulk_update(changed, ["chongqing_class"], batch_size=2000)
+    bulk_set(Enterprise, changed, ["chongqing_class"], batch_size=2000)
     world.ctx.counts["policy_class_designations"] = len(changed)
 
 
