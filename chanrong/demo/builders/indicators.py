@@ -47,7 +47,7 @@ from chanrong.registry.models import (
 )
 from chanrong.risk.models import LoanAccount, LoanEvent, LoanStatus, Repayment
 
-from .base import DemoContext, bulk_insert
+from .base import DemoContext, bulk_insert, refresh_statistics
 
 NAME = "indicators"
 # Rows go into tables the risk, registry and insights builders already declare.
@@ -81,6 +81,7 @@ def build(ctx: DemoContext) -> None:
     if admin is not None and Region.objects.filter(code="350200").exists():
         ctx.refs["xiamen_plan"] = load_xiamen_plan(admin)
         ctx.counts["indicator_plans"] = ctx.counts.get("indicator_plans", 0) + 1
+    refresh_statistics()  # the comparisons compute figures over the loan book just written
     _comparisons(ctx)
 
 

@@ -10,20 +10,16 @@ book passes over freshly bulk-written tables otherwise get nested-loop plans.
 
 from __future__ import annotations
 
-from django.db import connection
-
 from chanrong.insights.services import snapshots
 
-from .base import DemoContext
+from .base import DemoContext, refresh_statistics
 
 NAME = "insights_snapshots"
 MODELS: tuple[str, ...] = ("insights.figuresnapshot", "insights.figuresnapshotvalue")
 
 
 def build(ctx: DemoContext) -> None:
-    if connection.vendor == "postgresql":  # as services.refresh_planner_statistics
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    refresh_statistics()
     kept = snapshots.refresh_all()
     ctx.counts["figure_snapshots"] = len(kept)
     ctx.counts["figure_snapshot_values"] = sum(kept.values())
