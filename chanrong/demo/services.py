@@ -48,7 +48,7 @@ from chanrong.registry.models import DataAuthorisation, Enterprise
 
 from .builders import STEPS
 from .builders.accounts import ACCOUNTS
-from .builders.base import DemoContext, default_today
+from .builders.base import DemoContext, default_today, refresh_statistics
 
 BUILD_ACTION = "demo.build"
 RESET_ACTION = "demo.reset"
@@ -230,10 +230,9 @@ def refresh_planner_statistics() -> None:
     takes the new tables for empty and picks nested loops that cost seconds
     at scale 10 (the 群体统计 page: 4 s; with statistics 0.1 s). The first
     users, and bench/pages.py, should meet the plans a running site has.
-    SQLite plans without statistics well enough; its ANALYZE is left out."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    SQLite plans without statistics well enough; its ANALYZE is left out
+    (`builders.base.refresh_statistics`, which steps call mid-build too)."""
+    refresh_statistics()
 
 
 def check_invariants(ctx: DemoContext) -> None:
