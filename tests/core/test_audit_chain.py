@@ -14,6 +14,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chanrong.accounts import services
@@ -151,8 +152,10 @@ def test_an_entry_edited_after_sealing_is_caught(history):
     assert broken_seq(excinfo) == sealed.seq
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_sealing_follows_id_order_and_continues_the_chain(history):
+    """Committed, as other requests' entries would be: a transaction that
+    takes the chain seals what is pending before its own entry."""
     first, second = unsealed("test.first"), unsealed("test.second")
     later = audit.record("test.later")  # the chain is free: sealed at once, after the pending two
     rows = {e.action: e for e in AuditEntry.objects.filter(action__startswith="test.")}
@@ -165,6 +168,34 @@ def test_sealing_follows_id_order_and_continues_the_chain(history):
     assert later.seq == top + 3
     assert rows["test.second"].prev_hash == rows["test.first"].hash
     assert first.pk < second.pk
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_a_transaction_reads_the_chain_end_once(history):
+    """A transaction that holds the chain writes its later batches after the
+    end it left (a publish writes four batches), without reading it again;
+    an end written in a savepoint that rolled back is not reused."""
+    top = history[-1].seq
+    with transaction.atomic():
+        audit.record("test.one")
+        with CaptureQueriesContext(connection) as reads:
+            audit.record_many(audit.entry(f"test.{n}") for n in ("two", "three"))
+        assert not [q for q in reads.captured_queries if "ORDER BY seq DESC" in q["sql"]]
+        try:
+            with transaction.atomic():
+                audit.record("test.rolled_back")
+                raise RuntimeError("roll the savepoint back")
+        except RuntimeError:
+            pass
+        with CaptureQueriesContext(connection) as reads:
+            after = audit.record("test.after_rollback")
+        assert [q for q in reads.captured_queries if "ORDER BY seq DESC" in q["sql"]]
+    assert after.seq == top + 4
+    seqs = AuditEntry.objects.filter(action__startswith="test.").order_by("seq")
+    assert [e.action for e in seqs] == ["test.one", "test.two", "test.three", "test.after_rollback"]
+    assert [e.seq for e in seqs] == list(range(top + 1, top + 5))
+    audit.write_anchor()
     assert audit.verify().ok
 
 

@@ -207,12 +207,14 @@ def record_many(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     # whole transaction anyway. Outside one, this opens a transaction.
     with transaction.atomic(savepoint=False):
         if _hold_lock():
-            last_seq, last_hash, _sealed = _seal_pending()
+            known = _known_end()
+            last_seq, last_hash = known if known else _seal_pending()[:2]
             for item in entries:
                 last_seq += 1
                 item.seq = last_seq
                 item.prev_hash = last_hash
                 item.hash = last_hash = compute_hash(item)
+            _remember_end(last_seq, last_hash)
         else:
             for item in entries:
                 item.seq = item.prev_hash = item.hash = None
@@ -241,6 +243,28 @@ def _chain_end() -> tuple[int, str, bool]:
     return seq, hash_, bool(has_pending)
 
 
+def _known_end() -> tuple[int, str] | None:
+    """The chain's end as this transaction last left it, while it holds the
+    lock: nobody else seals meanwhile, so a second batch of the same
+    transaction (a publish writes four) need not read the end again. Entries
+    other writers commit meanwhile stay unsealed until this transaction's
+    `_seal_after_commit`, as they would have if they had committed a moment
+    later. Keyed, like `_lock_held`, on Django's on-commit list, which a
+    savepoint rollback replaces: an end written inside a savepoint that
+    rolled back is never reused."""
+    known = getattr(connection, "_chanrong_audit_end", None)
+    if known is None or known[0] is not connection.run_on_commit:
+        return None
+    if not connection.in_atomic_block:
+        return None
+    return known[1], known[2]
+
+
+def _remember_end(seq: int, hash_: str) -> None:
+    if connection.in_atomic_block:
+        connection._chanrong_audit_end = (connection.run_on_commit, seq, hash_)
+
+
 def _seal_pending() -> tuple[int, str, int]:
     """With the lock held: chain every unsealed entry this transaction can
     see, in id order. Returns the chain's end (seq, hash) and how many
@@ -257,6 +281,7 @@ def _seal_pending() -> tuple[int, str, int]:
         AuditEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash"], batch_size=200)
         sealed += len(pending)
         has_pending = len(pending) == SEAL_BATCH
+    _remember_end(last_seq, last_hash)
     return last_seq, last_hash, sealed
 
 
