@@ -17,10 +17,12 @@ and related populators), and afterwards only substitutes the key and runs
 it. The instances are built by the same Django functions a queryset uses,
 so they are the same objects (`tests/core/test_lookups.py` compares them).
 
-Not for `select_for_update` (the compiler's check that a transaction is open
-would run only once) nor for querysets whose SQL depends on anything but the
-shape and the key (the time, a setting): put those in the shape or filter
-them in Python after the lookup.
+A `select_for_update` lookup (publishing locks its demand with the
+enterprise and region) is planned too: the compiler's check that a
+transaction is open runs when the plan is made, so the plan repeats it on
+every run. Not for querysets whose SQL depends on anything but the shape and
+the key (the time, a setting): put those in the shape or filter them in
+Python after the lookup.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
@@ -66,11 +69,18 @@ class _Plan:
     end: int
     populators: list
     annotations: dict[str, int]
+    locking: bool = False
 
     def run(self, key: Any) -> Model | None:
         params = list(self.params)
         params[self.key_at] = key
-        with connections[self.db].cursor() as cursor:
+        connection = connections[self.db]
+        if self.locking and connection.get_autocommit():
+            # What SQLCompiler.as_sql checks for every select_for_update.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             row = cursor.fetchone()
         if row is None:
@@ -150,7 +160,7 @@ class KeyLookup(Generic[M]):
 
     def _compile(self, queryset: QuerySet[M]) -> _Plan | object | None:
         fetch_mode = queryset._fetch_mode
-        if getattr(fetch_mode, "track_peers", False) or queryset.query.select_for_update:
+        if getattr(fetch_mode, "track_peers", False):
             return None
         db = queryset.db
         compiler = queryset.query.get_compiler(using=db)
@@ -188,4 +198,5 @@ class KeyLookup(Generic[M]):
             end=end,
             populators=get_related_populators(klass_info, select, db, fetch_mode),
             annotations=dict(compiler.annotation_col_map or {}),
+            locking=bool(queryset.query.select_for_update),
         )

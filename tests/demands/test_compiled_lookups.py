@@ -12,7 +12,7 @@ import pytest
 
 from chanrong.accounts.services import tokens
 from chanrong.core.errors import NotFound
-from chanrong.core.lookups import KeyLookup, by_key
+from chanrong.core.lookups import KeyLookup, _Plan, by_key
 from chanrong.demands.models import Demand, Dispatch
 from chanrong.demands.services import access
 
@@ -151,3 +151,45 @@ def test_each_thread_keeps_only_the_shapes_it_used_last(world, bank_products, ma
     # An evicted shape is compiled again and still answers right.
     assert lookup.get("ent_user", world.user("ent_user"), demand.pk).pk == demand.pk
     assert lookup.get("ent2_user", world.user("ent2_user"), demand.pk) is None
+
+
+def test_a_locking_lookup_is_planned_and_still_locks(
+    world, bank_products, make_demand, django_assert_num_queries
+):
+    """Publishing's lookup of its demand (select_for_update of the demand's
+    row, with the enterprise and region) is planned like the others: the same
+    row and related objects as the queryset, in one statement that still says
+    FOR UPDATE where the database has it."""
+    from django.db import connection, transaction
+
+    from chanrong.demands.services.dispatch import _LOCKED_FOR_PUBLISH
+
+    demand = make_demand(publish_it=False)
+    queryset = Demand.objects.select_for_update(of=("self",)).select_related("enterprise__region")
+    with transaction.atomic():
+        expected = queryset.get(pk=demand.pk)
+        _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk)
+        assert isinstance(_LOCKED_FOR_PUBLISH._plans()[("publish", int)], _Plan)
+        with django_assert_num_queries(1) as captured:
+            got = _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk)
+        same(got, expected, "enterprise__region")
+        assert _LOCKED_FOR_PUBLISH.get("publish", None, 2_000_000_000) is None
+    sql = captured.captured_queries[0]["sql"]
+    assert ("FOR UPDATE OF" in sql) == connection.features.has_select_for_update_of
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_lookup_outside_a_transaction_is_refused(world, bank_products, make_demand):
+    """As Django refuses select_for_update in autocommit, on every run of a
+    plan, not only the first: a lock that ended with its statement is no lock."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from chanrong.demands.services.dispatch import _LOCKED_FOR_PUBLISH
+
+    demand = make_demand(publish_it=False)
+    with transaction.atomic():
+        assert _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk).pk == demand.pk
+    for _attempt in range(2):
+        with pytest.raises(TransactionManagementError):
+            _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk)
