@@ -25,18 +25,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Count, F, Lookup, Q
 from django.utils import timezone
 
+from chanrong.core.prepared import PreparedValues
 from chanrong.demands.models import Demand, DemandState, Dispatch, DispatchState
 from chanrong.finance import carbon, supply
 from chanrong.finance import eligibility as el
@@ -54,6 +53,7 @@ from chanrong.registry.models import (
 from chanrong.registry.models.lists import received_label
 
 from .features import SIZES, FactTable, ProductTable
+from .models import PolicyWeights
 
 #: Dispatch outcomes that count for an institution's approval rate.
 APPROVED = (DispatchState.GRANTED, DispatchState.DISBURSED)
@@ -117,71 +117,6 @@ def by_ids(queryset, field: str, ids: Sequence[int]):
     if uses_arrays(queryset.model):
         return [queryset.filter(AnyOf(F(field), ids))]
     return [queryset.filter(**{f"{field}__in": chunk}) for chunk in _chunks(ids)]
-
-
-#: The enterprise id's stand-in while compiling a `_OneEnterprise` query:
-#: a value no real id takes, so that it is found among the parameters.
-_SENTINEL = -7_306_194_801_127
-
-
-class _OneEnterprise:
-    """A `values_list` query over one enterprise's rows (`build(ids)` gives
-    the queryset for `ids`, as `by_ids` narrows it), compiled once per
-    thread and database and then run with only the id substituted.
-
-    Publishing a demand reads one enterprise's facts, and compiling those
-    queries (joins through lists, versions and regions) cost more than
-    running them (bench/request_path.py, issue 20). The rows are the ones the
-    queryset gives: the same SQL, and the compiler's own converters (dates on
-    SQLite, decimals). A query that cannot be planned so (the id not found
-    exactly once among the parameters, fields reordered) is left to the ORM."""
-
-    def __init__(self, model, build: Callable[[Sequence[int]], Any]):
-        self._model = model
-        self._build = build
-        self._local = threading.local()
-
-    def rows(self, enterprise_id: int) -> list[tuple]:
-        alias = router.db_for_read(self._model)
-        key = (alias, str(connections[alias].settings_dict.get("NAME")))
-        plans = self._local.__dict__.setdefault("plans", {})
-        if key not in plans:
-            plans[key] = self._plan(alias)
-        plan = plans[key]
-        if plan is None:
-            return list(self._build([enterprise_id]).using(alias))
-        sql, params, at, as_list, compiler, converters = plan
-        params = list(params)
-        params[at] = [enterprise_id] if as_list else enterprise_id
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            found = cursor.fetchall()
-        if converters:
-            found = compiler.apply_converters(found, converters)
-        return [tuple(row) for row in found]
-
-    def _plan(self, alias: str):
-        queryset = self._build([_SENTINEL]).using(alias)
-        query = queryset.query
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        if list(queryset._fields or ()) != names:
-            return None
-        compiler = query.get_compiler(using=alias)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            return None
-        at = [
-            i
-            for i, value in enumerate(params)
-            if value == _SENTINEL
-            or (isinstance(value, list | tuple) and list(value) == [_SENTINEL])
-        ]
-        if len(at) != 1:
-            return None
-        as_list = isinstance(params[at[0]], list | tuple)
-        fields = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
-        return sql, tuple(params), at[0], as_list, compiler, compiler.get_converters(fields)
 
 
 # --- the institutions' service record -----------------------------------------------------
@@ -303,39 +238,66 @@ def build_product_table(
     )
 
 
-def product_version() -> tuple:
-    """Changes whenever a product or a branch is added, edited, published or
-    withdrawn (every save bumps updated_at), or the quoted LPR changes.
-    One statement, written out: it runs on every ranking (each publish), and
-    the ORM would compile two aggregates each time. Compared for equality
-    only (SQLite gives the timestamp as text)."""
-    product, branch = Product._meta, Branch._meta
+@dataclass(frozen=True)
+class TableVersions:
+    """What the per-process caches of a ranking are keyed by, read together."""
+
+    #: The product table's (`product_version`).
+    products: tuple
+    #: The policy weights' (`policy.weights_in_force`): count, max id and max
+    #: updated_at of matching_policyweights. Every set_weights saves the row
+    #: (auto_now bumps updated_at), clear_weights deletes it (the count or
+    #: the max id drops; a row added again in its place has a newer updated_at).
+    weights: tuple
+
+
+def table_versions() -> TableVersions:
+    """The product table's version and the policy weights' in ONE statement,
+    written out: it runs on every ranking (each publish), and the ORM would
+    compile three aggregates each time.
+
+    The product version changes whenever a product or a branch is added,
+    edited, published or withdrawn (every save bumps updated_at), or the
+    quoted LPR changes. Compared for equality only (SQLite gives the
+    timestamps as text)."""
+    product, branch, weights = Product._meta, Branch._meta, PolicyWeights._meta
     alias = router.db_for_read(Product)
     quote = connections[alias].ops.quote_name
     sql = (
-        "SELECT p.n, p.top, p.at, b.n, b.top FROM "  # noqa: S608 - no user input in this SQL
+        "SELECT p.n, p.top, p.at, b.n, b.top, w.n, w.top, w.at FROM "  # noqa: S608 - no user input
         f"(SELECT COUNT(*) AS n, MAX({quote(product.pk.column)}) AS top, "
         f"MAX({quote(product.get_field('updated_at').column)}) AS at "
         f"FROM {quote(product.db_table)}) p CROSS JOIN "
         f"(SELECT COUNT(*) AS n, MAX({quote(branch.pk.column)}) AS top "
-        f"FROM {quote(branch.db_table)}) b"
+        f"FROM {quote(branch.db_table)}) b CROSS JOIN "
+        f"(SELECT COUNT(*) AS n, MAX({quote(weights.pk.column)}) AS top, "
+        f"MAX({quote(weights.get_field('updated_at').column)}) AS at "
+        f"FROM {quote(weights.db_table)}) w"
     )
     with connections[alias].cursor() as cursor:
         cursor.execute(sql)
         row = tuple(cursor.fetchone())
     lpr = (getattr(settings, "CHANRONG_LPR_1Y", None), getattr(settings, "CHANRONG_LPR_5Y", None))
-    return (*row, lpr)
+    return TableVersions(products=(*row[:5], lpr), weights=row[5:])
+
+
+def product_version() -> tuple:
+    """The product table's version (see `table_versions`)."""
+    return table_versions().products
 
 
 _cache_lock = threading.Lock()
 _cache: dict[str, object] = {}
 
 
-def product_table(*, refresh: bool = False) -> ProductTable:
+def product_table(*, refresh: bool = False, version: tuple | None = None) -> ProductTable:
     """The live products as a ProductTable, cached per process. One aggregate
-    query per call checks the version; the service record is recomputed at
-    most every SERVICE_TTL seconds (outcomes trickle in, products do not)."""
-    version = product_version()
+    query per call checks the version (or `version`, the `products` of a
+    `table_versions()` the caller has just read); the service record is
+    recomputed at most every SERVICE_TTL seconds (outcomes trickle in,
+    products do not)."""
+    if version is None:
+        version = product_version()
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get("products")
@@ -399,17 +361,27 @@ _MEMBERSHIP_FIELDS = (
 )
 
 
-def _membership_rows(ids: Sequence[int]) -> list:
-    """Querysets of the list memberships of `ids` (see `by_ids`)."""
-    entries = ListEntry.objects.members().filter(
+def _membership_entries():
+    return ListEntry.objects.members().filter(
         version__status=VersionStatus.PUBLISHED,
         version__effective_from__isnull=False,
         project__isnull=True,
     )
-    return [part.values_list(*_MEMBERSHIP_FIELDS) for part in by_ids(entries, "enterprise_id", ids)]
 
 
-_one_membership = _OneEnterprise(ListEntry, lambda ids: _membership_rows(ids)[0])
+def _membership_rows(ids: Sequence[int]) -> list:
+    """Querysets of the list memberships of `ids` (see `by_ids`)."""
+    return [
+        part.values_list(*_MEMBERSHIP_FIELDS)
+        for part in by_ids(_membership_entries(), "enterprise_id", ids)
+    ]
+
+
+#: One enterprise's memberships (each publish), compiled once: see core.prepared.
+_one_membership = PreparedValues(
+    ListEntry,
+    lambda eid: _membership_entries().filter(enterprise_id=eid).values_list(*_MEMBERSHIP_FIELDS),
+)
 
 
 def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
@@ -428,14 +400,24 @@ def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
     return out
 
 
+_QUALIFICATION_FIELDS = ("enterprise_id", "kind", "valid_from", "valid_until", "status")
+
+
 def _qualification_rows(ids: Sequence[int]) -> list:
     return [
-        part.values_list("enterprise_id", "kind", "valid_from", "valid_until", "status")
+        part.values_list(*_QUALIFICATION_FIELDS)
         for part in by_ids(Qualification.objects.counting(), "enterprise_id", ids)
     ]
 
 
-_one_qualification = _OneEnterprise(Qualification, lambda ids: _qualification_rows(ids)[0])
+_one_qualification = PreparedValues(
+    Qualification,
+    lambda eid: (
+        Qualification.objects.counting()
+        .filter(enterprise_id=eid)
+        .values_list(*_QUALIFICATION_FIELDS)
+    ),
+)
 
 
 def _qualifications(
@@ -498,7 +480,9 @@ def _enterprise_rows(ids: Sequence[int]) -> list:
     ]
 
 
-_one_enterprise = _OneEnterprise(Enterprise, lambda ids: _enterprise_rows(ids)[0])
+_one_enterprise = PreparedValues(
+    Enterprise, lambda eid: Enterprise.objects.filter(pk=eid).values_list(*_ENTERPRISE_FIELDS)
+)
 
 
 def enterprise_facts_bulk(

@@ -11,10 +11,11 @@ weight is `DEFAULT_WEIGHT` and the source region is "".
 from __future__ import annotations
 
 import math
+import threading
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils.translation import gettext as _
 
 from chanrong.core import audit
@@ -51,6 +52,21 @@ def _candidate_prefixes(region_code: str) -> list[str]:
     return [code[:n] for n in range(1, len(code) + 1)]
 
 
+def _resolve_rows(rows, region_code: str) -> tuple[dict[str, float], str]:
+    """Of `rows` (region prefix, region code, stored weights), the weights in
+    force for `region_code`: the longest prefix the code starts with (the
+    nearest region); equal prefixes are not expected, but would resolve to
+    the lower code, never to query order."""
+    prefixes = set(_candidate_prefixes(region_code))
+    ranked = sorted(
+        (row for row in rows if row[0] in prefixes), key=lambda row: (-len(row[0]), row[1])
+    )
+    if not ranked:
+        return default_weights(), ""
+    _prefix, code, weights = ranked[0]
+    return complete_weights(weights), code
+
+
 def weights_for_region(region_code: str) -> tuple[dict[str, float], str]:
     """(weights in force, code of the region that set them) for `region_code`.
 
@@ -61,13 +77,50 @@ def weights_for_region(region_code: str) -> tuple[dict[str, float], str]:
     rows = PolicyWeights.objects.filter(region__prefix__in=prefixes).values_list(
         "region__prefix", "region_id", "weights"
     )
-    # Longest prefix wins (the nearest region); equal prefixes are not
-    # expected, but would resolve to the lower code, never to query order.
-    ranked = sorted(rows, key=lambda row: (-len(row[0]), row[1]))
-    if not ranked:
-        return default_weights(), ""
-    _prefix, code, weights = ranked[0]
-    return complete_weights(weights), code
+    return _resolve_rows(rows, region_code)
+
+
+_cache_lock = threading.Lock()
+#: (database name, version) -> ([(prefix, region code, weights)], {region code: in force}).
+_cache: dict[str, tuple] = {}
+
+
+def weights_in_force(region_code: str, version: tuple) -> tuple[dict[str, float], str]:
+    """`weights_for_region` without a query: every row of the (small) weights
+    table read once per process and kept under `version`, the `weights` of
+    an `adapter.table_versions()` the caller has just read (publishing reads
+    it anyway, with the product table's). A change to the weights changes
+    the version, so the next ranking after an administrator sets or clears
+    weights (in any process) reads the table again. Read the version first,
+    then call this: rows are never older than the version they are kept under."""
+    key = (_database_name(), tuple(version))
+    with _cache_lock:
+        hit = _cache.get("table")
+    if hit is None or hit[0] != key:
+        rows = list(PolicyWeights.objects.values_list("region__prefix", "region_id", "weights"))
+        hit = (key, rows, {})
+        with _cache_lock:
+            _cache["table"] = hit
+    resolved = hit[2]
+    found = resolved.get(region_code)
+    if found is None:
+        found = resolved[region_code] = _resolve_rows(hit[1], region_code)
+    weights, code = found
+    return dict(weights), code
+
+
+def forget_weights(**_kwargs) -> None:
+    """Drop this process's cached weights (a receiver of PolicyWeights'
+    post_save / post_delete, beside the version check: a test's rolled-back
+    row can come back with the same id and, under a frozen clock, the same
+    updated_at)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _database_name() -> str:
+    alias = router.db_for_read(PolicyWeights)
+    return f"{alias}:{connections[alias].settings_dict.get('NAME')}"
 
 
 def weights_table() -> dict[str, tuple[dict[str, float], str]]:

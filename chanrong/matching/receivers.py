@@ -65,3 +65,12 @@ def connect() -> None:
         on_list_versions_published, dispatch_uid=uid + "versions"
     )
     finance_signals.products_changed.connect(on_products_changed, dispatch_uid=uid + "products")
+    # This process's cached policy weights (policy.weights_in_force) go at
+    # once with a change made here; other processes see it by its version.
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import PolicyWeights
+    from .policy import forget_weights
+
+    post_save.connect(forget_weights, sender=PolicyWeights, dispatch_uid=uid + "weights_saved")
+    post_delete.connect(forget_weights, sender=PolicyWeights, dispatch_uid=uid + "weights_gone")

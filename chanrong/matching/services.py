@@ -133,10 +133,12 @@ def _probability_fn(fitted: model.PairModel | None):
     return fitted.probability if fitted is not None else None
 
 
-def _weights_for(region_code: str) -> tuple[dict[str, float], str]:
-    from .policy import weights_for_region
+def _weights_for(region_code: str, version: tuple) -> tuple[dict[str, float], str]:
+    """The weights in force for the region, cached per process under
+    `version` (the `weights` of `adapter.table_versions()`)."""
+    from .policy import weights_in_force
 
-    return weights_for_region(region_code)
+    return weights_in_force(region_code, version)
 
 
 def policy_vector(weights: dict[str, float]) -> np.ndarray:
@@ -284,9 +286,10 @@ def match_demand(
     pair's score does not depend on the other products, so the order among
     them is the same as in the full list)."""
     day = today or timezone.localdate()
-    products = adapter.product_table()
+    versions = adapter.table_versions()
+    products = adapter.product_table(version=versions.products)
     facts = _single_demand_facts(demand, day)
-    weights, region = _weights_for(facts.region[0])
+    weights, region = _weights_for(facts.region[0], versions.weights)
     fitted = current_model()
     cols = np.arange(len(products))
     if institution_id is not None:
@@ -350,10 +353,12 @@ def dispatch_targets(demand: Demand, *, today: date | None = None) -> dict[int, 
     institution asks for them), institutions ordered best first. The same
     set as demands.services.qualifying_institutions, ranked."""
     day = today or timezone.localdate()
-    products = adapter.product_table()
+    # One statement for both caches' versions: the product table's, the weights'.
+    versions = adapter.table_versions()
+    products = adapter.product_table(version=versions.products)
     # Facts no product reads are left unknown, unread (the ranking is the same).
     facts = _single_demand_facts(demand, day, **adapter.facts_needed_by_all(products))
-    weights, _region = _weights_for(facts.region[0])
+    weights, _region = _weights_for(facts.region[0], versions.weights)
     scored = _score_row(
         products, facts, 0, np.arange(len(products)), policy_vector(weights), current_model()
     )

@@ -1,6 +1,7 @@
 """One enterprise's facts through the compiled single-enterprise queries
-(`adapter._OneEnterprise`, used when publishing a demand) are the facts the
-ORM path reads for several enterprises at once, on both databases."""
+(`adapter._one_enterprise` and its siblings, core.prepared.PreparedValues,
+used when publishing a demand) are the facts the ORM path reads for several
+enterprises at once, on both databases."""
 
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from chanrong.core import audit
 from chanrong.core.errors import FieldError, NotAllowed, ValidationFailed
 from chanrong.core.models import Industry
+from chanrong.core.prepared import PreparedValues
 from chanrong.core.scope import ScopeKind, scope_of
 
 from ..models import CarbonBenchmark, CarbonGrade, CarbonReport, GradeBasis
@@ -140,27 +141,45 @@ def latest_grade(user, enterprise) -> CarbonGrade | None:
     )
 
 
+def _grades_of(ids: list[int]):
+    """Grades of `ids` (on SQLite at most _CHUNK), each enterprise's latest
+    year first (on PostgreSQL only that one: one row per enterprise, read from the
+    (enterprise, year) unique index, with the ids as ONE array parameter, so
+    the statement's text and the rows sent do not grow with the years graded)."""
+    grades = CarbonGrade.objects.order_by("enterprise_id", "-year")
+    if connection.vendor == "postgresql":
+        grades = grades.filter(_AnyId(F("enterprise_id"), ids)).distinct("enterprise_id")
+    else:
+        grades = grades.filter(enterprise_id__in=ids)
+    return grades.values_list("enterprise_id", "grade")
+
+
+def _grades_of_one(enterprise_id: int):
+    """One enterprise's latest grade (`_grades_of` for one id): the first row
+    of the (enterprise, year) unique index read backwards."""
+    grades = CarbonGrade.objects.filter(enterprise_id=enterprise_id).order_by("-year")
+    return grades.values_list("enterprise_id", "grade")[:1]
+
+
+#: One enterprise's grades (each publish ranks one demand), compiled once: core.prepared.
+_one_enterprise = PreparedValues(CarbonGrade, _grades_of_one)
+
+
 def latest_grades(enterprise_ids) -> dict[int, int]:
     """{enterprise id: its latest year's grade} for `finance.carbon` (product
     conditions and matching; finance never imports green)."""
     ids = sorted({int(e) for e in enterprise_ids if e is not None})
     if not ids:
         return {}
-    grades = CarbonGrade.objects.order_by("enterprise_id", "-year")
-    if connection.vendor == "postgresql":
-        # One row per enterprise, read from the (enterprise, year) unique
-        # index, with the ids as ONE array parameter: the statement's text
-        # and the rows sent do not grow with the years graded.
-        rows = (
-            grades.filter(_AnyId(F("enterprise_id"), ids))
-            .distinct("enterprise_id")
-            .values_list("enterprise_id", "grade")
-        )
-        return dict(rows)
+    if len(ids) == 1:
+        parts = [_one_enterprise.rows(ids[0])]
+    elif connection.vendor == "postgresql":
+        parts = [_grades_of(ids)]
+    else:
+        parts = [_grades_of(ids[i : i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
     out: dict[int, int] = {}
-    for i in range(0, len(ids), _CHUNK):
-        part = grades.filter(enterprise_id__in=ids[i : i + _CHUNK])
-        for enterprise_id, grade in part.values_list("enterprise_id", "grade"):
+    for rows in parts:
+        for enterprise_id, grade in rows:
             out.setdefault(enterprise_id, grade)
     return out
 
