@@ -80,6 +80,11 @@ HOLDING_WEIGHT = 0.15
 
 def _per_value(keys: np.ndarray, build: Callable[[int], tuple[np.ndarray, np.ndarray]], width: int):
     """Evaluate `build(first_row_with_key)` once per distinct key; gather back per row."""
+    if len(keys) == 1:  # one row (a publish): no distinct keys to find
+        fail, unknown = build(0)
+        fail = np.asarray(fail, dtype=np.uint32).reshape(1, width)
+        unknown = np.asarray(unknown, dtype=np.uint32).reshape(1, width)
+        return fail, unknown, np.zeros(1, dtype=np.intp)
     uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     fail = np.empty((len(uniq), width), dtype=np.uint32)
     unknown = np.empty((len(uniq), width), dtype=np.uint32)
@@ -251,11 +256,11 @@ def eligibility(
         unknown.__ior__(unk_t[inverse])
 
     # Region and industry: per distinct code string.
-    regions, region_inv = np.unique(facts.region[rows], return_inverse=True)
+    regions, region_inv = F.unique_inverse(facts.region[rows])
     ok = P.region_ok(list(regions), cols)
-    failed |= np.where(ok, ZERO, FAIL["regions"])[region_inv.reshape(-1)]
+    failed |= np.where(ok, ZERO, FAIL["regions"])[region_inv]
 
-    industries, industry_inv = np.unique(facts.industry[rows], return_inverse=True)
+    industries, industry_inv = F.unique_inverse(facts.industry[rows])
     ind_fail = P.industry_fail(list(industries), cols)
     has_industry = P.has_industry[cols]
     ind_unknown = np.array(
@@ -437,8 +442,8 @@ def pair_features(
     approval = P.approval_rate[pcol, facts.size_index[prow]]
     deadline = P.deadline_rate[pcol]
     if local is None:
-        regions, inverse = np.unique(facts.region[rows], return_inverse=True)
-        local = P.local(list(regions), cols)[inverse.reshape(-1)[ri], ci]
+        regions, inverse = F.unique_inverse(facts.region[rows])
+        local = P.local(list(regions), cols)[inverse[ri], ci]
     local = local.astype(np.float64)
     unknown_count = (
         _popcount(unknown) if unknown_count is None else unknown_count.astype(np.float64)

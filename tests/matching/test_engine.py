@@ -135,6 +135,25 @@ def test_vectorised_eligibility_equals_the_pure_function(conds, rows):
             assert messages == evaluate(cond, enterprise, demand, today=TODAY).messages
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(products, min_size=1, max_size=5),
+    st.lists(st.tuples(enterprises, demands), min_size=2, max_size=6),
+)
+def test_one_row_alone_has_the_bits_of_its_row_in_a_table(conds, rows):
+    """A publish checks one row (no distinct keys to find, one region, one
+    industry): the same bits as that row among others, picked out of the
+    table or in a table of its own."""
+    ptable, ftable = tables(conds, rows)
+    failed, unknown = engine.eligibility(ptable, ftable)
+    for i, row in enumerate(rows):
+        for table, pick in ((ftable, np.array([i])), (tables(conds, [row])[1], None)):
+            alone_failed, alone_unknown = engine.eligibility(ptable, table, pick)
+            assert alone_failed.shape == (1, len(conds))
+            assert (alone_failed[0] == failed[i]).all(), i
+            assert (alone_unknown[0] == unknown[i]).all(), i
+
+
 def test_reasons_are_plain_chinese_and_sparse_profiles_get_need_more():
     cond = ProductConditions(
         "credit", amount_max=Decimal(5_000_000), min_tax_grade="A", min_revenue=Decimal(1)
