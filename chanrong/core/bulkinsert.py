@@ -29,7 +29,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import connections, models, router
+from django.db import DatabaseError, connections, models, router
+from django.db.models import signals
 from django.db.models.fields import AutoFieldMixin, Field
 
 M = TypeVar("M", bound=models.Model)
@@ -292,3 +293,72 @@ def _values(plan: _Plan, objs: list) -> list[list[Any]]:
                 row.append(convert(value))
         rows.append(row)
     return rows
+
+
+# --- one row's UPDATE -------------------------------------------------------------
+
+
+_update_plans: dict[tuple, tuple[str, list, Callable[[Any], Any]] | None] = {}
+
+
+def _update_plan(model: type[models.Model], alias: str, names: tuple[str, ...]):
+    connection = connections[alias]
+    key = (alias, connection.vendor, model, names)
+    if key in _update_plans:
+        return _update_plans[key]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    plan = None
+    if not meta.parents and not any(
+        f.primary_key or not f.concrete or f.generated or hasattr(f, "get_placeholder")
+        for f in fields
+    ):
+        quote = connection.ops.quote_name
+        sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        # Names from the model's own meta, quoted: no user input in this SQL.
+        sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+        pk = meta.pk
+        plan = (
+            sql,
+            [(f, *_converter(f, connection)) for f in fields],
+            lambda value: pk.get_db_prep_value(value, connection),
+        )
+    _update_plans[key] = plan
+    return plan
+
+
+def update(obj: models.Model, fields: Sequence[str], *, using: str | None = None) -> None:
+    """`obj.save(update_fields=fields)` for a row that exists (a workflow
+    transition's locked row), without compiling the UPDATE each time: its
+    SQL is planned once per model and list of fields, and each value is
+    what `save` would send (`pre_save`, so auto_now stamps and keyed hashes
+    are computed; then the field's own conversion unless the value is of
+    the plain type). A model with `pre_save` or `post_save` receivers, a
+    value that is an expression or a field with its own placeholder: `save`
+    itself. Like `save`, fails when no row was updated."""
+    model = type(obj)
+    names = tuple(dict.fromkeys(fields))
+    alias = using or obj._state.db or router.db_for_write(model, instance=obj)
+    plan = None
+    if not (signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)):
+        plan = _update_plan(model, alias, names)
+    if plan is None or obj.pk is None:
+        obj.save(update_fields=names, using=alias)
+        return
+    sql, getters, key = plan
+    params: list[Any] = []
+    for field, plain, convert in getters:
+        value = field.pre_save(obj, False)
+        if plain is not None and (value is None or type(value) is plain):
+            params.append(value)
+            continue
+        try:
+            params.append(convert(value))
+        except _Unplanned:  # an expression: save() resolves it
+            obj.save(update_fields=names, using=alias)
+            return
+    params.append(key(obj.pk))
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")

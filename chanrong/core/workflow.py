@@ -18,7 +18,7 @@ from django.db.models import DateField, Field
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from . import audit
+from . import audit, bulkinsert
 from .errors import Conflict, NotAllowed
 from .notify import acting as notify_acting
 
@@ -156,8 +156,10 @@ def apply_transition(
         for key, value in (changes or {}).items():
             before[key] = getattr(locked, key)
             setattr(locked, key, value)
-        locked.save(
-            update_fields=_saved_fields(type(locked), [machine.field, *(changes or {}), *also_save])
+        # One UPDATE planned once per model and field list, not compiled
+        # each time (bulkinsert.update: `save` where signals listen).
+        bulkinsert.update(
+            locked, _saved_fields(type(locked), [machine.field, *(changes or {}), *also_save])
         )
         after = {machine.field: transition.target, **(changes or {})}
         audit.record(

@@ -168,3 +168,90 @@ def test_keys_of_related_objects_saved_after_assignment():
     bulkinsert.insert(Notification, [note])
     assert Notification.objects.get(pk=note.pk).recipient_id == users.get(username="bulk_carol").pk
     assert note.created_at is not None  # auto_now_add applied, as bulk_create does
+
+
+# --- update: one row's UPDATE, as save(update_fields=…) writes it -------------------
+
+
+def _job(tag: str):
+    from chanrong.core.models import ImportJob
+
+    return ImportJob.objects.create(kind=tag, filename=f"{tag}.xlsx", params={"a": 1})
+
+
+def test_update_writes_what_save_writes():
+    """Every kind of value a transition sets (text, JSON, bytes, a large
+    integer, a key, an aware time, None), and auto_now, which both stamp."""
+    from chanrong.core.models import ImportJob
+
+    admin = _admin("updater")
+    orm, fast = _job("orm"), _job("fast")
+    names = ["params", "content", "size", "created_by", "finished_at", "message", "status"]
+    names += ["updated_at", "started_at"]
+    moment = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
+    for job in (orm, fast):
+        job.params = {"text": TRICKY, "n": 2**40, "none": None}
+        job.content = b"\x00\xff raw"
+        job.size = 2**40 + 7
+        job.created_by = admin
+        job.finished_at = moment
+        job.message = TRICKY[4]
+        job.status = "finished"
+        job.started_at = None
+    orm.save(update_fields=names)
+    with CaptureQueriesContext(connection) as queries:
+        bulkinsert.update(fast, names)
+    assert len(queries) == 1 and queries[0]["sql"].startswith("UPDATE")
+    written = [n if n == "content" else ImportJob._meta.get_field(n).attname for n in names]
+    stored = {
+        job.kind: ImportJob.objects.filter(pk=job.pk).values_list(*written).get()
+        for job in (orm, fast)
+    }
+    stamps = written.index("updated_at")
+    assert stored["fast"][stamps] > stored["orm"][stamps]  # stamped by pre_save, as save() does
+    assert [bytes(v) if isinstance(v, memoryview) else v for v in stored["fast"]][:stamps] == [
+        bytes(v) if isinstance(v, memoryview) else v for v in stored["orm"]
+    ][:stamps]
+    assert stored["fast"][stamps + 1 :] == stored["orm"][stamps + 1 :]
+    assert stored["fast"][written.index("size")] == 2**40 + 7
+    assert ImportJob.objects.get(pk=fast.pk).updated_at == fast.updated_at
+
+
+def test_update_of_a_row_that_is_gone_fails_like_save():
+    from django.db import DatabaseError
+
+    from chanrong.core.models import ImportJob
+
+    job = _job("gone")
+    ImportJob.objects.filter(pk=job.pk).delete()
+    job.message = "x"
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        bulkinsert.update(job, ["message"])
+
+
+def test_update_leaves_signals_and_expressions_to_save():
+    """A model someone listens to is saved by save(), which sends the
+    signals (accounts' User: its credentials receiver); an expression is
+    resolved by save()."""
+    from django.db.models import F
+    from django.db.models.signals import post_save
+
+    from chanrong.core.models import ImportJob
+
+    user = _admin("listened")
+    seen = []
+
+    def receiver(sender, instance, update_fields, **kwargs):
+        seen.append((instance.pk, sorted(update_fields)))
+
+    post_save.connect(receiver, sender=type(user), dispatch_uid="test_update_signals")
+    try:
+        user.display_name = "新名字"
+        bulkinsert.update(user, ["display_name"])
+    finally:
+        post_save.disconnect(dispatch_uid="test_update_signals", sender=type(user))
+    assert seen == [(user.pk, ["display_name"])]
+    job = _job("expression")
+    job.processed_rows = F("processed_rows") + 5
+    bulkinsert.update(job, ["processed_rows"])
+    assert ImportJob.objects.get(pk=job.pk).processed_rows == 5
