@@ -36,7 +36,12 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
@@ -54,26 +59,29 @@ def by_key(queryset: QuerySet[M]) -> M | None:
 
 @dataclass(frozen=True)
 class _Plan:
-    """A compiled lookup: the SQL, its parameters with the key's position,
-    and how a row becomes an instance (as Django's ModelIterable does it)."""
+    """A compiled query: the SQL, its parameters with the keys' positions,
+    and how a row becomes what the queryset would give (as Django's
+    ModelIterable, ValuesListIterable or FlatValuesListIterable does it)."""
 
     db: str
     sql: str
     params: tuple
-    key_at: int
+    key_at: tuple[int, ...]
     compiler: Any
     converters: dict
-    from_db: Callable
+    from_db: Callable | None  # None: the rows are values_list tuples
     init_list: list[str]
     start: int
     end: int
     populators: list
     annotations: dict[str, int]
     locking: bool = False
+    flat: bool = False
 
-    def run(self, key: Any) -> Model | None:
+    def _execute(self, keys: tuple, one: bool) -> list:
         params = list(self.params)
-        params[self.key_at] = key
+        for position, key in zip(self.key_at, keys, strict=True):
+            params[position] = key
         connection = connections[self.db]
         if self.locking and connection.get_autocommit():
             # What SQLCompiler.as_sql checks for every select_for_update.
@@ -82,17 +90,31 @@ class _Plan:
             )
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if self.converters:
-            row = next(iter(self.compiler.apply_converters([row], self.converters)))
+            if one:
+                row = cursor.fetchone()
+                rows = [] if row is None else [row]
+            else:
+                rows = cursor.fetchall()
+        if self.converters and rows:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        return rows
+
+    def _build(self, row) -> Any:
+        if self.from_db is None:
+            return row[0] if self.flat else tuple(row)
         obj = self.from_db(self.db, self.init_list, row[self.start : self.end])
         for populator in self.populators:
             populator.populate(row, obj)
         for name, position in self.annotations.items():
             setattr(obj, name, row[position])
         return obj
+
+    def run(self, key: Any) -> Model | None:
+        rows = self._execute((key,), one=True)
+        return self._build(rows[0]) if rows else None
+
+    def run_all(self, keys: tuple) -> list:
+        return [self._build(row) for row in self._execute(keys, one=False)]
 
 
 #: Bumped by `forget_plans`; a thread's plans of an older generation are dropped.
@@ -159,44 +181,167 @@ class KeyLookup(Generic[M]):
         self._plans().clear()
 
     def _compile(self, queryset: QuerySet[M]) -> _Plan | object | None:
-        fetch_mode = queryset._fetch_mode
-        if getattr(fetch_mode, "track_peers", False):
+        return _compile(queryset, (self._sentinel,))
+
+
+class PlannedQuery:
+    """`KeyLookup` for a query of several rows and keys: `build(context,
+    *keys)` returns a queryset (of instances, or a `values_list`) whose SQL
+    depends only on `shape` and the keys; `rows(shape, context, *keys)` runs
+    it, compiling it the first time this thread sees that shape with keys
+    laid out the same way. A key is an int or str, or a list of them for an
+    `__in` filter: a list's length is part of the layout (each length is a
+    plan of its own), so keep such lists short and their lengths few — the
+    institutions a demand is dispatched to, not an enterprise registry.
+
+    Publishing a demand runs about ten small queries whose building and
+    compiling cost more CPU than the database's answer (issue 20's request
+    path); these are the ones to plan."""
+
+    def __init__(self, build: Callable[..., QuerySet], size: int = 32):
+        self._build = build
+        self._size = size
+        self._local = threading.local()
+
+    def _plans(self) -> OrderedDict:
+        local = self._local
+        if getattr(local, "generation", None) != _generation:
+            local.plans, local.generation = OrderedDict(), _generation
+        return local.plans
+
+    def rows(self, shape: Hashable, context: Any, *keys: Any) -> list:
+        layout = _layout(keys)
+        if layout is None:  # a key of a type no sentinel stands for
+            return list(self._build(context, *keys))
+        plans = self._plans()
+        cache_key = (shape, layout)
+        plan = plans.get(cache_key)
+        if plan is None:
+            sentinels = _sentinels(layout)
+            plan = _compile(self._build(context, *sentinels), _flat(sentinels)) or _UNPLANNED
+            plans[cache_key] = plan
+            if len(plans) > self._size:
+                plans.popitem(last=False)
+        else:
+            plans.move_to_end(cache_key)
+        if plan is _EMPTY:
+            return []
+        if plan is _UNPLANNED:
+            return list(self._build(context, *keys))
+        return plan.run_all(_flat(keys))
+
+    def clear(self) -> None:
+        """Forget this thread's plans."""
+        self._plans().clear()
+
+
+def _layout(keys: tuple) -> tuple | None:
+    """(type,) per scalar key, (type, length) per list: what, besides the
+    shape, the compiled SQL depends on."""
+    layout = []
+    for key in keys:
+        if isinstance(key, (list, tuple)):
+            types = {type(value) for value in key}
+            if len(types) > 1 or not types <= set(SENTINELS):
+                return None
+            layout.append((types.pop() if types else int, len(key)))
+        elif type(key) in SENTINELS:
+            layout.append((type(key),))
+        else:
             return None
-        db = queryset.db
-        compiler = queryset.query.get_compiler(using=db)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            return _EMPTY
-        positions = [
+    return tuple(layout)
+
+
+def _sentinels(layout: tuple) -> tuple:
+    """Keys of the layout's types, each value distinct and none a real key."""
+    out, n = [], 0
+    for entry in layout:
+        values = []
+        for _i in range(entry[1] if len(entry) == 2 else 1):
+            values.append(_sentinel(entry[0], n))
+            n += 1
+        out.append(values if len(entry) == 2 else values[0])
+    return tuple(out)
+
+
+def _sentinel(kind: type, n: int) -> Any:
+    return SENTINELS[int] - n if kind is int else f"\x00chanrong-lookup-key-{n}\x00"
+
+
+def _flat(keys: tuple) -> tuple:
+    out: list = []
+    for key in keys:
+        if isinstance(key, (list, tuple)):
+            out.extend(key)
+        else:
+            out.append(key)
+    return tuple(out)
+
+
+def _compile(queryset: QuerySet, sentinels: tuple) -> _Plan | object | None:
+    """The plan of `queryset`, built with `sentinels` standing for its keys;
+    _EMPTY if it can select nothing, None if it cannot be planned (a
+    sentinel does not appear exactly once among the parameters, or the
+    queryset's rows are of a kind no plan builds)."""
+    fetch_mode = queryset._fetch_mode
+    if getattr(fetch_mode, "track_peers", False) or queryset._known_related_objects:
+        return None
+    iterable = queryset._iterable_class
+    if iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
+        return None
+    db = queryset.db
+    compiler = queryset.query.get_compiler(using=db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _EMPTY
+    positions = []
+    for sentinel in sentinels:
+        found = [
             i
             for i, value in enumerate(params)
-            if type(value) is type(self._sentinel) and value == self._sentinel
+            if type(value) is type(sentinel) and value == sentinel
         ]
-        if len(positions) != 1 or queryset._known_related_objects:
+        if len(found) != 1:
             return None
-        select, klass_info = compiler.select, compiler.klass_info
-        fields = [s[0] for s in select[0 : compiler.col_count]]
-        if compiler.has_composite_fields(fields):
-            return None
-        model_cls = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-
-        def from_db(db, field_names, values, _from_db=model_cls.from_db):
-            return _from_db(db, field_names, values, fetch_mode=fetch_mode)
-
+        positions.append(found[0])
+    select = compiler.select
+    fields = [s[0] for s in select[0 : compiler.col_count]]
+    if compiler.has_composite_fields(fields):
+        return None
+    common = {
+        "db": db,
+        "sql": sql,
+        "params": tuple(params),
+        "key_at": tuple(positions),
+        "compiler": compiler,
+        "converters": compiler.get_converters(fields),
+        "locking": bool(queryset.query.select_for_update),
+    }
+    if iterable is not ModelIterable:
         return _Plan(
-            db=db,
-            sql=sql,
-            params=tuple(params),
-            key_at=positions[0],
-            compiler=compiler,
-            converters=compiler.get_converters(fields),
-            from_db=from_db,
-            init_list=[f[0].target.attname for f in select[start:end]],
-            start=start,
-            end=end,
-            populators=get_related_populators(klass_info, select, db, fetch_mode),
-            annotations=dict(compiler.annotation_col_map or {}),
-            locking=bool(queryset.query.select_for_update),
+            **common,
+            from_db=None,
+            init_list=[],
+            start=0,
+            end=0,
+            populators=[],
+            annotations={},
+            flat=iterable is FlatValuesListIterable,
         )
+    klass_info = compiler.klass_info
+    model_cls = klass_info["model"]
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+
+    def from_db(db, field_names, values, _from_db=model_cls.from_db):
+        return _from_db(db, field_names, values, fetch_mode=fetch_mode)
+
+    return _Plan(
+        **common,
+        from_db=from_db,
+        init_list=[f[0].target.attname for f in select[start:end]],
+        start=start,
+        end=end,
+        populators=get_related_populators(klass_info, select, db, fetch_mode),
+        annotations=dict(compiler.annotation_col_map or {}),
+    )

@@ -204,7 +204,13 @@ class Demand(models.Model):
         `preferred_institutions.values_list("pk")` gives, read with SQL
         written once per database instead of a related manager's query
         compiled on every call (each create and publish answer names them,
-        and dispatching reads them: issue 20's request path)."""
+        and dispatching reads them: issue 20's request path). A service
+        that has just written or read them under the demand's lock leaves
+        them on the instance (`keep_preferred_ids`): the set changes only
+        while a draft is edited, by `update_demand`, which keeps the new one."""
+        kept = self.__dict__.get("_preferred_ids")
+        if kept is not None:
+            return list(kept)
         alias = router.db_for_read(Demand)
         sql = _PREFERRED_SQL.get(alias)
         if sql is None:
@@ -219,6 +225,10 @@ class Demand(models.Model):
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, [self.pk])
             return [row[0] for row in cursor.fetchall()]
+
+    def keep_preferred_ids(self, ids) -> None:
+        """What `preferred_institution_ids` answers for this instance from now on."""
+        self._preferred_ids = tuple(sorted(set(ids)))
 
 
 _PREFERRED_SQL: dict[str, str] = {}

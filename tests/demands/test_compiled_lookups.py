@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.db import connection
 
 from chanrong.accounts.services import tokens
 from chanrong.core.errors import NotFound
@@ -157,25 +158,32 @@ def test_a_locking_lookup_is_planned_and_still_locks(
     world, bank_products, make_demand, django_assert_num_queries
 ):
     """Publishing's lookup of its demand (select_for_update of the demand's
-    row, with the enterprise and region) is planned like the others: the same
-    row and related objects as the queryset, in one statement that still says
-    FOR UPDATE where the database has it."""
-    from django.db import connection, transaction
+    row, with the enterprise and region unless the caller has them) is
+    planned like the others: the same row and related objects as the
+    queryset, in one statement that still says FOR UPDATE where the database
+    has it."""
+    from django.db import transaction
 
-    from chanrong.demands.services.dispatch import _LOCKED_FOR_PUBLISH
+    from chanrong.demands.services.dispatch import _LOCKED_FOR_PUBLISH, _lock_for_publish
 
     demand = make_demand(publish_it=False)
     queryset = Demand.objects.select_for_update(of=("self",)).select_related("enterprise__region")
+    bare = Demand.objects.get(pk=demand.pk)  # nothing related loaded
+    loaded = Demand.objects.select_related("enterprise__region").get(pk=demand.pk)
     with transaction.atomic():
         expected = queryset.get(pk=demand.pk)
-        _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk)
-        assert isinstance(_LOCKED_FOR_PUBLISH._plans()[("publish", int)], _Plan)
-        with django_assert_num_queries(1) as captured:
-            got = _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk)
-        same(got, expected, "enterprise__region")
-        assert _LOCKED_FOR_PUBLISH.get("publish", None, 2_000_000_000) is None
-    sql = captured.captured_queries[0]["sql"]
-    assert ("FOR UPDATE OF" in sql) == connection.features.has_select_for_update_of
+        for caller in (bare, loaded):
+            _lock_for_publish(caller)
+            with django_assert_num_queries(1) as captured:
+                got = _lock_for_publish(caller)
+            same(got, expected, "enterprise__region")
+            sql = captured.captured_queries[0]["sql"]
+            assert ("FOR UPDATE" in sql) == connection.features.has_select_for_update
+            assert ("registry_enterprise" in sql) == (caller is bare)
+        assert got.enterprise is loaded.enterprise  # the caller's, not read again
+        assert {type(plan) for plan in _LOCKED_FOR_PUBLISH._plans().values()} == {_Plan}
+        with pytest.raises(Demand.DoesNotExist):
+            _lock_for_publish(Demand(pk=2_000_000_000))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -185,11 +193,100 @@ def test_a_locking_lookup_outside_a_transaction_is_refused(world, bank_products,
     from django.db import transaction
     from django.db.transaction import TransactionManagementError
 
-    from chanrong.demands.services.dispatch import _LOCKED_FOR_PUBLISH
+    from chanrong.demands.services.dispatch import _lock_for_publish
 
     demand = make_demand(publish_it=False)
     with transaction.atomic():
-        assert _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk).pk == demand.pk
+        assert _lock_for_publish(demand).pk == demand.pk
     for _attempt in range(2):
         with pytest.raises(TransactionManagementError):
-            _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk)
+            _lock_for_publish(demand)
+
+
+def test_a_planned_query_gives_the_querysets_rows_for_any_keys(world, bank_products):
+    """PlannedQuery: instances and values_list rows, a scalar key and lists
+    of several lengths (each a plan of its own), an empty list (no query),
+    a key of a type no sentinel stands for (the queryset itself)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from chanrong.accounts.models import User
+    from chanrong.core.lookups import PlannedQuery
+    from chanrong.finance.models import FinancialInstitution
+
+    def users(field, key):
+        return User.objects.filter(**{field: key, "is_active": True}).order_by("pk")
+
+    planned = PlannedQuery(users)
+    institutions = sorted(FinancialInstitution.objects.values_list("pk", flat=True))
+    assert len(institutions) >= 2
+    for keys in (institutions, institutions[:1], institutions[::-1], institutions + [2**40]):
+        expected = list(users("institution_id__in", keys))
+        assert expected or keys == institutions[:1]
+        got = planned.rows("institutions", "institution_id__in", keys)
+        assert [fields(u) for u in got] == [fields(u) for u in expected]
+    with CaptureQueriesContext(connection) as queries:
+        assert planned.rows("institutions", "institution_id__in", []) == []
+    assert not queries.captured_queries
+    enterprise = world.user("ent_user").enterprise_id
+    got = planned.rows("enterprise", "enterprise_id", enterprise)
+    assert [u.username for u in got] == [
+        u.username for u in users("enterprise_id", enterprise)
+    ] and got
+    layouts = sorted(layout for _shape, layout in planned._plans())
+    assert ((int, 1),) in layouts and ((int, len(institutions)),) in layouts
+    # values_list rows, flat and not; a str key; None (no sentinel: unplanned).
+    names = PlannedQuery(
+        lambda _c, ids: (
+            FinancialInstitution.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "short_name")
+        )
+    )
+    assert names.rows("n", None, institutions) == list(
+        FinancialInstitution.objects.order_by("pk").values_list("pk", "short_name")
+    )
+    flat = PlannedQuery(
+        lambda _c, name: User.objects.filter(username=name).values_list("pk", flat=True)
+    )
+    assert flat.rows("f", None, "bank_staff") == [world.user("bank_staff").pk]
+    assert flat.rows("f", None, "nobody") == []
+    assert flat.rows("f", None, None) == []
+
+
+def test_a_planned_query_with_a_key_inside_a_pattern_runs_unplanned(world, bank_products):
+    """A str key Django rewrites (startswith adds %) cannot be substituted:
+    the queryset runs itself, and answers right, every time."""
+    from chanrong.core.lookups import _UNPLANNED, PlannedQuery
+    from chanrong.finance.models import Branch
+
+    planned = PlannedQuery(
+        lambda _c, prefix: (
+            Branch.objects.filter(region__code__startswith=prefix)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    )
+    for prefix in ("33", "3304", "32"):
+        expected = list(
+            Branch.objects.filter(region__code__startswith=prefix)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        assert planned.rows("p", None, prefix) == expected
+    assert set(planned._plans().values()) == {_UNPLANNED}
+
+
+def test_demand_link_is_what_reverse_gives_under_any_script_prefix():
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    from chanrong.demands.services.common import demand_link
+
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/chanrong/"):
+            set_script_prefix(prefix)
+            for pk in (1, 42, 2_147_480_001, 10**12):
+                assert demand_link(Demand(pk=pk)) == reverse("demands:detail", args=[pk])
+        assert demand_link(Demand(pk=7)) == "/chanrong/demands/7/"
+    finally:
+        set_script_prefix(before)

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chanrong.core import audit, bulkinsert, notify
+from chanrong.core.lookups import PlannedQuery
 from chanrong.core.money import format_amount
 from chanrong.core.workflow import StateMachine, apply_transition
 
@@ -59,8 +61,19 @@ def share_enterprise(actor, enterprise) -> None:
         field.set_cached_value(actor, enterprise)
 
 
+def _active_users(field: str, key):
+    from chanrong.accounts.models import User
+
+    return User.objects.filter(**{field: key, "is_active": True}).order_by("pk")
+
+
+#: Who hears about a demand: its enterprise's or its institutions' active
+#: users, by pk (compiled once per thread and per number of institutions).
+_USERS = PlannedQuery(_active_users)
+
+
 def enterprise_users(demand: Demand) -> list:
-    return list(demand.enterprise.users.filter(is_active=True).order_by("pk"))
+    return _USERS.rows("enterprise", "enterprise_id", demand.enterprise_id)
 
 
 def institution_users(institution_id: int, branch_id: int | None = None) -> list:
@@ -73,15 +86,13 @@ def institution_users_for(
     pairs: Iterable[tuple[int, int | None]],
 ) -> dict[tuple[int, int | None], list]:
     """`institution_users` for several (institution, branch) pairs in one query."""
-    from chanrong.accounts.models import Role, User
+    from chanrong.accounts.models import Role
 
     pairs = list(dict.fromkeys(pairs))
     everyone: dict[int, list] = {}
     if pairs:
-        for user in User.objects.filter(
-            institution_id__in={institution_id for institution_id, _branch in pairs},
-            is_active=True,
-        ).order_by("pk"):
+        institutions = sorted({institution_id for institution_id, _branch in pairs})
+        for user in _USERS.rows("institutions", "institution_id__in", institutions):
             everyone.setdefault(user.institution_id, []).append(user)
     out: dict[tuple[int, int | None], list] = {}
     for institution_id, branch_id in pairs:
@@ -101,7 +112,21 @@ def institution_users_for(
 
 
 def demand_link(demand: Demand) -> str:
-    return reverse("demands:detail", args=[demand.pk])
+    """reverse("demands:detail", args=[demand.pk]), from the pattern reversed
+    once per script prefix and URLconf: every timeline message of a publish
+    carries the link, and Django's `reverse` costs more than the rest of
+    building the message."""
+    head, tail = _detail_link(get_script_prefix(), get_urlconf())
+    return f"{head}{int(demand.pk)}{tail}"
+
+
+@lru_cache(maxsize=16)
+def _detail_link(_prefix: str, urlconf) -> tuple[str, str]:
+    marker = 2_147_480_001  # a key no demand has; it appears once in the path
+    head, _marker, tail = reverse("demands:detail", args=[marker], urlconf=urlconf).partition(
+        str(marker)
+    )
+    return head, tail
 
 
 def demand_label(demand: Demand) -> str:

@@ -213,6 +213,7 @@ def create_demand(actor, data: dict[str, Any]) -> Demand:
         demand.save()
         if preferred:
             demand.preferred_institutions.set(preferred)
+        demand.keep_preferred_ids(preferred)
         audit.record(
             "demand.create",
             actor=actor,
@@ -250,6 +251,7 @@ def update_demand(actor, demand: Demand, data: dict[str, Any]) -> Demand:
             setattr(locked, key, value)
         locked.save()
         locked.preferred_institutions.set(preferred)
+        locked.keep_preferred_ids(preferred)
         demand_signals.demands_changed.send_after_commit([locked.pk])
         changes = audit.diff(before, _snapshot(locked))
         if changes:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from chanrong.core import audit, bulkinsert
 from chanrong.core.errors import Conflict, NotAllowed
-from chanrong.core.lookups import KeyLookup
+from chanrong.core.lookups import KeyLookup, PlannedQuery
 from chanrong.core.workdays import deadline_after
 from chanrong.finance.models import Branch, FinancialInstitution
 from chanrong.registry import services as registry_services
@@ -109,19 +109,42 @@ def choose_branch_ids(institution_ids: Iterable[int], region) -> dict[int, int |
     if not prefixes or not ids:
         return dict.fromkeys(ids)
     by_institution: dict[int, list[tuple[int, str, str | None]]] = {pk: [] for pk in ids}
-    for pk, institution_id, region_id, parent_region_id in (
-        Branch.objects.filter(institution_id__in=ids, region__code__startswith=prefixes[-1])
-        .order_by("pk")
-        .values_list("pk", "institution_id", "region_id", "parent__region_id")
+    # The province's prefix is part of the plan (a LIKE pattern, not a key).
+    province = prefixes[-1]
+    for pk, institution_id, region_id, parent_region_id in _BRANCHES.rows(
+        province, province, sorted(ids)
     ):
         by_institution[institution_id].append((pk, region_id, parent_region_id))
     return {pk: _closest_branch_id(by_institution[pk], prefixes) for pk in ids}
 
 
+#: The branches `choose_branch_ids` chooses among: (pk, institution, region
+#: code, parent's region code) of the institutions' branches in a province.
+_BRANCHES = PlannedQuery(
+    lambda province, ids: (
+        Branch.objects.filter(institution_id__in=ids, region__code__startswith=province)
+        .order_by("pk")
+        .values_list("pk", "institution_id", "region_id", "parent__region_id")
+    ),
+    size=64,
+)
+
+#: An institution's short name and name, for a dispatch's audit line.
+_NAMES = PlannedQuery(
+    lambda _context, ids: (
+        FinancialInstitution.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "short_name", "name")
+    )
+)
+
+
 def _targets(demand: Demand) -> dict[int, tuple[list[int], bool]]:
     """{institution pk: (matched product pks, preferred?)}."""
     matched = qualifying_institutions(demand)
-    preferred = set(demand.preferred_institution_ids())
+    preferred = demand.preferred_institution_ids()
+    demand.keep_preferred_ids(preferred)  # the set of a published demand does not change
+    preferred = set(preferred)
     targets = {pk: (products, pk in preferred) for pk, products in matched.items()}
     for pk in sorted(preferred - set(matched)):
         targets[pk] = ([], True)
@@ -153,12 +176,7 @@ def _send_dispatches(
     fresh = [pk for pk in sorted(targets) if pk not in existing]
     # Keys and names only: a dispatch needs the institution's pk, its audit
     # entry the name `str(dispatch)` would give; not ~20 full rows.
-    names = {
-        pk: short_name or name
-        for pk, short_name, name in FinancialInstitution.objects.filter(pk__in=fresh)
-        .order_by()
-        .values_list("pk", "short_name", "name")
-    }
+    names = {pk: short_name or name for pk, short_name, name in _NAMES.rows("names", None, fresh)}
     fresh = [pk for pk in fresh if pk in names]
     branches = choose_branch_ids(fresh, demand.enterprise.region)
     created = bulkinsert.insert(
@@ -245,27 +263,41 @@ def _send_dispatches(
 
 
 #: The demand publishing locks (only its row: `of`), with the enterprise and
-#: its region; the same SQL for every publish, compiled once per thread.
-_LOCKED_FOR_PUBLISH = KeyLookup(
-    lambda _context, pk: (
-        Demand.objects.select_for_update(of=("self",))
-        .select_related("enterprise__region")
-        .filter(pk=pk)
-    ),
-    int,
-    size=1,
-)
+#: its region unless the caller has them (the shape: what is selected with
+#: it); the same SQL for every publish, compiled once per thread.
+def _locking(related: tuple[str, ...], pk: int):
+    queryset = Demand.objects.select_for_update(of=("self",)).filter(pk=pk)
+    # Not select_related() bare: that would follow every foreign key.
+    return queryset.select_related(*related) if related else queryset
+
+
+_LOCKED_FOR_PUBLISH = KeyLookup(_locking, int, size=2)
+
+
+def _lock_for_publish(demand: Demand) -> Demand:
+    """The demand's row, locked, with its enterprise and region: the
+    caller's when it loaded them (the API's and the page's lookups do; only
+    the demand's row is locked, so they need not be read again under it)."""
+    enterprise = Demand._meta.get_field("enterprise")
+    region = enterprise.related_model._meta.get_field("region")
+    if enterprise.is_cached(demand) and region.is_cached(demand.enterprise):
+        locked = _LOCKED_FOR_PUBLISH.get((), (), demand.pk)
+        if locked is not None:
+            enterprise.set_cached_value(locked, demand.enterprise)
+    else:
+        locked = _LOCKED_FOR_PUBLISH.get(("r",), ("enterprise__region",), demand.pk)
+    if locked is None:
+        raise Demand.DoesNotExist(f"no demand {demand.pk}")
+    return locked
 
 
 def publish_demand(actor, demand: Demand) -> Demand:
     """三个第一: publish, and dispatch at once to every institution whose
     products the demand can qualify for, plus the enterprise's preferred ones."""
     with transaction.atomic():
-        # The enterprise and its region come with the locked row (only the
-        # demand row is locked): its users are told, its region picks branches.
-        locked = _LOCKED_FOR_PUBLISH.get("publish", None, demand.pk)
-        if locked is None:
-            raise Demand.DoesNotExist(f"no demand {demand.pk}")
+        # With the enterprise (its users are told) and its region (which
+        # picks the branches).
+        locked = _lock_for_publish(demand)
         share_enterprise(actor, locked.enterprise)
         now = timezone.now()
         owners = enterprise_users(locked)
@@ -282,6 +314,7 @@ def publish_demand(actor, demand: Demand) -> Demand:
     # region) the caller loaded stay.
     for name in _COPIED_FIELDS:
         setattr(demand, name, getattr(locked, name))
+    demand.keep_preferred_ids(locked.preferred_institution_ids())  # read while dispatching
     return demand
 
 
