@@ -66,7 +66,10 @@ def send(
     actor=None,
 ) -> int:
     """Notify each active user in `recipients` (users or None, duplicates
-    ignored); returns how many inbox messages were written.
+    ignored); returns how many inbox messages were written. A recipient
+    need not be a User instance: anything with its `pk`, `is_active`,
+    `email`, `username`, `display_name` and `phone` (the demands app's
+    `Recipient` rows) is told the same way.
 
     `email`: also e-mail users who have an address; `sms`: also text users
     whose `phone` is a mobile number — keep it for what is urgent (a deadline

@@ -176,3 +176,27 @@ def test_badge_caps_at_99(people):
     request = RequestFactory().get("/")
     request.user = manager
     assert ">99+<" in render_to_string("partials/inbox_link.html", inbox(request))
+
+
+def test_the_demands_apps_recipient_rows_are_told_as_users_are(
+    immediate_tasks, people, django_capture_on_commit_callbacks
+):
+    """institution_users (demands) gives Recipient rows, not User instances:
+    the same inbox rows, e-mail (with the name the template greets) and SMS
+    (the phone decrypted) as for the users themselves."""
+    from chanrong.demands.services.common import Recipient, institution_users
+
+    manager, staff = people
+    manager.display_name = "王经理"
+    manager.save()
+    rows = institution_users(manager.institution_id)
+    assert all(isinstance(row, Recipient) for row in rows)
+    assert {row.pk for row in rows} >= {manager.pk, staff.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        told = notify.send(rows, "demo.rows", "派单即将超时", "/demands/7/", sms=True, actor=staff)
+    assert told == len(rows) - 1  # not the actor
+    assert Notification.objects.filter(recipient=manager, verb="demo.rows").count() == 1
+    assert not Notification.objects.filter(recipient=staff, verb="demo.rows").exists()
+    (message,) = [m for m in mail.outbox if m.to == ["manager@bank.example"]]
+    assert message.body.startswith("王经理，您好")
+    assert [m.phone for m in sms.RecordingSmsProvider.outbox] == ["13800138000"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -61,10 +61,31 @@ def share_enterprise(actor, enterprise) -> None:
         field.set_cached_value(actor, enterprise)
 
 
+class Recipient(NamedTuple):
+    """Someone to tell, as `core.notify.send` and the e-mail templates read
+    a user: not a User instance. A publish tells about forty people, and
+    building each User (its ~25 fields, its post_init receiver) cost more
+    than writing their message (bench/request_path.py, issue 20)."""
+
+    pk: int
+    username: str
+    display_name: str
+    email: str
+    phone: str
+    is_active: bool
+    institution_id: int | None
+    branch_id: int | None
+    role: str
+
+
 def _active_users(field: str, key):
     from chanrong.accounts.models import User
 
-    return User.objects.filter(**{field: key, "is_active": True}).order_by("pk")
+    return (
+        User.objects.filter(**{field: key, "is_active": True})
+        .order_by("pk")
+        .values_list(*Recipient._fields)
+    )
 
 
 #: Who hears about a demand: its enterprise's or its institutions' active
@@ -72,11 +93,14 @@ def _active_users(field: str, key):
 _USERS = PlannedQuery(_active_users)
 
 
-def enterprise_users(demand: Demand) -> list:
-    return _USERS.rows("enterprise", "enterprise_id", demand.enterprise_id)
+def enterprise_users(demand: Demand) -> list[Recipient]:
+    return [
+        Recipient._make(row)
+        for row in _USERS.rows("enterprise", "enterprise_id", demand.enterprise_id)
+    ]
 
 
-def institution_users(institution_id: int, branch_id: int | None = None) -> list:
+def institution_users(institution_id: int, branch_id: int | None = None) -> list[Recipient]:
     """Who hears about a dispatch: the branch's staff, the institution's
     managers and head-office staff; everyone at the institution if that is nobody."""
     return institution_users_for([(institution_id, branch_id)])[(institution_id, branch_id)]
@@ -84,15 +108,16 @@ def institution_users(institution_id: int, branch_id: int | None = None) -> list
 
 def institution_users_for(
     pairs: Iterable[tuple[int, int | None]],
-) -> dict[tuple[int, int | None], list]:
+) -> dict[tuple[int, int | None], list[Recipient]]:
     """`institution_users` for several (institution, branch) pairs in one query."""
     from chanrong.accounts.models import Role
 
     pairs = list(dict.fromkeys(pairs))
-    everyone: dict[int, list] = {}
+    everyone: dict[int, list[Recipient]] = {}
     if pairs:
         institutions = sorted({institution_id for institution_id, _branch in pairs})
-        for user in _USERS.rows("institutions", "institution_id__in", institutions):
+        for row in _USERS.rows("institutions", "institution_id__in", institutions):
+            user = Recipient._make(row)
             everyone.setdefault(user.institution_id, []).append(user)
     out: dict[tuple[int, int | None], list] = {}
     for institution_id, branch_id in pairs:
