@@ -235,6 +235,18 @@ def insert(model: type[M], objs: Sequence[M], *, using: str | None = None) -> li
     return objs
 
 
+def create(obj: M, *, using: str | None = None) -> M:
+    """`obj.save()` for a new row, through `insert` (its INSERT planned once,
+    not compiled on every save); `save()` itself for a model that has
+    `pre_save` or `post_save` receivers, which `insert` would not call."""
+    model = type(obj)
+    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+        obj.save(force_insert=True, using=using)
+        return obj
+    insert(model, [obj], using=using)
+    return obj
+
+
 def insert_values(
     model: type[models.Model],
     names: Sequence[str],

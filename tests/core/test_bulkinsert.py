@@ -255,3 +255,26 @@ def test_update_leaves_signals_and_expressions_to_save():
     job.processed_rows = F("processed_rows") + 5
     bulkinsert.update(job, ["processed_rows"])
     assert ImportJob.objects.get(pk=job.pk).processed_rows == 5
+
+
+def test_create_is_save_with_signals_where_someone_listens():
+    """create(): the planned INSERT, or save() for a model with receivers."""
+    from django.db.models.signals import post_save
+
+    from chanrong.core.models import ImportJob
+
+    job = bulkinsert.create(ImportJob(kind="created", filename="a.xlsx"))
+    stored = ImportJob.objects.get(pk=job.pk)
+    assert stored.kind == "created" and stored.created_at == job.created_at is not None
+    assert not job._state.adding
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=ImportJob, dispatch_uid="test_create_signals")
+    try:
+        other = bulkinsert.create(ImportJob(kind="listened", filename="b.xlsx"))
+    finally:
+        post_save.disconnect(dispatch_uid="test_create_signals", sender=ImportJob)
+    assert seen == [(other.pk, True)]

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chanrong.core import audit
+from chanrong.core import audit, bulkinsert
 from chanrong.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from chanrong.core.lookups import KeyLookup
 from chanrong.finance import eligibility as el
@@ -210,7 +210,7 @@ def create_demand(actor, data: dict[str, Any]) -> Demand:
     share_enterprise(actor, enterprise)
     with transaction.atomic():
         demand = Demand(enterprise=enterprise, created_by=actor, **values)
-        demand.save()
+        bulkinsert.create(demand)  # an INSERT planned once, not compiled each time
         if preferred:
             demand.preferred_institutions.set(preferred)
         demand.keep_preferred_ids(preferred)
