@@ -305,3 +305,25 @@ def test_concurrent_appends_keep_the_chain_whole_and_sealed():
     result = audit.verify()
     assert result.ok, result
     assert result.checked == total
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"institution": 7, "branch": None, "round": 1},
+        {"ok": True, "big": 2**70, "text": '中文 "quoted" \\ 😀'},
+        {"when": timezone.now(), "n": 1},  # not flat JSON: round-tripped (str)
+        {"nested": {"a": [1, 2.5]}, "x": 1.0},
+        {1: "int key"},  # JSON makes the key a string
+        {},
+    ],
+)
+def test_normalised_changes_are_what_the_json_column_gives_back(changes):
+    import json
+
+    from chanrong.core.audit.chain import _normalise
+
+    expected = json.loads(json.dumps(changes, default=str, ensure_ascii=False))
+    got = _normalise(changes)
+    assert got == expected and got is not changes
+    assert [type(k) for k in got] == [type(k) for k in expected]

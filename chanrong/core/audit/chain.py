@@ -65,8 +65,18 @@ SEAL_ROUNDS = 20
 AFTER_SEAL: list[Callable[..., object]] = []
 
 
+#: Values JSON gives back as they are (bool is an int; float is not: NaN).
+_AS_IS = (str, int, bool, type(None))
+
+
 def _normalise(value: Any) -> Any:
-    """What the JSON column will give back, so the hash is computed on that."""
+    """What the JSON column will give back, so the hash is computed on that.
+    A flat dict of strings, integers, booleans and nulls (a dispatch's
+    "institution, branch, round") comes back equal: copied, not round-tripped."""
+    if type(value) is dict and all(
+        type(key) is str and type(item) in _AS_IS for key, item in value.items()
+    ):
+        return dict(value)
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
