@@ -289,8 +289,16 @@ def _compile(queryset: QuerySet, sentinels: tuple) -> _Plan | object | None:
     iterable = queryset._iterable_class
     if iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
         return None
+    query = queryset.query
+    if iterable is not ModelIterable:
+        # A values_list whose columns the compiler orders otherwise (extra
+        # selects, annotations first) is reordered per row by Django's
+        # iterable: left to it.
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        if list(queryset._fields or ()) != names:
+            return None
     db = queryset.db
-    compiler = queryset.query.get_compiler(using=db)
+    compiler = query.get_compiler(using=db)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
@@ -316,7 +324,7 @@ def _compile(queryset: QuerySet, sentinels: tuple) -> _Plan | object | None:
         "key_at": tuple(positions),
         "compiler": compiler,
         "converters": compiler.get_converters(fields),
-        "locking": bool(queryset.query.select_for_update),
+        "locking": bool(query.select_for_update),
     }
     if iterable is not ModelIterable:
         return _Plan(

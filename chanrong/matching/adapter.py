@@ -35,7 +35,7 @@ from django.db import connections, router
 from django.db.models import Count, F, Lookup, Q
 from django.utils import timezone
 
-from chanrong.core.prepared import PreparedValues
+from chanrong.core.lookups import PlannedQuery
 from chanrong.demands.models import Demand, DemandState, Dispatch, DispatchState
 from chanrong.finance import carbon, supply
 from chanrong.finance import eligibility as el
@@ -377,17 +377,18 @@ def _membership_rows(ids: Sequence[int]) -> list:
     ]
 
 
-#: One enterprise's memberships (each publish), compiled once: see core.prepared.
-_one_membership = PreparedValues(
-    ListEntry,
-    lambda eid: _membership_entries().filter(enterprise_id=eid).values_list(*_MEMBERSHIP_FIELDS),
+#: One enterprise's memberships (each publish), compiled once: see core.lookups.PlannedQuery.
+_one_membership = PlannedQuery(
+    lambda _context, eid: (
+        _membership_entries().filter(enterprise_id=eid).values_list(*_MEMBERSHIP_FIELDS)
+    ),
 )
 
 
 def _memberships(enterprise_ids: Sequence[int]) -> dict[int, list[_Membership]]:
     out: dict[int, list[_Membership]] = defaultdict(list)
     ids = list(enterprise_ids)
-    parts = [_one_membership.rows(ids[0])] if len(ids) == 1 else _membership_rows(ids)
+    parts = [_one_membership.rows("one", None, ids[0])] if len(ids) == 1 else _membership_rows(ids)
     for rows in parts:
         for eid, list_type, sector, starts, ends, list_id, name, *source in rows:
             deployment, ref, source_number, number = source
@@ -410,9 +411,8 @@ def _qualification_rows(ids: Sequence[int]) -> list:
     ]
 
 
-_one_qualification = PreparedValues(
-    Qualification,
-    lambda eid: (
+_one_qualification = PlannedQuery(
+    lambda _context, eid: (
         Qualification.objects.counting()
         .filter(enterprise_id=eid)
         .values_list(*_QUALIFICATION_FIELDS)
@@ -427,7 +427,11 @@ def _qualifications(
     ones are left out (they count nowhere)."""
     out: dict[int, list] = defaultdict(list)
     ids = list(enterprise_ids)
-    parts = [_one_qualification.rows(ids[0])] if len(ids) == 1 else _qualification_rows(ids)
+    parts = (
+        [_one_qualification.rows("one", None, ids[0])]
+        if len(ids) == 1
+        else _qualification_rows(ids)
+    )
     for rows in parts:
         for eid, kind, start, until, status in rows:
             out[eid].append((kind, start, until, status == FactStatus.VERIFIED))
@@ -480,8 +484,8 @@ def _enterprise_rows(ids: Sequence[int]) -> list:
     ]
 
 
-_one_enterprise = PreparedValues(
-    Enterprise, lambda eid: Enterprise.objects.filter(pk=eid).values_list(*_ENTERPRISE_FIELDS)
+_one_enterprise = PlannedQuery(
+    lambda _context, eid: Enterprise.objects.filter(pk=eid).values_list(*_ENTERPRISE_FIELDS)
 )
 
 
@@ -495,7 +499,7 @@ def enterprise_facts_bulk(
     a ranking over products none of which asks for them (`facts_needed`)."""
     ids = sorted({eid for eid, _day in pairs})
     base: dict[int, tuple] = {}
-    parts = [_one_enterprise.rows(ids[0])] if len(ids) == 1 else _enterprise_rows(ids)
+    parts = [_one_enterprise.rows("one", None, ids[0])] if len(ids) == 1 else _enterprise_rows(ids)
     for rows in parts:
         for row in rows:
             base[row[0]] = row[1:]

@@ -1,5 +1,5 @@
 """One enterprise's facts through the compiled single-enterprise queries
-(`adapter._one_enterprise` and its siblings, core.prepared.PreparedValues,
+(`adapter._one_enterprise` and its siblings, core.lookups.PlannedQuery,
 used when publishing a demand) are the facts the ORM path reads for several
 enterprises at once, on both databases."""
 

@@ -29,8 +29,8 @@ from django.utils.translation import gettext_lazy
 
 from chanrong.core import audit
 from chanrong.core.errors import FieldError, NotAllowed, ValidationFailed
+from chanrong.core.lookups import PlannedQuery
 from chanrong.core.models import Industry
-from chanrong.core.prepared import PreparedValues
 from chanrong.core.scope import ScopeKind, scope_of
 
 from ..models import CarbonBenchmark, CarbonGrade, CarbonReport, GradeBasis
@@ -161,8 +161,8 @@ def _grades_of_one(enterprise_id: int):
     return grades.values_list("enterprise_id", "grade")[:1]
 
 
-#: One enterprise's grades (each publish ranks one demand), compiled once: core.prepared.
-_one_enterprise = PreparedValues(CarbonGrade, _grades_of_one)
+#: One enterprise's grades (each publish ranks one demand), compiled once: core.lookups.PlannedQuery.
+_one_enterprise = PlannedQuery(lambda _context, eid: _grades_of_one(eid))
 
 
 def latest_grades(enterprise_ids) -> dict[int, int]:
@@ -172,7 +172,7 @@ def latest_grades(enterprise_ids) -> dict[int, int]:
     if not ids:
         return {}
     if len(ids) == 1:
-        parts = [_one_enterprise.rows(ids[0])]
+        parts = [_one_enterprise.rows("one", None, ids[0])]
     elif connection.vendor == "postgresql":
         parts = [_grades_of(ids)]
     else:
