@@ -135,20 +135,11 @@ _EMPTY = object()
 _UNPLANNED = object()
 
 
-class KeyLookup(Generic[M]):
-    """`build(context, key)` returns the queryset of one row by `key`;
-    `get(shape, context, key)` runs it, compiling it only the first time this
-    thread sees `shape`. `shape` must determine the SQL except for the key:
-    two contexts with the same shape must build the same query.
+class _PlanCache:
+    """Each thread's plans, the `size` used last (a plan keeps its compiler:
+    about 50 KB for the demand's four-level select_related)."""
 
-    A plan keeps its compiler (about 50 KB for the demand's four-level
-    select_related), so each thread keeps the `size` shapes it used last:
-    an institution's or an agency's staff share one shape, while every
-    enterprise is a shape of its own and, once evicted, is compiled again."""
-
-    def __init__(self, build: Callable[[Any, Any], QuerySet[M]], key_type: type, size: int = 32):
-        self._build = build
-        self._sentinel = SENTINELS[key_type]
+    def __init__(self, size: int):
         self._size = size
         self._local = threading.local()
 
@@ -158,33 +149,52 @@ class KeyLookup(Generic[M]):
             local.plans, local.generation = OrderedDict(), _generation
         return local.plans
 
-    def get(self, shape: Hashable, context: Any, key: Any) -> M | None:
+    def _plan(self, cache_key: Hashable, make: Callable[[], Any]) -> Any:
         plans = self._plans()
-        cache_key = (shape, type(key))
         plan = plans.get(cache_key)
         if plan is None:
-            queryset = self._build(context, self._sentinel).order_by()[:1]
-            plan = self._compile(queryset) or _UNPLANNED
-            plans[cache_key] = plan
+            plan = plans[cache_key] = make() or _UNPLANNED
             if len(plans) > self._size:
                 plans.popitem(last=False)
         else:
             plans.move_to_end(cache_key)
+        return plan
+
+    def clear(self) -> None:
+        """Forget this thread's plans."""
+        self._plans().clear()
+
+
+class KeyLookup(_PlanCache, Generic[M]):
+    """`build(context, key)` returns the queryset of one row by `key`;
+    `get(shape, context, key)` runs it, compiling it only the first time this
+    thread sees `shape`. `shape` must determine the SQL except for the key:
+    two contexts with the same shape must build the same query.
+
+    Each thread keeps the plans of the `size` shapes it used last: an
+    institution's or an agency's staff share one shape, while every
+    enterprise is a shape of its own and, once evicted, is compiled again."""
+
+    def __init__(self, build: Callable[[Any, Any], QuerySet[M]], key_type: type, size: int = 32):
+        super().__init__(size)
+        self._build = build
+        self._sentinel = SENTINELS[key_type]
+
+    def get(self, shape: Hashable, context: Any, key: Any) -> M | None:
+        plan = self._plan(
+            (shape, type(key)),
+            lambda: _compile(
+                self._build(context, self._sentinel).order_by()[:1], (self._sentinel,)
+            ),
+        )
         if plan is _EMPTY:
             return None
         if plan is _UNPLANNED:  # the queryset itself, every time
             return by_key(self._build(context, key))
         return plan.run(key)
 
-    def clear(self) -> None:
-        """Forget this thread's plans."""
-        self._plans().clear()
 
-    def _compile(self, queryset: QuerySet[M]) -> _Plan | object | None:
-        return _compile(queryset, (self._sentinel,))
-
-
-class PlannedQuery:
+class PlannedQuery(_PlanCache):
     """`KeyLookup` for a query of several rows and keys: `build(context,
     *keys)` returns a queryset (of instances, or a `values_list`) whose SQL
     depends only on `shape` and the keys; `rows(shape, context, *keys)` runs
@@ -199,40 +209,24 @@ class PlannedQuery:
     path); these are the ones to plan."""
 
     def __init__(self, build: Callable[..., QuerySet], size: int = 32):
+        super().__init__(size)
         self._build = build
-        self._size = size
-        self._local = threading.local()
-
-    def _plans(self) -> OrderedDict:
-        local = self._local
-        if getattr(local, "generation", None) != _generation:
-            local.plans, local.generation = OrderedDict(), _generation
-        return local.plans
 
     def rows(self, shape: Hashable, context: Any, *keys: Any) -> list:
         layout = _layout(keys)
         if layout is None:  # a key of a type no sentinel stands for
             return list(self._build(context, *keys))
-        plans = self._plans()
-        cache_key = (shape, layout)
-        plan = plans.get(cache_key)
-        if plan is None:
+
+        def make():
             sentinels = _sentinels(layout)
-            plan = _compile(self._build(context, *sentinels), _flat(sentinels)) or _UNPLANNED
-            plans[cache_key] = plan
-            if len(plans) > self._size:
-                plans.popitem(last=False)
-        else:
-            plans.move_to_end(cache_key)
+            return _compile(self._build(context, *sentinels), _flat(sentinels))
+
+        plan = self._plan((shape, layout), make)
         if plan is _EMPTY:
             return []
         if plan is _UNPLANNED:
             return list(self._build(context, *keys))
         return plan.run_all(_flat(keys))
-
-    def clear(self) -> None:
-        """Forget this thread's plans."""
-        self._plans().clear()
 
 
 def _layout(keys: tuple) -> tuple | None:
