@@ -237,14 +237,23 @@ def insert(model: type[M], objs: Sequence[M], *, using: str | None = None) -> li
 
 def create(obj: M, *, using: str | None = None) -> M:
     """`obj.save()` for a new row, through `insert` (its INSERT planned once,
-    not compiled on every save); `save()` itself for a model that has
-    `pre_save` or `post_save` receivers, which `insert` would not call."""
+    not compiled on every save); `save()` itself for a model that overrides
+    it or has `pre_save` or `post_save` receivers, which `insert` would not call."""
     model = type(obj)
-    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+    if not _plain_save(model):
         obj.save(force_insert=True, using=using)
         return obj
     insert(model, [obj], using=using)
     return obj
+
+
+def _plain_save(model: type[models.Model]) -> bool:
+    """Whether `save()` of this model does nothing `create`/`update` would
+    skip: Django's own method (a model may override it to guard a rule, as
+    the registry's published list versions do) and no model-signal receivers."""
+    return model.save is models.Model.save and not (
+        signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+    )
 
 
 def insert_values(
@@ -345,15 +354,13 @@ def update(obj: models.Model, fields: Sequence[str], *, using: str | None = None
     SQL is planned once per model and list of fields, and each value is
     what `save` would send (`pre_save`, so auto_now stamps and keyed hashes
     are computed; then the field's own conversion unless the value is of
-    the plain type). A model with `pre_save` or `post_save` receivers, a
-    value that is an expression or a field with its own placeholder: `save`
-    itself. Like `save`, fails when no row was updated."""
+    the plain type). A model that overrides `save` or has `pre_save` or
+    `post_save` receivers, a value that is an expression or a field with its
+    own placeholder: `save` itself. Like `save`, fails when no row was updated."""
     model = type(obj)
     names = tuple(dict.fromkeys(fields))
     alias = using or obj._state.db or router.db_for_write(model, instance=obj)
-    plan = None
-    if not (signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)):
-        plan = _update_plan(model, alias, names)
+    plan = _update_plan(model, alias, names) if _plain_save(model) else None
     if plan is None or obj.pk is None:
         obj.save(update_fields=names, using=alias)
         return
