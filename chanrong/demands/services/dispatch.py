@@ -262,15 +262,15 @@ def _send_dispatches(
     return sent, set(existing) | set(by_institution)
 
 
-#: The demand publishing locks (only its row: `of`), with the enterprise and
-#: its region unless the caller has them (the shape: what is selected with
-#: it); the same SQL for every publish, compiled once per thread.
 def _locking(related: tuple[str, ...], pk: int):
     queryset = Demand.objects.select_for_update(of=("self",)).filter(pk=pk)
     # Not select_related() bare: that would follow every foreign key.
     return queryset.select_related(*related) if related else queryset
 
 
+#: The demand publishing locks (only its row: `of`), with the enterprise and
+#: its region unless the caller has them (the shape: what is selected with
+#: it); the same SQL for every publish, compiled once per thread.
 _LOCKED_FOR_PUBLISH = KeyLookup(_locking, int, size=2)
 
 
