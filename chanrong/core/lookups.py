@@ -15,7 +15,10 @@ e.g. the actor's `Scope`) and per thread, keeps the SQL, its parameters and
 Django's own row-to-instance plan (the compiler's select list, converters
 and related populators), and afterwards only substitutes the key and runs
 it. The instances are built by the same Django functions a queryset uses,
-so they are the same objects (`tests/core/test_lookups.py` compares them).
+so they are the same objects (tests/demands/test_compiled_lookups.py
+compares them). `PlannedQuery` does the same for a query of several rows
+and keys (a list for `__in` among them), of instances or `values_list` rows
+(tests/core/test_planned_query.py).
 
 A `select_for_update` lookup (publishing locks its demand with the
 enterprise and region) is planned too: the compiler's check that a
@@ -131,7 +134,7 @@ def forget_plans() -> None:
 
 #: A shape whose queryset selects nothing whatever the key (e.g. `none()`).
 _EMPTY = object()
-#: A shape whose SQL could not be planned (see `KeyLookup._compile`).
+#: A shape whose SQL could not be planned (see `_compile`).
 _UNPLANNED = object()
 
 
