@@ -13,7 +13,8 @@ from django.db import connections, models, router
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.kept import RefreshRequest
+from chanrong.core.scope import Scope, ScopeKind, scope_of
 
 
 class DemandKind(models.TextChoices):
@@ -87,7 +88,12 @@ class DemandQuerySet(models.QuerySet):
         """An enterprise sees its own demands; an institution the demands
         dispatched to it; government the demands (past the draft) of
         enterprises in its region subtree; platform admins all."""
-        scope = scope_of(user)
+        return self.for_scope(scope_of(user))
+
+    def for_scope(self, scope: Scope) -> DemandQuerySet:
+        """`visible_to`'s rule for a scope rather than a user: the kept
+        statistics (demands.stats_kept) are computed for a region scope
+        before anyone of it looks."""
         if scope.kind == ScopeKind.PLATFORM:
             return self.all()
         if scope.kind == ScopeKind.ENTERPRISE:
@@ -239,11 +245,14 @@ class DispatchQuerySet(models.QuerySet):
         """An institution sees its own dispatches only; the enterprise, the
         government of its region and platform admins see every dispatch of
         the demands they can see."""
-        scope = scope_of(user)
+        return self.for_scope(scope_of(user))
+
+    def for_scope(self, scope: Scope) -> DispatchQuerySet:
+        """`visible_to`'s rule for a scope (see DemandQuerySet.for_scope)."""
         if scope.kind == ScopeKind.INSTITUTION:
             return self.filter(institution_id=scope.institution_id)
         if scope.kind in (ScopeKind.PLATFORM, ScopeKind.ENTERPRISE, ScopeKind.GOVERNMENT):
-            return self.filter(demand__in=Demand.objects.visible_to(user))
+            return self.filter(demand__in=Demand.objects.for_scope(scope))
         return self.none()
 
 
@@ -456,3 +465,54 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution}: {self.score}"
+
+
+class SupervisionSnapshot(RefreshRequest, models.Model):
+    """The 督办看板's financing statistics kept for its default view (this
+    year up to `as_of`, issue 20): one row, `key` "all", with when it was
+    computed, how long that took and a government user's pending request to
+    compute it again. The figures are kept per region scope
+    (`SupervisionFigures`); demands.stats_kept says why and how."""
+
+    key = models.CharField(max_length=8, unique=True, default="all")
+    as_of = models.DateField("数据截至日", null=True, blank=True)
+    computed_at = models.DateTimeField("计算完成时间", null=True, blank=True)
+    seconds = models.FloatField("计算耗时（秒）", default=0)
+    requested_at = models.DateTimeField("申请刷新时间", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "督办统计快照"
+        verbose_name_plural = "督办统计快照"
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.as_of}"
+
+
+class SupervisionFigures(models.Model):
+    """The statistics of one government scope (`region_prefix`, "" for the
+    whole country: national agencies and platform admins), every grouping
+    at once, as `demands.stats` computes them for a viewer of that scope:
+    the groups' keys and counts, amounts as decimal text, and the middle one
+    or two durations the medians are taken over (labels are looked up when
+    shown, in the viewer's language)."""
+
+    snapshot = models.ForeignKey(
+        SupervisionSnapshot, on_delete=models.CASCADE, related_name="figures"
+    )
+    region_prefix = models.CharField(max_length=6, blank=True)
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "region_prefix"], name="one_supervision_figures_per_scope"
+            )
+        ]
+        verbose_name = "督办统计快照数值"
+        verbose_name_plural = "督办统计快照数值"
+
+    def __str__(self) -> str:
+        return self.region_prefix or "*"

@@ -51,6 +51,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chanrong.core.errors import ValidationFailed
+from chanrong.core.scope import Scope, scope_of
 
 from .models import Demand, DemandKind, DemandState, Dispatch
 
@@ -216,11 +217,31 @@ def demand_stats_by(
     demo scale 10 covers ~60,000 dispatches, and grouping them in Python,
     once per split, was most of the page's time. The totals are the same for
     every split and are computed once."""
+    return scope_stats(scope_of(actor), start=start, end=end, group_bys=group_bys)
+
+
+def scope_stats(
+    scope: Scope, *, start: dt.date, end: dt.date, group_bys: tuple[str, ...]
+) -> list[DemandStats]:
+    """`demand_stats_by` for anyone with `scope` (`visible_to`'s rule,
+    `for_scope`)."""
     checked = [clean_period(start, end, group_by) for group_by in group_bys]
     start, end = checked[0][0], checked[0][1]
+    total, by_split = scope_groups(scope, start=start, end=end, group_bys=group_bys)
+    return [
+        labelled(start, end, group_by, total, by_split[group_by]) for _s, _e, group_by in checked
+    ]
+
+
+def scope_groups(
+    scope: Scope, *, start: dt.date, end: dt.date, group_bys: tuple[str, ...]
+) -> tuple[StatRow, dict[str, dict[str, StatRow]]]:
+    """The total and, per grouping in `group_bys` (checked by the caller),
+    the groups by key, unlabelled: what `scope_stats` shows and what
+    demands.stats_kept keeps per government scope."""
     low, high = _bounds(start, end)
     demands = (
-        Demand.objects.visible_to(actor)
+        Demand.objects.for_scope(scope)
         .exclude(state=DemandState.DRAFT)
         .filter(published_at__gte=low, published_at__lt=high)
         .order_by()
@@ -230,26 +251,31 @@ def demand_stats_by(
     # tested on the joined demand instead of a second semi-join on `demands`
     # (which costs another scan of the region's enterprises and demands).
     dispatches = (
-        Dispatch.objects.visible_to(actor)
+        Dispatch.objects.for_scope(scope)
         .exclude(demand__state=DemandState.DRAFT)
         .filter(demand__published_at__gte=low, demand__published_at__lt=high)
         .order_by()
     )
-    total = StatRow("", _("合计"))
-    wanted = list(dict.fromkeys(group_by for _s, _e, group_by in checked))
+    total = StatRow("", "")
+    wanted = list(dict.fromkeys(group_bys))
     if connections[demands.db].vendor == "postgresql":
         by_split = _grouping_sets(wanted, demands, dispatches, total)
     else:
         by_split = _window_splits(wanted, demands, dispatches, total)
-    splits = [by_split[group_by] for _s, _e, group_by in checked]
-    results = []
-    for group_by, groups in zip((c[2] for c in checked), splits, strict=True):
-        labels = _labels(group_by, groups)
-        for key, row in groups.items():
-            row.label = labels.get(key) or key or _("未填写")
-        rows = sorted(groups.values(), key=lambda r: (-r.demands, -r.dispatches, r.key))
-        results.append(DemandStats(start=start, end=end, group_by=group_by, total=total, rows=rows))
-    return results
+    return total, by_split
+
+
+def labelled(
+    start: dt.date, end: dt.date, group_by: str, total: StatRow, groups: dict[str, StatRow]
+) -> DemandStats:
+    """The groups of one grouping labelled in the active language and in
+    the order shown (most demands first)."""
+    total.label = _("合计")
+    labels = _labels(group_by, groups)
+    for key, row in groups.items():
+        row.label = labels.get(key) or key or _("未填写")
+    rows = sorted(groups.values(), key=lambda r: (-r.demands, -r.dispatches, r.key))
+    return DemandStats(start=start, end=end, group_by=group_by, total=total, rows=rows)
 
 
 def _window_splits(wanted: list[str], demands, dispatches, total: StatRow) -> dict[str, dict]:

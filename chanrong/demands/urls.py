@@ -10,6 +10,11 @@ urlpatterns = [
     path("new/", views.demand_create, name="create"),
     path("workbench/", views.workbench, name="workbench"),
     path("supervision/", views.supervision, name="supervision"),
+    path(
+        "supervision/refresh/",
+        views.refresh_supervision_stats,
+        name="supervision_refresh",
+    ),
     path("<int:pk>/", views.demand_detail, name="detail"),
     path("<int:pk>/edit/", views.demand_edit, name="edit"),
     path("<int:pk>/feedback/", views.feedback, name="feedback"),

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from chanrong.core import pickers
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.panels import panel_context
 from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.tasking import enqueue_on_commit
 from chanrong.finance.eligibility import COLLATERAL_LABELS
 from chanrong.finance.models import FinancialInstitution
 
@@ -480,8 +482,10 @@ def dispatch_form(request, pk: int, action: str):
 @login_required
 @require_GET
 def supervision(request):
-    """督办看板: government (its region) and platform admins; 404 for anyone else."""
-    from . import sla, stats
+    """督办看板: government (its region) and platform admins; 404 for anyone
+    else. The statistics of the default period are the kept ones
+    (stats_kept, 数据截至) when there are some for the viewer's scope."""
+    from . import sla, stats, stats_kept
 
     if not sla.can_supervise(request.user):
         raise Http404
@@ -491,12 +495,15 @@ def supervision(request):
         start, end, group_by = stats.clean_period(
             params["start"], params["end"], params["group_by"] or "region"
         )
+        if not (params["start"] or params["end"]):
+            start = end = None
     except ValidationFailed as exc:
         errors = {e.field: e.message for e in exc.errors}
-        start, end, group_by = stats.clean_period("", "", "region")
-    result, compliance = stats.demand_stats_by(
+        start, end, group_by = None, None, "region"
+    shown = stats_kept.board_stats(
         request.user, start=start, end=end, group_bys=(group_by, "institution")
     )
+    result, compliance = shown.results
     board = sla.supervision_board(
         request.user,
         overdue_page=request.GET.get("overdue_page"),
@@ -522,9 +529,37 @@ def supervision(request):
             "compliance_rows": compliance.rows,
             "chart_option": stats.chart_option(result) if result.rows else None,
             "groups": [(key, str(label)) for key, label in stats.GROUPS.items()],
-            "start": start,
-            "end": end,
+            "figures": shown,
+            "can_refresh": stats_kept.may_request(request.user),
+            "start": result.start,
+            "end": result.end,
             "group_by": group_by,
             "errors": errors,
         },
     )
+
+
+@login_required
+@require_POST
+def refresh_supervision_stats(request):
+    """A government user asks for the board's kept statistics to be computed
+    again (once while a request is pending); back to the board with its
+    filters."""
+    from . import sla, stats_kept
+    from .tasks import refresh_supervision_stats_now
+
+    if not sla.can_supervise(request.user):
+        raise Http404
+    try:
+        with transaction.atomic():
+            enqueue = stats_kept.request_refresh(request.user)
+            if enqueue:
+                enqueue_on_commit(refresh_supervision_stats_now)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None
+    if enqueue:
+        messages.success(request, _("已提交刷新，后台计算完成后页面将显示新数据。"))
+    else:
+        messages.info(request, _("刷新已在进行中，请稍后查看。"))
+    filters = request.GET.urlencode()
+    return redirect(reverse("demands:supervision") + (f"?{filters}" if filters else ""))

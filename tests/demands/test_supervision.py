@@ -153,6 +153,7 @@ def test_board_statements(world, story):  # noqa: F811
     # 4 to load the session, the user and the scope (agency, region); the
     # statistics (2 or 8, and the 2 splits' labels); the lists' counts (1),
     # their pages (2 each: the page's keys, then its rows) and the escalations
-    # (1); the unread notifications (1).
-    expected = 4 + (2 if connection.vendor == "postgresql" else 8) + 2 + 6 + 1
+    # (1); the unread notifications (1); the kept statistics' snapshot (1:
+    # none here, the period is not the default one).
+    expected = 4 + (2 if connection.vendor == "postgresql" else 8) + 2 + 6 + 1 + 1
     assert len(statements) == expected, statements

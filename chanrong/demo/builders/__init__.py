@@ -33,6 +33,7 @@ from . import (
     risk,
     risk_consultations,
     risk_group_sums,
+    supervision_stats,
     supplychain,
     zhongzheng,
 )
@@ -62,4 +63,5 @@ STEPS = (
     exchange,
     insights_snapshots,
     risk_group_sums,
+    supervision_stats,
 )
