@@ -60,13 +60,13 @@ def home(request):
     if user.is_enterprise_user:
         return redirect("risk:loans")
     loans = LoanAccount.objects.visible_to(user)
-    book = monitoring.book_figures(loans, limits=(20, 12, 12))
+    book = monitoring.book_figures(loans, limits=(20, 12, 12), borrowers=10)
     context = {
         "summary": book.summary,
         "by_region": book.by_region,
         "by_industry": book.by_industry,
         "by_institution": book.by_institution,
-        "concentration": monitoring.concentration(loans, total=book.summary.balance),
+        "concentration": book.concentration,
         "is_bank": user.is_institution_user,
         **monitoring.warning_panel(user),
     }

@@ -18,8 +18,8 @@ definitions follow the regulator's:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -30,7 +30,9 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import NON_PERFORMING, Alert, Consultation, LoanAccount, LoanStatus
+from chanrong.registry.models import Enterprise
+
+from ..models import NON_PERFORMING, Alert, AlertState, Consultation, LoanAccount, LoanStatus
 
 ON_BOOK = (LoanStatus.ACTIVE, LoanStatus.RECALLED)
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=20, decimal_places=2))
@@ -103,30 +105,53 @@ BREAKDOWNS = {
 
 
 @dataclass(frozen=True)
+class Concentration:
+    top: list[Row]
+    share: Decimal | None  # percent of the balance held by `top`
+
+
+@dataclass(frozen=True)
 class BookFigures:
     summary: Row
     by_region: list[Row]
     by_industry: list[Row]
     by_institution: list[Row]
+    #: The `borrowers` largest borrowers (`concentration`), when asked for.
+    concentration: Concentration | None = None
+
+
+def _share(top: list[Row], total: Decimal) -> Decimal | None:
+    held = sum((row.balance for row in top), Decimal(0))
+    return (held * 100 / total).quantize(Decimal("0.01"), ROUND_HALF_UP) if total else None
 
 
 def book_figures(
-    queryset: QuerySet[LoanAccount], *, limits: tuple[int, int, int] = (20, 12, 12)
+    queryset: QuerySet[LoanAccount],
+    *,
+    limits: tuple[int, int, int] = (20, 12, 12),
+    borrowers: int = 0,
 ) -> BookFigures:
     """`summary` and the three `breakdown`s (by region, industry and
-    institution, at most `limits` rows each) of the same book. On PostgreSQL
-    one statement computes all four (GROUPING SETS: one scan of the on-book
-    loans joined to their enterprises instead of four); elsewhere the four
-    statements of `summary` and `breakdown`. Same figures, same order."""
+    institution, at most `limits` rows each) of the same book, and with
+    `borrowers` > 0 its `concentration` over that many borrowers. On
+    PostgreSQL one statement computes them all (GROUPING SETS: one scan of
+    the on-book loans joined to their enterprises instead of five; a window
+    keeps the `borrowers` largest of the per-borrower set, so the answer stays
+    a few hundred rows), and one more names those borrowers; elsewhere the
+    statements of `summary`, `breakdown` and `concentration`. Same figures,
+    same order."""
     if connection.vendor != "postgresql":
+        total = summary(queryset)
         return BookFigures(
-            summary(queryset),
+            total,
             *(breakdown(queryset, by, limit=n) for by, n in zip(BREAKDOWNS, limits, strict=True)),
+            concentration(queryset, borrowers, total=total.balance) if borrowers else None,
         )
     columns = {}
     for i, (key, label) in enumerate(BREAKDOWNS.values()):
         columns[f"g_key{i}"] = F(key)
         columns[f"g_label{i}"] = F(label)
+    columns["g_key3"] = F("enterprise_id")
     try:
         inner, params = (
             on_book(queryset)
@@ -141,33 +166,50 @@ def book_figures(
         )
     except EmptyResultSet:
         empty = Row("", "", 0, Decimal(0), Decimal(0), Decimal(0))
-        return BookFigures(empty, [], [], [])
+        return BookFigures(empty, [], [], [], Concentration([], None) if borrowers else None)
     bad = sorted(NON_PERFORMING)
     sets = ", ".join(f"(t.g_key{i}, t.g_label{i})" for i in range(3))
+    # A bit per key left out of the row's set, g_key0's highest: 0b1111 the
+    # total, 0b0111 by region, 0b1011 by industry, 0b1101 by institution and
+    # 0b1110 by borrower (GROUPING takes only grouped columns: without the
+    # borrowers, the three keys' bits shifted, the borrower's bit set).
+    if borrowers:
+        sets += ", (t.g_key3)"
+        grouping = "GROUPING(t.g_key0, t.g_key1, t.g_key2, t.g_key3)"
+        rank = (
+            f"ROW_NUMBER() OVER (PARTITION BY {grouping} "
+            "ORDER BY SUM(t.g_outstanding) DESC, t.g_key3)"
+        )
+    else:
+        grouping = "(GROUPING(t.g_key0, t.g_key1, t.g_key2) * 2 + 1)"
+        rank = "0"
     sql = (
-        "SELECT GROUPING(t.g_key0, t.g_key1, t.g_key2), "  # noqa: S608 (names only)
-        "t.g_key0, t.g_label0, t.g_key1, t.g_label1, t.g_key2, t.g_label2, COUNT(*), "
-        "SUM(t.g_outstanding), "
+        "SELECT * FROM ("  # noqa: S608 (names only)
+        f"SELECT {grouping} AS g, "
+        "t.g_key0, t.g_label0, t.g_key1, t.g_label1, t.g_key2, t.g_label2, "
+        f"{'t.g_key3' if borrowers else 'NULL'}, COUNT(*), SUM(t.g_outstanding), "
         f"SUM(CASE WHEN t.g_class IN ({', '.join(['%s'] * len(bad))}) "
-        "THEN t.g_outstanding END), SUM(t.g_overdue) "
+        f"THEN t.g_outstanding END), SUM(t.g_overdue), {rank} AS rank "
         f"FROM ({inner}) t GROUP BY GROUPING SETS ((), {sets})"
+        ") s WHERE s.g <> 14 OR s.rank <= %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*bad, *params])
+        cursor.execute(sql, [*bad, *params, borrowers])
         rows = cursor.fetchall()
     total = Row("", "", 0, Decimal(0), Decimal(0), Decimal(0))
-    split: list[list[tuple]] = [[], [], []]
-    # GROUPING(a, b, c) has a bit per column left out of the row's set, a's highest.
-    which = {0b011: 0, 0b101: 1, 0b110: 2}
-    for grouping, *keys, loans, balance, npl, overdue in rows:
+    split: list[list[tuple]] = [[], [], [], []]
+    which = {0b0111: 0, 0b1011: 1, 0b1101: 2, 0b1110: 3}
+    for grouping_bits, *keys, loans, balance, npl, overdue, _rank in rows:
         figures = (loans, *(Decimal(0) if x is None else x for x in (balance, npl, overdue)))
-        if grouping == 0b111:
+        if grouping_bits == 0b1111:
             total = Row("", "", *figures)
             continue
-        i = which[grouping]
-        split[i].append((keys[2 * i], keys[2 * i + 1], *figures))
+        i = which[grouping_bits]
+        key = keys[2 * i] if i < 3 else keys[6]
+        label = keys[2 * i + 1] if i < 3 else None
+        split[i].append((key, label, *figures))
     out = []
-    for i, limit in enumerate(limits):
+    for i, limit in enumerate((*limits, borrowers)):
         # ORDER BY balance DESC, key ASC (NULLs last), as `breakdown` asks.
         ordered = sorted(
             split[i], key=lambda r: (-r[3], r[0] is None, r[0] if r[0] is not None else 0)
@@ -178,20 +220,23 @@ def book_figures(
                 for key, label, loans, balance, npl, overdue in ordered[:limit]
             ]
         )
-    return BookFigures(total, *out)
-
-
-@dataclass(frozen=True)
-class Concentration:
-    top: list[Row]
-    share: Decimal | None  # percent of the balance held by `top`
+    top = None
+    if borrowers:
+        names = dict(
+            Enterprise.objects.filter(pk__in=[r[0] for r in split[3]]).values_list("pk", "name")
+        )
+        rows_top = [replace(row, label=names[int(row.key)]) for row in out[3]]
+        top = Concentration(rows_top, _share(rows_top, total.balance))
+    return BookFigures(total, *out[:3], top)
 
 
 def concentration(
     queryset: QuerySet[LoanAccount], n: int = 10, *, total: Decimal | None = None
 ) -> Concentration:
     """The `n` largest borrowers and their share of the balance (`total`:
-    the balance of `queryset` when the caller has summed it already)."""
+    the balance of `queryset` when the caller has summed it already).
+    `book_figures(..., borrowers=n)` gives the same beside the book's other
+    figures, in its one statement on PostgreSQL."""
     if total is None:
         total = summary(queryset).balance
     rows = (
@@ -211,9 +256,7 @@ def concentration(
         )
         for r in rows
     ]
-    held = sum((row.balance for row in top), Decimal(0))
-    share = (held * 100 / total).quantize(Decimal("0.01"), ROUND_HALF_UP) if total else None
-    return Concentration(top, share)
+    return Concentration(top, _share(top, total))
 
 
 # --- warnings over time and consultations (the government dashboard) ---------------------------
@@ -237,36 +280,51 @@ def _month_start(day: date, back: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _counts_by_month(queryset: QuerySet, field: str, start: date) -> dict[date, int]:
+def _month_key(value) -> date | None:
+    """The first day of the month a TruncMonth value names (a date, or a
+    datetime in the current time zone); None stays None."""
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, datetime) else value
+    return day.replace(day=1)
+
+
+def _alert_figures(
+    alerts: QuerySet[Alert], today: date, months: int
+) -> tuple[list[AlertMonth], int]:
+    """`alert_months` and the live alerts' count, from one statement: every
+    alert counted by its three months (opened, acknowledged, disposed;
+    TruncMonth truncates the aware datetimes in the current time zone,
+    Asia/Shanghai) and its state, a few hundred groups at most, each event
+    then added to its own month here, months outside the window dropped."""
+    keys = [_month_start(today, back) for back in range(months - 1, -1, -1)]
+    counts = {key: [0, 0, 0] for key in keys}
+    live = 0
     rows = (
-        queryset.filter(**{f"{field}__isnull": False, f"{field}__gte": start})
-        .annotate(m=TruncMonth(field))
-        .values("m")
+        alerts.order_by()
+        .values(
+            "state",
+            m_opened=TruncMonth("opened_on"),
+            m_acknowledged=TruncMonth("acknowledged_at"),
+            m_disposed=TruncMonth("disposed_at"),
+        )
         .annotate(n=Count("pk"))
     )
-    out: dict[date, int] = {}
     for row in rows:
-        m = row["m"]
-        key = m.date() if hasattr(m, "date") else m
-        key = key.replace(day=1)
-        out[key] = out.get(key, 0) + row["n"]
-    return out
+        if row["state"] != AlertState.DISPOSED:
+            live += row["n"]
+        for i, name in enumerate(("m_opened", "m_acknowledged", "m_disposed")):
+            month = _month_key(row[name])
+            if month in counts:
+                counts[month][i] += row["n"]
+    return [AlertMonth(k, *counts[k]) for k in keys], live
 
 
 def alert_months(alerts: QuerySet[Alert], today: date, months: int = 12) -> list[AlertMonth]:
     """Warnings opened, acknowledged and disposed in each of the last
     `months` months (this one included), oldest first: whether the agencies
-    and banks keep up with what the rules raise. Three grouped queries."""
-    start = _month_start(today, months - 1)
-    opened = _counts_by_month(alerts, "opened_on", start)
-    # Aware datetimes: compare from the start of the first day, local time.
-    start_at = timezone.make_aware(datetime.combine(start, time.min))
-    acknowledged = _counts_by_month(alerts, "acknowledged_at", start_at)
-    disposed = _counts_by_month(alerts, "disposed_at", start_at)
-    keys = [_month_start(today, back) for back in range(months - 1, -1, -1)]
-    return [
-        AlertMonth(k, opened.get(k, 0), acknowledged.get(k, 0), disposed.get(k, 0)) for k in keys
-    ]
+    and banks keep up with what the rules raise. One grouped statement."""
+    return _alert_figures(alerts, today, months)[0]
 
 
 def alert_chart(rows: list[AlertMonth]) -> dict[str, Any] | None:
@@ -292,11 +350,10 @@ def warning_panel(user, today: date | None = None) -> dict[str, Any]:
     last 12 months (a table and a chart), live warnings and open
     consultations, all within what `user` may see."""
     day = today or timezone.localdate()
-    alerts = Alert.objects.visible_to(user)
-    rows = alert_months(alerts, day)
+    rows, live = _alert_figures(Alert.objects.visible_to(user), day, 12)
     return {
         "alert_months": rows,
         "alert_chart": alert_chart(rows),
-        "live_alerts": alerts.live().count(),
+        "live_alerts": live,
         "open_consultations": Consultation.objects.visible_to(user).open().count(),
     }
