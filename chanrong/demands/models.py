@@ -299,6 +299,13 @@ class Dispatch(models.Model):
             models.Index(
                 fields=["institution", "-dispatched_at", "-id"], name="dispatch_institution_recent"
             ),
+            # 超期无人接单 (demands.todo): was an expired demand ever claimed? A
+            # probe into the claimed dispatches only, not into all of its own.
+            models.Index(
+                fields=["demand"],
+                condition=Q(claimed_at__isnull=False),
+                name="dispatch_claimed_demand",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
