@@ -27,7 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chanrong.core import audit
-from chanrong.core.errors import ServiceError
+from chanrong.core.errors import NotAllowed, ServiceError
+from chanrong.core.scope import ScopeKind, scope_of
 from chanrong.core.workdays import add_workdays, deadline_after
 
 from . import services
@@ -42,6 +43,10 @@ ESCALATE_VERB = "dispatch.escalate_%s"
 
 def redispatch_workdays() -> int:
     return int(getattr(settings, "CHANRONG_REDISPATCH_WORKDAYS", 2))
+
+
+#: The demand states that can have open (待接单 / 已接单) dispatches.
+LIVE_DEMAND_STATES = (DemandState.DISPATCHED, DemandState.CLAIMED, DemandState.NEGOTIATING)
 
 
 def overdue_q(now: dt.datetime) -> Q:
@@ -271,7 +276,20 @@ def supervision_board(
     from chanrong.core.workdays import workdays_between
 
     now = now or timezone.now()
+    # Government and the platform see a dispatch exactly when they see its
+    # demand (Dispatch.visible_to), and only a live demand has open
+    # dispatches: closing, withdrawing, expiring or lending ends them. Naming
+    # the live demands lets PostgreSQL start from those few in the scope
+    # rather than hash all of them with the region's enterprises (嘉善 at
+    # demo scale 100: the counts 150 → 70 ms). The whole country has no
+    # region to test, and there the plain rule is the cheaper one. Anyone
+    # else sees no board.
+    if not can_supervise(actor):
+        raise NotAllowed(_("只有政府部门和平台管理员可以查看督办看板"))
     visible = Dispatch.objects.visible_to(actor)
+    if scope_of(actor).region_prefix:
+        live = Demand.objects.visible_to(actor).filter(state__in=LIVE_DEMAND_STATES)
+        visible = Dispatch.objects.filter(demand__in=live)
     open_qs = visible.filter(state__in=(DispatchState.DISPATCHED, DispatchState.CLAIMED))
     overdue_qs = (
         visible.filter(overdue_q(now)).annotate(due=_due_expression()).order_by("due", "pk")
@@ -343,6 +361,5 @@ def _load_page(pager) -> list[Dispatch]:
 
 
 def can_supervise(actor) -> bool:
-    from chanrong.core.scope import ScopeKind, scope_of
 
     return scope_of(actor).kind in (ScopeKind.GOVERNMENT, ScopeKind.PLATFORM)

@@ -85,6 +85,25 @@ def test_board_shows_how_overdue(world, story):  # noqa: F811
     assert sla.supervision_board(world.user("gov_jiangsu"), at(2026, 4, 1, 9)).overdue == []
 
 
+def test_board_counts_every_open_dispatch_it_may_see(world, story):  # noqa: F811
+    """The board starts from the live demands (sla.LIVE_DEMAND_STATES): what
+    it counts is every open dispatch `visible_to` gives, in any scope, and a
+    bank has no board at all."""
+    from chanrong.core.errors import NotAllowed
+    from chanrong.demands.models import Dispatch, DispatchState
+
+    open_states = (DispatchState.DISPATCHED, DispatchState.CLAIMED)
+    for username in ("admin", "gov_national", "gov_zhejiang", "gov_jiashan", "gov_jiangsu"):
+        user = world.user(username)
+        board = sla.supervision_board(user, at(2026, 4, 1, 9))
+        visible = Dispatch.objects.visible_to(user).filter(state__in=open_states)
+        assert board.open_count == visible.count(), username
+        assert {d.pk for d in board.open_dispatches} == set(visible.values_list("pk", flat=True))
+    assert board.open_count == 0  # 江苏 has no demand
+    with pytest.raises(NotAllowed):
+        sla.supervision_board(world.user("bank_staff"))
+
+
 def test_board_bad_input_falls_back(world):
     response = client_for(world, "admin").get(
         reverse("demands:supervision"), {"start": "x", "group_by": "<script>"}
