@@ -12,9 +12,7 @@ from chanrong.registry.models import Enterprise
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL only: INCLUDE and operator classes"
-)
+@pytest.mark.postgres("INCLUDE and operator classes")
 def test_a_region_count_is_an_index_only_scan(world):
     with connection.cursor() as cursor:
         cursor.execute(
