@@ -13,7 +13,7 @@ from django.db import connections, models, router
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.core.kept import RefreshRequest
+from chanrong.core.kept import KeptSnapshot
 from chanrong.core.scope import Scope, ScopeKind, scope_of
 
 
@@ -474,7 +474,7 @@ class Feedback(models.Model):
         return f"{self.institution}: {self.score}"
 
 
-class SupervisionSnapshot(RefreshRequest, models.Model):
+class SupervisionSnapshot(KeptSnapshot):
     """The 督办看板's financing statistics kept for its default view (this
     year up to `as_of`, issue 20): one row, `key` "all", with when it was
     computed, how long that took and a government user's pending request to
@@ -482,13 +482,6 @@ class SupervisionSnapshot(RefreshRequest, models.Model):
     (`SupervisionFigures`); demands.stats_kept says why and how."""
 
     key = models.CharField(max_length=8, unique=True, default="all")
-    as_of = models.DateField("数据截至日", null=True, blank=True)
-    computed_at = models.DateTimeField("计算完成时间", null=True, blank=True)
-    seconds = models.FloatField("计算耗时（秒）", default=0)
-    requested_at = models.DateTimeField("申请刷新时间", null=True, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         verbose_name = "督办统计快照"

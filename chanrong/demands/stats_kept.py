@@ -38,6 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chanrong.accounts.scopes import government_prefixes
 from chanrong.core import kept
 from chanrong.core.errors import NotAllowed
 from chanrong.core.scope import Scope, ScopeKind, scope_of
@@ -66,12 +67,8 @@ def usable(snapshot: SupervisionSnapshot | None, today: dt.date | None = None) -
 
 
 def scopes() -> list[str]:
-    """The region prefixes to keep: "" and that of every agency someone
-    active acts for (an agency without a region is national: "")."""
-    from chanrong.accounts.models import GovernmentAgency
-
-    agencies = GovernmentAgency.objects.filter(users__is_active=True).select_related("region")
-    return sorted({""} | {agency.region_prefix for agency in agencies.distinct()})
+    """The region prefixes to keep (accounts.scopes)."""
+    return government_prefixes()
 
 
 # --------------------------------------------------------------------------
@@ -223,12 +220,6 @@ def request_refresh(actor) -> bool:
     commit)."""
     if not may_request(actor):
         raise NotAllowed(_("只有政府部门可以申请刷新督办统计数据"))
-    with transaction.atomic():
-        snapshot, _created = SupervisionSnapshot.objects.select_for_update().get_or_create(key=KEY)
-        return kept.mark_requested(
-            snapshot,
-            actor,
-            action="demands.supervision_stats.request",
-            object_repr=KEY,
-            changes={"as_of": snapshot.as_of.isoformat() if snapshot.as_of else None},
-        )
+    return kept.request_on(
+        SupervisionSnapshot, actor, action="demands.supervision_stats.request", key=KEY
+    )

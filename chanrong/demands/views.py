@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,11 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chanrong.core import pickers
+from chanrong.core import kept, pickers
 from chanrong.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from chanrong.core.panels import panel_context
 from chanrong.core.scope import ScopeKind, scope_of
-from chanrong.core.tasking import enqueue_on_commit
 from chanrong.finance.eligibility import COLLATERAL_LABELS
 from chanrong.finance.models import FinancialInstitution
 
@@ -550,16 +548,6 @@ def refresh_supervision_stats(request):
 
     if not sla.can_supervise(request.user):
         raise Http404
-    try:
-        with transaction.atomic():
-            enqueue = stats_kept.request_refresh(request.user)
-            if enqueue:
-                enqueue_on_commit(refresh_supervision_stats_now)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    if enqueue:
-        messages.success(request, _("已提交刷新，后台计算完成后页面将显示新数据。"))
-    else:
-        messages.info(request, _("刷新已在进行中，请稍后查看。"))
+    kept.refresh_button(request, stats_kept.request_refresh, refresh_supervision_stats_now)
     filters = request.GET.urlencode()
     return redirect(reverse("demands:supervision") + (f"?{filters}" if filters else ""))

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.core.kept import RefreshRequest
+from chanrong.core.kept import KeptSnapshot
 from chanrong.core.scope import ScopeKind, scope_of
 
 
@@ -310,7 +310,7 @@ class FinancingRollup(models.Model):
         return f"{self.region or '全国'} {self.month:%Y-%m}"
 
 
-class FigureSnapshot(RefreshRequest, models.Model):
+class FigureSnapshot(KeptSnapshot):
     """The platform-computed figures (insights.sources) that the indicator
     plans of one region subtree read, computed at one date and kept, so the
     统计分析 page and a plan's 完成情况 read a few rows instead of scanning
@@ -321,17 +321,6 @@ class FigureSnapshot(RefreshRequest, models.Model):
     empty until the first refresh has finished."""
 
     region_prefix = models.CharField("地区前缀", max_length=6, unique=True)
-    as_of = models.DateField("数据截至日", null=True, blank=True)
-    computed_at = models.DateTimeField("计算完成时间", null=True, blank=True)
-    seconds = models.FloatField("计算耗时（秒）", default=0)
-    requested_at = models.DateTimeField("申请刷新时间", null=True, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = "指标计算快照"

@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,11 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from chanrong.core import pickers
+from chanrong.core import kept, pickers
 from chanrong.core.errors import NotAllowed, ValidationFailed
 from chanrong.core.paging import paginate
 from chanrong.core.scope import ScopeKind, scope_of
-from chanrong.core.tasking import enqueue_on_commit
 from chanrong.finance.pickers import INSTITUTIONS
 from chanrong.insights import groups as policy_groups
 from chanrong.registry.models import EnterpriseSize
@@ -107,17 +105,7 @@ def refresh_group_sums(request):
     while a request is pending); back to the page with its filters."""
     if not groups.may_view(request.user):
         raise Http404
-    try:
-        with transaction.atomic():
-            enqueue = group_sums.request_refresh(request.user)
-            if enqueue:
-                enqueue_on_commit(refresh_group_sums_now)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    if enqueue:
-        messages.success(request, _("已提交刷新，后台计算完成后页面将显示新数据。"))
-    else:
-        messages.info(request, _("刷新已在进行中，请稍后查看。"))
+    kept.refresh_button(request, group_sums.request_refresh, refresh_group_sums_now)
     filters = request.GET.urlencode()
     return redirect(reverse("risk:groups") + (f"?{filters}" if filters else ""))
 

@@ -15,27 +15,19 @@ book and every demand with all its dispatches); a bank reads its own rows
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
-from chanrong.core.kept import RefreshRequest
+from chanrong.core.kept import KeptSnapshot
 
 
-class GroupSplitSnapshot(RefreshRequest, models.Model):
+class GroupSplitSnapshot(KeptSnapshot):
     """The one set of kept sums (one row, `key` "all"): its date, when it
     was computed, how long that took, the groups' bit order, and a
     government user's pending request to compute it again."""
 
     key = models.CharField(max_length=8, unique=True, default="all")
-    as_of = models.DateField("数据截至日", null=True, blank=True)
-    computed_at = models.DateTimeField("计算完成时间", null=True, blank=True)
-    seconds = models.FloatField("计算耗时（秒）", default=0)
     #: the group keys in bit order (bit i = group_keys[i]) when computed
     group_keys = models.JSONField(default=list, blank=True)
-    requested_at = models.DateTimeField("申请刷新时间", null=True, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         verbose_name = "群体统计快照"

@@ -237,12 +237,4 @@ def request_refresh(actor) -> bool:
     enqueue the work (`risk.tasks.refresh_group_sums_now`, on commit)."""
     if not may_request(actor):
         raise NotAllowed(_("只有政府部门可以申请刷新群体统计数据"))
-    with transaction.atomic():
-        snapshot, _created = GroupSplitSnapshot.objects.select_for_update().get_or_create(key=KEY)
-        return kept.mark_requested(
-            snapshot,
-            actor,
-            action="risk.group_sums.request",
-            object_repr=KEY,
-            changes={"as_of": snapshot.as_of.isoformat() if snapshot.as_of else None},
-        )
+    return kept.request_on(GroupSplitSnapshot, actor, action="risk.group_sums.request", key=KEY)
