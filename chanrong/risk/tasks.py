@@ -1,6 +1,7 @@
 """Background jobs of the risk app: the scorecard's monthly retraining and
-nightly scoring, the nightly early warnings, and the kept sums of the split
-by policy group (registered with `chanrong tick` through `@periodic`)."""
+nightly scoring, the nightly early warnings, 风险监测's kept figures (hourly)
+and the kept sums of the split by policy group (registered with `chanrong
+tick` through `@periodic`)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,27 @@ def refresh_group_sums() -> dict:
     from .services import group_sums
 
     snapshot = group_sums.refresh()
+    return {"as_of": snapshot.as_of.isoformat(), "seconds": snapshot.seconds}
+
+
+@periodic(hours=1)
+@task
+def refresh_book_figures() -> dict:
+    """风险监测's figures kept per viewer scope, every hour
+    (services.book_kept). Idempotent."""
+    from .services import book_kept
+
+    snapshot = book_kept.refresh()
+    return {"as_of": snapshot.as_of.isoformat(), "seconds": snapshot.seconds}
+
+
+@rerunnable  # recomputes stored figures from the current data
+@task
+def refresh_book_figures_now() -> dict:
+    """The same, when a government user asks for it on the page."""
+    from .services import book_kept
+
+    snapshot = book_kept.refresh()
     return {"as_of": snapshot.as_of.isoformat(), "seconds": snapshot.seconds}
 
 

@@ -6,6 +6,7 @@ app_name = "risk"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("refresh/", views.refresh_home, name="home_refresh"),
     path("loans/", views.loan_list, name="loans"),
     path("loans/<int:pk>/", views.loan_detail, name="loan"),
     path("loans/<int:pk>/<slug:action>/", views.loan_action, name="loan_action"),

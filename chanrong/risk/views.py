@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from chanrong.core import kept
 from chanrong.core.errors import Conflict, NotAllowed, ServiceError, ValidationFailed
 from chanrong.core.paging import paginate
 
@@ -27,11 +28,21 @@ from .models import (
     GREEN_RIGHT_CHOICES,
     Classification,
     Collateral,
+    Consultation,
     LoanAccount,
     LoanOrigin,
     LoanStatus,
 )
-from .services import collateral, loanbook, monitoring, pledges, repayments, scoring
+from .services import (
+    book_kept,
+    collateral,
+    loanbook,
+    monitoring,
+    pledges,
+    repayments,
+    scoring,
+)
+from .tasks import refresh_book_figures_now
 
 #: Report forms on a loan's page: action → (service, success message).
 ACTIONS = {
@@ -55,12 +66,14 @@ def _loans(user):
 @login_required
 @require_GET
 def home(request):
-    """风险监测: balance, 不良, overdue and concentration of what the user sees."""
+    """风险监测: balance, 不良, overdue and concentration of what the user
+    sees, and its alerts by month: kept per scope (services.book_kept,
+    数据截至) or, with ?live=1 or nothing kept for the scope, computed now."""
     user = request.user
     if user.is_enterprise_user:
         return redirect("risk:loans")
-    loans = LoanAccount.objects.visible_to(user)
-    book = monitoring.book_figures(loans, limits=(20, 12, 12), borrowers=10)
+    shown = book_kept.shown_to(user, live=request.GET.get("live") == "1")
+    book = shown.figures.book
     context = {
         "summary": book.summary,
         "by_region": book.by_region,
@@ -68,9 +81,25 @@ def home(request):
         "by_institution": book.by_institution,
         "concentration": book.concentration,
         "is_bank": user.is_institution_user,
-        **monitoring.warning_panel(user),
+        "alert_months": shown.figures.alert_months,
+        "alert_chart": monitoring.alert_chart(shown.figures.alert_months),
+        "live_alerts": shown.figures.live_alerts,
+        "open_consultations": Consultation.objects.visible_to(user).open().count(),
+        "shown": shown,
+        "can_refresh": book_kept.may_request(user),
     }
     return render(request, "risk/home.html", context)
+
+
+@login_required
+@require_POST
+def refresh_home(request):
+    """A government user asks for 风险监测's kept figures to be computed
+    again (once while a request is pending); back to the page."""
+    if request.user.is_enterprise_user:
+        raise Http404
+    kept.refresh_button(request, book_kept.request_refresh, refresh_book_figures_now)
+    return redirect("risk:home")
 
 
 @login_required

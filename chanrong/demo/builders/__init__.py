@@ -31,6 +31,7 @@ from . import (
     registrations,
     registry,
     risk,
+    risk_book_figures,
     risk_consultations,
     risk_group_sums,
     supervision_stats,
@@ -64,4 +65,5 @@ STEPS = (
     insights_snapshots,
     risk_group_sums,
     supervision_stats,
+    risk_book_figures,
 )

@@ -13,9 +13,11 @@ loans, an institution the loans it made, government its region's subtree.
 - `warnings`: early-warning rules as data and the alerts they raise.
 - `consultation`: 抽贷断贷会商, the agency's consultation before loans are cut.
 - `group_sums`: the split by policy group kept as of a day (群体统计, 数据截至).
+- `book_kept`: 风险监测's figures kept per viewer scope (数据截至).
 """
 
 # ruff: noqa: F401
+from .book_kept import BookFigures, BookSnapshot
 from .consultation import (
     OPEN_STATES as CONSULTATION_OPEN_STATES,
 )

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.scope import Scope, ScopeKind, scope_of
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 RATE = {"max_digits": 9, "decimal_places": 6}
@@ -68,7 +68,11 @@ class LoanAccountQuerySet(models.QuerySet):
     def visible_to(self, user) -> LoanAccountQuerySet:
         """The borrower, the lending institution, the agencies of the
         borrower's region subtree, and platform admins; anyone else none."""
-        scope = scope_of(user)
+        return self.for_scope(scope_of(user))
+
+    def for_scope(self, scope: Scope) -> LoanAccountQuerySet:
+        """`visible_to`'s rule for a scope rather than a user: what kept
+        figures are computed over (services.book_kept)."""
         if scope.kind == ScopeKind.PLATFORM:
             return self.all()
         if scope.kind == ScopeKind.ENTERPRISE:

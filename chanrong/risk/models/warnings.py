@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from chanrong.core.scope import ScopeKind, scope_of
+from chanrong.core.scope import Scope, ScopeKind, scope_of
 
 from .loans import LoanAccount, LoanStatus
 
@@ -96,7 +96,11 @@ class AlertState(models.TextChoices):
 
 class AlertQuerySet(models.QuerySet):
     def visible_to(self, user) -> AlertQuerySet:
-        scope = scope_of(user)
+        return self.for_scope(scope_of(user))
+
+    def for_scope(self, scope: Scope) -> AlertQuerySet:
+        """`visible_to`'s rule for a scope rather than a user: what kept
+        figures are computed over (services.book_kept)."""
         if scope.kind == ScopeKind.PLATFORM:
             return self.all()
         if scope.kind == ScopeKind.GOVERNMENT:

@@ -289,7 +289,7 @@ def _month_key(value) -> date | None:
     return day.replace(day=1)
 
 
-def _alert_figures(
+def alert_figures(
     alerts: QuerySet[Alert], today: date, months: int
 ) -> tuple[list[AlertMonth], int]:
     """`alert_months` and the live alerts' count, from one statement: every
@@ -324,7 +324,7 @@ def alert_months(alerts: QuerySet[Alert], today: date, months: int = 12) -> list
     """Warnings opened, acknowledged and disposed in each of the last
     `months` months (this one included), oldest first: whether the agencies
     and banks keep up with what the rules raise. One grouped statement."""
-    return _alert_figures(alerts, today, months)[0]
+    return alert_figures(alerts, today, months)[0]
 
 
 def alert_chart(rows: list[AlertMonth]) -> dict[str, Any] | None:
@@ -350,7 +350,7 @@ def warning_panel(user, today: date | None = None) -> dict[str, Any]:
     last 12 months (a table and a chart), live warnings and open
     consultations, all within what `user` may see."""
     day = today or timezone.localdate()
-    rows, live = _alert_figures(Alert.objects.visible_to(user), day, 12)
+    rows, live = alert_figures(Alert.objects.visible_to(user), day, 12)
     return {
         "alert_months": rows,
         "alert_chart": alert_chart(rows),
