@@ -14,8 +14,8 @@ from .models import GovernmentAgency, User
 
 
 def government_prefixes() -> list[str]:
-    """"" and the region prefix of every agency someone active acts for (an
-    agency without a region is national: "")."""
+    """The region prefix of every agency someone active acts for, and the
+    empty one (the whole country; an agency without a region is national)."""
     agencies = GovernmentAgency.objects.filter(users__is_active=True).select_related("region")
     return sorted({""} | {agency.region_prefix for agency in agencies.distinct()})
 
