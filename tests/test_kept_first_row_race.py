@@ -1,8 +1,9 @@
 """Two requests to refresh kept figures on a database that has no snapshot
 row yet: the second waits on the first's uncommitted row and then uses it,
 instead of failing on the unique key. Both kinds of kept figures
-(`core.kept`): risk's group sums (one row, key "all") and insights' figures
-(one row per plan region).
+(`core.kept`): risk's group sums (one row, key "all"), insights' figures
+(one row per plan region), 风险监测's and the 督办看板's figures kept per
+scope (one row, key "all").
 
 The first request is played by a connection that creates the row and holds
 its transaction open; the service call in a second thread must be seen
@@ -18,10 +19,12 @@ import pytest
 from django.db import connection, transaction
 
 from chanrong.core.models import AuditEntry, Region
+from chanrong.demands import stats_kept
+from chanrong.demands.models import SupervisionSnapshot
 from chanrong.insights.models import FigureSnapshot
 from chanrong.insights.services import snapshots
-from chanrong.risk.models import GroupSplitSnapshot
-from chanrong.risk.services import group_sums
+from chanrong.risk.models import BookSnapshot, GroupSplitSnapshot
+from chanrong.risk.services import book_kept, group_sums
 from tests.conftest import JIASHAN
 
 pytestmark = [
@@ -100,3 +103,23 @@ def test_figures_request_waits_for_the_row_being_created(world):
     snapshot = FigureSnapshot.objects.get()
     assert snapshot.requested_by == gov
     assert AuditEntry.objects.filter(action="insights.snapshot.request").count() == 1
+
+
+@pytest.mark.parametrize(
+    "model, service, action",
+    [
+        (BookSnapshot, book_kept, "risk.book_figures.request"),
+        (SupervisionSnapshot, stats_kept, "demands.supervision_stats.request"),
+    ],
+    ids=["risk_book_figures", "supervision_stats"],
+)
+def test_per_scope_kinds_wait_for_the_row_being_created(world, model, service, action):
+    """The kinds kept per scope ask through `core.kept.request_on` as well."""
+    gov = world.user("gov_zhejiang")
+    answer = _race(
+        lambda: model.objects.create(key=service.KEY),
+        lambda: service.request_refresh(gov),
+    )
+    assert answer == {"waited": True, "value": True}
+    assert model.objects.get().requested_by == gov
+    assert AuditEntry.objects.filter(action=action).count() == 1
