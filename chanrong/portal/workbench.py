@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,19 @@ SIZE_ORDER = ("large", "medium", "small", "micro", "")
 
 
 def _size_breakdown(enterprises) -> list[dict[str, Any]]:
-    counts = {row["size"]: row["n"] for row in enterprises.values("size").annotate(n=Count("pk"))}
+    """The enterprises by size. On PostgreSQL one COUNT per size, each an
+    index-only range scan of (size, region) that only counts (registry
+    0011), where one GROUP BY size read and hashed the size of every
+    enterprise in scope (issue 20: 嘉善 at demo scale 100, 240,000
+    enterprises). SQLite has no such index (its LIKE is case-insensitive):
+    one pass grouped by size there."""
+    enterprises = enterprises.order_by()
+    if connections[enterprises.db].vendor == "postgresql":
+        counts = {size: enterprises.filter(size=size).count() for size in SIZE_ORDER}
+    else:
+        counts = {
+            row["size"]: row["n"] for row in enterprises.values("size").annotate(n=Count("pk"))
+        }
     return [
         {"size": size or "unknown", "label": str(size_label(size)), "count": counts.get(size, 0)}
         for size in SIZE_ORDER
