@@ -300,12 +300,14 @@ def supervision_board(
     overdue_paginator.count = counts["overdue"]
     overdue_pager = overdue_paginator.get_page(overdue_page)
     overdue_rows = _load_page(overdue_pager)
-    escalated = set(
-        DemandEvent.objects.filter(
-            demand_id__in={d.demand_id for d in overdue_rows},
-            verb__startswith="dispatch.escalate_",
-        ).values_list("demand_id", "institution_id", "verb", "created_at")
-    )
+    # When each (demand, institution, stage) was escalated, to tell whether
+    # it was for this round of the dispatch (a dict: one look per row).
+    escalated: dict[tuple, list[dt.datetime]] = {}
+    for demand_id, institution_id, verb, created_at in DemandEvent.objects.filter(
+        demand_id__in={d.demand_id for d in overdue_rows},
+        verb__startswith="dispatch.escalate_",
+    ).values_list("demand_id", "institution_id", "verb", "created_at"):
+        escalated.setdefault((demand_id, institution_id, verb), []).append(created_at)
     today = timezone.localtime(now).date()
     lines = []
     for dispatch in overdue_rows:
@@ -313,11 +315,10 @@ def supervision_board(
         due = due_of(dispatch)
         since = dispatch.dispatched_at if stage == STAGE_CLAIM else dispatch.claimed_at
         done = any(
-            d == dispatch.demand_id
-            and i == dispatch.institution_id
-            and v == ESCALATE_VERB % stage
-            and (since is None or c >= since)
-            for d, i, v, c in escalated
+            since is None or c >= since
+            for c in escalated.get(
+                (dispatch.demand_id, dispatch.institution_id, ESCALATE_VERB % stage), ()
+            )
         )
         lines.append(
             OverdueLine(
