@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connections, models, router
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.utils.translation import gettext_lazy as _
 
 from chanrong.core.kept import KeptSnapshot
@@ -313,6 +313,18 @@ class Dispatch(models.Model):
                 fields=["claim_due_at", "id"],
                 condition=Q(state__in=("dispatched", "claimed")),
                 name="dispatch_open_due",
+            ),
+            # Its overdue list: the open dispatches by the deadline of the stage
+            # they wait in (sla._due_expression: 接单 for those not claimed, 反馈
+            # for the claimed), the most overdue first.
+            models.Index(
+                Case(
+                    When(state="dispatched", then=F("claim_due_at")),
+                    default=F("decide_due_at"),
+                ),
+                F("id"),
+                condition=Q(state__in=("dispatched", "claimed")),
+                name="dispatch_open_stage_due",
             ),
         ]
         constraints = [
