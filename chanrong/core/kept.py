@@ -10,6 +10,7 @@ rows of figures. This module holds the parts that are the same for all:
 
 - `KeptSnapshot`, the abstract snapshot model (a kind adds its key);
 - `RefreshRequest.refresh_pending`, whether a request is still waiting;
+- `may_request`: who may ask for a recomputation;
 - `mark_requested` / `request_on`: record a request on a locked snapshot
   and audit it, unless one is pending (a button pressed twice, or by two
   clerks, enqueues the work once);
@@ -31,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from . import audit
 from .errors import NotAllowed
+from .scope import ScopeKind, scope_of
 from .tasking import enqueue_on_commit
 
 
@@ -78,6 +80,13 @@ def mark_requested(
     snapshot.save(update_fields=["requested_at", "requested_by"])
     audit.record(action, actor=actor, obj=snapshot, object_repr=object_repr, changes=changes)
     return True
+
+
+def may_request(actor) -> bool:
+    """Who may ask for kept figures to be computed again: government users
+    and platform admins (the figures are the same for everyone who may see
+    them, and a recomputation costs the worker seconds)."""
+    return scope_of(actor).kind in (ScopeKind.PLATFORM, ScopeKind.GOVERNMENT)
 
 
 def request_on(model: type[KeptSnapshot], actor, *, action: str, key: str) -> bool:

@@ -208,8 +208,7 @@ def board_stats(
 # asking for a refresh
 
 
-def may_request(actor) -> bool:
-    return scope_of(actor).kind in (ScopeKind.PLATFORM, ScopeKind.GOVERNMENT)
+may_request = kept.may_request
 
 
 def request_refresh(actor) -> bool:

@@ -224,8 +224,7 @@ def shown_to(user, *, live: bool = False, today: date | None = None) -> Shown:
 # asking for a refresh
 
 
-def may_request(actor) -> bool:
-    return scope_of(actor).kind in (ScopeKind.PLATFORM, ScopeKind.GOVERNMENT)
+may_request = kept.may_request
 
 
 def request_refresh(actor) -> bool:

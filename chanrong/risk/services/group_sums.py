@@ -226,8 +226,7 @@ def page_split(actor, params: dict[str, Any]) -> PageSplit:
 # asking for a refresh
 
 
-def may_request(actor) -> bool:
-    return scope_of(actor).kind in (ScopeKind.PLATFORM, ScopeKind.GOVERNMENT)
+may_request = kept.may_request
 
 
 def request_refresh(actor) -> bool:
