@@ -407,7 +407,14 @@ _QUALIFICATION_FIELDS = ("enterprise_id", "kind", "valid_from", "valid_until", "
 def _qualification_rows(ids: Sequence[int]) -> list:
     return [
         part.values_list(*_QUALIFICATION_FIELDS)
-        for part in by_ids(Qualification.objects.counting(), "enterprise_id", ids)
+        for part in by_ids(
+            # In key order, not the model's (its enterprise's name): that
+            # joined every enterprise in the registry to sort a few hundred
+            # rows (45 ms of the 派单工作台 at scale 10).
+            Qualification.objects.counting().order_by("enterprise_id", "kind", "-valid_from"),
+            "enterprise_id",
+            ids,
+        )
     ]
 
 
@@ -415,6 +422,7 @@ _one_qualification = PlannedQuery(
     lambda _context, eid: (
         Qualification.objects.counting()
         .filter(enterprise_id=eid)
+        .order_by("kind", "-valid_from")
         .values_list(*_QUALIFICATION_FIELDS)
     ),
 )
@@ -480,7 +488,7 @@ _ENTERPRISE_FIELDS = (
 def _enterprise_rows(ids: Sequence[int]) -> list:
     return [
         part.values_list(*_ENTERPRISE_FIELDS)
-        for part in by_ids(Enterprise.objects.all(), "pk", ids)
+        for part in by_ids(Enterprise.objects.order_by(), "pk", ids)
     ]
 
 
