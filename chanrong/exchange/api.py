@@ -123,7 +123,12 @@ def _viewer(request):
 )
 @paginated
 def received_figures(request, filters: Query[FigureFilter]):
-    qs = ReceivedFigure.objects.visible_to(_viewer(request)).select_related("peer", "batch")
+    # Only the batch's id is shown: not its document, as received and decoded.
+    qs = (
+        ReceivedFigure.objects.visible_to(_viewer(request))
+        .select_related("peer", "batch")
+        .defer("batch__payload", "batch__body")
+    )
     for field, value in (
         ("peer_id", filters.peer),
         ("region_code__startswith", filters.region),
