@@ -58,8 +58,12 @@ def _visible_or_404(user, pk: int) -> Enterprise:
 @require_GET
 def enterprise_list(request):
     form = EnterpriseFilterForm(request.GET or None, user=request.user)
+    # The region column shows the full name (province, city, county): its two
+    # parents come with the row rather than two lookups a row.
     queryset = form.filter(
-        Enterprise.objects.visible_to(request.user).select_related("region", "industry")
+        Enterprise.objects.visible_to(request.user).select_related(
+            "region__parent__parent", "industry"
+        )
     )
     # A text search shows at most 1,000 matches by name (beyond that it asks
     # for a narrower search, and which 1,000 of 250,000 come first by name
