@@ -75,7 +75,10 @@ class ListFilterForm(forms.Form):
 @require_GET
 def list_index(request):
     form = ListFilterForm(request.GET or None)
-    queryset = EnterpriseList.objects.visible_to(request.user).select_related("agency", "region")
+    # The region column shows the full name: its parents come with the row.
+    queryset = EnterpriseList.objects.visible_to(request.user).select_related(
+        "agency", "region__parent__parent"
+    )
     if form.is_bound and form.is_valid():
         if form.cleaned_data.get("list_type"):
             queryset = queryset.filter(list_type=form.cleaned_data["list_type"])
