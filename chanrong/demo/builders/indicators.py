@@ -186,9 +186,10 @@ def _green_list(ctx: DemoContext, rng, enterprise_ids: list[int]) -> None:
     )
     first = sorted(rng.sample(enterprise_ids, max(1, len(enterprise_ids) // 12)))
     removed = set(first[: max(1, len(first) // 10)])
+    listed = set(first)
     joining = sorted(
         rng.sample(
-            [pk for pk in enterprise_ids if pk not in set(first)],
+            [pk for pk in enterprise_ids if pk not in listed],
             max(1, len(enterprise_ids) // 25),
         )
     )
