@@ -285,9 +285,20 @@ def institution_demands(
     those it may see. NotFound for anyone but institution users."""
     from chanrong.demands.models import Demand
 
+    from . import adapter, kept
+
     institution_id = _institution_of(actor)
     limit = max(1, min(limit, MAX_LIST_LIMIT))
     visible = Demand.objects.visible_to(actor)
+    # Ranked ahead (matching.kept) and corrected to now, when a usable
+    # ranking is kept and holds enough; else ranked here.
+    ahead = kept.demand_candidates(institution_id, visible, today=today)
+    if ahead is not None:
+        candidates, complete = ahead
+        open_visible = visible.filter(state__in=adapter.OPEN_STATES)
+        rows = _visible_demand_rows(actor, institution_id, candidates, open_visible, limit)
+        if len(rows) >= limit or complete:
+            return rows
     # The engine ranks only the open demands the institution may see (a
     # subquery), once: the same list as ranking every open demand and
     # keeping the visible ones, without reading the others' facts or
@@ -304,32 +315,45 @@ def institution_demands(
         ask = min(ask * 4, DEMAND_SEARCH_CAP)
 
 
+#: What the workbench and the API show of a ranked demand (DemandRow.demand).
+DEMAND_ROW_FIELDS = (
+    "purpose", "kind", "amount", "term_months", "state", "enterprise__name",
+    "enterprise__region__name",
+)  # fmt: skip
+
+
 def _visible_demand_rows(actor, institution_id, candidates, visible, limit) -> list[DemandRow]:
-    demands = {
-        d.pk: d
-        for d in visible.filter(pk__in=[c.demand_id for c in candidates]).select_related(
-            "enterprise__region"
-        )
-    }
-    names = _product_names(actor, [c.best_product_id for c in candidates])
+    """The first `limit` candidates the actor may see with a product it may
+    name, read a window of candidates at a time (a kept ranking holds up to
+    200; the page shows 20)."""
     rows: list[DemandRow] = []
-    for c in candidates:
-        demand = demands.get(c.demand_id)
-        if demand is None or c.best_product_id not in names:
-            continue
-        if names[c.best_product_id][1] != institution_id:
-            continue
-        rows.append(
-            DemandRow(
-                demand=demand,
-                score=float(c.score),
-                best_product_id=c.best_product_id,
-                best_product_name=names[c.best_product_id][0],
-                reasons=redact_holdings(c.reasons),
-            )
+    window = limit + 5
+    for start in range(0, len(candidates), window):
+        part = candidates[start : start + window]
+        found = (
+            visible.filter(pk__in=[c.demand_id for c in part])
+            .select_related("enterprise__region")
+            .only(*DEMAND_ROW_FIELDS)
         )
-        if len(rows) >= limit:
-            break
+        demands = {d.pk: d for d in found}
+        names = _product_names(actor, [c.best_product_id for c in part])
+        for c in part:
+            demand = demands.get(c.demand_id)
+            if demand is None or c.best_product_id not in names:
+                continue
+            if names[c.best_product_id][1] != institution_id:
+                continue
+            rows.append(
+                DemandRow(
+                    demand=demand,
+                    score=float(c.score),
+                    best_product_id=c.best_product_id,
+                    best_product_name=names[c.best_product_id][0],
+                    reasons=redact_holdings(c.reasons),
+                )
+            )
+            if len(rows) >= limit:
+                return rows
     return rows
 
 
@@ -344,57 +368,79 @@ def institution_outreach(
     products and have not posted a demand, best first. Name, region and the
     lists always; profile and qualification-based reasons only where the
     enterprise authorised the institution."""
-    from chanrong.registry.models import Enterprise, ListEntry
+    from . import kept
 
     institution_id = _institution_of(actor)
     limit = max(1, min(limit, MAX_LIST_LIMIT))
+    # Ranked ahead (matching.kept) when a usable ranking is kept and holds
+    # enough; a policy group's list is always ranked here.
+    ahead = None if group else kept.outreach_candidates(institution_id, today=today)
+    if ahead is not None:
+        candidates, complete = ahead
+        rows = _outreach_rows(actor, institution_id, candidates, today, limit)
+        if len(rows) >= limit or complete:
+            return rows
     candidates = _services().outreach(institution_id, limit=limit, today=today, group=group)
-    ids = [c.enterprise_id for c in candidates]
-    entries = (
-        ListEntry.objects.visible_to(actor)
-        .in_force(today)
-        .filter(enterprise_id__in=ids)
-        .select_related("enterprise__region__parent__parent", "version__list")
-        .order_by("version__list__name", "version__list_id")
-    )
-    on_lists: dict[int, list[str]] = {}
-    enterprises: dict[int, Any] = {}
-    for entry in entries:
-        names = on_lists.setdefault(entry.enterprise_id, [])
-        if entry.version.list.name not in names:
-            names.append(entry.version.list.name)
-        enterprises[entry.enterprise_id] = entry.enterprise
-    authorised = set(
-        Enterprise.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True)
-    )
-    products = _product_names(actor, [c.best_product_id for c in candidates])
+    return _outreach_rows(actor, institution_id, candidates, today, limit)
+
+
+def _outreach_rows(actor, institution_id, candidates, today, limit) -> list[OutreachRow]:
+    """The first `limit` candidates on a list in force the actor may see,
+    with a product it may name, read a window of candidates at a time (a
+    kept ranking holds up to 200; the page shows 20)."""
+    from chanrong.registry.models import Enterprise, ListEntry
+
     private = _private_reasons()
     rows: list[OutreachRow] = []
-    for c in candidates:
-        enterprise = enterprises.get(c.enterprise_id)
-        if enterprise is None or c.best_product_id not in products:
-            continue
-        if products[c.best_product_id][1] != institution_id:
-            continue
-        is_authorised = c.enterprise_id in authorised
-        reasons = list(c.reasons)
-        if not is_authorised:
-            reasons = [r for r in redact_holdings(reasons) if r not in private]
-        rows.append(
-            OutreachRow(
-                enterprise_id=enterprise.pk,
-                enterprise_name=enterprise.name,
-                region_code=enterprise.region_id,
-                region_name=enterprise.region.full_name,
-                lists=on_lists[enterprise.pk],
-                score=float(c.score),
-                best_product_id=c.best_product_id,
-                best_product_name=products[c.best_product_id][0],
-                reasons=reasons,
-                authorised=is_authorised,
-                profile=_profile(enterprise) if is_authorised else None,
-            )
+    window = limit + 5
+    for start in range(0, len(candidates), window):
+        part = candidates[start : start + window]
+        ids = [c.enterprise_id for c in part]
+        entries = (
+            ListEntry.objects.visible_to(actor)
+            .in_force(today)
+            .filter(enterprise_id__in=ids)
+            .select_related("enterprise__region__parent__parent", "version__list")
+            .order_by("version__list__name", "version__list_id")
         )
+        on_lists: dict[int, list[str]] = {}
+        enterprises: dict[int, Any] = {}
+        for entry in entries:
+            names = on_lists.setdefault(entry.enterprise_id, [])
+            if entry.version.list.name not in names:
+                names.append(entry.version.list.name)
+            enterprises[entry.enterprise_id] = entry.enterprise
+        authorised = set(
+            Enterprise.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+        products = _product_names(actor, [c.best_product_id for c in part])
+        for c in part:
+            enterprise = enterprises.get(c.enterprise_id)
+            if enterprise is None or c.best_product_id not in products:
+                continue
+            if products[c.best_product_id][1] != institution_id:
+                continue
+            is_authorised = c.enterprise_id in authorised
+            reasons = list(c.reasons)
+            if not is_authorised:
+                reasons = [r for r in redact_holdings(reasons) if r not in private]
+            rows.append(
+                OutreachRow(
+                    enterprise_id=enterprise.pk,
+                    enterprise_name=enterprise.name,
+                    region_code=enterprise.region_id,
+                    region_name=enterprise.region.full_name,
+                    lists=on_lists[enterprise.pk],
+                    score=float(c.score),
+                    best_product_id=c.best_product_id,
+                    best_product_name=products[c.best_product_id][0],
+                    reasons=reasons,
+                    authorised=is_authorised,
+                    profile=_profile(enterprise) if is_authorised else None,
+                )
+            )
+            if len(rows) >= limit:
+                return rows
     return rows
 
 

@@ -78,3 +78,34 @@ class DemandMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demand_id} #{self.rank} → {self.product_id}"
+
+
+class InstitutionRanking(models.Model):
+    """An institution's two 派单工作台 lists, ranked ahead (matching.kept).
+
+    `demands` holds the best KEEP of the open demands dispatched to the
+    institution as [demand id, score, best product id, reasons], best first;
+    `outreach` the best KEEP of its outreach list as [enterprise id, score,
+    best product id, reasons, lists]. `*_complete` says the list holds every
+    candidate there was, not only the best KEEP. `stamp` names the product
+    table, policy weights and approval model they were ranked with: a row
+    whose stamp is no longer current is not used."""
+
+    institution = models.OneToOneField(
+        "finance.FinancialInstitution", on_delete=models.CASCADE, related_name="+"
+    )
+    as_of = models.DateField("数据截至日")
+    computed_at = models.DateTimeField("计算开始时间")
+    seconds = models.FloatField("计算耗时（秒）", default=0)
+    stamp = models.CharField("排序依据版本", max_length=64)
+    demands = models.JSONField(default=list)
+    demands_complete = models.BooleanField(default=False)
+    outreach = models.JSONField(default=list)
+    outreach_complete = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "机构推荐清单快照"
+        verbose_name_plural = "机构推荐清单快照"
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from chanrong.finance import carbon
@@ -80,7 +82,14 @@ def reason_labels(names: list[str], holdings: list[str] | None = None) -> list[s
 def is_holding_reason(text: str) -> bool:
     """Whether a rendered reason states an amount held (private to the
     enterprise: institutions see the generic label instead)."""
-    return any(text.startswith(_(t).split("%(")[0]) for t in HOLDING_REASONS.values())
+    return text.startswith(_holding_prefixes(get_language()))
+
+
+@lru_cache(maxsize=8)
+def _holding_prefixes(language: str | None) -> tuple[str, ...]:
+    """What each holding reason starts with in `language` (the language in
+    force: the workbench redacts some 400 reasons per view)."""
+    return tuple(_(t).split("%(")[0] for t in HOLDING_REASONS.values())
 
 
 def carbon_reason(conditions: ProductConditions | None, grade: int) -> str | None:
@@ -95,13 +104,21 @@ def carbon_reason(conditions: ProductConditions | None, grade: int) -> str | Non
 def is_carbon_reason(text: str) -> bool:
     """Whether a rendered reason states the enterprise's 碳效等级 (private: an
     institution sees a grade only while authorised, so it is dropped)."""
+    return any(pattern.fullmatch(text) for pattern in _carbon_patterns(get_language()))
+
+
+@lru_cache(maxsize=8)
+def _carbon_patterns(language: str | None) -> tuple[re.Pattern, ...]:
+    """The 碳效 reason in `language` (the language in force) as patterns, one
+    per sign of the rate change: a sample rendering (grade 9, 8.76 points)
+    with its numbers turned into wildcards."""
+    patterns = []
     for sign in (-1, 1):
-        # A sample rendering (grade 9, 8.76 points) turned into a pattern.
         sample = re.escape(carbon.reason_text(9, Decimal(sign) * Decimal("8.76")))
-        pattern = sample.replace(re.escape("8.76"), r"[\d.]+").replace("9", r"\d")
-        if re.fullmatch(pattern, text):
-            return True
-    return False
+        patterns.append(
+            re.compile(sample.replace(re.escape("8.76"), r"[\d.]+").replace("9", r"\d"))
+        )
+    return tuple(patterns)
 
 
 def redact_holdings(reasons: list[str]) -> list[str]:

@@ -40,19 +40,37 @@ def on_enterprises_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
 
 
 def on_list_versions_published(sender, ids: tuple[int, ...], **kwargs) -> None:
+    """Re-match the lists' enterprises, and rank the workbenches' outreach
+    lists again (matching.kept): who is on a white list has changed."""
     for version in ids:
         _enqueue_logged(_low(tasks.rematch_list_version), (version,), {})
+    _refresh_rankings()
+
+
+def _refresh_rankings() -> None:
+    """The workbenches' lists ranked again, not queued twice while a
+    request is still waiting (database backend)."""
+    try:
+        if already_queued(tasks.refresh_rankings):
+            return
+    except Exception:  # the check is an optimisation only
+        logger.debug("could not check for a waiting ranking", exc_info=True)
+    _enqueue_logged(_low(tasks.refresh_rankings), (), {})
 
 
 def on_products_changed(sender, ids: tuple[int, ...], **kwargs) -> None:
     """A product affects every demand: one full re-match, not queued twice
-    while one is still waiting (database backend)."""
+    while one is still waiting (database backend), and the workbenches'
+    lists ranked again (matching.kept: until then they are ranked on each
+    view)."""
     try:
-        if already_queued(tasks.rematch_all):
-            return
+        queued = already_queued(tasks.rematch_all)
     except Exception:  # the check is an optimisation only
         logger.debug("could not check for a waiting re-match", exc_info=True)
-    _enqueue_logged(_low(tasks.rematch_all), (), {})
+        queued = False
+    if not queued:
+        _enqueue_logged(_low(tasks.rematch_all), (), {})
+    _refresh_rankings()
 
 
 def connect() -> None:

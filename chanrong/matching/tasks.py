@@ -75,6 +75,17 @@ def rematch_all() -> int:
     return services.rematch()
 
 
+@periodic(hours=1)
+@task
+def refresh_rankings() -> int:
+    """The 派单工作台's lists ranked ahead for every institution with an
+    active user (matching.kept), every hour and after a product change.
+    Idempotent."""
+    from . import kept
+
+    return kept.refresh()
+
+
 @periodic(days=1)
 @task
 def retrain_model() -> dict:

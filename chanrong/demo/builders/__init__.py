@@ -25,6 +25,7 @@ from . import (
     insights,
     insights_snapshots,
     listing,
+    matching_rankings,
     organisations,
     pilots,
     policy,
@@ -66,4 +67,5 @@ STEPS = (
     risk_group_sums,
     supervision_stats,
     risk_book_figures,
+    matching_rankings,
 )
