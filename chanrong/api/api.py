@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
+import orjson
 from django.urls import URLPattern, path, re_path
 from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError, ValidationErrorContext
@@ -64,34 +65,47 @@ def _shape_405(view):
     return wrapper
 
 
-class Encoder(NinjaJSONEncoder):
-    """ninja's encoder, with the values JSON has no type for that a response
-    is full of written first: a list of 50 dispatches has 100 datetimes, and
-    each went through five `isinstance` checks in two `default` methods
-    before Django's encoder wrote it (a tenth of the list's CPU,
-    bench/request_path.py). Exact types only, written exactly as
-    `DjangoJSONEncoder` writes them; anything else goes the usual way."""
+def _write_datetime(o: datetime) -> str:
+    """Exactly as `DjangoJSONEncoder` writes it: milliseconds, UTC as "Z"."""
+    text = o.isoformat()
+    if o.microsecond:
+        text = text[:23] + text[26:]
+    if text.endswith("+00:00"):
+        text = text.removesuffix("+00:00") + "Z"
+    return text
 
-    def default(self, o: Any) -> Any:
-        kind = type(o)
-        if kind is datetime:
-            text = o.isoformat()
-            if o.microsecond:
-                text = text[:23] + text[26:]
-            if text.endswith("+00:00"):
-                text = text.removesuffix("+00:00") + "Z"
-            return text
-        if kind is date:
-            return o.isoformat()
-        if kind is Decimal:
-            return str(o)
-        return super().default(o)
+
+_NINJA_DEFAULT = NinjaJSONEncoder().default
+
+
+def _default(o: Any) -> Any:
+    """What orjson hands back: the values JSON has no type for. Datetimes,
+    dates and times come here too (`OPT_PASSTHROUGH_DATETIME`) so that they
+    are written as Django writes them (orjson would keep microseconds and
+    "+00:00"); exact types first, anything else (lazy translations,
+    timedeltas, pydantic models) the way ninja's encoder writes it."""
+    kind = type(o)
+    if kind is datetime:
+        return _write_datetime(o)
+    if kind is date:
+        return o.isoformat()
+    if kind is Decimal:
+        return str(o)
+    return _NINJA_DEFAULT(o)
+
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 class Renderer(JSONRenderer):
-    encoder_class = Encoder
-    # Chinese stays readable in curl output and logs; JSON is UTF-8 anyway.
-    json_dumps_params = {"ensure_ascii": False}
+    """Responses written by orjson: a list of 50 dispatches spent a tenth of
+    its CPU in the standard library's encoder (bench/request_path.py, issue
+    20). The bytes differ only in having no spaces after "," and ":". A
+    value may be an `orjson.Fragment`, JSON the database already wrote
+    (`CompiledList`'s `raw_json` columns), copied in unread."""
+
+    def render(self, request, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=_default, option=_OPTIONS)
 
 
 class ChanrongAPI(NinjaAPI):

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictBool, create_model
 
 from chanrong.core.apikit.caller import actor
-from chanrong.core.apikit.compiled import CompiledList
+from chanrong.core.apikit.compiled import CompiledList, passed_on
 from chanrong.core.apikit.errors import responses
 from chanrong.core.apikit.pagination import paginated
 from chanrong.core.apikit.schemas import InputSchema, ObjectId, Text, drop_null_default
@@ -209,10 +209,14 @@ class DispatchOut(Schema):
 #: The rows of GET /dispatches: DispatchOut's fields as a plain pydantic
 #: model, filled from one narrow query (no model instances, no per-row
 #: resolvers); see `DispatchRows`.
+_LIST_FIELDS = {name: (info.annotation, info) for name, info in DispatchOut.model_fields.items()}
+# The database's JSON text, copied into the response unread (`raw_json` below).
+_LIST_FIELDS["matched_products"] = (
+    passed_on(list[int]),
+    DispatchOut.model_fields["matched_products"],
+)
 DispatchListItem = create_model(
-    "DispatchListItem",
-    __doc__="派单列表的一行（字段同 DispatchOut）",
-    **{name: (info.annotation, info) for name, info in DispatchOut.model_fields.items()},
+    "DispatchListItem", __doc__="派单列表的一行（字段同 DispatchOut）", **_LIST_FIELDS
 )
 
 
@@ -308,7 +312,9 @@ class DispatchRows:
 
 
 _DISPATCH_LIST = CompiledList(
-    lambda rows: DispatchRows.queryset(rows.caller, rows.state), DispatchRows.COLUMNS
+    lambda rows: DispatchRows.queryset(rows.caller, rows.state),
+    DispatchRows.COLUMNS,
+    raw_json=("matched_products",),
 )
 
 

@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import date, datetime, timedelta
-from datetime import time as clock
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -173,12 +172,9 @@ def outreach_candidates(
         OutreachCandidate(int(pk), float(score), int(product), list(reasons), list(lists))
         for pk, score, product, reasons, lists in row.outreach
     ]
-    quiet_since = timezone.make_aware(
-        datetime.combine(day - timedelta(days=services.OUTREACH_QUIET_DAYS), clock())
-    )
     recent = set(
         Demand.objects.filter(
-            published_at__gte=quiet_since,
+            published_at__gte=services.quiet_since(day),
             enterprise_id__in=[c.enterprise_id for c in candidates],
         ).values_list("enterprise_id", flat=True)
     )

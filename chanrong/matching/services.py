@@ -454,6 +454,12 @@ def rank_open_demands(
     ]
 
 
+def quiet_since(day: date) -> datetime:
+    """The start of the outreach list's quiet period on `day`: an enterprise
+    that published a demand from then on is not invited to publish one."""
+    return timezone.make_aware(datetime.combine(day - timedelta(days=OUTREACH_QUIET_DAYS), time()))
+
+
 def outreach(
     institution_id: int, *, limit: int = 50, today: date | None = None, group: str = ""
 ) -> list[OutreachCandidate]:
@@ -471,7 +477,7 @@ def outreach(
     members = adapter.white_list_members(prefixes, today=day)
     if not members:
         return []
-    since = timezone.make_aware(datetime.combine(day - timedelta(days=OUTREACH_QUIET_DAYS), time()))
+    since = quiet_since(day)
     recent = set()
     ids = sorted(members)
     published = Demand.objects.filter(published_at__gte=since)

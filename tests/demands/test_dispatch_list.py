@@ -1,14 +1,17 @@
 """GET /dispatches through core.apikit.compiled.CompiledList: its count and
 pages, compiled once per (scope, state) and thread, are the queryset's for
 every kind of actor, every state filter and any window; a compiled shape
-runs two statements and nothing else."""
+runs two statements and nothing else; `matched_products` comes as the
+database's JSON text, for the renderer to copy in."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from chanrong.accounts.models import User
-from chanrong.core.apikit.compiled import CompiledList
+from chanrong.core.apikit.compiled import CompiledList, passed_on
 from chanrong.core.lookups import forget_plans
 from chanrong.demands import services
 from chanrong.demands.api import _DISPATCH_LIST, DispatchRows
@@ -21,6 +24,14 @@ pytestmark = pytest.mark.django_db
 ACTORS = ("admin", "gov_national", "gov_jiashan", "gov_jiangsu", "bank_staff", "bank2_staff")
 ACTORS += ("ent_user", "ent2_user")
 WINDOWS = ((0, 50), (0, 1), (1, 2), (2, 200), (3, 50), (1000, 50))
+
+
+def _read(rows: list[tuple]) -> list[tuple]:
+    """Rows with their JSON fragments read back, to compare with values_list."""
+    return [
+        tuple(orjson.loads(orjson.dumps(v)) if isinstance(v, orjson.Fragment) else v for v in row)
+        for row in rows
+    ]
 
 
 @pytest.fixture
@@ -48,7 +59,7 @@ def test_pages_and_counts_are_the_querysets_for_every_actor_state_and_window(wor
                         queryset.values_list(*DispatchRows.COLUMNS)[offset : offset + limit]
                     )
                     got = _DISPATCH_LIST.rows(rows.shape, rows, offset, limit)
-                    assert got == expected, (name, state, offset, limit)
+                    assert _read(got) == expected, (name, state, offset, limit)
     # Somebody sees something: the comparison above is not of empty lists.
     assert DispatchRows(world.user("bank_staff")).count() == 4
 
@@ -96,8 +107,49 @@ def test_what_cannot_be_planned_runs_as_the_queryset(world, dispatches):
         assert listing.count("bank", actor) == 4
 
 
+def test_raw_json_columns_come_as_fragments_planned_or_not(world, dispatches):
+    """`matched_products` is never decoded: a plan hands on the database's
+    text, an unplanned list re-encodes what Django decoded; either way the
+    response carries the stored list."""
+    actor = world.user("bank_staff")
+    stored = list(Dispatch.objects.visible_to(actor).order_by("pk").values_list("matched_products"))
+    assert any(products for (products,) in stored)
+    planned = CompiledList(
+        lambda actor: Dispatch.objects.visible_to(actor).order_by("pk"),
+        ("matched_products",),
+        raw_json=("matched_products",),
+    )
+    unplanned = CompiledList(
+        lambda actor: Dispatch.objects.visible_to(actor).extra(select={"one": "1"}).order_by("pk"),
+        ("matched_products",),
+        raw_json=("matched_products",),
+    )
+    for listing in (planned, unplanned):
+        for _twice in range(2):
+            rows = listing.rows("bank", actor, 0, 50)
+            assert all(isinstance(products, orjson.Fragment) for (products,) in rows)
+            assert _read(rows) == stored
+
+
+def test_raw_json_must_name_a_listed_column():
+    with pytest.raises(ValueError, match="matched_products"):
+        CompiledList(lambda _: Dispatch.objects.all(), ("id",), raw_json=("matched_products",))
+
+
 def test_forgetting_plans_compiles_again(world, dispatches, django_assert_num_queries):
     rows = DispatchRows(world.user("bank_staff"))
     rows.count()
     forget_plans()
     assert rows.count() == 4
+
+
+def test_passed_on_validates_values_and_passes_fragments():
+    """The schema type for a raw_json column: a list is still validated as
+    `list[int]`, a fragment passes unread, and OpenAPI documents `list[int]`."""
+    adapter = TypeAdapter(passed_on(list[int]))
+    assert adapter.validate_python(["1", 2]) == [1, 2]
+    with pytest.raises(ValidationError):
+        adapter.validate_python(["x"])
+    fragment = orjson.Fragment("[1, 2]")
+    assert adapter.dump_python(adapter.validate_python(fragment)) is fragment
+    assert adapter.json_schema(mode="serialization") == TypeAdapter(list[int]).json_schema()
