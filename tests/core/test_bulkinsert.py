@@ -299,3 +299,29 @@ def test_a_model_that_overrides_save_is_saved_by_it(monkeypatch):
     bulkinsert.update(job, ["message"])
     assert calls == [None, ("message",)]
     assert ImportJob.objects.get(pk=job.pk).message == "changed"
+
+
+def test_json_values_orjson_declines_are_written_the_fields_way():
+    """On PostgreSQL JSON goes out as orjson's text; what orjson will not
+    write (an integer beyond 64 bits) or writes differently from the standard
+    library (integer keys, 1e16) is stored as bulk_create stores it."""
+    awkward = [
+        {"big": 2**70, "small": -(2**63)},
+        {1: "integer key", "float": 1e16, "tiny": 5e-324},
+        [True, None, "a backslash: \\u0000 as text", "行分隔符\u2028", "é"],
+        "just a string",
+        12,
+    ]
+
+    def entries(tag):
+        rows = _entries(tag)[: len(awkward)]
+        for row, changes in zip(rows, awkward, strict=True):
+            row.changes = changes
+        return rows
+
+    AuditEntry.objects.bulk_create(entries("orm-json"))
+    bulkinsert.insert(AuditEntry, entries("fast-json"))
+    orm = AuditEntry.objects.filter(action__startswith="orm-json.").order_by("pk")
+    fast = AuditEntry.objects.filter(action__startswith="fast-json.").order_by("pk")
+    assert [e.changes for e in fast] == [e.changes for e in orm]
+    assert fast[0].changes["big"] == 2**70
