@@ -14,6 +14,7 @@ follows:
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
@@ -102,10 +103,15 @@ class Renderer(JSONRenderer):
     its CPU in the standard library's encoder (bench/request_path.py, issue
     20). The bytes differ only in having no spaces after "," and ":". A
     value may be an `orjson.Fragment`, JSON the database already wrote
-    (`CompiledList`'s `raw_json` columns), copied in unread."""
+    (`CompiledList`'s `raw_json` columns), copied in unread. What orjson
+    refuses (an integer beyond 64 bits) is written by ninja's encoder, as
+    before."""
 
-    def render(self, request, data: Any, *, response_status: int) -> bytes:
-        return orjson.dumps(data, default=_default, option=_OPTIONS)
+    def render(self, request, data: Any, *, response_status: int) -> bytes | str:
+        try:
+            return orjson.dumps(data, default=_default, option=_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError is one: an integer beyond 64 bits
+            return json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False)
 
 
 class ChanrongAPI(NinjaAPI):

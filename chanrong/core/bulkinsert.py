@@ -192,8 +192,11 @@ def _converter(field: Field, connection) -> tuple[type | None, Callable[[Any], A
     return None, prepared
 
 
-#: What a JSON value may hold that the standard library's encoder, Django's
-#: for a JSONField without its own encoder, would also write or refuse.
+#: orjson as close to the standard library's encoder (Django's, for a
+#: JSONField without its own) as it goes: integer keys written as strings,
+#: datetimes and dataclasses refused (and so left to the field, which refuses
+#: them as before). It does write a UUID or a plain Enum, which the standard
+#: library would refuse.
 _JSON_OPTIONS = (
     orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 )

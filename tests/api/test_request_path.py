@@ -108,6 +108,7 @@ VALUES = [
     '嘉善 \u2028 "quoted"',
     1.5,
     2**62,
+    {"beyond 64 bits": 2**70},
     None,
 ]
 

@@ -34,6 +34,7 @@ rule"). Not for `select_for_update`.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -96,11 +97,17 @@ def _fragments(row: tuple, raw: tuple[int, ...]) -> tuple:
 
 
 def _reencoded(row: tuple, raw: tuple[int, ...]) -> tuple:
-    """An unplanned row's decoded JSON columns as fragments, like a plan's."""
+    """An unplanned row's decoded JSON columns as fragments, like a plan's
+    (through the standard library for what orjson will not write, such as an
+    integer beyond 64 bits)."""
     values = list(row)
     for index in raw:
         if values[index] is not None:
-            values[index] = orjson.Fragment(orjson.dumps(values[index]))
+            try:
+                text = orjson.dumps(values[index])
+            except TypeError:  # orjson.JSONEncodeError is one
+                text = json.dumps(values[index], ensure_ascii=False)
+            values[index] = orjson.Fragment(text)
     return tuple(values)
 
 
