@@ -20,7 +20,9 @@ the issue's targets (floor <= 2.5x, list <= 3.5x, publish <= 25x).
         .venv/bin/python bench/request_path.py --requests 300
 
 The database is created if missing; the demo (default scale 0.1) is built
-only when absent. Prints figures; asserts nothing about time.
+only when absent. `--fresh` starts every run from the database as the first
+`--fresh` run found it, so that runs of two checkouts compare the same data. Prints
+figures; asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ def parse_args() -> argparse.Namespace:
         default=1,
         help="measure every scenario this many times, in turn, and keep each one's least "
         "CPU (on a shared machine the least is the one least disturbed by others)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="PostgreSQL: start from the database as the first --fresh run found it (kept as "
+        "<name>_clean), not as earlier runs left it: every publish run adds demands dispatched "
+        "to the listing bank, so without it a later run's list reads more rows than an earlier "
+        "one's",
     )
     parser.add_argument("--profile", choices=["health", "floor", "list", "publish"])
     parser.add_argument("--sort", default="cumulative", help="pstats order for --profile")
@@ -134,9 +144,29 @@ def measure(step, expected: int, n: int) -> tuple[float, float, Counter[int]]:
     )
 
 
+def start_fresh(url: str) -> None:
+    """Recreate the database from its `_clean` copy, made the first time."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    clean = f"{name}_clean"
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [clean]).fetchone():
+            conn.execute(f'CREATE DATABASE "{clean}" TEMPLATE "{name}"')
+        else:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{clean}"')
+    # The audit anchors of the dropped copy's chain would not match the new one's.
+    for anchors in (ROOT / "var").glob(f"audit-anchors.postgresql-{name}.jsonl"):
+        anchors.unlink()
+
+
 def main() -> None:
     args = parse_args()
     prepare(args.database_url, args.scale)
+    if args.fresh and args.database_url.startswith(("postgres://", "postgresql://")):
+        start_fresh(args.database_url)
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chanrong.settings")
     # One client sends every request: the limiter still runs (its cost is part
