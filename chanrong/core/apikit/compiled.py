@@ -118,7 +118,9 @@ def _fragment_or_handled(value: Any, handler: Callable[[Any], Any]) -> Any:
 def passed_on(annotation: Any) -> Any:
     """The response schema's type for a `raw_json` column: `annotation` as
     ever (validated, serialised and documented in OpenAPI as such), except
-    that a fragment passes unread."""
+    that a fragment passes unread. For responses only: ninja dumps them in
+    pydantic's Python mode and leaves the JSON to the renderer (orjson);
+    pydantic's own JSON mode could not write a fragment."""
     return Annotated[
         annotation,
         WrapValidator(_fragment_or_handled),
