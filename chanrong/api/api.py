@@ -29,6 +29,7 @@ from ninja.responses import NinjaJSONEncoder
 
 from chanrong.accounts.api_auth import AUTH
 from chanrong.core.apikit import errors
+from chanrong.core.apikit.jsondates import write_datetime
 from chanrong.core.apikit.media import JsonOnlyParser
 
 from .routing import nest_by_segment
@@ -66,16 +67,6 @@ def _shape_405(view):
     return wrapper
 
 
-def _write_datetime(o: datetime) -> str:
-    """Exactly as `DjangoJSONEncoder` writes it: milliseconds, UTC as "Z"."""
-    text = o.isoformat()
-    if o.microsecond:
-        text = text[:23] + text[26:]
-    if text.endswith("+00:00"):
-        text = text.removesuffix("+00:00") + "Z"
-    return text
-
-
 _NINJA_DEFAULT = NinjaJSONEncoder().default
 
 
@@ -87,7 +78,7 @@ def _default(o: Any) -> Any:
     timedeltas, pydantic models) the way ninja's encoder writes it."""
     kind = type(o)
     if kind is datetime:
-        return _write_datetime(o)
+        return write_datetime(o)
     if kind is date:
         return o.isoformat()
     if kind is Decimal:

@@ -210,11 +210,19 @@ class DispatchOut(Schema):
 #: model, filled from one narrow query (no model instances, no per-row
 #: resolvers); see `DispatchRows`.
 _LIST_FIELDS = {name: (info.annotation, info) for name, info in DispatchOut.model_fields.items()}
-# The database's JSON text, copied into the response unread (`raw_json` below).
-_LIST_FIELDS["matched_products"] = (
-    passed_on(list[int]),
-    DispatchOut.model_fields["matched_products"],
+#: Columns the response copies in as the database sent them: the JSON text
+#: (`raw_json` below) and, on PostgreSQL, the datetimes (`raw_datetime`).
+_PASSED_ON_JSON = ("matched_products",)
+_PASSED_ON_DATETIMES = (
+    "dispatched_at",
+    "claim_due_at",
+    "claimed_at",
+    "decide_due_at",
+    "decided_at",
 )
+for _name in _PASSED_ON_JSON + _PASSED_ON_DATETIMES:
+    _info = DispatchOut.model_fields[_name]
+    _LIST_FIELDS[_name] = (passed_on(_info.annotation), _info)
 DispatchListItem = create_model(
     "DispatchListItem", __doc__="派单列表的一行（字段同 DispatchOut）", **_LIST_FIELDS
 )
@@ -314,7 +322,8 @@ class DispatchRows:
 _DISPATCH_LIST = CompiledList(
     lambda rows: DispatchRows.queryset(rows.caller, rows.state),
     DispatchRows.COLUMNS,
-    raw_json=("matched_products",),
+    raw_json=_PASSED_ON_JSON,
+    raw_datetime=_PASSED_ON_DATETIMES,
 )
 
 
