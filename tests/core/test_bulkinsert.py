@@ -325,3 +325,46 @@ def test_json_values_orjson_declines_are_written_the_fields_way():
     fast = AuditEntry.objects.filter(action__startswith="fast-json.").order_by("pk")
     assert [e.changes for e in fast] == [e.changes for e in orm]
     assert fast[0].changes["big"] == 2**70
+
+
+# --- new: the instance the constructor would make ---------------------------------
+
+
+def _same_instance(made, built) -> None:
+    assert type(made) is type(built)
+    mine = {k: v for k, v in made.__dict__.items() if k != "_state"}
+    theirs = {k: v for k, v in built.__dict__.items() if k != "_state"}
+    assert mine == theirs
+    assert made._state.adding and made._state.db is None
+    assert made._state.fields_cache == built._state.fields_cache
+
+
+def test_new_makes_what_the_constructor_makes():
+    """Attnames, a key given as an object (cached, as `__init__` caches it),
+    None for a key, and defaults (callable and plain) for what is left out."""
+    admin = _admin("bulk_new")
+    moment = datetime(2026, 3, 1, 8, 30, 15, tzinfo=UTC)
+    cases = [
+        (AuditEntry, {"action": "a", "changes": {"x": 1}, "created_at": moment, "actor_id": 3}),
+        (AuditEntry, {}),
+        (Notification, {"recipient": admin, "verb": "v", "message": "m"}),
+        (Notification, {"recipient_id": admin.pk, "verb": "v"}),
+        (Notification, {"recipient": None, "verb": "v"}),
+    ]
+    for model, values in cases:
+        _same_instance(bulkinsert.new(model, **values), model(**values))
+    note = bulkinsert.new(Notification, recipient=admin, verb="v", message="m")
+    assert note.recipient is admin  # from the cache: no query
+    bulkinsert.insert(Notification, [note])
+    assert Notification.objects.get(pk=note.pk).recipient_id == admin.pk
+
+
+def test_new_leaves_anything_else_to_the_constructor():
+    """A model with a post_init receiver (the user), an unknown keyword or a
+    key of the wrong type: whatever the constructor does, it does."""
+    user = bulkinsert.new(get_user_model(), username="bulk_new_user", is_active=False)
+    assert user.username == "bulk_new_user" and user._chanrong_was_active is False
+    with pytest.raises(TypeError, match="no_such_field"):
+        bulkinsert.new(AuditEntry, no_such_field=1)
+    with pytest.raises(ValueError, match="must be a"):
+        bulkinsert.new(Notification, recipient=AuditEntry(), verb="v")

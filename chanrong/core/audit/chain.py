@@ -166,7 +166,8 @@ def entry(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
         object_repr = object_repr or str(obj)[:200]
-    return AuditEntry(
+    return bulkinsert.new(
+        AuditEntry,
         created_at=timezone.now(),
         actor_id=actor_id,
         actor_name=actor_name,

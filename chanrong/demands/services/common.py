@@ -187,7 +187,8 @@ def _notify(
     which the enterprise's and government's timelines leave out.
     """
     actor_id, actor_name, _organisation = audit.describe_actor(actor)
-    event = DemandEvent(
+    event = bulkinsert.new(
+        DemandEvent,
         demand=demand,
         created_at=timezone.now(),
         actor_id=actor_id,

@@ -182,7 +182,8 @@ def _send_dispatches(
     created = bulkinsert.insert(
         Dispatch,
         [
-            Dispatch(
+            bulkinsert.new(
+                Dispatch,
                 demand=demand,
                 institution_id=pk,
                 branch_id=branches[pk],
