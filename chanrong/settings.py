@@ -364,7 +364,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("CHANRONG_FROM_EMAIL", "noreply@chanrong.loc
 CHANRONG_TASK_BACKEND = os.environ.get("CHANRONG_TASK_BACKEND", "database").strip().lower()
 CHANRONG_REDIS_URL = os.environ.get("CHANRONG_REDIS_URL", "redis://127.0.0.1:6379/0")
 _TASK_BACKENDS = {
-    "database": "django_tasks_db.DatabaseBackend",
+    "database": "chanrong.core.taskdb.DatabaseBackend",
     "redis": "django_tasks_rq.RQBackend",
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
 }

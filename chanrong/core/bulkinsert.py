@@ -15,11 +15,13 @@ Values of Django's own plain field classes (exactly those classes, never a
 subclass, which may convert differently: an encrypted field) pass as they
 are when their Python type is the plain one (str for a CharField, int for an
 integer or a key, bool, an aware datetime on PostgreSQL); anything else goes
-through the field's own `get_db_prep_save`, as `bulk_create` does. A value
-that is an expression, a model whose rows cannot be planned this way
-(inheritance, a key other than an auto field, a field with its own
-placeholder) or a database that cannot return the keys of a bulk insert:
-`bulk_create` itself. tests/core/test_bulkinsert.py compares the rows both
+through the field's own `get_db_prep_save`, as `bulk_create` does. Objects
+that carry their keys (a task's UUID) are written with them, nothing
+returned. A value that is an expression, a model whose rows cannot be
+planned this way (inheritance, a key other than an auto field that some
+objects lack, a field with its own placeholder), a batch where only some
+objects have keys, or a database that cannot return the keys of a bulk
+insert: `bulk_create` itself. tests/core/test_bulkinsert.py compares the rows both
 write.
 """
 
@@ -60,6 +62,10 @@ class _Unplanned(Exception):
     """This insert cannot take the short path: use `bulk_create`."""
 
 
+#: The plan of whole objects whose keys are given, not returned.
+_KEYED = ("<every concrete field, the key as given>",)
+
+
 class _Plan:
     __slots__ = ("columns", "getters", "pk_attname", "sql_head", "sql_tail", "statements")
 
@@ -69,6 +75,7 @@ class _Plan:
         meta = model._meta
         if meta.parents:
             raise _Unplanned
+        whole = names is None or names is _KEYED
         if names is None:
             # Whole objects, whose keys come back.
             if not isinstance(meta.pk, AutoFieldMixin):
@@ -76,6 +83,9 @@ class _Plan:
             if not connection.features.can_return_rows_from_bulk_insert:
                 raise _Unplanned
             fields = [f for f in meta.concrete_fields if f is not meta.pk]
+        elif names is _KEYED:
+            # Whole objects that carry their keys (a task's UUID).
+            fields = list(meta.concrete_fields)
         else:
             by_attname = {f.attname: f for f in meta.concrete_fields}
             unknown = [name for name in names if name not in by_attname]
@@ -91,7 +101,7 @@ class _Plan:
         #: a key that may have to be read from its cached object).
         self.getters = [
             (
-                f if names is None and _pre_saver(f) else None,
+                f if whole and _pre_saver(f) else None,
                 f.attname,
                 *_converter(f, connection),
                 f if f.is_relation else None,
@@ -275,17 +285,24 @@ def insert(model: type[M], objs: Sequence[M], *, using: str | None = None) -> li
     if not objs:
         return objs
     alias = using or router.db_for_write(model)
-    plan = _plan(model, alias, None)
-    if plan is None or any(obj.pk is not None for obj in objs):
+    keyed = sum(obj.pk is not None for obj in objs)
+    plan = None
+    if keyed == len(objs):
+        plan = _plan(model, alias, _KEYED)
+    elif not keyed:
+        plan = _plan(model, alias, None)
+    if plan is None:
         return model._default_manager.using(alias).bulk_create(objs)
     try:
         rows = _values(plan, objs)
     except _Unplanned:
         return model._default_manager.using(alias).bulk_create(objs)
     keys = plan.run(alias, rows)
-    attname = plan.pk_attname
-    for obj, key in zip(objs, keys, strict=True):
-        setattr(obj, attname, key)
+    if plan.sql_tail:
+        attname = plan.pk_attname
+        for obj, key in zip(objs, keys, strict=True):
+            setattr(obj, attname, key)
+    for obj in objs:
         obj._state.adding = False
         obj._state.db = alias
     return objs
@@ -365,13 +382,25 @@ _makers: dict[type, _Maker] = {}
 
 def create(obj: M, *, using: str | None = None) -> M:
     """`obj.save()` for a new row, through `insert` (its INSERT planned once,
-    not compiled on every save); `save()` itself for a model that overrides
-    it or has `pre_save` or `post_save` receivers, which `insert` would not call."""
+    not compiled on every save), sending `pre_save` and `post_save` as
+    `save()` does when someone listens; `save()` itself for a model that
+    overrides it or inherits from another (a task's row is written this way
+    on every publish: django-tasks-db's `pre_save` receiver sets its
+    `run_after`)."""
     model = type(obj)
-    if not _plain_save(model):
+    if model.save is not models.Model.save or model._meta.parents:
         obj.save(force_insert=True, using=using)
         return obj
-    insert(model, [obj], using=using)
+    alias = using or router.db_for_write(model, instance=obj)
+    if signals.pre_save.has_listeners(model):
+        signals.pre_save.send(
+            sender=model, instance=obj, raw=False, using=alias, update_fields=None
+        )
+    insert(model, [obj], using=alias)
+    if signals.post_save.has_listeners(model):
+        signals.post_save.send(
+            sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias
+        )
     return obj
 
 

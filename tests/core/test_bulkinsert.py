@@ -368,3 +368,53 @@ def test_new_leaves_anything_else_to_the_constructor():
         bulkinsert.new(AuditEntry, no_such_field=1)
     with pytest.raises(ValueError, match="must be a"):
         bulkinsert.new(Notification, recipient=AuditEntry(), verb="v")
+
+
+def test_objects_with_their_keys_are_written_as_bulk_create_writes_them():
+    """The keyed plan (a task's UUID, or any key given): the same rows, the
+    keys as given, the objects marked saved."""
+    columns = _columns(AuditEntry)
+    action = columns.index("action")
+    mine, theirs = _entries("keyed_mine"), _entries("keyed_theirs")
+    for offset, rows in ((10_000_000, mine), (20_000_000, theirs)):
+        for i, entry in enumerate(rows):
+            entry.pk = offset + i
+    bulkinsert.insert(AuditEntry, mine)
+    AuditEntry.objects.bulk_create(theirs)
+    assert [e.pk for e in mine] == list(range(10_000_000, 10_000_000 + len(mine)))
+    assert all(not e._state.adding and e._state.db == "default" for e in mine)
+    stored_mine = _stored(AuditEntry, "action", "keyed_mine.", ["pk", *columns])
+    stored_theirs = _stored(AuditEntry, "action", "keyed_theirs.", ["pk", *columns])
+    assert [row[0] for row in stored_mine] == [e.pk for e in mine]
+    assert _without_tag([r[1:] for r in stored_mine], action) == _without_tag(
+        [r[1:] for r in stored_theirs], action
+    )
+
+
+def test_create_sends_pre_save_before_and_post_save_after_the_insert():
+    from django.db.models.signals import post_save, pre_save
+
+    from chanrong.core.models import ImportJob
+
+    seen = []
+
+    def before(sender, instance, raw, using, update_fields, **kwargs):
+        instance.filename = "set-by-receiver.xlsx"
+        seen.append(("pre", instance.pk, raw, using, update_fields))
+
+    def after(sender, instance, created, raw, using, update_fields, **kwargs):
+        stored = ImportJob.objects.get(pk=instance.pk)
+        seen.append(("post", stored.filename, created, raw, using, update_fields))
+
+    pre_save.connect(before, sender=ImportJob, dispatch_uid="test_create_pre")
+    post_save.connect(after, sender=ImportJob, dispatch_uid="test_create_post")
+    try:
+        job = bulkinsert.create(ImportJob(kind="signalled", filename="a.xlsx"))
+    finally:
+        pre_save.disconnect(dispatch_uid="test_create_pre", sender=ImportJob)
+        post_save.disconnect(dispatch_uid="test_create_post", sender=ImportJob)
+    assert seen == [
+        ("pre", None, False, "default", None),
+        ("post", "set-by-receiver.xlsx", True, False, "default", None),
+    ]
+    assert not job._state.adding

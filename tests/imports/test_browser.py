@@ -23,7 +23,7 @@ def test_background_import_progress_survives_a_reload(
 ):
     settings.CHANRONG_IMPORT_INLINE_ROWS = 2
     settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+        "default": {"BACKEND": "chanrong.core.taskdb.DatabaseBackend", "QUEUES": ["default"]}
     }
     upload = tmp_path / "企业名录.xlsx"
     upload.write_bytes(xlsx([HEADER, *[enterprise_row(1000 + i) for i in range(6)]]))

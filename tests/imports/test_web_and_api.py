@@ -134,7 +134,7 @@ def test_large_file_runs_in_the_background_and_the_page_polls(
 ):
     settings.CHANRONG_IMPORT_INLINE_ROWS = 2
     settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+        "default": {"BACKEND": "chanrong.core.taskdb.DatabaseBackend", "QUEUES": ["default"]}
     }
     client = _client(world, "gov_jiashan")
     with django_capture_on_commit_callbacks(execute=True):

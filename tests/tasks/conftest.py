@@ -6,7 +6,9 @@ import signal
 
 import pytest
 
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DATABASE_TASKS = {
+    "default": {"BACKEND": "chanrong.core.taskdb.DatabaseBackend", "QUEUES": ["default"]}
+}
 IMMEDIATE_TASKS = {
     "default": {
         "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",

@@ -26,6 +26,32 @@ def test_the_default_backend_is_the_database_one():
     assert "django_tasks_db" in django_settings.INSTALLED_APPS
 
 
+def test_the_platform_backend_writes_the_row_the_librarys_writes(settings):
+    """core.taskdb's enqueue (a planned INSERT) and django-tasks-db's own
+    (`objects.create`) store the same row, `run_after` set by the library's
+    receiver included, for a task with and without a delay."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    columns = [f.attname for f in DBTaskResult._meta.concrete_fields]
+    columns = [name for name in columns if name not in ("id", "enqueued_at")]
+    later = timezone.now() + timedelta(hours=1)
+    rows = {}
+    for backend in ("chanrong.core.taskdb.DatabaseBackend", "django_tasks_db.DatabaseBackend"):
+        settings.TASKS = {"default": {"BACKEND": backend, "QUEUES": ["default"]}}
+        results = [
+            send_email.enqueue("ops@bank.example", "主题", "正文"),
+            send_email.using(run_after=later, priority=-5).enqueue("a@b.example", "s", "b"),
+        ]
+        assert type(send_email.get_backend()).__module__.startswith(backend.rsplit(".", 1)[0])
+        stored = DBTaskResult.objects.filter(pk__in=[r.id for r in results]).order_by("priority")
+        rows[backend] = [tuple(row) for row in stored.values_list(*columns)]
+        assert all(r.enqueued_at is not None for r in stored)
+    mine, theirs = rows.values()
+    assert len(mine) == 2 and mine == theirs
+
+
 def test_a_task_enqueued_on_the_database_backend_runs_in_the_worker(
     database_tasks, keep_signal_handlers
 ):
