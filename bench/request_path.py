@@ -14,6 +14,10 @@ CPU: Python, the driver, not the database server's) around N requests of:
 
 and prints milliseconds of CPU per request and the ratio to health, beside
 the issue's targets (floor <= 2.5x, list <= 3.5x, publish <= 25x).
+`--blocks N` takes each scenario's requests in N blocks, in turn with the
+others', and reports the median of the blocks' ratios to health: on a
+machine whose speed drifts over minutes that moves far less than a ratio of
+figures measured minutes apart (`--rounds`).
 `--profile NAME` prints the cProfile of that scenario's requests instead.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_path \\
@@ -32,6 +36,7 @@ import cProfile
 import json
 import os
 import pstats
+import statistics
 import sys
 import time
 from collections import Counter
@@ -71,6 +76,14 @@ def parse_args() -> argparse.Namespace:
         "<name>_clean), not as earlier runs left it: every publish run adds demands dispatched "
         "to the listing bank, so without it a later run's list reads more rows than an earlier "
         "one's",
+    )
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=0,
+        help="split each scenario's requests into this many blocks taken in turn with the "
+        "other scenarios' and report the median of each block's ratio to the health block "
+        "before it (steadier than --rounds on a machine whose speed drifts)",
     )
     parser.add_argument("--profile", choices=["health", "floor", "list", "publish"])
     parser.add_argument("--sort", default="cumulative", help="pstats order for --profile")
@@ -127,9 +140,9 @@ def scenarios(tokens: dict[str, str]):
     }
 
 
-def measure(step, expected: int, n: int) -> tuple[float, float, Counter[int]]:
-    """CPU and wall milliseconds per request after a warm-up of 20; the count of unexpected answers."""
-    for i in range(20):
+def measure(step, expected: int, n: int, warm: int = 20) -> tuple[float, float, Counter[int]]:
+    """CPU and wall milliseconds per request after a warm-up of `warm`; the count of unexpected answers."""
+    for i in range(warm):
         step(-1 - i)
     wrong: Counter[int] = Counter()
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -205,6 +218,9 @@ def main() -> None:
             profiler.dump_stats(args.profile_out)
         return
     wanted = {"health", *args.only.split(",")}
+    if args.blocks:
+        interleaved({name: table[name] for name in table if name in wanted}, args)
+        return
     results: dict[str, tuple[float, float, Counter[int]]] = {}
     for _round in range(max(1, args.rounds)):
         for name, (step, expected) in table.items():
@@ -226,6 +242,44 @@ def main() -> None:
         print(
             f"{name:<10}{cpu:>12.2f}{wall:>13.2f}{cpu / base:>10.1f}{target:>9}  {dict(wrong) or ''}"
         )
+
+
+def interleaved(table: dict, args: argparse.Namespace) -> None:
+    """`--blocks N`: every scenario's requests in N blocks, the scenarios'
+    blocks taken in turn, so that each block of a scenario runs beside a
+    block of health measured a moment before. On a shared machine whose
+    speed drifts over minutes, a ratio of two figures measured minutes apart
+    moves with the drift; the median of the blocks' ratios does not."""
+    per_block = max(1, args.requests // args.blocks)
+    for i in range(20):  # imports and first compilations, not measured
+        for step, _expected in table.values():
+            step(-1 - i)
+    cpu: dict[str, list[float]] = {name: [] for name in table}
+    wall: dict[str, list[float]] = {name: [] for name in table}
+    wrong: dict[str, Counter[int]] = {name: Counter() for name in table}
+    for _block in range(args.blocks):
+        for name, (step, expected) in table.items():
+            block_cpu, block_wall, block_wrong = measure(step, expected, per_block, warm=0)
+            cpu[name].append(block_cpu)
+            wall[name].append(block_wall)
+            wrong[name].update(block_wrong)
+    print(f"{args.blocks} blocks of {per_block} requests per scenario, taken in turn")
+    print(
+        f"{'scenario':<10}{'CPU ms/req':>12}{'wall ms/req':>13}{'× health':>10}"
+        f"{'blocks p25–p75':>17}{'target':>9}  unexpected"
+    )
+    health = cpu["health"]
+    for name in table:
+        ratios = sorted(mine / base for mine, base in zip(cpu[name], health, strict=True))
+        quarter = len(ratios) // 4
+        spread = f"{ratios[quarter]:.1f}–{ratios[-1 - quarter]:.1f}"
+        target = f"≤ {TARGETS[name]:g}×" if name in TARGETS else ""
+        print(
+            f"{name:<10}{statistics.median(cpu[name]):>12.2f}"
+            f"{statistics.median(wall[name]):>13.2f}{statistics.median(ratios):>10.1f}"
+            f"{spread:>17}{target:>9}  {dict(wrong[name]) or ''}"
+        )
+    print("CPU and wall: the median block's; × health: the median of the blocks' ratios")
 
 
 if __name__ == "__main__":
