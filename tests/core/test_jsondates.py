@@ -16,7 +16,8 @@ from django.db import DataError, connection, transaction
 
 from chanrong.core.apikit.jsondates import json_timestamp_loader, write_datetime
 
-pytestmark = pytest.mark.django_db
+#: The loader reads PostgreSQL's text.
+on_postgresql = pytest.mark.postgres("the loader reads PostgreSQL's text")
 
 TEXTS = [
     "2026-12-08 00:22:51.003272+00",
@@ -43,12 +44,8 @@ def _select(text: str, *, as_json: bool, zone: str = "UTC"):
         return cursor.fetchone()[0]
 
 
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("the loader reads PostgreSQL's text")
-
-
+@pytest.mark.django_db
+@on_postgresql
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai"])
 @pytest.mark.parametrize("text", TEXTS)
 def test_the_text_is_written_as_the_datetime_would_be(text, zone):
@@ -61,6 +58,8 @@ def test_the_text_is_written_as_the_datetime_would_be(text, zone):
     )
 
 
+@pytest.mark.django_db
+@on_postgresql
 @pytest.mark.parametrize("text", FAILING)
 def test_what_psycopg_cannot_load_fails_the_same_way(text):
     with pytest.raises(DataError) as standard:
@@ -70,6 +69,8 @@ def test_what_psycopg_cannot_load_fails_the_same_way(text):
     assert type(mine.value.__cause__) is type(standard.value.__cause__)
 
 
+@pytest.mark.django_db
+@on_postgresql
 def test_null_stays_none_and_the_connection_keeps_its_loader():
     with connection.cursor() as cursor:
         cursor.cursor.adapters.register_loader("timestamptz", json_timestamp_loader())
