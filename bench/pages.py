@@ -106,6 +106,12 @@ def parse_args() -> argparse.Namespace:
         "--repeats", type=int, default=5, help="timed requests per page after the cold one"
     )
     parser.add_argument(
+        "--cold-process",
+        action="store_true",
+        help="measure in a process that was not warmed and frozen as gunicorn's master does "
+        "before forking a worker (chanrong.ops.warmup)",
+    )
+    parser.add_argument(
         "--details", type=int, default=2, help="detail links followed per menu page"
     )
     parser.add_argument("--roles", default=",".join(ROLES))
@@ -198,6 +204,13 @@ def main() -> None:
     import django
 
     django.setup()
+    if not args.cold_process:
+        # As a served worker starts (gunicorn.conf.py): warmed and frozen in
+        # the master before the fork.
+        from chanrong.ops.warmup import freeze_for_fork, warm
+
+        warm()
+        freeze_for_fork()
     import logging
 
     # Logging in writes audit entries, and their anchors log at INFO; the

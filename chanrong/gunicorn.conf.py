@@ -88,7 +88,7 @@ def when_ready(server):
     """In the master, after loading the application and before forking."""
     if not preload_app:
         return
-    from chanrong.ops.warmup import warm
+    from chanrong.ops.warmup import freeze_for_fork, warm
 
     took = warm()
     server.log.info(
@@ -100,3 +100,4 @@ def when_ready(server):
         took["templates_count"],
         took["templates"],
     )
+    freeze_for_fork()

@@ -52,3 +52,37 @@ def test_warm_imports_the_request_paths_libraries_and_compiles_templates():
     assert set(took) >= {"urls", "libraries", "translations", "templates", "templates_count"}
     assert took["templates_count"] > 100
     assert all(name in sys.modules for name in LIBRARIES)
+
+
+FREEZE_PROBE = """
+import gc, json, os, runpy
+os.environ["DJANGO_SETTINGS_MODULE"] = "chanrong.settings"
+import django
+django.setup()
+conf = runpy.run_path("chanrong/gunicorn.conf.py")
+class Log:
+    def info(self, *args): pass
+class Server:
+    log = Log()
+before = gc.get_freeze_count()
+conf["when_ready"](Server())
+print(json.dumps([conf["preload_app"], before, gc.get_freeze_count(), len(gc.get_objects())]))
+"""
+
+
+def test_the_master_freezes_what_it_warmed_before_forking():
+    """gunicorn's `when_ready` warms the application and then moves every
+    object alive into the permanent generation: a worker's full collections
+    scan only what its requests made (single 300 ms pauses otherwise)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    preload, before, frozen, left = json.loads(done.stdout.strip().splitlines()[-1])
+    assert preload is True and before == 0
+    assert frozen > 100_000 and left < frozen / 10
