@@ -31,9 +31,10 @@ print(json.dumps([after_setup, after_urls]))
 """
 
 
-def test_starting_django_and_importing_every_url_imports_no_heavy_library():
+def _probe(code: str):
+    """Run `code` in a fresh Python process; what its last line printed, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY)],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -41,7 +42,11 @@ def test_starting_django_and_importing_every_url_imports_no_heavy_library():
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    after_setup, after_urls = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_starting_django_and_importing_every_url_imports_no_heavy_library():
+    after_setup, after_urls = _probe(PROBE.format(heavy=HEAVY))
     assert after_setup == []
     # pandas stays: the risk app's scoring modules build frames at module level.
     assert [m for m in after_urls if m != "pandas"] == []
@@ -74,15 +79,6 @@ def test_the_master_freezes_what_it_warmed_before_forking():
     """gunicorn's `when_ready` warms the application and then moves every
     object alive into the permanent generation: a worker's full collections
     scan only what its requests made (single 300 ms pauses otherwise)."""
-    done = subprocess.run(
-        [sys.executable, "-c", FREEZE_PROBE],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    preload, before, frozen, left = json.loads(done.stdout.strip().splitlines()[-1])
+    preload, before, frozen, left = _probe(FREEZE_PROBE)
     assert preload is True and before == 0
     assert frozen > 100_000 and left < frozen / 10
