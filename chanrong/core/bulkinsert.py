@@ -405,9 +405,9 @@ def create(obj: M, *, using: str | None = None) -> M:
 
 
 def _plain_save(model: type[models.Model]) -> bool:
-    """Whether `save()` of this model does nothing `create`/`update` would
-    skip: Django's own method (a model may override it to guard a rule, as
-    the registry's published list versions do) and no model-signal receivers."""
+    """Whether `save()` of this model does nothing `update` would skip:
+    Django's own method (a model may override it to guard a rule, as the
+    registry's published list versions do) and no model-signal receivers."""
     return model.save is models.Model.save and not (
         signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
     )

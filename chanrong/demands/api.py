@@ -220,9 +220,11 @@ _PASSED_ON_DATETIMES = (
     "decide_due_at",
     "decided_at",
 )
-for _name in _PASSED_ON_JSON + _PASSED_ON_DATETIMES:
-    _info = DispatchOut.model_fields[_name]
-    _LIST_FIELDS[_name] = (passed_on(_info.annotation), _info)
+_LIST_FIELDS.update(
+    (name, (passed_on(info.annotation), info))
+    for name, info in DispatchOut.model_fields.items()
+    if name in _PASSED_ON_JSON + _PASSED_ON_DATETIMES
+)
 DispatchListItem = create_model(
     "DispatchListItem", __doc__="派单列表的一行（字段同 DispatchOut）", **_LIST_FIELDS
 )

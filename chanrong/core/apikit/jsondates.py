@@ -18,6 +18,7 @@ the datetime path gives (tests/core/test_jsondates.py compares both).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -48,10 +49,8 @@ def _loader_class():
 
         def __init__(self, oid: int, context: Any = None):
             super().__init__(oid, context)
-            # The loader the connection has for the type (Django's, which
-            # gives aware datetimes), for text not in the usual shape.
-            # The cursor's map has this loader in its place; the connection's
-            # does not.
+            # For text not in the usual shape: the connection's loader for
+            # the type (Django's, aware datetimes), not the cursor's (this one).
             adapters = self.connection.adapters if self.connection else psycopg.adapters
             self._standard = adapters.get_loader(oid, Format.TEXT)(oid, context)
 
@@ -76,11 +75,7 @@ def _loader_class():
     return JsonTimestampLoader
 
 
-_LOADER: list[type] = []
-
-
+@functools.cache
 def json_timestamp_loader() -> type:
-    """The loader class, to register on one cursor for `timestamptz`."""
-    if not _LOADER:
-        _LOADER.append(_loader_class())
-    return _LOADER[0]
+    """The loader class (built once), to register on one cursor for `timestamptz`."""
+    return _loader_class()
